@@ -1,0 +1,28 @@
+"""Paths resolved from the project root, so code behaves the same whatever the working
+directory (papermill runs kernels in the caller's directory, nbval and nbconvert in the
+notebook's)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The checkout's root (``src/cxlab/paths.py`` → two levels up from ``src``).
+PROJ_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJ_ROOT / "data"
+SAMPLES_DIR = DATA_DIR / "samples"
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+REPORTS_DIR = PROJ_ROOT / "reports"
+FACTORS_FILE = SAMPLES_DIR / "factors.yml"
+
+
+def default_warehouse() -> Path:
+    """The warehouse file: ``$CXLAB_WAREHOUSE`` if set, else ``data/warehouse.duckdb``."""
+    env = os.environ.get("CXLAB_WAREHOUSE")
+    return Path(env) if env else DATA_DIR / "warehouse.duckdb"
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A relative path is taken from the project root, not the working directory."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else PROJ_ROOT / p
