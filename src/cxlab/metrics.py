@@ -1,0 +1,1176 @@
+"""CX metrics with honest uncertainty: NPS (0–10 and binary), CSI, FCR, response rate.
+
+Every figure comes with its n and an interval; grouped tables flag groups under
+``min_n``; comparisons give the difference, its interval and a p-value.
+
+Units: ``nps`` is in points (−100…100), ``share`` is 0…1, ``index`` is 0…100.
+
+Everything is computed from counts or sufficient statistics (``np.bincount`` on the
+0–10 scores, ``groupby().size()`` in tables), never from Python loops over rows, so a
+10-million-row frame costs one pass; the NPS bootstrap resamples the three category
+counts from a multinomial, so its cost does not grow with n. Counts pushed down to SQL
+can be fed to :func:`nps_from_counts` directly.
+
+**One survey channel per figure** (DOMAIN.md): a figure over a DataFrame whose
+``channel`` column holds more than one channel raises
+:class:`~cxlab.errors.ChannelMixingError` unless ``pool_channels=True``, in which case
+the result records ``pooled=True`` and the channels. Grouped tables split by
+``channel`` by default (it is added to ``by`` when the frame has it).
+
+References
+----------
+Rocks, B. (2016). Interval estimation for the "Net Promoter Score".
+*The American Statistician* 70(4), 365–372. (Trinomial variance, adjusted Wald.)
+Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+inference. *JASA* 22, 209–212.
+Newcombe, R. G. (1998). Interval estimation for the difference between independent
+proportions. *Statistics in Medicine* 17, 873–890.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from cxlab.errors import ChannelMixingError, ParameterError
+from cxlab.schema import quarter_of
+
+__all__ = [
+    "NPSResult", "ProportionResult", "MeanIndexResult", "CSIResult", "ComparisonResult",
+    "nps", "nps_from_counts", "binary_nps", "csi", "fcr", "fcr_flags", "response_rate",
+    "nps_table", "binary_nps_table", "csi_table", "fcr_table", "nps_trend",
+    "compare_nps", "compare_groups", "wilson_interval", "nps_category",
+    "CI_METHODS",
+]
+
+#: Interval methods for the 0–10 NPS.
+CI_METHODS = ("adjusted-wald", "wald", "bootstrap")
+PROMOTER_MIN = 9  # 9–10
+PASSIVE_MIN = 7  # 7–8; 0–6 are detractors
+
+
+# =========================================================================== helpers
+
+def _z(level: float) -> float:
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ParameterError(f"level={level!r}: expected a confidence level between 0 and 1, "
+                             "e.g. 0.95")
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def _check_method(ci: str) -> str:
+    if ci not in CI_METHODS:
+        raise ParameterError(f"ci={ci!r}: expected one of {', '.join(CI_METHODS)}")
+    return ci
+
+
+def _as_list(by) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return list(by)
+
+
+def _need_columns(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ParameterError(
+            f"{what}: column(s) {', '.join(map(repr, missing))} not found; the frame has "
+            f"{', '.join(map(str, df.columns[:20]))}{' …' if len(df.columns) > 20 else ''}"
+        )
+
+
+def _channels_of(df: pd.DataFrame, valid: pd.Series | np.ndarray | None,
+                 channel_col: str) -> tuple[str, ...]:
+    if channel_col not in df.columns:
+        return ()
+    ch = df[channel_col]
+    if valid is not None:
+        ch = ch[np.asarray(valid, dtype=bool)]
+    return tuple(sorted(map(str, ch.dropna().unique())))
+
+
+def _channel_rule(df, valid, channel_col, pool_channels, what) -> tuple[bool, tuple[str, ...]]:
+    """(pooled, channels) of the rows that carry the figure; raises on silent mixing."""
+    channels = _channels_of(df, valid, channel_col)
+    if len(channels) > 1 and not pool_channels:
+        raise ChannelMixingError(channels, what=what)
+    return len(channels) > 1, channels
+
+
+def _fmt(x: float, nd: int = 1) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "–"
+    return f"{x:.{nd}f}"
+
+
+class _Result:
+    """Shared display of the frozen result dataclasses."""
+
+    def as_dict(self) -> dict:
+        """All fields as a plain dict (for building tables)."""
+        return asdict(self)
+
+    def as_row(self) -> pd.Series:
+        """The figures as one table row (a Series)."""
+        d = {k: v for k, v in self.as_dict().items()
+             if not isinstance(v, (dict, tuple, list))}
+        if "channels" in self.as_dict():
+            d["channels"] = ", ".join(self.as_dict()["channels"])
+        return pd.Series(d)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """A one-row table of the figures."""
+        return self.as_row().to_frame().T.infer_objects()
+
+    def _repr_html_(self) -> str:
+        return (f"<div><b>{html.escape(self.summary().splitlines()[0])}</b>"
+                f"{self.table.to_html(index=False, na_rep='–', float_format=lambda v: f'{v:.4g}')}"
+                "</div>")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+# =========================================================================== NPS
+
+def nps_category(scores: pd.Series) -> pd.Series:
+    """Promoter / passive / detractor of 0–10 scores (``<NA>`` where no score).
+
+    Examples
+    --------
+    >>> nps_category(pd.Series([10, 8, 3])).tolist()
+    ['promoter', 'passive', 'detractor']
+    """
+    s = pd.to_numeric(scores, errors="coerce")
+    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    out = out.mask(s >= PROMOTER_MIN, "promoter")
+    out = out.mask((s >= PASSIVE_MIN) & (s < PROMOTER_MIN), "passive")
+    out = out.mask(s < PASSIVE_MIN, "detractor")
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class NPSResult(_Result):
+    """Net Promoter Score on 0–10 answers, in points (−100…100).
+
+    ``se`` is the plug-in trinomial standard error ``sqrt((p + d − (p − d)²)/n)`` × 100
+    whatever the interval method; ``method`` names how ``ci_low``/``ci_high`` were made.
+    ``pooled`` is True when answers from several survey channels were pooled on purpose;
+    ``channels`` lists the channels the answers came from (empty for a bare Series).
+    """
+
+    nps: float
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    se: float
+    ci_low: float
+    ci_high: float
+    level: float = 0.95
+    method: str = "adjusted-wald"
+    pooled: bool = False
+    channels: tuple = ()
+
+    @property
+    def promoter_share(self) -> float:
+        return self.promoters / self.n if self.n else float("nan")
+
+    @property
+    def detractor_share(self) -> float:
+        return self.detractors / self.n if self.n else float("nan")
+
+    def summary(self) -> str:
+        ch = (f"; channels: {', '.join(self.channels)}" if self.channels else "")
+        pooled = " POOLED over channels" if self.pooled else ""
+        return (f"NPS {_fmt(self.nps)} points, {self.level:.0%} CI [{_fmt(self.ci_low)}, "
+                f"{_fmt(self.ci_high)}] ({self.method}), n = {self.n}{pooled}{ch}\n"
+                f"  promoters {self.promoters}, passives {self.passives}, "
+                f"detractors {self.detractors}, se {_fmt(self.se, 2)} points")
+
+
+def _nps_counts(scores, column: str = "nps") -> tuple[int, int, int]:
+    """(promoters, passives, detractors) of 0–10 scores by one bincount."""
+    s = pd.Series(scores) if not isinstance(scores, pd.Series) else scores
+    if isinstance(s.dtype, pd.CategoricalDtype) or not (
+            pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+        num = pd.to_numeric(s, errors="coerce")
+        bad = num.isna() & s.notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ParameterError(f"column '{column}', row {i + 1}: got {s.iloc[i]!r}; "
+                                 "expected a whole number from 0 to 10")
+        s = num
+    if pd.api.types.is_bool_dtype(s):
+        raise ParameterError(f"column '{column}' holds yes/no answers: that is binary NPS; "
+                             "use binary_nps() — the two are never mixed in one figure")
+    v = s.dropna().to_numpy(dtype=float)
+    if v.size:
+        bad = (v < 0) | (v > 10) | (v != np.floor(v))
+        if bad.any():
+            pos = np.flatnonzero(s.notna().to_numpy())[np.flatnonzero(bad)[0]]
+            raise ParameterError(f"column '{column}', row {pos + 1}: got {v[bad][0]:g}; "
+                                 "expected a whole number from 0 to 10")
+    c = np.bincount(v.astype(np.int64), minlength=11)
+    return int(c[PROMOTER_MIN:].sum()), int(c[PASSIVE_MIN:PROMOTER_MIN].sum()), \
+        int(c[:PASSIVE_MIN].sum())
+
+
+def _nps_interval(p_n, pa_n, d_n, method: str, level: float, seed: int = 0,
+                  n_boot: int = 10_000):
+    """Vectorised NPS, se and interval (points) from count arrays."""
+    P = np.asarray(p_n, dtype=float)
+    A = np.asarray(pa_n, dtype=float)
+    D = np.asarray(d_n, dtype=float)
+    n = P + A + D
+    z = _z(level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p, d = P / n, D / n
+        est = p - d
+        se = np.sqrt((p + d - est ** 2) / n)
+        if method == "wald":
+            lo, hi = est - z * se, est + z * se
+        elif method == "adjusted-wald":
+            # Rocks (2016): add 3/4 of a promoter and of a detractor, 3 answers in all
+            nt = n + 3.0
+            pt, dt = (P + 0.75) / nt, (D + 0.75) / nt
+            et = pt - dt
+            st = np.sqrt((pt + dt - et ** 2) / nt)
+            lo, hi = et - z * st, et + z * st
+        elif method == "bootstrap":
+            lo = np.full_like(est, np.nan)
+            hi = np.full_like(est, np.nan)
+            for i in range(est.size):
+                if n.flat[i] <= 0:
+                    continue
+                rng = np.random.default_rng(seed)
+                probs = np.array([p.flat[i], 1 - p.flat[i] - d.flat[i], d.flat[i]])
+                probs = np.clip(probs, 0, None)
+                draws = rng.multinomial(int(n.flat[i]), probs / probs.sum(), size=n_boot)
+                boot = (draws[:, 0] - draws[:, 2]) / n.flat[i]
+                lo.flat[i], hi.flat[i] = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+        else:
+            _check_method(method)
+    lo = np.clip(lo, -1, 1)
+    hi = np.clip(hi, -1, 1)
+    return est * 100, se * 100, lo * 100, hi * 100
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int, *,
+                    ci: str = "adjusted-wald", level: float = 0.95, seed: int = 0,
+                    n_boot: int = 10_000, pooled: bool = False,
+                    channels: tuple = ()) -> NPSResult:
+    """NPS with its interval from the three category counts.
+
+    Use it when the counts come from elsewhere (a warehouse ``GROUP BY``).
+
+    Examples
+    --------
+    >>> r = nps_from_counts(200, 200, 100, ci="wald")
+    >>> round(r.nps, 1), round(r.ci_low, 2), round(r.ci_high, 2)
+    (20.0, 13.44, 26.56)
+    """
+    _check_method(ci)
+    counts = [promoters, passives, detractors]
+    if any((not np.isfinite(c)) or c < 0 or c != int(c) for c in counts):
+        raise ParameterError(f"counts {counts}: expected three whole numbers ≥ 0 "
+                             "(promoters, passives, detractors)")
+    n = int(sum(counts))
+    if n == 0:
+        raise ParameterError("no 0–10 answers: an NPS needs at least one answer")
+    if not isinstance(n_boot, int) or n_boot < 100:
+        raise ParameterError(f"n_boot={n_boot!r}: expected a whole number ≥ 100")
+    est, se, lo, hi = _nps_interval([promoters], [passives], [detractors], ci, level,
+                                    seed, n_boot)
+    return NPSResult(float(est[0]), n, int(promoters), int(passives), int(detractors),
+                     float(se[0]), float(lo[0]), float(hi[0]), level, ci, bool(pooled),
+                     tuple(channels))
+
+
+def _score_series(data, column: str, what: str) -> tuple[pd.Series, pd.DataFrame | None]:
+    if isinstance(data, pd.DataFrame):
+        _need_columns(data, [column], what)
+        return data[column], data
+    if isinstance(data, pd.Series):
+        return data, None
+    if isinstance(data, (list, tuple, np.ndarray)):
+        return pd.Series(data), None
+    raise ParameterError(f"{what}: got {type(data).__name__}; expected a DataFrame of "
+                         f"responses (column '{column}') or a Series of answers")
+
+
+def nps(data, ci: str = "adjusted-wald", level: float = 0.95, pool_channels: bool = False,
+        seed: int = 0, n_boot: int = 10_000, *, column: str = "nps",
+        channel_col: str = "channel") -> NPSResult:
+    """Net Promoter Score of 0–10 answers with its interval.
+
+    Parameters
+    ----------
+    data : DataFrame or Series
+        Responses (column ``column``, and ``channel_col`` when present) or the 0–10
+        scores themselves. Empty answers are ignored.
+    ci : {"adjusted-wald", "wald", "bootstrap"}
+        Interval method. ``"adjusted-wald"`` (Rocks 2016) adds ¾ of a promoter and ¾ of a
+        detractor (3 answers in all) before the Wald interval: close to nominal coverage
+        even for small n. ``"bootstrap"`` resamples the three counts from a multinomial
+        (percentile interval; seeded; cost independent of n).
+    level : float
+        Confidence level.
+    pool_channels : bool
+        Answers from several survey channels raise :class:`ChannelMixingError` unless
+        this is True; then the result is marked ``pooled``.
+    seed, n_boot : int
+        Bootstrap seed and number of resamples.
+
+    Returns
+    -------
+    NPSResult
+
+    Examples
+    --------
+    >>> r = nps(pd.Series([10, 9, 9, 8, 7, 3]), ci="wald")
+    >>> round(r.nps, 1), r.n, r.promoters
+    (33.3, 6, 3)
+    """
+    scores, df = _score_series(data, column, "nps")
+    pooled, channels = (False, ())
+    if df is not None:
+        pooled, channels = _channel_rule(df, scores.notna(), channel_col, pool_channels, "NPS")
+    P, A, D = _nps_counts(scores, column)
+    if P + A + D == 0:
+        raise ParameterError(f"no 0–10 answers in column '{column}' "
+                             f"({len(scores)} rows, all empty): nothing to compute an NPS from")
+    return nps_from_counts(P, A, D, ci=ci, level=level, seed=seed, n_boot=n_boot,
+                           pooled=pooled, channels=channels)
+
+
+# =========================================================================== proportions
+
+def wilson_interval(successes, n, level: float = 0.95):
+    """Wilson score interval (statsmodels ``proportion_confint(method="wilson")``).
+
+    Vectorised; NaN where n is 0.
+    """
+    _z(level)
+    x = np.asarray(successes, dtype=float)
+    m = np.asarray(n, dtype=float)
+    lo = np.full(np.broadcast(x, m).shape, np.nan)
+    hi = lo.copy()
+    ok = m > 0
+    if np.any(ok):
+        xl, ml = np.broadcast_to(x, lo.shape)[ok], np.broadcast_to(m, lo.shape)[ok]
+        l, h = proportion_confint(xl, ml, alpha=1 - level, method="wilson")
+        lo[ok], hi[ok] = l, h
+    return lo, hi
+
+
+@dataclass(frozen=True, repr=False)
+class ProportionResult(_Result):
+    """A share (0…1) of n with a Wilson interval: binary NPS, CSI top-2, FCR, response rate."""
+
+    share: float
+    n: int
+    successes: int
+    ci_low: float
+    ci_high: float
+    level: float = 0.95
+    method: str = "wilson"
+    what: str = "share"
+    pooled: bool = False
+    channels: tuple = ()
+
+    @property
+    def pct(self) -> float:
+        return self.share * 100
+
+    def summary(self) -> str:
+        ch = f"; channels: {', '.join(self.channels)}" if self.channels else ""
+        pooled = " POOLED over channels" if self.pooled else ""
+        return (f"{self.what}: {self.share:.1%} ({self.successes} of {self.n}), "
+                f"{self.level:.0%} CI [{self.ci_low:.1%}, {self.ci_high:.1%}] "
+                f"({self.method}){pooled}{ch}")
+
+
+def _proportion(successes: int, n: int, level: float, what: str, pooled=False,
+                channels=()) -> ProportionResult:
+    if n <= 0:
+        raise ParameterError(f"{what}: no answers to compute a share from")
+    lo, hi = wilson_interval(successes, n, level)
+    return ProportionResult(successes / n, int(n), int(successes), float(lo), float(hi),
+                            level, "wilson", what, bool(pooled), tuple(channels))
+
+
+def _bool_values(s: pd.Series, column: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("boolean")
+    if pd.api.types.is_numeric_dtype(s):
+        v = s.dropna()
+        if not v.isin([0, 1]).all():
+            raise ParameterError(f"column '{column}': got {v[~v.isin([0, 1])].iloc[0]!r}; "
+                                 "expected yes/no (True/False or 1/0)")
+        return s.astype("Float64").astype("boolean")
+    raise ParameterError(f"column '{column}' has type {s.dtype}; expected yes/no answers "
+                         "(boolean). Validate the table with cxlab.schema.validate first")
+
+
+def binary_nps(data, level: float = 0.95, pool_channels: bool = False, *,
+               column: str = "recommend", channel_col: str = "channel") -> ProportionResult:
+    """Binary NPS: share answering "yes, I would recommend", with a Wilson interval.
+
+    A different figure from the 0–10 NPS; the two are never combined.
+
+    Examples
+    --------
+    >>> binary_nps(pd.Series([True, True, False, True])).share
+    0.75
+    """
+    s, df = _score_series(data, column, "binary_nps")
+    s = _bool_values(s, column)
+    pooled, channels = (False, ())
+    if df is not None:
+        pooled, channels = _channel_rule(df, s.notna(), channel_col, pool_channels,
+                                         "Binary NPS")
+    v = s.dropna().to_numpy(dtype=bool)
+    return _proportion(int(v.sum()), int(v.size), level, "binary NPS (would recommend)",
+                       pooled, channels)
+
+
+# =========================================================================== CSI
+
+@dataclass(frozen=True, repr=False)
+class MeanIndexResult(_Result):
+    """CSI as a 0–100 index ``(mean − 1)/4 × 100`` of 1–5 ratings, with a t interval."""
+
+    index: float
+    n: int
+    mean: float
+    sd: float
+    se: float
+    ci_low: float
+    ci_high: float
+    level: float = 0.95
+    method: str = "t"
+    pooled: bool = False
+    channels: tuple = ()
+
+    def summary(self) -> str:
+        pooled = " POOLED over channels" if self.pooled else ""
+        return (f"CSI index {_fmt(self.index)} of 100, {self.level:.0%} CI "
+                f"[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}] (t), n = {self.n}{pooled}; "
+                f"mean rating {self.mean:.2f} (sd {self.sd:.2f})")
+
+
+@dataclass(frozen=True, repr=False)
+class CSIResult(_Result):
+    """CSI both ways: top-2-box share (4–5 of 1–5, Wilson) and the 0–100 mean index."""
+
+    top2: ProportionResult
+    index: MeanIndexResult
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"figure": "top-2 share", "value": self.top2.share, "ci_low": self.top2.ci_low,
+             "ci_high": self.top2.ci_high, "n": self.top2.n, "method": "wilson"},
+            {"figure": "index (0–100)", "value": self.index.index,
+             "ci_low": self.index.ci_low, "ci_high": self.index.ci_high,
+             "n": self.index.n, "method": "t"},
+        ])
+
+    def as_row(self) -> pd.Series:
+        return pd.Series({
+            "n": self.index.n, "top2_share": self.top2.share, "top2_ci_low": self.top2.ci_low,
+            "top2_ci_high": self.top2.ci_high, "index": self.index.index,
+            "index_ci_low": self.index.ci_low, "index_ci_high": self.index.ci_high,
+            "level": self.index.level, "pooled": self.index.pooled,
+            "channels": ", ".join(self.index.channels)})
+
+    def summary(self) -> str:
+        return f"CSI\n  {self.top2.summary()}\n  {self.index.summary()}"
+
+
+def _rating_counts(s: pd.Series, column: str, lo: int = 1, hi: int = 5) -> np.ndarray:
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna() & s.notna()
+    v = num.dropna().to_numpy(dtype=float)
+    if bad.any() or ((v < lo) | (v > hi) | (v != np.floor(v))).any():
+        val = s[bad].iloc[0] if bad.any() else v[(v < lo) | (v > hi) | (v != np.floor(v))][0]
+        raise ParameterError(f"column '{column}': got {val!r}; expected a whole number from "
+                             f"{lo} to {hi} (empty = not answered)")
+    return np.bincount(v.astype(np.int64) - lo, minlength=hi - lo + 1)
+
+
+def _mean_index_from_counts(counts: np.ndarray, level: float):
+    """(n, mean, sd, index, se_index, lo, hi) of 1–5 rating counts (rows = groups)."""
+    counts = np.atleast_2d(np.asarray(counts, dtype=float))
+    vals = np.arange(1, counts.shape[1] + 1, dtype=float)
+    n = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = counts @ vals / n
+        ss = counts @ (vals ** 2) - n * mean ** 2
+        sd = np.sqrt(np.clip(ss, 0, None) / (n - 1))
+        scale = 100 / (counts.shape[1] - 1)
+        index = (mean - 1) * scale
+        se = sd / np.sqrt(n) * scale
+        t = stats.t.ppf(0.5 + level / 2, n - 1)
+        lo, hi = index - t * se, index + t * se
+    return n, mean, sd, index, se, np.clip(lo, 0, 100), np.clip(hi, 0, 100)
+
+
+def csi(data, level: float = 0.95, pool_channels: bool = False, *, column: str = "csat",
+        channel_col: str = "channel") -> CSIResult:
+    """Customer satisfaction index of 1–5 ratings: top-2-box share and 0–100 mean index.
+
+    Examples
+    --------
+    >>> r = csi(pd.Series([5, 4, 3, 5]))
+    >>> r.top2.share, r.index.index
+    (0.75, 81.25)
+    """
+    _z(level)
+    s, df = _score_series(data, column, "csi")
+    pooled, channels = (False, ())
+    if df is not None:
+        pooled, channels = _channel_rule(df, s.notna(), channel_col, pool_channels, "CSI")
+    c = _rating_counts(s, column)
+    n = int(c.sum())
+    if n == 0:
+        raise ParameterError(f"no 1–5 ratings in column '{column}': nothing to compute a CSI from")
+    top2 = _proportion(int(c[3:].sum()), n, level, "CSI top-2 (4–5 of 5)", pooled, channels)
+    n_, mean, sd, index, se, lo, hi = _mean_index_from_counts(c, level)
+    idx = MeanIndexResult(float(index[0]), n, float(mean[0]), float(sd[0]), float(se[0]),
+                          float(lo[0]), float(hi[0]), level, "t", bool(pooled), channels)
+    return CSIResult(top2, idx)
+
+
+# =========================================================================== grouped tables
+
+def _group_frame(df: pd.DataFrame, by, pool_channels: bool, channel_col: str,
+                 what: str, date_col: str = "submitted_at") -> tuple[pd.DataFrame, list[str]]:
+    """The frame and its grouping columns: ``channel`` first unless pooling was asked
+    for; a ``"quarter"`` in ``by`` that the frame lacks is derived from ``date_col``."""
+    by = _as_list(by)
+    if "quarter" in by and "quarter" not in df.columns and date_col in df.columns:
+        df = df.assign(quarter=quarter_of(df[date_col]))
+    _need_columns(df, by, what)
+    if channel_col in df.columns and channel_col not in by and not pool_channels:
+        by = [channel_col] + by
+    return df, by
+
+
+def _counts_table(df: pd.DataFrame, by: list[str], codes: np.ndarray, n_codes: int,
+                  valid: np.ndarray) -> pd.DataFrame:
+    """Counts of integer codes 0..n_codes-1 per group (rows: groups, columns: codes)."""
+    if by:
+        keys = df.loc[valid, by].reset_index(drop=True)
+        keys["_code"] = codes[valid]
+        c = keys.groupby(by + ["_code"], observed=True, dropna=False).size()
+        c = c.unstack("_code", fill_value=0)
+    else:
+        c = pd.DataFrame([np.bincount(codes[valid], minlength=n_codes)],
+                         index=pd.Index(["all"], name="group"))
+    c = c.reindex(columns=range(n_codes), fill_value=0)
+    c.columns = list(range(n_codes))
+    return c.sort_index()
+
+
+def _pooled_col(df, by, valid, channel_col, pool_channels, index) -> pd.Series | None:
+    if not pool_channels or channel_col not in df.columns or channel_col in by:
+        return None
+    sub = df.loc[valid, by + [channel_col]] if by else df.loc[valid, [channel_col]]
+    if by:
+        k = sub.groupby(by, observed=True, dropna=False)[channel_col].nunique()
+        return (k > 1).reindex(index)
+    return pd.Series([sub[channel_col].nunique() > 1], index=index)
+
+
+def nps_table(df: pd.DataFrame, by=None, min_n: int = 30, ci: str = "adjusted-wald",
+              level: float = 0.95, *, seed: int = 0, n_boot: int = 10_000,
+              pool_channels: bool = False, column: str = "nps",
+              channel_col: str = "channel") -> pd.DataFrame:
+    """NPS per group: one row per group with its n, counts, NPS, se, interval, small_n.
+
+    ``channel`` is added in front of ``by`` when the frame has it (one survey channel per
+    figure); pass ``pool_channels=True`` to pool on purpose (a ``pooled`` column then says
+    which rows did). ``by`` may name ``"quarter"``: derived from ``submitted_at`` when the
+    frame has no such column (also in the other tables). Groups with no 0–10 answer do
+    not appear.
+
+    Returns
+    -------
+    DataFrame
+        Index: the groups (``"all"`` when there is nothing to group by). Columns: ``n,
+        promoters, passives, detractors, nps, se, ci_low, ci_high, small_n`` (points).
+        ``attrs`` records ``method``, ``level``, ``min_n``.
+    """
+    _check_method(ci)
+    _need_columns(df, [column], "nps_table")
+    df, by = _group_frame(df, by, pool_channels, channel_col, "nps_table")
+    s = df[column]
+    _nps_counts(s, column)  # validates the values
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    valid = ~np.isnan(num)
+    codes = np.zeros(len(num), dtype=np.int64)
+    codes[valid] = np.where(num[valid] >= PROMOTER_MIN, 0,
+                            np.where(num[valid] >= PASSIVE_MIN, 1, 2))
+    c = _counts_table(df, by, codes, 3, valid)
+    est, se, lo, hi = _nps_interval(c[0].to_numpy(), c[1].to_numpy(), c[2].to_numpy(), ci,
+                                    level, seed, n_boot)
+    out = pd.DataFrame({
+        "n": (c[0] + c[1] + c[2]).astype("int64"), "promoters": c[0].astype("int64"),
+        "passives": c[1].astype("int64"), "detractors": c[2].astype("int64"),
+        "nps": est, "se": se, "ci_low": lo, "ci_high": hi,
+    }, index=c.index)
+    out["small_n"] = out["n"] < min_n
+    pooled = _pooled_col(df, by, valid, channel_col, pool_channels, out.index)
+    if pooled is not None:
+        out["pooled"] = pooled.to_numpy(dtype=bool)
+    out.attrs.update(method=ci, level=level, min_n=min_n, figure="NPS (points)")
+    return out
+
+
+def _share_table(successes: pd.Series, n: pd.Series, level: float, min_n: int) -> pd.DataFrame:
+    lo, hi = wilson_interval(successes.to_numpy(), n.to_numpy(), level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = successes.to_numpy(dtype=float) / n.to_numpy(dtype=float)
+    out = pd.DataFrame({"n": n.astype("int64"), "successes": successes.astype("int64"),
+                        "share": share, "ci_low": lo, "ci_high": hi}, index=n.index)
+    out["small_n"] = out["n"] < min_n
+    return out
+
+
+def binary_nps_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 0.95, *,
+                     pool_channels: bool = False, column: str = "recommend",
+                     channel_col: str = "channel") -> pd.DataFrame:
+    """Binary NPS (share recommending, Wilson interval) per group; same shape as
+    :func:`nps_table`: ``n, successes, share, ci_low, ci_high, small_n``."""
+    _z(level)
+    _need_columns(df, [column], "binary_nps_table")
+    df, by = _group_frame(df, by, pool_channels, channel_col, "binary_nps_table")
+    s = _bool_values(df[column], column)
+    valid = s.notna().to_numpy()
+    codes = s.fillna(False).to_numpy(dtype=bool).astype(np.int64)
+    c = _counts_table(df, by, codes, 2, valid)
+    out = _share_table(c[1], c[0] + c[1], level, min_n)
+    pooled = _pooled_col(df, by, valid, channel_col, pool_channels, out.index)
+    if pooled is not None:
+        out["pooled"] = pooled.to_numpy(dtype=bool)
+    out.attrs.update(method="wilson", level=level, min_n=min_n, figure="binary NPS (share)")
+    return out
+
+
+def csi_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 0.95, *,
+              pool_channels: bool = False, column: str = "csat",
+              channel_col: str = "channel") -> pd.DataFrame:
+    """CSI per group: ``n, top2, top2_share, top2_ci_low, top2_ci_high`` (Wilson) and
+    ``index, index_ci_low, index_ci_high`` (0–100, t interval), ``small_n``."""
+    _z(level)
+    _need_columns(df, [column], "csi_table")
+    df, by = _group_frame(df, by, pool_channels, channel_col, "csi_table")
+    s = df[column]
+    _rating_counts(s, column)
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    valid = ~np.isnan(num)
+    codes = np.zeros(len(num), dtype=np.int64)
+    codes[valid] = num[valid].astype(np.int64) - 1
+    c = _counts_table(df, by, codes, 5, valid)
+    top2 = c[3] + c[4]
+    n = c.sum(axis=1)
+    lo2, hi2 = wilson_interval(top2.to_numpy(), n.to_numpy(), level)
+    _, mean, sd, index, se, lo, hi = _mean_index_from_counts(c.to_numpy(), level)
+    out = pd.DataFrame({"n": n.astype("int64"), "top2": top2.astype("int64"),
+                        "top2_share": top2 / n, "top2_ci_low": lo2, "top2_ci_high": hi2,
+                        "mean": mean, "sd": sd, "index": index, "index_se": se,
+                        "index_ci_low": lo, "index_ci_high": hi}, index=c.index)
+    out["small_n"] = out["n"] < min_n
+    pooled = _pooled_col(df, by, valid, channel_col, pool_channels, out.index)
+    if pooled is not None:
+        out["pooled"] = pooled.to_numpy(dtype=bool)
+    out.attrs.update(level=level, min_n=min_n, figure="CSI")
+    return out
+
+
+# =========================================================================== FCR
+
+def fcr_flags(contacts: pd.DataFrame, window_days: int = 7, *, asof=None,
+              client_col: str = "client_id", topic_col: str = "topic",
+              opened_col: str = "opened_at") -> pd.DataFrame:
+    """Mark each contact for first-contact resolution (FCR).
+
+    A contact is a **follow-up** when the same client opened a contact on the same topic
+    in the ``window_days`` before it (it continues that request); otherwise it is a
+    **first contact** (a new request). A first contact is **resolved at first contact**
+    unless the same client opens another contact on the same topic within
+    ``window_days`` after it.
+
+    Right-censoring: a first contact opened less than ``window_days`` before the end of
+    the data (``asof``, default the last ``opened_at``) cannot be judged — a repeat may
+    still come — so it is flagged ``censored`` and left out of FCR (counting only the
+    repeats already seen would bias FCR upwards if kept as resolved, downwards never;
+    excluding them all keeps the estimate unbiased).
+
+    Returns
+    -------
+    DataFrame
+        The contacts (same index, same order) with ``first_contact`` (bool),
+        ``days_to_repeat`` (days to the next same-topic contact, NaN if none),
+        ``censored`` (bool) and ``resolved_first`` (boolean; ``<NA>`` for follow-ups and
+        censored contacts).
+    """
+    _need_columns(contacts, [client_col, topic_col, opened_col], "fcr")
+    if not (isinstance(window_days, (int, float)) and window_days > 0):
+        raise ParameterError(f"window_days={window_days!r}: expected a positive number of days")
+    opened = pd.to_datetime(contacts[opened_col], errors="coerce")
+    if opened.isna().any():
+        i = int(np.flatnonzero(opened.isna().to_numpy())[0])
+        raise ParameterError(f"column '{opened_col}', row {i + 1}: got "
+                             f"{contacts[opened_col].iloc[i]!r}; expected a date and time")
+    work = pd.DataFrame({"c": contacts[client_col].to_numpy(),
+                         "t": contacts[topic_col].to_numpy(),
+                         "o": opened.to_numpy(), "pos": np.arange(len(contacts))})
+    work = work.sort_values(["c", "t", "o"], kind="stable")
+    g = work.groupby(["c", "t"], sort=False, dropna=False)["o"]
+    window = pd.Timedelta(days=window_days)
+    since_prev = work["o"] - g.shift(1)
+    to_next = g.shift(-1) - work["o"]
+    first = ~(since_prev <= window)
+    repeat = to_next <= window
+    end = pd.Timestamp(asof) if asof is not None else opened.max()
+    # a repeat already seen inside the censoring window does not rescue the contact:
+    # only failures would be observable there (see docstring)
+    censored = first & (work["o"] > end - window)
+    resolved = pd.Series(~repeat.to_numpy(), index=work.index, dtype="boolean")
+    resolved = resolved.mask(~first | censored, pd.NA)
+    order = np.argsort(work["pos"].to_numpy())
+    out = contacts.copy()
+    out["first_contact"] = first.to_numpy()[order]
+    out["days_to_repeat"] = (to_next.dt.total_seconds() / 86400).to_numpy()[order]
+    out["censored"] = censored.to_numpy()[order]
+    out["resolved_first"] = pd.array(resolved.to_numpy()[order], dtype="boolean")
+    return out
+
+
+def fcr_table(contacts: pd.DataFrame, by=("channel",), window_days: int = 7,
+              min_n: int = 30, level: float = 0.95, *, asof=None, **cols) -> pd.DataFrame:
+    """FCR per group (default per channel of the first contact), Wilson interval.
+
+    ``by`` may name ``"quarter"`` (derived from ``opened_at`` when absent).
+
+    Columns ``n`` (judged first contacts), ``successes`` (resolved at first contact),
+    ``share, ci_low, ci_high, small_n``, plus ``censored`` (first contacts too recent to
+    judge, left out). See :func:`fcr_flags` for the rule.
+    """
+    f = fcr_flags(contacts, window_days, asof=asof, **cols)
+    by = _as_list(by)
+    if "quarter" in by and "quarter" not in f.columns:
+        # the quarter of the first contact: FCR belongs to the request's quarter
+        f["quarter"] = quarter_of(f[cols.get("opened_col", "opened_at")])
+    _need_columns(f, by, "fcr_table")
+    judged = f["resolved_first"].notna().to_numpy()
+    codes = f["resolved_first"].fillna(False).to_numpy(dtype=bool).astype(np.int64)
+    c = _counts_table(f, by, codes, 2, judged)
+    out = _share_table(c[1], c[0] + c[1], level, min_n)
+    cens = f[f["censored"]]
+    if by:
+        cc = cens.groupby(by, observed=True, dropna=False).size()
+        out["censored"] = cc.reindex(out.index, fill_value=0).astype("int64").to_numpy()
+    else:
+        out["censored"] = len(cens)
+    out.attrs.update(window_days=window_days, level=level, min_n=min_n, figure="FCR (share)")
+    return out
+
+
+def fcr(contacts: pd.DataFrame, window_days: int = 7, by=None, level: float = 0.95,
+        min_n: int = 30, *, asof=None, **cols):
+    """First contact resolution: share of requests resolved without a follow-up contact
+    on the same topic within ``window_days``.
+
+    Returns a :class:`ProportionResult` (over all channels: FCR is an operational figure,
+    not a survey answer) or, with ``by``, the table of :func:`fcr_table`. First contacts
+    in the last ``window_days`` of the data are censored and left out (see
+    :func:`fcr_flags`).
+    """
+    if by is not None:
+        return fcr_table(contacts, by=by, window_days=window_days, min_n=min_n, level=level,
+                         asof=asof, **cols)
+    f = fcr_flags(contacts, window_days, asof=asof, **cols)
+    v = f["resolved_first"].dropna().to_numpy(dtype=bool)
+    return _proportion(int(v.sum()), int(v.size), level,
+                       f"FCR ({window_days}-day window)")
+
+
+# =========================================================================== response rate
+
+def _with_quarter(df: pd.DataFrame, by: list[str], date_col: str) -> pd.DataFrame:
+    if "quarter" in by and "quarter" not in df.columns:
+        _need_columns(df, [date_col], "quarter")
+        df = df.assign(quarter=quarter_of(df[date_col]))
+    return df
+
+
+def response_rate(responses: pd.DataFrame, invitations: pd.DataFrame,
+                  by=("survey", "channel"), level: float = 0.95, min_n: int = 30, *,
+                  response_date: str = "submitted_at",
+                  invitation_date: str = "sent_at") -> pd.DataFrame:
+    """Response rate: responses ÷ invitations per group, with a Wilson interval.
+
+    ``by`` columns must be in both tables; ``"quarter"`` is derived from
+    ``submitted_at`` / ``sent_at`` when absent. A group with more responses than
+    invitations (responses without a logged invitation) gets ``share`` > 1, no interval
+    and ``over_invited=True`` rather than a silently clipped figure.
+
+    Returns
+    -------
+    DataFrame
+        Index: groups; columns ``invitations, responses, share, ci_low, ci_high, small_n,
+        over_invited``.
+    """
+    by = _as_list(by)
+    responses = _with_quarter(responses, by, response_date)
+    invitations = _with_quarter(invitations, by, invitation_date)
+    _need_columns(responses, by, "response_rate (responses)")
+    _need_columns(invitations, by, "response_rate (invitations)")
+    if by:
+        r = responses.groupby(by, observed=True, dropna=False).size()
+        i = invitations.groupby(by, observed=True, dropna=False).size()
+    else:
+        r = pd.Series([len(responses)], index=pd.Index(["all"], name="group"))
+        i = pd.Series([len(invitations)], index=r.index)
+    idx = i.index.union(r.index)
+    r = r.reindex(idx, fill_value=0).astype("int64")
+    i = i.reindex(idx, fill_value=0).astype("int64")
+    over = (r > i).to_numpy()
+    lo, hi = wilson_interval(np.minimum(r, i), i, level)
+    lo[over], hi[over] = np.nan, np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = r.to_numpy(dtype=float) / i.to_numpy(dtype=float)
+    out = pd.DataFrame({"invitations": i, "responses": r, "share": share,
+                        "ci_low": lo, "ci_high": hi}, index=idx)
+    out["small_n"] = out["invitations"] < min_n
+    out["over_invited"] = over
+    out.attrs.update(level=level, min_n=min_n, figure="response rate (share)")
+    return out.sort_index()
+
+
+# =========================================================================== comparisons
+
+@dataclass(frozen=True, repr=False)
+class ComparisonResult(_Result):
+    """Difference ``a − b`` of two independent groups with its interval and test."""
+
+    diff: float
+    se: float
+    ci_low: float
+    ci_high: float
+    stat: float
+    p: float
+    level: float
+    a: float
+    b: float
+    n_a: int
+    n_b: int
+    metric: str = "nps"
+    unit: str = "points"
+    method: str = "wald z (variances add)"
+
+    def summary(self) -> str:
+        return (f"{self.metric}: a − b = {self.diff:+.1f} {self.unit} "
+                f"({self.a:.1f} vs {self.b:.1f}; n {self.n_a} vs {self.n_b}), "
+                f"{self.level:.0%} CI [{self.ci_low:+.1f}, {self.ci_high:+.1f}], "
+                f"stat {self.stat:.2f}, p = {self.p:.3g} ({self.method})")
+
+
+def _diff_nps(Pa, Aa, Da, Pb, Ab, Db, level):
+    """Vectorised difference of two NPS (points): diff, se, lo, hi, z, p."""
+    ea, sa, *_ = _nps_interval(Pa, Aa, Da, "wald", level)
+    eb, sb, *_ = _nps_interval(Pb, Ab, Db, "wald", level)
+    z = _z(level)
+    diff = ea - eb
+    se = np.sqrt(sa ** 2 + sb ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = diff / se
+    p = 2 * stats.norm.sf(np.abs(stat))
+    return ea, eb, diff, se, diff - z * se, diff + z * se, stat, p
+
+
+def compare_nps(a, b, level: float = 0.95, *, pool_channels: bool = False,
+                column: str = "nps") -> ComparisonResult:
+    """Difference of two independent NPS in points: interval and two-sided z test.
+
+    ``a`` and ``b`` are :class:`NPSResult` or data accepted by :func:`nps`. The variance
+    of the difference is the sum of the two trinomial variances; the interval is Wald.
+
+    Examples
+    --------
+    >>> r = compare_nps(nps_from_counts(60, 20, 20), nps_from_counts(40, 30, 30))
+    >>> round(r.diff, 1)
+    30.0
+    """
+    ra = a if isinstance(a, NPSResult) else nps(a, ci="wald", level=level,
+                                                 pool_channels=pool_channels, column=column)
+    rb = b if isinstance(b, NPSResult) else nps(b, ci="wald", level=level,
+                                                 pool_channels=pool_channels, column=column)
+    ea, eb, diff, se, lo, hi, stat, p = _diff_nps(
+        [ra.promoters], [ra.passives], [ra.detractors],
+        [rb.promoters], [rb.passives], [rb.detractors], level)
+    return ComparisonResult(float(diff[0]), float(se[0]), float(lo[0]), float(hi[0]),
+                            float(stat[0]), float(p[0]), level, float(ea[0]), float(eb[0]),
+                            ra.n, rb.n)
+
+
+def nps_trend(df: pd.DataFrame, by=None, quarter_col: str | None = None, min_n: int = 30,
+              ci: str = "adjusted-wald", level: float = 0.95, *,
+              date_col: str = "submitted_at", pool_channels: bool = False,
+              column: str = "nps", channel_col: str = "channel") -> pd.DataFrame:
+    """NPS per quarter (per channel and ``by`` group) with the change from the previous
+    quarter: ``change``, ``change_se``, ``change_ci_low``, ``change_ci_high``, ``change_z``,
+    ``change_p`` (two-sided; independent samples, variances add, Wald).
+
+    The previous quarter is the previous one *with data* in the same group; its label
+    is in ``prev_quarter``. Quarters come from ``quarter_col`` or
+    ``schema.quarter_of(df[date_col])``. ``change_small_n`` marks changes where either
+    quarter has fewer than ``min_n`` answers.
+    """
+    if quarter_col is None:
+        _need_columns(df, [date_col], "nps_trend")
+        df = df.assign(quarter=quarter_of(df[date_col]))
+        quarter_col = "quarter"
+    else:
+        _need_columns(df, [quarter_col], "nps_trend")
+    by = _as_list(by)
+    df, groups = _group_frame(df, by, pool_channels, channel_col, "nps_trend")
+    t = nps_table(df, by=groups + [quarter_col], min_n=min_n, ci=ci, level=level,
+                  pool_channels=True, column=column, channel_col=channel_col)
+    if "pooled" in t.columns and not pool_channels:
+        t = t.drop(columns="pooled")
+    t = t.reset_index().sort_values(groups + [quarter_col], kind="stable")
+    g = t.groupby(groups, sort=False) if groups else None
+    prev = {}
+    for col in (quarter_col, "promoters", "passives", "detractors", "n"):
+        prev[col] = g[col].shift(1) if g is not None else t[col].shift(1)
+    has = prev["n"].notna().to_numpy()
+    ea, eb, diff, se, lo, hi, stat, p = _diff_nps(
+        t["promoters"], t["passives"], t["detractors"],
+        prev["promoters"].fillna(0), prev["passives"].fillna(0), prev["detractors"].fillna(0),
+        level)
+    for name, arr in (("change", diff), ("change_se", se), ("change_ci_low", lo),
+                      ("change_ci_high", hi), ("change_z", stat), ("change_p", p)):
+        t[name] = np.where(has, arr, np.nan)
+    t["prev_quarter"] = prev[quarter_col]
+    t["change_small_n"] = has & ((t["n"] < min_n) | (prev["n"].fillna(0) < min_n)).to_numpy()
+    t = t.set_index(groups + [quarter_col])
+    t.attrs.update(method=ci, level=level, min_n=min_n, figure="NPS trend (points)")
+    return t
+
+
+# --------------------------------------------------------------------------- groups
+
+def _metric_kind(df: pd.DataFrame, metric: str) -> str:
+    if metric == "nps":
+        return "nps"
+    _need_columns(df, [metric], "compare_groups")
+    if metric == "recommend" or pd.api.types.is_bool_dtype(df[metric]):
+        return "proportion"
+    if pd.api.types.is_numeric_dtype(df[metric]):
+        return "mean"
+    raise ParameterError(f"metric={metric!r}: expected 'nps', 'recommend', 'csat' or a "
+                         f"numeric factor column (f_<id>); column has type {df[metric].dtype}")
+
+
+def _stats_for(kind: str, values: np.ndarray, mask: np.ndarray) -> tuple:
+    """Sufficient statistics of one group."""
+    v = values[mask]
+    if kind == "nps":
+        c = np.bincount(v.astype(np.int64), minlength=3)
+        return int(c.sum()), c[0], c[1], c[2]
+    if kind == "proportion":
+        return int(v.size), int(v.sum())
+    n = int(v.size)
+    return n, float(v.mean()) if n else np.nan, float(v.var(ddof=1)) if n > 1 else np.nan
+
+
+def _compare(kind, sa, sb, level):
+    """diff, se, lo, hi, stat, p, est_a, est_b, method for one pair of statistics."""
+    z = _z(level)
+    if kind == "nps":
+        ea, eb, diff, se, lo, hi, stat, p = _diff_nps([sa[1]], [sa[2]], [sa[3]],
+                                                      [sb[1]], [sb[2]], [sb[3]], level)
+        return (diff[0], se[0], lo[0], hi[0], stat[0], p[0], ea[0], eb[0],
+                "wald z (trinomial variances add)")
+    if kind == "proportion":
+        (na, xa), (nb, xb) = sa, sb
+        pa, pb = xa / na, xb / nb
+        pool = (xa + xb) / (na + nb)
+        se0 = np.sqrt(pool * (1 - pool) * (1 / na + 1 / nb))
+        stat = (pa - pb) / se0 if se0 > 0 else np.nan
+        p = 2 * stats.norm.sf(abs(stat)) if np.isfinite(stat) else np.nan
+        lo, hi = confint_proportions_2indep(xa, na, xb, nb, method="newcomb",
+                                            compare="diff", alpha=1 - level)
+        se = np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
+        return (pa - pb, se, lo, hi, stat, p, pa, pb,
+                "two-proportion z (pooled), Newcombe interval")
+    (na, ma, va), (nb, mb, vb) = sa, sb
+    tt = stats.ttest_ind_from_stats(ma, np.sqrt(va), na, mb, np.sqrt(vb), nb, equal_var=False)
+    se = np.sqrt(va / na + vb / nb)
+    dof = se ** 4 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
+    t = stats.t.ppf(0.5 + level / 2, dof)
+    diff = ma - mb
+    return diff, se, diff - t * se, diff + t * se, tt.statistic, tt.pvalue, ma, mb, "Welch t"
+
+
+def compare_groups(df: pd.DataFrame, group_col: str | None = None, reference=None,
+                   metric: str = "nps", min_n: int = 30, level: float = 0.95, *,
+                   groups: Mapping[str, object] | None = None, by=None,
+                   pool_channels: bool = False, combine_strata: bool = False,
+                   channel_col: str = "channel") -> pd.DataFrame:
+    """Each group against a reference group (or against everyone else), Holm-adjusted.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Responses.
+    group_col : str, optional
+        A column whose values are the groups. Alternatively ``groups``.
+    groups : mapping of name → boolean mask, optional
+        Groups as masks aligned with ``df`` (they may overlap, e.g. cohorts).
+    reference : optional
+        The value of ``group_col`` (or key of ``groups``) every other group is compared
+        with. ``None``: each group against the rest of the rows (``~mask``).
+    metric : str
+        ``"nps"`` (points; trinomial Wald z), ``"recommend"`` (binary NPS share;
+        two-proportion z, Newcombe interval), or a numeric column such as ``"csat"`` or a
+        factor ``f_<id>`` (mean; Welch t and interval).
+    by : str or list, optional
+        Compare within each stratum. When the frame has ``channel`` and it is not the
+        group column, it is added to ``by`` (one survey channel per figure) unless
+        ``pool_channels=True``.
+    min_n : int
+        Comparisons where either side has fewer answers are flagged ``small_n``.
+    combine_strata : bool
+        With strata (``by``/channel), add per group a row with stratum ``"combined"``:
+        the inverse-variance weighted mean of the stratum differences (fixed-effect,
+        normal interval and z test) — a gap "within channels", free of differences in
+        channel mix, without pooling answers across channels.
+
+    Returns
+    -------
+    DataFrame
+        Index ``by + ["group"]`` (``channel`` first when added); with
+        ``combine_strata`` the combined rows carry ``"combined"`` in every ``by`` level.
+        Columns ``n, estimate, ref_n, ref_estimate, diff, se,
+        ci_low, ci_high, stat, p, p_holm, significant, small_n, method``. Holm's
+        adjustment (statsmodels ``multipletests``) runs over every comparison in the
+        table (combined rows included); ``significant`` is ``p_holm < 1 − level``.
+    """
+    _z(level)
+    kind = _metric_kind(df, metric)
+    if (group_col is None) == (groups is None):
+        raise ParameterError("compare_groups: give either group_col (a column) or groups "
+                             "(a mapping of name → boolean mask), not both or neither")
+    if group_col is not None:
+        _need_columns(df, [group_col], "compare_groups")
+        vals = df[group_col]
+        masks = {k: (vals == k).fillna(False).to_numpy(dtype=bool)
+                 for k in sorted(vals.dropna().unique(), key=str)}
+    else:
+        masks = {}
+        for k, m in groups.items():
+            arr = m.reindex(df.index) if isinstance(m, pd.Series) else m
+            arr = pd.Series(arr).fillna(False).to_numpy(dtype=bool)
+            if arr.shape[0] != len(df):
+                raise ParameterError(f"group {k!r}: mask has {arr.shape[0]} values; "
+                                     f"expected one per row ({len(df)})")
+            masks[k] = arr
+    if reference is not None and reference not in masks:
+        raise ParameterError(f"reference={reference!r}: not among the groups "
+                             f"({', '.join(map(str, masks))})")
+    by = _as_list(by)
+    _need_columns(df, by, "compare_groups")
+    if channel_col in df.columns and group_col != channel_col and channel_col not in by \
+            and not pool_channels:
+        by = [channel_col] + by
+    # the metric as a numeric array + a validity mask
+    if kind == "nps":
+        col = "nps"
+        _need_columns(df, [col], "compare_groups")
+        _nps_counts(df[col], col)
+        num = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        valid = ~np.isnan(num)
+        values = np.where(num >= PROMOTER_MIN, 0, np.where(num >= PASSIVE_MIN, 1, 2))
+    elif kind == "proportion":
+        s = _bool_values(df[metric], metric)
+        valid = s.notna().to_numpy()
+        values = s.fillna(False).to_numpy(dtype=bool).astype(float)
+    else:
+        num = pd.to_numeric(df[metric], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        valid = ~np.isnan(num)
+        values = np.nan_to_num(num)
+    if by:
+        # one boolean mask per stratum from the groupby's row positions (no row loops)
+        pos = df.groupby(by, dropna=False, observed=True, sort=True).indices
+        strata_masks = []
+        for k, where in pos.items():
+            mk = np.zeros(len(df), dtype=bool)
+            mk[where] = True
+            strata_masks.append((k if isinstance(k, tuple) else (k,), mk))
+    else:
+        strata_masks = [((), np.ones(len(df), dtype=bool))]
+    rows = []
+    for skey, smask in strata_masks:
+        base = valid & smask
+        ref_mask = masks[reference] & base if reference is not None else None
+        for g, m in masks.items():
+            if g == reference:
+                continue
+            gm = m & base
+            rm = ref_mask if ref_mask is not None else (~m) & base
+            sa, sb = _stats_for(kind, values, gm), _stats_for(kind, values, rm)
+            na, nb = sa[0], sb[0]
+            row = {**dict(zip(by, skey)), "group": g, "reference": reference if reference
+                   is not None else "rest", "n": na, "ref_n": nb}
+            if na >= 2 and nb >= 2:
+                diff, se, lo, hi, stat, p, ea, eb, method = _compare(kind, sa, sb, level)
+            else:
+                diff = se = lo = hi = stat = p = ea = eb = np.nan
+                method = "not tested (fewer than 2 answers)"
+            row.update(estimate=ea, ref_estimate=eb, diff=diff, se=se, ci_low=lo, ci_high=hi,
+                       stat=stat, p=p, method=method)
+            rows.append(row)
+    if combine_strata and by:
+        z = _z(level)
+        for g in [k for k in masks if k != reference]:
+            part = [r for r in rows if r["group"] == g and np.isfinite(r["se"]) and r["se"] > 0]
+            if not part:
+                continue
+            w = np.array([1 / r["se"] ** 2 for r in part])
+            d = np.array([r["diff"] for r in part])
+            diff, se = float(w @ d / w.sum()), float(1 / np.sqrt(w.sum()))
+            rows.append({**{b: "combined" for b in by}, "group": g, "reference": part[0]["reference"],
+                         "n": sum(r["n"] for r in part), "ref_n": sum(r["ref_n"] for r in part),
+                         "estimate": np.nan, "ref_estimate": np.nan, "diff": diff, "se": se,
+                         "ci_low": diff - z * se, "ci_high": diff + z * se, "stat": diff / se,
+                         "p": float(2 * stats.norm.sf(abs(diff / se))),
+                         "method": f"inverse-variance combination of {len(part)} strata"})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        raise ParameterError("compare_groups: no groups to compare")
+    ok = out["p"].notna().to_numpy()
+    out["p_holm"] = np.nan
+    if ok.any():
+        out.loc[ok, "p_holm"] = multipletests(out.loc[ok, "p"].to_numpy(), method="holm")[1]
+    out["significant"] = out["p_holm"] < (1 - level)
+    out["small_n"] = (out["n"] < min_n) | (out["ref_n"] < min_n)
+    out = out.set_index(by + ["group"])
+    unit = {"nps": "points", "proportion": "share", "mean": "rating"}[kind]
+    out.attrs.update(metric=metric, unit=unit, level=level, min_n=min_n)
+    return out
