@@ -1,0 +1,1461 @@
+"""Complaints and incidents: dynamics, deadlines in working hours, loyalty after the
+resolution, the Monday control summary and the link to first-contact resolution.
+
+What a head of a customer-service desk asks of the complaint log (seeds 001 and 003):
+
+* **Dynamics** — how many complaints per month by channel (oral: phone, in person;
+  written: messenger, e-mail, review site, web form), by category, importance and origin
+  (external from a client / internal raised by staff); the share justified; and the
+  rate per 100 active clients, so that a growing business does not read as a growing
+  number of complaints (:func:`monthly`, :func:`share_justified`,
+  :func:`rate_per_100_active`).
+* **Deadlines** — reaction and resolution times in *working* hours
+  (:func:`working_hours`, :class:`WorkCalendar`; deadlines from a service level in
+  working hours: :func:`add_working_hours`, :func:`fill_deadlines`), the share resolved
+  within the deadline by importance (:func:`deadline_summary`), open and overdue
+  complaints as of a moment (:func:`open_and_overdue`) and where service is long
+  (:func:`long_service`).
+* **After the resolution** — satisfaction with the resolution and loyalty after it, kept
+  as two figures and cross-tabulated (:func:`after_resolution`); NPS of clients who
+  complained vs those who did not (:func:`complainant_nps`).
+* **Weekly control** — new / resolved / overdue per responsible team for the Monday
+  meeting (:func:`weekly_summary`).
+* **FCR link** — first-contact resolution of the contacts log next to complaint volume
+  per channel (:func:`fcr_vs_complaints`).
+* **Report section** — :func:`complaints_section`: aggregates only, small cells flagged.
+
+Conventions
+-----------
+``asof`` is a moment: a plain date means 00:00 of that day ("as of Monday morning"), so
+an event counts as having happened when its timestamp is strictly before ``asof``. A
+complaint received on or after ``asof`` does not exist yet; one resolved on or after
+``asof`` is still open. Every share comes with its ``n`` and a Wilson interval; a group
+with fewer than ``min_n`` observations is marked ``small_n``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cxlab.errors import ParameterError, QuarterError
+from cxlab.metrics import compare_nps, fcr_table, nps_from_counts, nps_table, wilson_interval
+from cxlab.schema import CODES, ORAL_CHANNELS, quarter_of
+
+__all__ = [
+    "RUSSIAN_HOLIDAYS",
+    "RUSSIAN_TRANSFERRED_WORKDAYS",
+    "WorkCalendar",
+    "working_hours",
+    "add_working_hours",
+    "fill_deadlines",
+    "monthly",
+    "share_justified",
+    "rate_per_100_active",
+    "deadlines",
+    "deadline_summary",
+    "open_and_overdue",
+    "long_service",
+    "AfterResolution",
+    "after_resolution",
+    "complainant_nps",
+    "WeeklySummary",
+    "weekly_summary",
+    "fcr_vs_complaints",
+    "ComplaintsSection",
+    "complaints_section",
+]
+
+# --------------------------------------------------------------------------- calendar
+
+#: Non-working public holidays in Russia 2024–2026 that fall on a weekday (and the
+#: weekdays they were moved to), as set by art. 112 of the Labour Code and the
+#: Government's yearly transfer decrees: 2024 — decree of 10.08.2023 No. 1306;
+#: 2025 — decree of 04.10.2024 No. 1335 (23 Feb → 8 May, 8 Mar → 13 Jun, 4 Jan → 2 May,
+#: 5 Jan → 31 Dec, 1 Nov → 3 Nov); 2026 — decree of 24.09.2025 (3 Jan → 9 Jan,
+#: 4 Jan → 31 Dec). Checked against the production calendars: together with
+#: :data:`RUSSIAN_TRANSFERRED_WORKDAYS` a Monday–Friday week gives 248 working days in
+#: 2024, 247 in 2025 and 247 in 2026. Extend it (or pass your own) for later years.
+RUSSIAN_HOLIDAYS: tuple[str, ...] = (
+    # 2024
+    "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08",
+    "2024-02-23", "2024-03-08", "2024-04-29", "2024-04-30", "2024-05-01", "2024-05-09",
+    "2024-05-10", "2024-06-12", "2024-11-04", "2024-12-30", "2024-12-31",
+    # 2025
+    "2025-01-01", "2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08",
+    "2025-05-01", "2025-05-02", "2025-05-08", "2025-05-09", "2025-06-12", "2025-06-13",
+    "2025-11-03", "2025-11-04", "2025-12-31",
+    # 2026
+    "2026-01-01", "2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08",
+    "2026-01-09", "2026-02-23", "2026-03-09", "2026-05-01", "2026-05-11", "2026-06-12",
+    "2026-11-04", "2026-12-31",
+)
+
+#: Saturdays that were working days in Russia 2024–2026 (a day off moved elsewhere).
+RUSSIAN_TRANSFERRED_WORKDAYS: tuple[str, ...] = (
+    "2024-04-27", "2024-11-02", "2024-12-28", "2025-11-01",
+)
+
+_HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _hours_of(text: str, what: str) -> float:
+    m = _HHMM.match(str(text).strip())
+    if not m or (int(m.group(1)) == 24 and m.group(2) != "00"):
+        raise ParameterError(f"WorkCalendar {what}: got {text!r}; expected a time 'HH:MM' "
+                             "between 00:00 and 24:00")
+    return int(m.group(1)) + int(m.group(2)) / 60
+
+
+def _day_array(dates: Iterable, what: str) -> np.ndarray:
+    try:
+        arr = np.array(sorted({np.datetime64(pd.Timestamp(d).date(), "D") for d in dates}),
+                       dtype="datetime64[D]")
+    except (ValueError, TypeError) as err:
+        raise ParameterError(f"WorkCalendar {what}: {err}; expected dates like "
+                             "'2025-05-08'") from None
+    return arr
+
+
+@dataclass(frozen=True, repr=False)
+class WorkCalendar:
+    """When the complaint desk works: working weekdays, daily hours, holidays.
+
+    Parameters
+    ----------
+    days : tuple of int
+        Working weekdays, Monday = 0 … Sunday = 6. Default Monday–Friday.
+    start, end : str
+        Daily working hours ``'HH:MM'`` (end after start; ``'24:00'`` allowed).
+        Default 09:00–18:00 — nine working hours a day, no lunch break deducted.
+    holidays : tuple of dates
+        Days off that would otherwise be working days.
+    workdays : tuple of dates
+        Extra working days on what would otherwise be a day off (a Saturday worked
+        because its day off was moved, as in the Russian production calendar).
+    name : str
+        A label for summaries.
+
+    Examples
+    --------
+    >>> WorkCalendar()                      # the default: no holidays
+    WorkCalendar('Mon–Fri 09:00–18:00')
+    >>> WorkCalendar.russia().hours_per_day  # same hours, Russian holidays 2024–2026
+    9.0
+    >>> WorkCalendar(days=(0, 1, 2, 3, 4, 5), start="10:00", end="20:00")
+    WorkCalendar('Mon–Sat 10:00–20:00')
+    """
+
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    start: str = "09:00"
+    end: str = "18:00"
+    holidays: tuple = ()
+    workdays: tuple = ()
+    name: str = ""
+
+    def __post_init__(self):
+        days = tuple(sorted(set(int(d) for d in self.days)))
+        if not days or any(d < 0 or d > 6 for d in days):
+            raise ParameterError(f"WorkCalendar days: got {self.days!r}; expected weekday "
+                                 "numbers 0 (Monday) … 6 (Sunday), at least one")
+        a, b = _hours_of(self.start, "start"), _hours_of(self.end, "end")
+        if b <= a:
+            raise ParameterError(f"WorkCalendar: end {self.end!r} is not after start "
+                                 f"{self.start!r}; expected working hours like 09:00–18:00")
+        hol = _day_array(self.holidays, "holidays")
+        extra = _day_array(self.workdays, "workdays")
+        both = np.intersect1d(hol, extra)
+        if both.size:
+            raise ParameterError(f"WorkCalendar: {both[0]} is both a holiday and a working "
+                                 "day; expected each date in one list only")
+        object.__setattr__(self, "days", days)
+        object.__setattr__(self, "holidays", tuple(str(d) for d in hol))
+        object.__setattr__(self, "workdays", tuple(str(d) for d in extra))
+        if not self.name:
+            label = (f"{_WEEKDAY_NAMES[days[0]]}–{_WEEKDAY_NAMES[days[-1]]}"
+                     if days == tuple(range(days[0], days[-1] + 1))
+                     else ",".join(_WEEKDAY_NAMES[d] for d in days))
+            label += f" {self.start}–{self.end}"
+            if hol.size:
+                label += f", {hol.size} holidays"
+            object.__setattr__(self, "name", label)
+
+    def __repr__(self) -> str:
+        return f"WorkCalendar({self.name!r})"
+
+    @classmethod
+    def russia(cls, start: str = "09:00", end: str = "18:00") -> WorkCalendar:
+        """Monday–Friday with Russia's public holidays and transferred working Saturdays
+        2024–2026 (:data:`RUSSIAN_HOLIDAYS`, :data:`RUSSIAN_TRANSFERRED_WORKDAYS`)."""
+        return cls(start=start, end=end, holidays=RUSSIAN_HOLIDAYS,
+                   workdays=RUSSIAN_TRANSFERRED_WORKDAYS,
+                   name=f"Russia 5-day week {start}–{end} (holidays 2024–2026)")
+
+    # -- internals (vectorised over datetime64[D] arrays)
+    @cached_property
+    def _open_h(self) -> float:
+        return _hours_of(self.start, "start")
+
+    @property
+    def hours_per_day(self) -> float:
+        """Working hours in one working day."""
+        return _hours_of(self.end, "end") - self._open_h
+
+    @cached_property
+    def _busdaycal(self) -> np.busdaycalendar:
+        mask = [1 if d in self.days else 0 for d in range(7)]
+        return np.busdaycalendar(weekmask=mask,
+                                 holidays=np.array(self.holidays, dtype="datetime64[D]"))
+
+    @cached_property
+    def _extra(self) -> np.ndarray:
+        extra = np.array(self.workdays, dtype="datetime64[D]")
+        # a 'workday' that is a working day anyway must not be counted twice
+        return extra[~np.is_busday(extra, busdaycal=self._busdaycal)] if extra.size else extra
+
+    def is_working_day(self, days) -> np.ndarray:
+        """Is each date a working day? (array of bool)"""
+        d = np.asarray(days, dtype="datetime64[D]")
+        return np.is_busday(d, busdaycal=self._busdaycal) | np.isin(d, self._extra)
+
+    def count_working_days(self, begin, end) -> np.ndarray:
+        """Working days in ``[begin, end)`` (numpy.busday_count plus extra workdays)."""
+        b = np.asarray(begin, dtype="datetime64[D]")
+        e = np.asarray(end, dtype="datetime64[D]")
+        n = np.busday_count(b, e, busdaycal=self._busdaycal)
+        if self._extra.size:
+            n = n + (np.searchsorted(self._extra, e) - np.searchsorted(self._extra, b))
+        return n
+
+
+def _working_position(t: np.ndarray, cal: WorkCalendar) -> np.ndarray:
+    """Working hours elapsed on ``t``'s own day up to ``t`` (0 on a day off)."""
+    day = t.astype("datetime64[D]")
+    tod_h = (t - day).astype("timedelta64[s]").astype(np.float64) / 3600.0
+    inside = np.clip(tod_h - cal._open_h, 0.0, cal.hours_per_day)
+    return np.where(cal.is_working_day(day), inside, 0.0)
+
+
+def _to_datetime(x, what: str) -> pd.Series:
+    """A Series of naive datetime64[ns]; aware timestamps keep their wall-clock time
+    (working hours are local hours)."""
+    if isinstance(x, pd.Series):
+        s = x
+    elif isinstance(x, (pd.Index, np.ndarray, list, tuple)):
+        s = pd.Series(x)
+    else:
+        s = pd.Series([x])
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        parsed = pd.to_datetime(s, errors="coerce", format="ISO8601")
+        bad = parsed.isna() & s.notna()
+        if bad.any():
+            raise ParameterError(
+                f"{what}: got {s[bad].iloc[0]!r} (position {s[bad].index[0]}); expected a "
+                "date and time like '2026-09-28 10:30'")
+        s = parsed
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s.astype("datetime64[ns]")
+
+
+def working_hours(start, end, calendar: WorkCalendar | None = None):
+    """Working hours between ``start`` and ``end``.
+
+    Counts only the time inside the calendar's working hours on working days: a complaint
+    that arrives on Saturday starts its clock on Monday at 09:00, one that arrives at
+    20:00 starts at 09:00 the next working day.
+
+    Parameters
+    ----------
+    start, end : datetime-like scalar or Series
+        Scalars broadcast against Series; two Series must have the same length (the
+        result takes ``start``'s index when it is a Series).
+    calendar : WorkCalendar, optional
+        Default :class:`WorkCalendar` (Monday–Friday 09:00–18:00, no holidays).
+
+    Returns
+    -------
+    float or Series of float
+        Hours; NaN where ``start`` or ``end`` is missing (an open complaint).
+
+    Raises
+    ------
+    ParameterError
+        Where ``end`` is before ``start`` (names the first such position).
+
+    Examples
+    --------
+    >>> working_hours("2026-09-25 17:00", "2026-09-28 10:00")   # Fri 17:00 → Mon 10:00
+    2.0
+    """
+    cal = calendar if calendar is not None else WorkCalendar()
+    if not isinstance(cal, WorkCalendar):
+        raise ParameterError(f"working_hours: calendar is {type(cal).__name__}; expected "
+                             "a cxlab.complaints.WorkCalendar")
+    scalar = not isinstance(start, (pd.Series, pd.Index, np.ndarray, list, tuple)) and \
+        not isinstance(end, (pd.Series, pd.Index, np.ndarray, list, tuple))
+    s = _to_datetime(start, "working_hours start")
+    e = _to_datetime(end, "working_hours end")
+    index = start.index if isinstance(start, pd.Series) else (
+        end.index if isinstance(end, pd.Series) else None)
+    if len(s) == 1 and len(e) != 1:
+        s = pd.Series(np.repeat(s.to_numpy(), len(e)))
+    elif len(e) == 1 and len(s) != 1:
+        e = pd.Series(np.repeat(e.to_numpy(), len(s)))
+    if len(s) != len(e):
+        raise ParameterError(f"working_hours: start has {len(s)} values and end {len(e)}; "
+                             "expected the same length (or a single value)")
+    sv = s.to_numpy(dtype="datetime64[ns]")
+    ev = e.to_numpy(dtype="datetime64[ns]")
+    ok = ~(np.isnat(sv) | np.isnat(ev))
+    backwards = ok & (ev < sv)
+    if backwards.any():
+        i = int(np.flatnonzero(backwards)[0])
+        where = index[i] if index is not None else i
+        raise ParameterError(
+            f"working_hours: end {pd.Timestamp(ev[i])} is before start {pd.Timestamp(sv[i])} "
+            f"at {where!r} ({int(backwards.sum())} such value(s)); expected end on or after "
+            "start")
+    out = np.full(len(sv), np.nan)
+    if ok.any():
+        a, b = sv[ok], ev[ok]
+        days = cal.count_working_days(a.astype("datetime64[D]"), b.astype("datetime64[D]"))
+        out[ok] = (days * cal.hours_per_day + _working_position(b, cal)
+                   - _working_position(a, cal))
+    if scalar:
+        return float(out[0])
+    return pd.Series(out, index=index if index is not None and len(index) == len(out)
+                     else None, name="hours")
+
+
+def add_working_hours(start, hours, calendar: WorkCalendar | None = None):
+    """The moment ``hours`` working hours after ``start`` — a deadline such as the
+    retailer's "report the closure within 3 working hours" (seed 001).
+
+    The inverse of :func:`working_hours`: ``working_hours(start, add_working_hours(start,
+    h)) == h``. A deadline that falls exactly at the end of a working day is that day's
+    closing time (18:00), not the next morning.
+
+    Parameters
+    ----------
+    start : datetime-like scalar or Series
+    hours : float or Series of float
+        Working hours to add (≥ 0); broadcast like :func:`working_hours`.
+    calendar : WorkCalendar, optional
+
+    Returns
+    -------
+    Timestamp or Series of datetime64[ns]
+        NaT where ``start`` or ``hours`` is missing.
+
+    Examples
+    --------
+    >>> add_working_hours("2026-09-25 17:00", 3)   # Fri 17:00 + 3 h → Mon 11:00
+    Timestamp('2026-09-28 11:00:00')
+    """
+    cal = calendar if calendar is not None else WorkCalendar()
+    scalar = not isinstance(start, (pd.Series, pd.Index, np.ndarray, list, tuple)) and \
+        not isinstance(hours, (pd.Series, pd.Index, np.ndarray, list, tuple))
+    s = _to_datetime(start, "add_working_hours start")
+    index = start.index if isinstance(start, pd.Series) else (
+        hours.index if isinstance(hours, pd.Series) else None)
+    h = pd.to_numeric(pd.Series(hours if not np.isscalar(hours) else [hours]),
+                      errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if len(s) == 1 and len(h) != 1:
+        s = pd.Series(np.repeat(s.to_numpy(), len(h)))
+    elif len(h) == 1 and len(s) != 1:
+        h = np.repeat(h, len(s))
+    if len(s) != len(h):
+        raise ParameterError(f"add_working_hours: start has {len(s)} values and hours "
+                             f"{len(h)}; expected the same length (or a single value)")
+    if np.any(h < 0):
+        raise ParameterError(f"add_working_hours: hours {h[h < 0][0]:g} is negative; "
+                             "expected working hours ≥ 0")
+    sv = s.to_numpy(dtype="datetime64[ns]")
+    ok = ~np.isnat(sv) & ~np.isnan(h)
+    out = np.full(len(sv), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if ok.any():
+        a, hh = sv[ok], h[ok]
+        day = a.astype("datetime64[D]")
+        days_needed = int(np.ceil(hh.max() / cal.hours_per_day)) + 2
+        slack = days_needed * 7 + 31
+        while True:  # every working day from the first start on, enough to land on
+            horizon = np.arange(day.min(), day.max() + np.timedelta64(slack, "D"),
+                                dtype="datetime64[D]")
+            wd = horizon[cal.is_working_day(horizon)]
+            i0 = np.searchsorted(wd, day)  # first working day on or after the start's day
+            if len(wd) and (i0 + days_needed).max() < len(wd):
+                break
+            if slack > 366 * 50:
+                raise ParameterError(f"add_working_hours: the calendar {cal.name!r} has "
+                                     "no working days ahead; expected working weekdays")
+            slack *= 2
+        pos = np.where(wd[i0] == day, _working_position(a, cal), 0.0)
+        total = pos + hh
+        k = np.floor(total / cal.hours_per_day).astype(np.int64)
+        rem = total - k * cal.hours_per_day
+        at_close = (rem == 0) & (k > 0)  # end of a day, not the next morning
+        k = np.where(at_close, k - 1, k)
+        rem = np.where(at_close, cal.hours_per_day, rem)
+        when = wd[i0 + k].astype("datetime64[ns]")
+        secs = np.round((cal._open_h + rem) * 3600 * 1e9).astype(np.int64)
+        # after closing time with 0 hours to add: the start itself, not the closing time
+        out[ok] = np.maximum(when + secs.astype("timedelta64[ns]"), a)
+    if scalar:
+        return pd.Timestamp(out[0])
+    return pd.Series(out, index=index if index is not None and len(index) == len(out)
+                     else None, name="deadline_at")
+
+
+def fill_deadlines(complaints: pd.DataFrame, hours_by_importance: dict,
+                   calendar: WorkCalendar | None = None, overwrite: bool = False) -> pd.DataFrame:
+    """Set ``deadline_at`` from a service level in working hours per importance.
+
+    Parameters
+    ----------
+    complaints : DataFrame
+        The complaints table (``received_at``, ``importance``; ``deadline_at`` if any).
+    hours_by_importance : dict
+        E.g. ``{"critical": 3, "medium": 27, "low": 45}`` (working hours).
+    overwrite : bool
+        Replace recorded deadlines too (to ask "what if the standard were …"); by
+        default only empty ``deadline_at`` cells are filled.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``deadline_at`` filled, ready for :func:`deadlines`,
+        :func:`weekly_summary` and the rest.
+    """
+    _require(complaints, ["received_at", "importance"], "fill_deadlines", "complaints")
+    unknown = set(complaints["importance"].dropna().astype(str)) - set(hours_by_importance)
+    if unknown:
+        raise ParameterError(f"fill_deadlines: no service level for importance "
+                             f"{', '.join(sorted(unknown))}; expected hours for each of "
+                             f"{', '.join(sorted(set(complaints['importance'].dropna())))}")
+    df = _dates(complaints, ["received_at", "deadline_at"], "fill_deadlines")
+    hours = df["importance"].astype("string").map(hours_by_importance).astype(float)
+    new = add_working_hours(df["received_at"], hours, calendar)
+    if "deadline_at" in df.columns and not overwrite:
+        df["deadline_at"] = df["deadline_at"].fillna(new)
+    else:
+        df["deadline_at"] = new
+    return df
+
+
+# --------------------------------------------------------------------------- helpers
+
+_COMPLAINT_DATES = ("received_at", "first_reaction_at", "deadline_at", "resolved_at")
+_IMPORTANCE_ORDER = CODES["importance"][::-1]  # critical first
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], what: str, table: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"{what}: got {type(df).__name__} for {table}; expected a "
+                             "DataFrame")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ParameterError(f"{what}: {table} has no column(s) {', '.join(missing)}; "
+                             f"expected the '{table}' table (see cxlab.schema.TABLES)")
+
+
+def _dates(df: pd.DataFrame, cols: Iterable[str], what: str) -> pd.DataFrame:
+    df = df.copy()
+    for c in cols:
+        if c in df.columns and not pd.api.types.is_datetime64_dtype(df[c]):
+            df[c] = _to_datetime(df[c], f"{what}: column '{c}'").set_axis(df.index)
+        elif c in df.columns:
+            df[c] = df[c].astype("datetime64[ns]")
+    return df
+
+
+def _asof(asof, what: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(asof)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT or pd.isna(ts):
+        raise ParameterError(f"{what}: asof {asof!r} is not a date; expected e.g. "
+                             "'2026-09-28' (00:00 that day) or '2026-09-28 09:00'")
+    return ts.tz_convert(None) if ts.tz is not None else ts
+
+
+def _check_level(level: float) -> None:
+    if not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise ParameterError(f"level {level!r}: expected a confidence level between 0 and "
+                             "1 (0.95 for 95 % intervals)")
+
+
+def _share_frame(k, n, level: float, min_n: int, index=None) -> pd.DataFrame:
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    lo, hi = wilson_interval(k, n, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    return pd.DataFrame({"n": n.astype("int64"), "successes": k.astype("int64"),
+                         "share": share, "ci_low": lo, "ci_high": hi, "small_n": n < min_n},
+                        index=index)
+
+
+def poisson_ci(count, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood, chi-square) interval for a Poisson count."""
+    k = np.asarray(count, dtype=float)
+    tail = (1 - level) / 2
+    lo = np.where(k > 0, stats.chi2.ppf(tail, 2 * k) / 2, 0.0)
+    hi = stats.chi2.ppf(1 - tail, 2 * k + 2) / 2
+    return lo, hi
+
+
+def _period_labels(dates: pd.Series, freq: str) -> pd.Series:
+    if freq == "Q":
+        return quarter_of(dates)
+    if freq == "M":
+        return dates.dt.to_period("M").astype("string")
+    raise ParameterError(f"freq {freq!r}: expected 'Q' (quarters like 2026Q3) or 'M' "
+                         "(months like 2026-09)")
+
+
+def _order_levels(values: pd.Series, by: str) -> list:
+    present = [v for v in pd.unique(values.dropna())]
+    if by == "oral_written":
+        return [v for v in ("oral", "written") if v in present]
+    codes = {"channel": CODES["complaint_channel"], "importance": _IMPORTANCE_ORDER,
+             "origin": CODES["origin"]}.get(by)
+    if codes is not None:
+        return [c for c in codes if c in present] + sorted(set(present) - set(codes))
+    counts = values.value_counts()
+    return list(counts.index)
+
+
+def _mark_oral(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["oral_written"] = np.where(df["channel"].isin(ORAL_CHANNELS), "oral", "written")
+    df.loc[df["channel"].isna(), "oral_written"] = pd.NA
+    return df
+
+
+# --------------------------------------------------------------------------- dynamics
+
+_BY = ("channel", "category", "importance", "origin", "oral_written", "responsible")
+
+
+def monthly(complaints: pd.DataFrame, by: str = "channel") -> pd.DataFrame:
+    """Complaints received per month, split by one classification.
+
+    Parameters
+    ----------
+    complaints : DataFrame
+        The complaints table (``received_at`` and the ``by`` column).
+    by : {"channel", "category", "importance", "origin", "oral_written", "responsible"}
+        ``"oral_written"`` groups phone and in-person (:data:`cxlab.schema.ORAL_CHANNELS`)
+        as oral and every other channel as written.
+
+    Returns
+    -------
+    DataFrame
+        Index ``month`` ('2025-07', every month from the first to the last complaint,
+        empty months as 0), one column per level (codes in their schema order,
+        categories by volume) and ``total``. Counts, not estimates: no interval.
+    """
+    if by not in _BY:
+        raise ParameterError(f"monthly: by={by!r}; expected one of {', '.join(_BY)}")
+    need = ["received_at", "channel" if by == "oral_written" else by]
+    _require(complaints, need, "monthly", "complaints")
+    df = _dates(complaints, ["received_at"], "monthly")
+    if by == "oral_written":
+        df = _mark_oral(df)
+    df = df[df["received_at"].notna()]
+    month = df["received_at"].dt.to_period("M")
+    table = pd.crosstab(month, df[by].fillna("(not recorded)"))
+    if len(month):
+        full = pd.period_range(month.min(), month.max(), freq="M")
+        table = table.reindex(full, fill_value=0)
+    levels = _order_levels(df[by], by)
+    if df[by].isna().any():
+        levels.append("(not recorded)")
+    table = table.reindex(columns=levels, fill_value=0)
+    table.index = table.index.astype(str)
+    table.index.name = "month"
+    table.columns.name = by
+    table["total"] = table.sum(axis=1)
+    return table.astype("int64")
+
+
+def share_justified(complaints: pd.DataFrame, by: str | None = None, freq: str | None = "Q",
+                    level: float = 0.95, min_n: int = 30) -> pd.DataFrame:
+    """Share of complaints found justified, with Wilson intervals.
+
+    Parameters
+    ----------
+    by : str, optional
+        A classification column (see :func:`monthly`) to split by as well.
+    freq : {"Q", "M", None}
+        Per quarter, per month, or over the whole table.
+
+    Returns
+    -------
+    DataFrame
+        Index the period (and ``by`` level); columns ``n`` (complaints with the
+        justification recorded), ``successes`` (justified), ``share``, ``ci_low``, ``ci_high``,
+        ``small_n`` (n < min_n).
+    """
+    _check_level(level)
+    need = ["received_at", "justified"] + ([("channel" if by == "oral_written" else by)]
+                                           if by else [])
+    _require(complaints, need, "share_justified", "complaints")
+    df = _dates(complaints, ["received_at"], "share_justified")
+    if by == "oral_written":
+        df = _mark_oral(df)
+    df = df[df["justified"].notna()]
+    keys = []
+    if freq is not None:
+        df = df.assign(period=_period_labels(df["received_at"], freq))
+        keys.append("period")
+    if by:
+        keys.append(by)
+    just = df["justified"].astype(bool)
+    if keys:
+        g = just.groupby([df[k] for k in keys], observed=True, sort=True)
+        k, n = g.sum(), g.size()
+        return _share_frame(k.to_numpy(), n.to_numpy(), level, min_n, index=n.index)
+    return _share_frame([just.sum()], [len(just)], level, min_n,
+                        index=pd.Index(["all"], name="complaints"))
+
+
+def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: str = "Q",
+                        origin: str | None = None, periods: Iterable[str] | None = None,
+                        level: float = 0.95) -> pd.DataFrame:
+    """Complaints per 100 active clients per period, with an exact Poisson interval.
+
+    Active clients in a period are the distinct ``client_id`` with at least one visit in
+    it. Internal complaints count too unless ``origin`` says otherwise: the rate is the
+    load on the desk relative to the size of the business.
+
+    Parameters
+    ----------
+    complaints, visits : DataFrame
+        The complaints (``received_at``, ``origin``) and visits (``client_id``,
+        ``visit_date``) tables.
+    freq : {"Q", "M"}
+    origin : {"external", "internal", None}
+        Count only complaints of this origin.
+    periods : iterable of str, optional
+        The periods to report ('2025Q3' or '2025-07'). Default: every period from the
+        first to the last complaint in the log — before the log starts a zero would
+        mean "not recorded", not "no complaints".
+
+    Returns
+    -------
+    DataFrame
+        Index ``period``; columns
+        ``n_complaints``, ``n_active``, ``rate_per_100``, ``ci_low``, ``ci_high``
+        (Garwood exact interval for the count, divided by active clients / 100). NaN rate
+        where there were no active clients.
+    """
+    _check_level(level)
+    _require(complaints, ["received_at"] + (["origin"] if origin else []),
+             "rate_per_100_active", "complaints")
+    _require(visits, ["client_id", "visit_date"], "rate_per_100_active", "visits")
+    if origin is not None and origin not in CODES["origin"]:
+        raise ParameterError(f"rate_per_100_active: origin={origin!r}; expected one of "
+                             f"{', '.join(CODES['origin'])} or None")
+    c = _dates(complaints, ["received_at"], "rate_per_100_active")
+    if origin is not None:
+        c = c[c["origin"] == origin]
+    c = c[c["received_at"].notna()]
+    v = _dates(visits, ["visit_date"], "rate_per_100_active")
+    v = v[v["visit_date"].notna()]
+    n_c = _period_labels(c["received_at"], freq).value_counts()
+    n_a = v.assign(period=_period_labels(v["visit_date"], freq)).groupby("period")[
+        "client_id"].nunique()
+    if periods is not None:
+        periods = [str(p) for p in periods]
+    elif len(n_c):
+        first, last = sorted(n_c.index)[0], sorted(n_c.index)[-1]
+        periods = [str(p) for p in pd.period_range(first, last, freq=freq)]
+    else:
+        periods = sorted(n_a.index)
+    out = pd.DataFrame(index=pd.Index(periods, name="period"))
+    out["n_complaints"] = n_c.reindex(periods, fill_value=0).astype("int64").to_numpy()
+    out["n_active"] = n_a.reindex(periods, fill_value=0).astype("int64").to_numpy()
+    lo, hi = poisson_ci(out["n_complaints"].to_numpy(), level)
+    per = np.where(out["n_active"] > 0, 100.0 / out["n_active"].replace(0, 1), np.nan)
+    out["rate_per_100"] = out["n_complaints"] * per
+    out["ci_low"] = lo * per
+    out["ci_high"] = hi * per
+    return out
+
+
+# --------------------------------------------------------------------------- deadlines
+
+def _snapshot(complaints: pd.DataFrame, asof, what: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+    _require(complaints, ["complaint_id", "received_at", "resolved_at"], what, "complaints")
+    df = _dates(complaints, [c for c in _COMPLAINT_DATES if c in complaints.columns], what)
+    for c in _COMPLAINT_DATES:
+        if c not in df.columns:
+            df[c] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    if asof is None:
+        ts = pd.Timestamp(df[list(_COMPLAINT_DATES)].max().max()) + pd.Timedelta(1, "ns")
+        if pd.isna(ts):
+            raise ParameterError(f"{what}: no dates in the complaints table; pass asof")
+    else:
+        ts = _asof(asof, what)
+    for late in ("first_reaction_at", "resolved_at"):
+        bad = df[late].notna() & (df[late] < df["received_at"])
+        if bad.any():
+            ids = df.loc[bad, "complaint_id"].astype(str).tolist()
+            raise ParameterError(
+                f"{what}: {late} before received_at for complaint(s) {', '.join(ids[:5])}"
+                f"{' …' if len(ids) > 5 else ''}; expected {late} on or after received_at")
+    df = df[df["received_at"].notna() & (df["received_at"] < ts)]
+    return df, ts
+
+
+def deadlines(complaints: pd.DataFrame, asof=None,
+              calendar: WorkCalendar | None = None) -> pd.DataFrame:
+    """Per complaint: working hours to the first reaction and to the resolution, and
+    whether the deadline was kept, as known at ``asof``.
+
+    Parameters
+    ----------
+    complaints : DataFrame
+        The complaints table (``complaint_id``, ``received_at``, ``resolved_at``;
+        ``first_reaction_at`` and ``deadline_at`` used when present).
+    asof : datetime-like, optional
+        The moment of the snapshot (a date means 00:00 that day). Complaints received
+        from ``asof`` on are left out; events from ``asof`` on have not happened yet.
+        Default: just after the latest timestamp in the table.
+    calendar : WorkCalendar, optional
+
+    Returns
+    -------
+    DataFrame
+        Index ``complaint_id``; the classification columns present (channel, origin,
+        category, importance, responsible), ``received_at``, ``deadline_at``,
+        ``resolved`` (bool), ``hours_to_first_reaction``, ``hours_to_resolution``
+        (working hours; NaN while pending), ``hours_open`` (working hours from receipt to
+        resolution or to ``asof``), ``met_deadline`` (boolean: resolved by the deadline;
+        False when still open past it; <NA> when there is no deadline or it has not come
+        yet), ``overdue`` (open and past the deadline at ``asof``). No personal columns.
+    """
+    df, ts = _snapshot(complaints, asof, "deadlines")
+    cal = calendar if calendar is not None else WorkCalendar()
+    reacted = df["first_reaction_at"].where(df["first_reaction_at"] < ts)
+    resolved_at = df["resolved_at"].where(df["resolved_at"] < ts)
+    resolved = resolved_at.notna()
+    keep = [c for c in ("channel", "origin", "category", "importance", "responsible",
+                        "justified") if c in df.columns]
+    out = df[["complaint_id", *keep, "received_at", "deadline_at"]].copy()
+    out["resolved"] = resolved.to_numpy()
+    out["resolved_at"] = resolved_at
+    out["hours_to_first_reaction"] = working_hours(df["received_at"], reacted, cal)
+    out["hours_to_resolution"] = working_hours(df["received_at"], resolved_at, cal)
+    out["hours_open"] = working_hours(df["received_at"], resolved_at.fillna(ts), cal)
+    deadline = df["deadline_at"]
+    met = pd.Series(pd.NA, index=df.index, dtype="boolean")
+    has_d = deadline.notna()
+    met[has_d & resolved] = (resolved_at <= deadline)[has_d & resolved]
+    overdue = has_d & ~resolved & (deadline < ts)
+    met[overdue] = False
+    out["met_deadline"] = met
+    out["overdue"] = overdue.to_numpy()
+    return out.set_index("complaint_id")
+
+
+def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar | None = None,
+                     by: str = "importance", level: float = 0.95,
+                     min_n: int = 30) -> pd.DataFrame:
+    """Share of complaints resolved within their deadline, by importance (or another
+    classification), with Wilson intervals, plus median reaction and resolution times.
+
+    A complaint counts once its outcome is known at ``asof``: resolved (by the deadline
+    or not) or still open past its deadline (not met). Complaints without a deadline, or
+    open with the deadline still ahead, are not in ``n``.
+
+    Returns
+    -------
+    DataFrame
+        Index the ``by`` levels and ``all``; columns ``n`` (outcome known), ``successes`` (met),
+        ``share`` (met), ``ci_low``, ``ci_high``, ``small_n``, ``n_received``,
+        ``n_open``, ``n_overdue``, ``median_hours_to_first_reaction``,
+        ``median_hours_to_resolution``.
+    """
+    _check_level(level)
+    if by not in _BY:
+        raise ParameterError(f"deadline_summary: by={by!r}; expected one of {', '.join(_BY)}")
+    d = deadlines(complaints, asof, calendar)
+    if by == "oral_written":
+        d = _mark_oral(d)
+    if by not in d.columns:
+        raise ParameterError(f"deadline_summary: complaints has no column '{by}'; expected "
+                             "the complaints table")
+    levels = _order_levels(d[by], by)
+    rows = []
+    for lev in [*levels, "all"]:
+        g = d if lev == "all" else d[d[by] == lev]
+        known = g["met_deadline"].dropna()
+        rows.append({
+            "group": lev, "successes": int(known.astype(bool).sum()), "n": len(known),
+            "n_received": len(g), "n_open": int((~g["resolved"]).sum()),
+            "n_overdue": int(g["overdue"].sum()),
+            "median_hours_to_first_reaction": g["hours_to_first_reaction"].median(),
+            "median_hours_to_resolution": g["hours_to_resolution"].median(),
+        })
+    r = pd.DataFrame(rows).set_index("group")
+    r.index.name = by
+    shares = _share_frame(r["successes"], r["n"], level, min_n, index=r.index)
+    return pd.concat([shares, r.drop(columns=["successes", "n"])], axis=1)
+
+
+def open_and_overdue(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None = None,
+                     overdue_only: bool = False) -> pd.DataFrame:
+    """Complaints still open at ``asof``: overdue first, then critical first, oldest first.
+
+    An internal working list (complaint ids, no personal columns); not for stakeholders.
+
+    Returns
+    -------
+    DataFrame
+        Index ``complaint_id``; classification columns, ``received_at``, ``deadline_at``,
+        ``hours_open`` (working hours since receipt), ``overdue``, ``hours_overdue``
+        (working hours since the deadline passed; NaN if not overdue).
+    """
+    cal = calendar if calendar is not None else WorkCalendar()
+    d = deadlines(complaints, asof, cal)
+    ts = _asof(asof, "open_and_overdue")
+    d = d[~d["resolved"]].drop(columns=["resolved", "resolved_at", "hours_to_resolution",
+                                        "met_deadline"])
+    if overdue_only:
+        d = d[d["overdue"]]
+    d["hours_overdue"] = working_hours(d["deadline_at"].where(d["overdue"]), ts, cal) \
+        if len(d) else pd.Series(dtype=float)
+    rank = {v: i for i, v in enumerate(_IMPORTANCE_ORDER)}
+    key = d["importance"].map(rank).astype(float) if "importance" in d else 0
+    d = d.assign(_imp=key).sort_values(["overdue", "_imp", "received_at"],
+                                       ascending=[False, True, True])
+    return d.drop(columns="_imp")
+
+
+def long_service(complaints: pd.DataFrame, by: str = "category",
+                 calendar: WorkCalendar | None = None, level: float = 0.95,
+                 min_n: int = 30) -> pd.DataFrame:
+    """Where service is long: working hours to resolution per group, longest first.
+
+    Only resolved complaints. The median comes with a distribution-free interval (order
+    statistics, :func:`scipy.stats.quantile_test`), the spread as quartiles and IQR.
+
+    Returns
+    -------
+    DataFrame
+        Index the ``by`` levels sorted by median descending; columns ``n``,
+        ``median_hours``, ``ci_low``, ``ci_high`` (of the median; NaN when n is too small
+        for the level), ``q1_hours``, ``q3_hours``, ``iqr_hours``, ``small_n``.
+    """
+    _check_level(level)
+    if by not in _BY:
+        raise ParameterError(f"long_service: by={by!r}; expected one of {', '.join(_BY)}")
+    d = deadlines(complaints, None, calendar)
+    if by == "oral_written":
+        d = _mark_oral(d)
+    if by not in d.columns:
+        raise ParameterError(f"long_service: complaints has no column '{by}'")
+    d = d[d["hours_to_resolution"].notna() & d[by].notna()]
+    rows = []
+    for lev, g in d.groupby(by, observed=True):
+        h = g["hours_to_resolution"].to_numpy(dtype=float)
+        med = float(np.median(h))
+        lo = hi = np.nan
+        if len(h) >= 2:
+            ci = stats.quantile_test(h, q=med, p=0.5).confidence_interval(level)
+            lo, hi = float(ci.low), float(ci.high)
+        q1, q3 = np.percentile(h, [25, 75])
+        rows.append({by: lev, "n": len(h), "median_hours": med, "ci_low": lo,
+                     "ci_high": hi, "q1_hours": q1, "q3_hours": q3, "iqr_hours": q3 - q1,
+                     "small_n": len(h) < min_n})
+    cols = ["n", "median_hours", "ci_low", "ci_high", "q1_hours", "q3_hours", "iqr_hours",
+            "small_n"]
+    if not rows:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name=by))
+    return pd.DataFrame(rows).set_index(by).sort_values("median_hours", ascending=False)
+
+
+# --------------------------------------------------------------------------- after resolution
+
+@dataclass(frozen=True)
+class AfterResolution:
+    """Satisfaction with the resolution and loyalty after it.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Counts: rows ``satisfied_with_resolution`` (True / False / ``all``), columns
+        ``loyal_after`` (True / False / ``all``); complaints with both recorded.
+    shares : DataFrame
+        Index ``satisfied``, ``loyal_after``, ``not_loyal_if_satisfied``,
+        ``loyal_if_not_satisfied``; columns ``n``, ``successes``, ``share``, ``ci_low``,
+        ``ci_high``, ``small_n``. ``satisfied`` and ``loyal_after`` are each computed on
+        every complaint where that one figure is recorded (two separate figures);
+        the conditional shares on the cross-tab.
+    level, min_n : float, int
+        Confidence level of the intervals; groups under ``min_n`` are flagged.
+    """
+
+    table: pd.DataFrame
+    shares: pd.DataFrame
+    level: float = 0.95
+    min_n: int = 30
+
+    @property
+    def satisfied_not_loyal(self) -> pd.Series:
+        """Share of those satisfied with the resolution who are still not loyal after."""
+        return self.shares.loc["not_loyal_if_satisfied"]
+
+    def summary(self) -> str:
+        s = self.shares
+        lines = ["After the resolution (Wilson %d%% intervals)" % round(100 * self.level)]
+        labels = {"satisfied": "satisfied with the resolution",
+                  "loyal_after": "loyal after it",
+                  "not_loyal_if_satisfied": "satisfied but NOT loyal (of satisfied)",
+                  "loyal_if_not_satisfied": "loyal although not satisfied"}
+        for key, lab in labels.items():
+            r = s.loc[key]
+            flag = "  (small n)" if r["small_n"] else ""
+            lines.append(f"  {lab:<42} {r['share']:.1%}  [{r['ci_low']:.1%}, "
+                         f"{r['ci_high']:.1%}]  n={int(r['n'])}{flag}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary() + "\n\n" + self.table.to_string()
+
+    def _repr_html_(self) -> str:
+        return (f"<pre>{self.summary()}</pre>" + self.table.to_html())
+
+
+def after_resolution(complaints: pd.DataFrame, level: float = 0.95,
+                     min_n: int = 30) -> AfterResolution:
+    """Cross-tabulate satisfaction with the resolution × loyalty after it.
+
+    The seeds keep the two apart: a client can be satisfied with how a complaint was
+    handled and still not recommend us — that share is a finding, reported with its
+    interval (:attr:`AfterResolution.satisfied_not_loyal`).
+    """
+    _check_level(level)
+    _require(complaints, ["satisfied_with_resolution", "loyal_after"], "after_resolution",
+             "complaints")
+    sat = complaints["satisfied_with_resolution"].astype("boolean")
+    loy = complaints["loyal_after"].astype("boolean")
+    both = sat.notna() & loy.notna()
+    tab = pd.crosstab(sat[both].astype(bool), loy[both].astype(bool), margins=True,
+                      margins_name="all")
+    tab = tab.reindex(index=[True, False, "all"], columns=[True, False, "all"], fill_value=0)
+    tab.index.name, tab.columns.name = "satisfied_with_resolution", "loyal_after"
+    s_known, l_known = sat.dropna().astype(bool), loy.dropna().astype(bool)
+    k = [s_known.sum(), l_known.sum(), tab.loc[True, False], tab.loc[False, True]]
+    n = [len(s_known), len(l_known), tab.loc[True, "all"], tab.loc[False, "all"]]
+    shares = _share_frame(k, n, level, min_n, index=pd.Index(
+        ["satisfied", "loyal_after", "not_loyal_if_satisfied", "loyal_if_not_satisfied"],
+        name="figure"))
+    return AfterResolution(table=tab.astype("int64"), shares=shares, level=level, min_n=min_n)
+
+
+def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
+                    window_days: int | None = 365, pool_channels: bool = False,
+                    ci: str = "adjusted-wald", level: float = 0.95,
+                    min_n: int = 30) -> pd.DataFrame:
+    """NPS of clients who complained vs clients who did not, per survey channel.
+
+    A response counts as a complainant's when the same client had a complaint received
+    in the ``window_days`` before the response was submitted (``None``: at any time
+    before it). Only 0–10 answers (``nps``) are used; binary answers are a different
+    figure. Survey channels are not pooled (phone answers run higher than web ones):
+    one comparison per channel, unless ``pool_channels=True`` — then a single
+    ``channel='pooled'`` comparison is returned, and the label says so.
+
+    Group NPS and intervals come from :func:`cxlab.metrics.nps_table` (``ci`` method),
+    the difference from :func:`cxlab.metrics.compare_nps` (Wald, variances add).
+
+    Returns
+    -------
+    DataFrame
+        Index (``channel``, ``group`` in {complained, did_not_complain, difference});
+        columns ``n``, ``nps`` (points −100…100; for ``difference`` complained −
+        did_not_complain), ``ci_low``, ``ci_high``, ``p`` (difference only, two-sided),
+        ``small_n`` (for the difference: either group under ``min_n``; its ``n`` is the
+        smaller group).
+    """
+    _check_level(level)
+    _require(responses, ["client_id", "submitted_at", "channel", "nps"], "complainant_nps",
+             "responses")
+    _require(complaints, ["client_id", "received_at"], "complainant_nps", "complaints")
+    if window_days is not None and not window_days > 0:
+        raise ParameterError(f"complainant_nps: window_days={window_days!r}; expected a "
+                             "positive number of days or None")
+    r = _dates(responses, ["submitted_at"], "complainant_nps")
+    r = r[r["nps"].notna() & r["submitted_at"].notna()].reset_index(drop=True)
+    c = _dates(complaints, ["received_at"], "complainant_nps")
+    c = c[c["client_id"].notna() & c["received_at"].notna()][["client_id", "received_at"]]
+    # the latest complaint strictly before each response, per client (as-of join)
+    left = pd.DataFrame({"client_id": r["client_id"].astype("string"),
+                         "submitted_at": r["submitted_at"], "_row": np.arange(len(r))})
+    left = left.sort_values("submitted_at")
+    right = c.astype({"client_id": "string"}).sort_values("received_at")
+    j = pd.merge_asof(left, right, left_on="submitted_at", right_on="received_at",
+                      by="client_id", direction="backward", allow_exact_matches=False)
+    hit = j["received_at"].notna()
+    if window_days is not None:
+        hit &= (j["submitted_at"] - j["received_at"]) <= pd.Timedelta(days=window_days)
+    complained = np.zeros(len(r), dtype=bool)
+    complained[j.loc[hit, "_row"].to_numpy(dtype=int)] = True
+    work = pd.DataFrame({
+        "channel": "pooled" if pool_channels else r["channel"].astype("string"),
+        "group": np.where(complained, "complained", "did_not_complain"),
+        "nps": r["nps"].astype("Float64"),
+    })
+    cols = ["n", "nps", "ci_low", "ci_high", "p", "small_n"]
+    if work.empty:
+        return pd.DataFrame(columns=cols, index=pd.MultiIndex.from_tuples(
+            [], names=["channel", "group"]))
+    # channels are split explicitly here (by=channel), so no figure pools them
+    t = nps_table(work, by=["channel", "group"], min_n=min_n, ci=ci, level=level,
+                  pool_channels=True)
+    t = t.drop(columns=[c for c in ("pooled",) if c in t.columns])
+    frames = {}
+    levels = ["pooled"] if pool_channels else _order_levels(work["channel"], "channel")
+    for ch in levels:
+        g = t.xs(ch, level="channel")
+        rows = {grp: {"n": int(g.loc[grp, "n"]), "nps": g.loc[grp, "nps"],
+                      "ci_low": g.loc[grp, "ci_low"], "ci_high": g.loc[grp, "ci_high"],
+                      "p": np.nan, "small_n": bool(g.loc[grp, "small_n"])}
+                for grp in ("complained", "did_not_complain") if grp in g.index}
+        if len(rows) == 2:
+            a, b = (nps_from_counts(*(int(g.loc[grp, k]) for k in
+                                      ("promoters", "passives", "detractors")), ci="wald")
+                    for grp in ("complained", "did_not_complain"))
+            d = compare_nps(a, b, level=level)
+            n_min = min(a.n, b.n)
+            rows["difference"] = {"n": n_min, "nps": d.diff, "ci_low": d.ci_low,
+                                  "ci_high": d.ci_high, "p": d.p, "small_n": n_min < min_n}
+        frames[ch] = pd.DataFrame.from_dict(rows, orient="index")
+    out = pd.concat(frames, names=["channel", "group"])[cols]
+    out["n"] = out["n"].astype("int64")
+    out["small_n"] = out["small_n"].astype(bool)
+    out.attrs.update(level=level, method=ci, window_days=window_days,
+                     pooled=bool(pool_channels), figure="NPS (points)")
+    return out
+
+
+# --------------------------------------------------------------------------- weekly control
+
+@dataclass(frozen=True)
+class WeeklySummary:
+    """The Monday-meeting summary of one Monday–Sunday week.
+
+    Attributes
+    ----------
+    week_start, week_end : Timestamp
+        Monday 00:00 of the week and the following Monday 00:00 (the snapshot moment).
+    table : DataFrame
+        Per responsible team (``(not assigned)`` where empty) and ``all``: ``new``
+        (received in the week), ``resolved`` (resolved in the week), ``resolved_late``
+        (of those, after their deadline), ``n_deadline`` / ``share_on_time`` /
+        ``ci_low`` / ``ci_high`` (resolved in the week with a deadline; share by the
+        deadline, Wilson), ``open`` (backlog at the week's end), ``overdue`` (open and
+        past the deadline at the week's end), ``oldest_open_hours`` (working hours).
+    overdue : DataFrame
+        The overdue complaints at the week's end (internal list, ids only).
+    calendar : WorkCalendar
+    """
+
+    week_start: pd.Timestamp
+    week_end: pd.Timestamp
+    table: pd.DataFrame
+    overdue: pd.DataFrame
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    def summary(self) -> str:
+        last_day = (self.week_end - pd.Timedelta(days=1)).date()
+        a = self.table.loc["all"]
+        share = ("—" if pd.isna(a["share_on_time"]) else
+                 f"{a['share_on_time']:.0%} [{a['ci_low']:.0%}, {a['ci_high']:.0%}] of "
+                 f"{int(a['n_deadline'])}")
+        lines = [
+            f"Complaints, week {self.week_start.date()} – {last_day} "
+            f"(working hours: {self.calendar.name})",
+            f"  new {int(a['new'])}, resolved {int(a['resolved'])} "
+            f"(on time: {share}), open at week end {int(a['open'])}, "
+            f"overdue {int(a['overdue'])}",
+            "",
+            self.table.to_string(float_format=lambda x: f"{x:.2f}"),
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>Complaints, week {self.week_start.date()} – "
+                f"{(self.week_end - pd.Timedelta(days=1)).date()}</b></p>"
+                + self.table.to_html(float_format=lambda x: f"{x:.2f}"))
+
+
+def last_full_week(asof) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The last full Monday–Sunday week that ended on or before ``asof``'s day.
+
+    Returns (Monday 00:00, next Monday 00:00). For a Monday ``asof`` it is the week that
+    has just ended — what the Monday meeting reviews.
+    """
+    day = _asof(asof, "weekly_summary").normalize()
+    end = day - pd.Timedelta(days=day.weekday())  # Monday 00:00 of asof's week
+    return end - pd.Timedelta(days=7), end
+
+
+def weekly_summary(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None = None,
+                   level: float = 0.95) -> WeeklySummary:
+    """New, resolved and overdue complaints per responsible team for the Monday meeting.
+
+    The week reviewed is the last full Monday–Sunday week before ``asof``'s day
+    (:func:`last_full_week`): with ``asof='2026-09-28'`` (a Monday) it is 21–27 September,
+    and the backlog is taken at Monday 28 September 00:00. Any day of the following week
+    gives the same week, so the summary can be rerun mid-week unchanged.
+    """
+    _check_level(level)
+    cal = calendar if calendar is not None else WorkCalendar()
+    start, end = last_full_week(asof)
+    d = deadlines(complaints, end, cal)
+    team = (d["responsible"].astype("string").fillna("(not assigned)")
+            if "responsible" in d.columns else pd.Series("(not assigned)", index=d.index))
+    d = d.assign(team=team)
+    new = d["received_at"] >= start
+    res_week = d["resolved"] & (d["resolved_at"] >= start)
+    late = res_week & d["met_deadline"].eq(False).fillna(False).astype(bool)
+    with_d = res_week & d["deadline_at"].notna()
+    open_ = ~d["resolved"]
+    flags = pd.DataFrame({
+        "team": d["team"], "new": new, "resolved": res_week, "resolved_late": late,
+        "n_deadline": with_d, "on_time": with_d & ~late, "open": open_,
+        "overdue": d["overdue"],
+    })
+    g = flags.groupby("team", observed=True).sum(numeric_only=True)
+    # teams with nothing new, resolved or open this week have nothing to discuss
+    g = g[(g[["new", "resolved", "open"]] > 0).any(axis=1)]
+    g.loc["all"] = flags.drop(columns="team").sum()
+    oldest = d.loc[open_].groupby("team")["hours_open"].max()
+    g["oldest_open_hours"] = oldest.reindex(g.index)
+    g.loc["all", "oldest_open_hours"] = d.loc[open_, "hours_open"].max() if open_.any() \
+        else np.nan
+    lo, hi = wilson_interval(g["on_time"], g["n_deadline"], level)
+    g["share_on_time"] = np.where(g["n_deadline"] > 0,
+                                  g["on_time"] / g["n_deadline"].replace(0, 1), np.nan)
+    g["ci_low"], g["ci_high"] = lo, hi
+    counts = ["new", "resolved", "resolved_late", "n_deadline", "open", "overdue"]
+    g[counts] = g[counts].astype("int64")
+    g = g[[*counts[:4], "share_on_time", "ci_low", "ci_high", "open", "overdue",
+           "oldest_open_hours"]]
+    teams = [t for t in g.index if t != "all"]
+    g = g.loc[sorted(teams, key=lambda t: (-g.loc[t, "overdue"], -g.loc[t, "open"], t))
+              + ["all"]]
+    g.index.name = "responsible"
+    overdue = open_and_overdue(complaints, end, cal, overdue_only=True)
+    return WeeklySummary(week_start=start, week_end=end, table=g, overdue=overdue,
+                         calendar=cal)
+
+
+# --------------------------------------------------------------------------- FCR link
+
+def fcr_vs_complaints(contacts: pd.DataFrame, complaints: pd.DataFrame,
+                      window_days: int = 7, level: float = 0.95,
+                      min_n: int = 30) -> pd.DataFrame:
+    """First-contact resolution per channel next to complaint volume per channel.
+
+    FCR is :func:`cxlab.metrics.fcr_table` (a first contact is resolved unless the same
+    client opens another contact on the same topic within ``window_days``; first
+    contacts in the last ``window_days`` of the log are censored and left out). Filter
+    both tables to the same period before calling.
+
+    Returns
+    -------
+    DataFrame
+        Index ``channel`` (contact and complaint channels, schema order); columns
+        ``fcr_n`` (judged first contacts), ``fcr_share``, ``fcr_ci_low``, ``fcr_ci_high``
+        (Wilson), ``fcr_small_n``, ``n_complaints``, ``complaint_share`` (of all
+        complaints) with ``complaint_ci_low``/``complaint_ci_high`` (Wilson). A channel
+        with no contacts (a review site) has NaN FCR; one with no complaints has 0.
+    """
+    _check_level(level)
+    _require(contacts, ["client_id", "opened_at", "channel", "topic"], "fcr_vs_complaints",
+             "contacts")
+    _require(complaints, ["channel"], "fcr_vs_complaints", "complaints")
+    ct = _dates(contacts, ["opened_at"], "fcr_vs_complaints")
+    ct = ct[ct["opened_at"].notna()]
+    if ct.empty:
+        raise ParameterError("fcr_vs_complaints: the contacts table has no dated contacts; "
+                             "expected the contacts log of the period")
+    f = fcr_table(ct, by=("channel",), window_days=window_days, min_n=min_n, level=level)
+    f = f.rename(columns={"n": "fcr_n", "share": "fcr_share", "ci_low": "fcr_ci_low",
+                          "ci_high": "fcr_ci_high", "small_n": "fcr_small_n"})
+    f.index = f.index.astype(str)
+    vol = complaints["channel"].dropna().astype(str).value_counts()
+    present = set(f.index) | set(vol.index)
+    channels = [c for c in CODES["complaint_channel"] + CODES["contact_channel"]
+                if c in present]
+    channels = list(dict.fromkeys(channels)) + sorted(present - set(channels))
+    out = f[["fcr_n", "fcr_share", "fcr_ci_low", "fcr_ci_high", "fcr_small_n"]].reindex(
+        channels)
+    out["fcr_n"] = out["fcr_n"].fillna(0).astype("int64")
+    out["fcr_small_n"] = out["fcr_n"] < min_n
+    n_c = vol.reindex(channels, fill_value=0).astype("int64")
+    total = int(n_c.sum())
+    shares = _share_frame(n_c.to_numpy(), np.full(len(n_c), total), level, min_n,
+                          index=out.index)
+    out["n_complaints"] = n_c.to_numpy()
+    out["complaint_share"] = shares["share"]
+    out["complaint_ci_low"] = shares["ci_low"]
+    out["complaint_ci_high"] = shares["ci_high"]
+    out.index.name = "channel"
+    out.attrs.update(window_days=window_days, level=level, min_n=min_n)
+    return out
+
+
+# --------------------------------------------------------------------------- report section
+
+@dataclass(frozen=True)
+class ComplaintsSection:
+    """Aggregates for the complaints section of the quarterly report.
+
+    No personal data and no complaint ids. Every share and NPS carries ``n`` and an
+    interval; shares, medians and NPS from fewer than ``min_n`` observations are flagged
+    ``small_n`` and their value and interval are blanked (``NaN``) — the count ``n``
+    stays, so the reader sees why. Plain counts (complaints per category) are shown
+    whatever their size: they identify no family. Display the tables as they are; the
+    headline figures are in :attr:`table`.
+
+    Attributes
+    ----------
+    quarter, previous : str
+        The reported quarter ('2025Q3') and the one before it.
+    min_n : int
+    volume : DataFrame
+        :func:`rate_per_100_active` per quarter up to ``quarter``: ``n_complaints``,
+        ``n_active``, ``rate_per_100`` with its exact Poisson interval.
+    by_category, by_channel : DataFrame
+        Complaints received in ``quarter`` (``n``) and ``previous`` (``n_previous``) per
+        category / channel, with ``change`` (count) and ``rate_ratio`` (quarter ÷
+        previous, exact conditional binomial interval ``ci_low``/``ci_high``; NaN when
+        previous is 0). ``small_n`` flags ``n + n_previous < min_n``; the ratio is kept
+        there (the counts are shown anyway and the exact interval carries the
+        uncertainty). by_channel has also ``oral_written``.
+    by_importance_origin : DataFrame
+        Counts in ``quarter``: importance × origin.
+    justified : DataFrame
+        Share justified in ``quarter`` (by importance and all), Wilson.
+    deadlines : DataFrame
+        :func:`deadline_summary` of complaints received in ``quarter`` (outcome as of the
+        quarter's end), by importance.
+    long_service : DataFrame
+        :func:`long_service` by category and by channel (complaints received in
+        ``quarter`` and resolved by the end of the data), stacked with a ``dimension``
+        level.
+    after_resolution : DataFrame
+        :attr:`AfterResolution.shares` of complaints received in ``quarter``.
+    complainant_nps : DataFrame
+        :func:`complainant_nps` for responses submitted in ``quarter``, per survey channel.
+    calendar : WorkCalendar
+    """
+
+    quarter: str
+    previous: str
+    min_n: int
+    volume: pd.DataFrame
+    by_category: pd.DataFrame
+    by_channel: pd.DataFrame
+    by_importance_origin: pd.DataFrame
+    justified: pd.DataFrame
+    deadlines: pd.DataFrame
+    long_service: pd.DataFrame
+    after_resolution: pd.DataFrame
+    complainant_nps: pd.DataFrame
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The headline figures of the quarter, one row each, with n and interval.
+
+        ``n`` is the count behind the estimate: active clients for the rate, complaints
+        with the figure recorded for the shares.
+        """
+        rows = []
+        v = self.volume.loc[self.quarter] if self.quarter in self.volume.index else None
+        if v is not None:
+            rows.append(("complaints per 100 active clients", v["n_active"],
+                         v["rate_per_100"], v["ci_low"], v["ci_high"], False))
+        j = self.justified.loc["all"]
+        rows.append(("share justified", j["n"], j["share"], j["ci_low"], j["ci_high"],
+                     j["small_n"]))
+        dl = self.deadlines.loc["all"]
+        rows.append(("share resolved within deadline", dl["n"], dl["share"], dl["ci_low"],
+                     dl["ci_high"], dl["small_n"]))
+        for key, lab in (("satisfied", "share satisfied with the resolution"),
+                         ("loyal_after", "share loyal after the resolution"),
+                         ("not_loyal_if_satisfied", "share not loyal although satisfied")):
+            a = self.after_resolution.loc[key]
+            rows.append((lab, a["n"], a["share"], a["ci_low"], a["ci_high"], a["small_n"]))
+        return pd.DataFrame(rows, columns=["figure", "n", "estimate", "ci_low", "ci_high",
+                                           "small_n"]).set_index("figure")
+
+    def summary(self) -> str:
+        return (f"Complaints {self.quarter} (vs {self.previous}); working hours: "
+                f"{self.calendar.name}\n" + self.table.to_string(
+                    float_format=lambda x: f"{x:.3f}"))
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>Complaints {self.quarter}</b> (vs {self.previous})</p>"
+                + self.table.to_html(float_format=lambda x: f"{x:.3f}"))
+
+
+def _suppress(t: pd.DataFrame, value_cols: Iterable[str]) -> pd.DataFrame:
+    t = t.copy()
+    if "small_n" in t.columns and len(t):
+        small = t["small_n"].astype(bool)
+        for c in value_cols:
+            if c in t.columns:
+                t.loc[small, c] = np.nan
+    return t
+
+
+def _quarter_ok(quarter: str) -> pd.Period:
+    if not isinstance(quarter, str) or not re.fullmatch(r"\d{4}Q[1-4]", quarter):
+        raise QuarterError(f"complaints_section: quarter {quarter!r}; expected a quarter "
+                           "like '2025Q3'")
+    return pd.Period(quarter, freq="Q")
+
+
+def _rate_ratio(now: pd.Series, before: pd.Series, level: float,
+                min_n: int) -> pd.DataFrame:
+    """Count in this quarter vs the previous one: ratio with the exact conditional
+    (binomial) interval — given the total, now ~ Bin(now + before, r / (1 + r))."""
+    idx = now.index.union(before.index, sort=False)
+    a = now.reindex(idx, fill_value=0).astype(int)
+    b = before.reindex(idx, fill_value=0).astype(int)
+    lo, hi = np.full(len(idx), np.nan), np.full(len(idx), np.nan)
+    tot = (a + b).to_numpy()
+    pos = tot > 0
+    if pos.any():
+        from statsmodels.stats.proportion import proportion_confint
+
+        pl, ph = proportion_confint(a.to_numpy()[pos], tot[pos], alpha=1 - level,
+                                    method="beta")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo[pos] = pl / (1 - pl)
+            hi[pos] = np.where(ph < 1, ph / (1 - ph), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(b > 0, a / b.replace(0, 1), np.nan)
+    hi = np.where(b > 0, hi, np.nan)
+    lo = np.where(b > 0, lo, np.nan)
+    return pd.DataFrame({"n": a.to_numpy(), "n_previous": b.to_numpy(),
+                         "change": (a - b).to_numpy(), "rate_ratio": ratio,
+                         "ci_low": lo, "ci_high": hi, "small_n": (a + b).to_numpy() < min_n},
+                        index=idx)
+
+
+def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame,
+                       clients: pd.DataFrame, visits: pd.DataFrame, quarter: str,
+                       min_n: int = 30, calendar: WorkCalendar | None = None,
+                       level: float = 0.95) -> ComplaintsSection:
+    """Everything the quarterly report's complaints section shows, as aggregates.
+
+    Parameters
+    ----------
+    complaints, responses, clients, visits : DataFrame
+        The tables as loaded (``cxlab.io.load``). ``clients`` is only checked to hold
+        every complaining client (a complaint from an unknown client is a data error).
+    quarter : str
+        '2025Q3'. Complaints received in it are analysed; deadlines and resolutions as
+        known at the quarter's end.
+    min_n : int
+        Estimates from fewer observations are blanked and flagged ``small_n``.
+    calendar : WorkCalendar, optional
+        Working hours for the deadline figures (default Monday–Friday 09:00–18:00).
+
+    Returns
+    -------
+    ComplaintsSection
+    """
+    _check_level(level)
+    q = _quarter_ok(quarter)
+    prev = str(q - 1)
+    _require(complaints, ["complaint_id", "client_id", "received_at", "channel", "origin",
+                          "category", "importance", "justified", "resolved_at"],
+             "complaints_section", "complaints")
+    _require(clients, ["client_id"], "complaints_section", "clients")
+    cal = calendar if calendar is not None else WorkCalendar()
+    c = _dates(complaints, list(_COMPLAINT_DATES), "complaints_section")
+    known = set(clients["client_id"].dropna().astype(str))
+    unknown = c["client_id"].dropna().astype(str)
+    unknown = unknown[~unknown.isin(known)]
+    if len(unknown):
+        raise ParameterError(f"complaints_section: {len(unknown)} complaint(s) from clients "
+                             f"not in the clients table (e.g. {unknown.iloc[0]!r}); expected "
+                             "every complaints.client_id in clients")
+    cq = quarter_of(c["received_at"])
+    if not (cq == quarter).any():
+        raise QuarterError(f"complaints_section: no complaints received in {quarter} "
+                           f"(data covers {cq.min()}–{cq.max()}); expected a quarter with "
+                           "data")
+    now, before = c[cq == quarter], c[cq == prev]
+    q_end = q.end_time.normalize() + pd.Timedelta(days=1)
+
+    volume = rate_per_100_active(c, visits, freq="Q", level=level)
+    volume = volume[volume.index <= quarter]
+
+    by_cat = _rate_ratio(now["category"].value_counts(), before["category"].value_counts(),
+                         level, min_n).sort_values("n", ascending=False)
+    by_cat.index.name = "category"
+    by_ch = _rate_ratio(now["channel"].value_counts(), before["channel"].value_counts(),
+                        level, min_n)
+    by_ch = by_ch.reindex([x for x in CODES["complaint_channel"] if x in by_ch.index]
+                          + [x for x in by_ch.index if x not in CODES["complaint_channel"]])
+    by_ch.insert(0, "oral_written", np.where(by_ch.index.isin(ORAL_CHANNELS), "oral",
+                                             "written"))
+    by_ch.index.name = "channel"
+    imp = pd.crosstab(now["importance"], now["origin"], margins=True, margins_name="all")
+    imp = imp.reindex([x for x in _IMPORTANCE_ORDER if x in imp.index] + ["all"])
+
+    just = share_justified(now, by="importance", freq=None, level=level, min_n=min_n)
+    just_all = share_justified(now, by=None, freq=None, level=level, min_n=min_n)
+    just = pd.concat([just.reindex([x for x in _IMPORTANCE_ORDER if x in just.index]),
+                      just_all.set_axis(["all"])])
+    just.index.name = "importance"
+
+    dl = deadline_summary(now, asof=q_end, calendar=cal, level=level, min_n=min_n)
+    ls = pd.concat({"category": long_service(now, "category", cal, level, min_n),
+                    "channel": long_service(now, "channel", cal, level, min_n)},
+                   names=["dimension", "level"])
+    ar = after_resolution(now, level=level, min_n=min_n).shares
+
+    r = _dates(responses, ["submitted_at"], "complaints_section")
+    rq = r[quarter_of(r["submitted_at"]) == quarter]
+    cn = complainant_nps(rq, c, level=level, min_n=min_n)
+
+    share_cols = ["share", "ci_low", "ci_high"]
+    return ComplaintsSection(
+        quarter=quarter, previous=prev, min_n=min_n, volume=volume,
+        by_category=by_cat, by_channel=by_ch, by_importance_origin=imp,
+        justified=_suppress(just, share_cols),
+        deadlines=_suppress(dl, [*share_cols, "median_hours_to_first_reaction",
+                                 "median_hours_to_resolution"]),
+        long_service=_suppress(ls, ["median_hours", "ci_low", "ci_high", "q1_hours",
+                                    "q3_hours", "iqr_hours"]),
+        after_resolution=_suppress(ar, share_cols),
+        complainant_nps=_suppress(cn, ["nps", "ci_low", "ci_high", "p"]),
+        calendar=cal,
+    )

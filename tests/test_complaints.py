@@ -1,0 +1,617 @@
+"""Tests of cxlab.complaints.
+
+Hand-made complaints check the arithmetic (expected hours are worked out by hand in the
+comments); a minute-by-minute brute force checks ``working_hours`` independently; the
+sample data (``data/samples``) checks the planted truths of ``cxlab.samples.TRUTHS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.rates import confint_poisson
+
+from cxlab import complaints as C
+from cxlab.errors import CxlabError, ParameterError, QuarterError
+from cxlab.paths import SAMPLES_DIR
+
+RU = C.WorkCalendar.russia()
+
+
+def ts(s):
+    return pd.Timestamp(s)
+
+
+def wilson_by_hand(k, n, z=1.959963984540054):
+    """Wilson (1927) score interval written out, independent of statsmodels."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+# =========================================================================== working hours
+
+@pytest.mark.parametrize("start, end, expected", [
+    # same working day: 10:00 → 15:30 = 5.5 h
+    ("2026-09-21 10:00", "2026-09-21 15:30", 5.5),
+    # Friday 17:00 → Monday 10:00: Fri 17–18 (1 h) + Mon 9–10 (1 h) = 2 h
+    ("2026-09-25 17:00", "2026-09-28 10:00", 2.0),
+    # weekend arrival, Saturday 12:00 → Monday 11:00: clock starts Mon 09:00 → 2 h
+    ("2026-09-26 12:00", "2026-09-28 11:00", 2.0),
+    # after-hours arrival, Tuesday 20:00 → Wednesday 10:30: Wed 9:00–10:30 = 1.5 h
+    ("2026-09-22 20:00", "2026-09-23 10:30", 1.5),
+    # before opening, Wednesday 07:00 → 09:30 = 0.5 h
+    ("2026-09-23 07:00", "2026-09-23 09:30", 0.5),
+    # both in the same weekend: Saturday 10:00 → Sunday 15:00 = 0 h
+    ("2026-09-26 10:00", "2026-09-27 15:00", 0.0),
+    # two whole weeks: Mon 09:00 → Mon 09:00 two weeks on = 10 days × 9 h = 90 h
+    ("2026-09-07 09:00", "2026-09-21 09:00", 90.0),
+    # start == end → 0; also outside working hours
+    ("2026-09-22 12:00", "2026-09-22 12:00", 0.0),
+    ("2026-09-22 23:00", "2026-09-22 23:00", 0.0),
+    # Friday 18:30 → Monday 08:00: nothing inside working hours
+    ("2026-09-25 18:30", "2026-09-28 08:00", 0.0),
+])
+def test_working_hours_default_calendar(start, end, expected):
+    assert C.working_hours(start, end) == pytest.approx(expected)
+
+
+def test_working_hours_across_russian_holiday():
+    # Wed 2025-05-07 16:00 → Mon 2025-05-12 10:00. Russia: Thu 8 May and Fri 9 May are
+    # holidays (decree No. 1335: 23 Feb moved to 8 May), 10–11 May weekend:
+    # Wed 16–18 (2 h) + Mon 9–10 (1 h) = 3 h.
+    assert C.working_hours("2025-05-07 16:00", "2025-05-12 10:00", RU) == pytest.approx(3.0)
+    # Default calendar (no holidays): 2 + 9 (Thu) + 9 (Fri) + 1 = 21 h
+    assert C.working_hours("2025-05-07 16:00", "2025-05-12 10:00") == pytest.approx(21.0)
+
+
+def test_working_hours_transferred_working_saturday():
+    # Fri 2025-10-31 17:00 → Wed 2025-11-05 10:00. Russia: Sat 1 Nov was a working day,
+    # Mon 3 Nov and Tue 4 Nov holidays: Fri 1 h + Sat 9 h + Wed 1 h = 11 h.
+    assert C.working_hours("2025-10-31 17:00", "2025-11-05 10:00", RU) == pytest.approx(11.0)
+    # Default: Fri 1 + Mon 9 + Tue 9 + Wed 1 = 20 h
+    assert C.working_hours("2025-10-31 17:00", "2025-11-05 10:00") == pytest.approx(20.0)
+    # a complaint that arrives on that working Saturday starts its clock at once:
+    # Sat 1 Nov 2025 16:00 → Wed 5 Nov 10:00 = Sat 2 h + Wed 1 h = 3 h
+    assert C.working_hours("2025-11-01 16:00", "2025-11-05 10:00", RU) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("year, days", [(2024, 248), (2025, 247), (2026, 247)])
+def test_russian_calendar_matches_production_calendar(year, days):
+    # working days of a 5-day week in the official production calendars
+    # (производственный календарь): 2024 — 248, 2025 — 247, 2026 — 247
+    n = RU.count_working_days(np.datetime64(f"{year}-01-01"),
+                              np.datetime64(f"{year + 1}-01-01"))
+    assert int(n) == days
+    # and hours: e.g. 2025 has 247 × 9 = 2223 hours of a 09:00–18:00 desk
+    h = C.working_hours(f"{year}-01-01 00:00", f"{year + 1}-01-01 00:00", RU)
+    assert h == pytest.approx(days * 9)
+
+
+def test_working_hours_custom_calendar():
+    # Mon–Sat 10:00–20:00: Sat 19:00 → Mon 11:00 = Sat 1 h + Mon 1 h = 2 h
+    cal = C.WorkCalendar(days=(0, 1, 2, 3, 4, 5), start="10:00", end="20:00")
+    assert cal.hours_per_day == 10
+    assert C.working_hours("2026-09-26 19:00", "2026-09-28 11:00", cal) == pytest.approx(2.0)
+    # a holiday on Tuesday 2026-09-22: Mon 19:00 → Wed 11:00 = Mon 1 h + Wed 1 h
+    cal = C.WorkCalendar(holidays=("2026-09-22",))
+    assert C.working_hours("2026-09-21 17:00", "2026-09-23 10:00", cal) == pytest.approx(2.0)
+
+
+def _brute_force_hours(start, end, cal: C.WorkCalendar) -> float:
+    """Count working minutes one by one (start and end on whole minutes)."""
+    minutes = pd.date_range(start, end, freq="min", inclusive="left")
+    if len(minutes) == 0:
+        return 0.0
+    a = int(cal.start[:2]) * 60 + int(cal.start[3:])
+    b = int(cal.end[:2]) * 60 + int(cal.end[3:])
+    mod = minutes.hour * 60 + minutes.minute
+    days = minutes.normalize().to_numpy().astype("datetime64[D]")
+    working = cal.is_working_day(days)
+    return float(((mod >= a) & (mod < b) & working).sum()) / 60
+
+
+def test_working_hours_vectorised_matches_brute_force(rng):
+    # 60 random intervals of up to 12 days around the May 2025 holidays, Russian calendar
+    base = pd.Timestamp("2025-04-25")
+    starts = base + pd.to_timedelta(rng.integers(0, 20 * 1440, 60), unit="min")
+    ends = starts + pd.to_timedelta(rng.integers(0, 12 * 1440, 60), unit="min")
+    got = C.working_hours(pd.Series(starts), pd.Series(ends), RU)
+    want = [_brute_force_hours(s, e, RU) for s, e in zip(starts, ends)]
+    np.testing.assert_allclose(got.to_numpy(), want, atol=1e-9)
+
+
+def test_working_hours_series_missing_and_scalar_broadcast():
+    start = pd.Series(pd.to_datetime(["2026-09-21 10:00", "2026-09-22 10:00", None]),
+                      index=["a", "b", "c"])
+    end = pd.Series(pd.to_datetime(["2026-09-21 12:00", None, "2026-09-22 10:00"]),
+                    index=["a", "b", "c"])
+    h = C.working_hours(start, end)
+    assert list(h.index) == ["a", "b", "c"]
+    assert h["a"] == 2.0 and np.isnan(h["b"]) and np.isnan(h["c"])  # open: NaN
+    # a scalar end broadcasts: Mon 10:00 and Tue 10:00 → Wed 10:00 = 18 h and 9 h
+    h = C.working_hours(start.iloc[:2], "2026-09-23 10:00")
+    assert h.tolist() == [18.0, 9.0]
+
+
+def test_working_hours_aware_timestamps_use_wall_clock():
+    # Moscow Fri 17:00 → Mon 10:00 is 2 working hours there (not shifted to UTC)
+    h = C.working_hours(pd.Timestamp("2026-09-25 17:00", tz="Europe/Moscow"),
+                        pd.Timestamp("2026-09-28 10:00", tz="Europe/Moscow"))
+    assert h == pytest.approx(2.0)
+
+
+def test_working_hours_errors():
+    with pytest.raises(ParameterError, match="before start"):
+        C.working_hours("2026-09-22 10:00", "2026-09-21 10:00")
+    with pytest.raises(ParameterError, match="at 'x'"):
+        C.working_hours(pd.Series([ts("2026-09-22")], index=["x"]),
+                        pd.Series([ts("2026-09-21")], index=["x"]))
+    with pytest.raises(ParameterError, match="expected a date and time"):
+        C.working_hours("not a date", "2026-09-21 10:00")
+    with pytest.raises(ParameterError, match="same length"):
+        C.working_hours(pd.Series(pd.to_datetime(["2026-09-21"] * 2)),
+                        pd.Series(pd.to_datetime(["2026-09-22"] * 3)))
+    with pytest.raises(ParameterError, match="not after start"):
+        C.WorkCalendar(start="18:00", end="09:00")
+    with pytest.raises(ParameterError, match="HH:MM"):
+        C.WorkCalendar(start="9am")
+    with pytest.raises(ParameterError, match="weekday"):
+        C.WorkCalendar(days=(7,))
+    assert issubclass(ParameterError, CxlabError)
+
+
+@pytest.mark.parametrize("start, hours, expected", [
+    # Fri 17:00 + 3 h: Fri 1 h, Mon 2 h → Mon 11:00 (the retailer's 3-working-hour rule)
+    ("2026-09-25 17:00", 3, "2026-09-28 11:00"),
+    # exactly to the close: Fri 17:00 + 1 h → Fri 18:00, not Monday 09:00
+    ("2026-09-25 17:00", 1, "2026-09-25 18:00"),
+    # weekend arrival: Sat 12:00 + 9 h → a whole Monday → Mon 18:00
+    ("2026-09-26 12:00", 9, "2026-09-28 18:00"),
+    # after hours with nothing to add stays where it is
+    ("2026-09-25 20:00", 0, "2026-09-25 20:00"),
+])
+def test_add_working_hours_by_hand(start, hours, expected):
+    assert C.add_working_hours(start, hours) == ts(expected)
+
+
+def test_add_working_hours_inverts_working_hours(rng):
+    # round trip on the Russian calendar around the New Year holidays 2025/26
+    starts = pd.Series(ts("2025-12-20") + pd.to_timedelta(rng.integers(0, 30 * 1440, 80),
+                                                          unit="min"))
+    hours = pd.Series(rng.integers(0, 40 * 60, 80) / 60)
+    ends = C.add_working_hours(starts, hours, RU)
+    back = C.working_hours(starts, ends, RU)
+    np.testing.assert_allclose(back.to_numpy(), hours.to_numpy(), atol=1e-6)
+    # Tue 2025-12-30 17:00 + 3 h: Tue 1 h; 31 Dec and 1–11 Jan off → Mon 12 Jan 11:00
+    assert C.add_working_hours("2025-12-30 17:00", 3, RU) == ts("2026-01-12 11:00")
+    with pytest.raises(ParameterError, match="negative"):
+        C.add_working_hours("2026-09-25", -1)
+
+
+# =========================================================================== hand-made log
+
+def hand_log() -> pd.DataFrame:
+    """Six complaints around the week Mon 21 – Sun 27 September 2026."""
+    rows = [
+        # id, received, deadline, first reaction, resolved, team, importance, channel
+        ("C1", "2026-09-21 10:00", "2026-09-22 10:00", "2026-09-21 10:30", "2026-09-22 09:00",
+         "Учебный отдел", "critical", "phone"),
+        ("C2", "2026-09-21 11:00", "2026-09-23 11:00", "2026-09-21 12:00", None,
+         "Клиентский отдел", "medium", "email"),
+        ("C3", "2026-09-25 17:00", "2026-09-28 17:00", "2026-09-28 09:30", "2026-09-29 10:00",
+         "Клиентский отдел", "low", "messenger"),
+        ("C4", "2026-09-26 12:00", None, None, "2026-09-28 11:00",
+         "Лагеря", "low", "in_person"),
+        ("C5", "2026-09-28 08:00", "2026-09-29 08:00", None, None,
+         "Лагеря", "critical", "web"),
+        ("C6", "2026-09-16 10:00", "2026-09-18 10:00", "2026-09-16 11:00", "2026-09-22 12:00",
+         "Учебный отдел", "medium", "review_site"),
+    ]
+    df = pd.DataFrame(rows, columns=["complaint_id", "received_at", "deadline_at",
+                                     "first_reaction_at", "resolved_at", "responsible",
+                                     "importance", "channel"])
+    for c in ("received_at", "deadline_at", "first_reaction_at", "resolved_at"):
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    df["category"] = ["Качество занятия", "Оплата и возврат", "Оплата и возврат",
+                      "Организация лагеря", "Организация лагеря", "Качество занятия"]
+    df["origin"] = ["external"] * 5 + ["internal"]
+    df["justified"] = pd.array([True, True, False, True, None, True], dtype="boolean")
+    df["client_id"] = ["K1", "K2", "K3", "K4", None, "K1"]
+    df["description"] = "личное"  # personal: must never come out
+    return df
+
+
+def test_deadlines_as_of_monday_morning():
+    d = C.deadlines(hand_log(), asof="2026-09-28")  # Monday 00:00
+    assert "C5" not in d.index  # received after asof: not yet in the log
+    assert "description" not in d.columns and "client_id" not in d.columns
+    # C1: Mon 10:00 → Tue 09:00 = Mon 8 h + Tue 0 h = 8 h; resolved before the deadline
+    assert d.loc["C1", "hours_to_resolution"] == pytest.approx(8.0)
+    assert d.loc["C1", "hours_to_first_reaction"] == pytest.approx(0.5)
+    assert bool(d.loc["C1", "met_deadline"]) is True
+    # C2: open, deadline Wed 23 11:00 passed → overdue, not met;
+    # open Mon 21 11:00 → Mon 28 00:00 = 7 + 4 × 9 = 43 working hours
+    assert bool(d.loc["C2", "overdue"])
+    assert d.loc["C2", "met_deadline"] == False  # noqa: E712
+    assert d.loc["C2", "hours_open"] == pytest.approx(43.0)
+    # C3: resolved only on the 29th → still open at asof; deadline (28th 17:00) ahead
+    assert not d.loc["C3", "resolved"] and not d.loc["C3", "overdue"]
+    assert pd.isna(d.loc["C3", "met_deadline"])
+    assert np.isnan(d.loc["C3", "hours_to_first_reaction"])  # reacted after asof
+    # C4: resolved on the 28th 11:00 → open at asof; no deadline → never overdue
+    assert not d.loc["C4", "resolved"] and pd.isna(d.loc["C4", "met_deadline"])
+    # C6: resolved Tue 22 12:00 after deadline Fri 18 10:00 → not met
+    assert d.loc["C6", "met_deadline"] == False  # noqa: E712
+
+
+def test_deadlines_after_everything():
+    d = C.deadlines(hand_log())  # default asof: after the last timestamp
+    # C3 resolved Tue 29 10:00, after its deadline Mon 28 17:00 → not met;
+    # Fri 17:00 → Tue 10:00 = Fri 1 + Mon 9 + Tue 1 = 11 h
+    assert d.loc["C3", "met_deadline"] == False  # noqa: E712
+    assert d.loc["C3", "hours_to_resolution"] == pytest.approx(11.0)
+    # C4 arrived on Saturday 12:00, resolved Monday 11:00 → 2 working hours
+    assert d.loc["C4", "hours_to_resolution"] == pytest.approx(2.0)
+
+
+def test_open_and_overdue_as_of_a_date():
+    o = C.open_and_overdue(hand_log(), asof="2026-09-28")
+    assert list(o.index) == ["C2", "C3", "C4"]  # overdue first, then by importance
+    assert o["overdue"].tolist() == [True, False, False]
+    # C2 overdue since Wed 23 11:00 → Mon 28 00:00 = Wed 7 + Thu 9 + Fri 9 = 25 h
+    assert o.loc["C2", "hours_overdue"] == pytest.approx(25.0)
+    assert np.isnan(o.loc["C3", "hours_overdue"])
+    # as of Wednesday 23rd 09:00, C2's deadline (11:00) has not come yet
+    o = C.open_and_overdue(hand_log(), asof="2026-09-23 09:00", overdue_only=True)
+    assert o.empty
+
+
+def test_fill_deadlines_from_service_levels():
+    log = hand_log().assign(deadline_at=pd.NaT)
+    sla = {"critical": 3, "medium": 18, "low": 45}
+    filled = C.fill_deadlines(log, sla)
+    # C1 critical Mon 10:00 + 3 h → Mon 13:00; C4 low Sat 12:00 + 45 h → Fri 18:00
+    assert filled.loc[0, "deadline_at"] == ts("2026-09-21 13:00")
+    assert filled.loc[3, "deadline_at"] == ts("2026-10-02 18:00")
+    # recorded deadlines are kept unless overwrite=True
+    kept = C.fill_deadlines(hand_log(), sla)
+    assert kept.loc[0, "deadline_at"] == ts("2026-09-22 10:00")  # recorded
+    assert kept.loc[3, "deadline_at"] == ts("2026-10-02 18:00")  # was empty
+    with pytest.raises(ParameterError, match="no service level for importance low"):
+        C.fill_deadlines(log, {"critical": 3, "medium": 18})
+
+
+def test_deadline_summary_counts_and_wilson():
+    s = C.deadline_summary(hand_log(), asof="2026-10-01", min_n=3)
+    # outcome known: C1 met, C2 overdue (not met), C3 late, C5 open past its deadline
+    # (Tue 29 08:00 < asof) → not met, C6 late; C4 has no deadline → n = 5, met = 1
+    a = s.loc["all"]
+    assert (a["n"], a["successes"], a["n_overdue"], a["n_received"]) == (5, 1, 2, 6)
+    lo, hi = wilson_by_hand(1, 5)
+    assert a["ci_low"] == pytest.approx(lo) and a["ci_high"] == pytest.approx(hi)
+    assert list(s.index) == ["critical", "medium", "low", "all"]
+    assert s.loc["critical", "n"] == 2 and s.loc["critical", "successes"] == 1
+    assert s.loc["critical", "small_n"]  # 2 < min_n 3
+
+
+def test_weekly_summary_for_monday_meeting():
+    w = C.weekly_summary(hand_log(), asof="2026-09-28")
+    assert (w.week_start, w.week_end) == (ts("2026-09-21"), ts("2026-09-28"))
+    t = w.table
+    a = t.loc["all"]
+    # new in the week: C1, C2, C3, C4 (C6 came the week before, C5 on Monday 28th)
+    assert a["new"] == 4
+    # resolved in the week: C1 (on time) and C6 (late)
+    assert (a["resolved"], a["resolved_late"], a["n_deadline"]) == (2, 1, 2)
+    assert a["share_on_time"] == pytest.approx(0.5)
+    # backlog at Monday 00:00: C2, C3, C4; overdue C2 (43 working hours open)
+    assert (a["open"], a["overdue"]) == (3, 1)
+    assert a["oldest_open_hours"] == pytest.approx(43.0)
+    assert t.loc["Клиентский отдел", "overdue"] == 1
+    assert t.loc["Учебный отдел", "resolved_late"] == 1
+    assert list(w.overdue.index) == ["C2"]
+    assert "2026-09-21 – 2026-09-27" in w.summary()
+    # any day of the following week reviews the same week
+    w2 = C.weekly_summary(hand_log(), asof="2026-10-01")
+    assert w2.week_start == w.week_start
+    pd.testing.assert_frame_equal(w2.table, w.table)
+
+
+# =========================================================================== dynamics
+
+def test_monthly_counts_by_channel_and_oral_written():
+    df = hand_log()
+    extra = df.iloc[[0]].assign(complaint_id="C7", received_at=ts("2026-11-02 10:00"))
+    df = pd.concat([df, extra], ignore_index=True)
+    m = C.monthly(df, by="channel")
+    # September: C1 C2 C3 C4 C5 C6 = 6; October: none (kept as 0); November: C7 (phone)
+    assert m.index.tolist() == ["2026-09", "2026-10", "2026-11"]
+    assert m["total"].tolist() == [6, 0, 1]
+    assert m.loc["2026-09", "phone"] == 1 and m.loc["2026-11", "phone"] == 1
+    assert list(m.columns[:3]) == ["phone", "in_person", "messenger"]  # schema order
+    ow = C.monthly(df, by="oral_written")
+    # oral: phone C1, in_person C4 in September → 2; written 4
+    assert ow.loc["2026-09", "oral"] == 2 and ow.loc["2026-09", "written"] == 4
+    with pytest.raises(ParameterError, match="by="):
+        C.monthly(df, by="colour")
+
+
+def test_share_justified_wilson():
+    s = C.share_justified(hand_log(), freq=None)
+    # justified recorded for 5 of 6 (C5 empty), 4 justified
+    assert (s["n"].iloc[0], s["successes"].iloc[0]) == (5, 4)
+    lo, hi = wilson_by_hand(4, 5)
+    assert s["ci_low"].iloc[0] == pytest.approx(lo)
+    assert s["ci_high"].iloc[0] == pytest.approx(hi)
+
+
+def test_rate_per_100_active_exact_poisson():
+    visits = pd.DataFrame({
+        "client_id": ["a", "a", "b", "c", "d", "a", "b"],
+        "visit_date": pd.to_datetime(["2025-01-10", "2025-02-10", "2025-03-01", "2025-03-02",
+                                      "2025-03-03", "2025-04-05", "2025-05-05"]),
+    })
+    comp = pd.DataFrame({"received_at": pd.to_datetime(["2025-01-20", "2025-03-05",
+                                                        "2025-06-30"]),
+                         "origin": ["external", "internal", "external"]})
+    r = C.rate_per_100_active(comp, visits)
+    # 2025Q1: 2 complaints, 4 active clients (a, b, c, d) → 50 per 100
+    assert (r.loc["2025Q1", "n_complaints"], r.loc["2025Q1", "n_active"]) == (2, 4)
+    assert r.loc["2025Q1", "rate_per_100"] == pytest.approx(50.0)
+    # exact interval, independently: statsmodels confint_poisson(method="exact-c")
+    lo, hi = confint_poisson(2, 4, method="exact-c")
+    assert r.loc["2025Q1", "ci_low"] == pytest.approx(100 * lo)
+    assert r.loc["2025Q1", "ci_high"] == pytest.approx(100 * hi)
+    # 2025Q2: 1 complaint, 2 active (a, b) → 50 per 100
+    assert r.loc["2025Q2", "rate_per_100"] == pytest.approx(50.0)
+    r = C.rate_per_100_active(comp, visits, origin="external")
+    assert r.loc["2025Q1", "n_complaints"] == 1
+    with pytest.raises(ParameterError, match="freq"):
+        C.rate_per_100_active(comp, visits, freq="W")
+
+
+def test_long_service_order_statistic_interval():
+    df = pd.DataFrame({
+        "complaint_id": [f"X{i}" for i in range(13)],
+        # Mondays 09:00, resolved after 1…10 working hours (channel phone) or 20, 30, 40
+        "received_at": [ts("2026-09-21 09:00")] * 13,
+        "resolved_at": [ts("2026-09-21 09:00") + pd.Timedelta(hours=h) for h in range(1, 10)]
+        + [ts("2026-09-22 10:00"), ts("2026-09-23 11:00"), ts("2026-09-24 12:00"),
+           ts("2026-09-25 13:00")],
+        "channel": ["phone"] * 10 + ["email"] * 3,
+    })
+    ls = C.long_service(df, by="channel", min_n=5)
+    assert list(ls.index) == ["email", "phone"]  # longest first
+    # phone: hours 1…9 and Tue 10:00 = 10 h → median 5.5; the distribution-free 95 %
+    # interval for n = 10 is (x(2), x(9)) (binomial order-statistic table) = (2, 9)
+    assert ls.loc["phone", "median_hours"] == pytest.approx(5.5)
+    assert (ls.loc["phone", "ci_low"], ls.loc["phone", "ci_high"]) == (2.0, 9.0)
+    # email: Wed 11:00 = 9 + 9 + 2 = 20 h, Thu 12:00 = 30 h, Fri 13:00 = 40 h
+    assert ls.loc["email", "median_hours"] == pytest.approx(30.0)
+    assert ls.loc["email", "small_n"]
+
+
+# =========================================================================== after resolution
+
+def test_after_resolution_cross_tab_and_satisfied_not_loyal():
+    sat = [True] * 4 + [True] * 2 + [False] + [False] * 2 + [True]
+    loy = [True] * 4 + [False] * 2 + [True] + [False] * 2 + [None]
+    df = pd.DataFrame({"satisfied_with_resolution": pd.array(sat, dtype="boolean"),
+                       "loyal_after": pd.array(loy, dtype="boolean")})
+    r = C.after_resolution(df, min_n=5)
+    t = r.table
+    assert (t.loc[True, True], t.loc[True, False], t.loc[False, True],
+            t.loc[False, False]) == (4, 2, 1, 2)
+    assert t.loc["all", "all"] == 9  # the row without loyal_after is not cross-tabulated
+    s = r.shares
+    # two separate figures: satisfied 7 of 10 (all recorded), loyal 5 of 9
+    assert (s.loc["satisfied", "successes"], s.loc["satisfied", "n"]) == (7, 10)
+    assert (s.loc["loyal_after", "successes"], s.loc["loyal_after", "n"]) == (5, 9)
+    # satisfied but not loyal: 2 of 6, Wilson interval by hand
+    snl = r.satisfied_not_loyal
+    assert (snl["successes"], snl["n"]) == (2, 6)
+    assert snl["share"] == pytest.approx(1 / 3)
+    lo, hi = wilson_by_hand(2, 6)
+    assert snl["ci_low"] == pytest.approx(lo) and snl["ci_high"] == pytest.approx(hi)
+    assert not snl["small_n"]  # 6 ≥ min_n 5
+    assert s.loc["loyal_if_not_satisfied", "small_n"]  # 3 < 5
+    assert "satisfied but NOT loyal" in r.summary()
+
+
+def test_complainant_nps_against_hand_counts():
+    # phone: complainant K1 answers 3 and 10 (after the complaint) → NPS 0;
+    # non-complainants K2: 10, 9, 8, 2 → (2 − 1) / 4 = 25 points; K1's answer *before*
+    # the complaint counts as a non-complainant's (10) → 3 − 1 of 5 = 40 points
+    comp = pd.DataFrame({"client_id": ["K1"], "received_at": [ts("2026-03-01")]})
+    resp = pd.DataFrame({
+        "client_id": ["K1", "K1", "K1", "K2", "K2", "K2", "K2", "K3"],
+        "submitted_at": pd.to_datetime(["2026-02-01", "2026-03-10", "2026-04-01",
+                                        "2026-03-01", "2026-03-02", "2026-03-03",
+                                        "2026-03-04", "2026-03-05"]),
+        "channel": ["phone"] * 7 + ["web"],
+        "nps": pd.array([10, 3, 10, 10, 9, 8, 2, 7], dtype="Int64"),
+    })
+    t = C.complainant_nps(resp, comp, ci="wald", min_n=1)
+    assert t.loc[("phone", "complained"), "nps"] == pytest.approx(0.0)
+    assert t.loc[("phone", "complained"), "n"] == 2
+    assert t.loc[("phone", "did_not_complain"), "nps"] == pytest.approx(40.0)
+    assert t.loc[("phone", "difference"), "nps"] == pytest.approx(-40.0)
+    # Wald se of the difference by hand (trinomial variance (p + d − (p − d)²) / n):
+    # complained p = d = .5, n = 2 → 1 / 2; not: p = .6, d = .2, n = 5 → .64 / 5
+    se = 100 * math.sqrt(1 / 2 + 0.64 / 5)
+    assert t.loc[("phone", "difference"), "ci_high"] == pytest.approx(-40 + 1.959964 * se,
+                                                                      rel=1e-5)
+    assert ("web", "difference") not in t.index  # nobody complained among web answers
+    pooled = C.complainant_nps(resp, comp, pool_channels=True, min_n=1)
+    assert pooled.index.get_level_values("channel").unique().tolist() == ["pooled"]
+    assert pooled.attrs["pooled"]
+
+
+def test_fcr_vs_complaints_hand_made():
+    t0 = ts("2026-01-05 10:00")
+    contacts = pd.DataFrame({
+        "contact_id": [f"K{i}" for i in range(6)],
+        "client_id": ["a", "a", "b", "c", "d", "e"],
+        # a: repeat on the same topic after 3 days → a's first contact not resolved;
+        # b, c (phone) resolved; d (messenger) resolved; e opens far later (ends the
+        # log, so the others are not censored; e itself is censored)
+        "opened_at": [t0, t0 + pd.Timedelta(days=3), t0, t0, t0, t0 + pd.Timedelta(days=60)],
+        "channel": ["phone", "phone", "phone", "phone", "messenger", "web"],
+        "topic": ["Оплата"] * 6,
+        "resolved_at": [pd.NaT] * 6,
+    })
+    comp = pd.DataFrame({"channel": ["phone", "email", "email", "review_site"]})
+    t = C.fcr_vs_complaints(contacts, comp, min_n=1)
+    # phone first contacts: a (not resolved), b, c → 2 of 3
+    assert (t.loc["phone", "fcr_n"], t.loc["phone", "fcr_share"]) == (3, pytest.approx(2 / 3))
+    assert t.loc["messenger", "fcr_share"] == 1.0
+    assert np.isnan(t.loc["review_site", "fcr_share"]) and t.loc["review_site", "fcr_n"] == 0
+    assert t.loc["email", "n_complaints"] == 2
+    assert t.loc["email", "complaint_share"] == pytest.approx(0.5)
+    lo, hi = wilson_by_hand(2, 4)
+    assert t.loc["email", "complaint_ci_low"] == pytest.approx(lo)
+
+
+def test_bad_input_raises_cxlab_errors():
+    with pytest.raises(ParameterError, match="no column"):
+        C.deadlines(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ParameterError, match="asof"):
+        C.weekly_summary(hand_log(), asof="someday")
+    bad = hand_log()
+    bad.loc[0, "resolved_at"] = ts("2026-09-20")
+    with pytest.raises(ParameterError, match="C1"):
+        C.deadlines(bad)
+    with pytest.raises(ParameterError, match="level"):
+        C.after_resolution(hand_log().assign(satisfied_with_resolution=True,
+                                             loyal_after=True), level=95)
+    with pytest.raises(QuarterError):
+        C.complaints_section(hand_log(), pd.DataFrame(), pd.DataFrame({"client_id": []}),
+                             pd.DataFrame(), quarter="2026-3")
+
+
+# =========================================================================== sample data
+
+@pytest.fixture(scope="module")
+def sample():
+    """The committed sample data; generated in memory (default seed, the same tables)
+    when ``data/samples`` has not been written yet."""
+    from cxlab import samples
+
+    names = ("complaints", "visits", "responses", "contacts", "clients")
+    if all((SAMPLES_DIR / f"{t}.csv").exists() for t in names):
+        return {t: samples.load(t) for t in names}
+    tables = samples.generate(out=None)
+    return {t: tables[t] for t in names}
+
+
+def test_sample_email_complaints_slowest(sample):
+    # TRUTHS["complaints"]["slowest_channel"] == "email"
+    from cxlab.samples import TRUTHS
+
+    ls = C.long_service(sample["complaints"], by="channel")
+    assert ls.index[0] == TRUTHS["complaints"]["slowest_channel"] == "email"
+    # not noise: email's median interval lies above every other channel's median
+    assert ls.loc["email", "ci_low"] > ls.drop(index="email")["median_hours"].max()
+
+
+def test_sample_camp_category_rises_in_2025q3(sample):
+    from cxlab.samples import TRUTHS
+
+    cat, q = TRUTHS["complaints"]["surge_category"], TRUTHS["complaints"]["surge_quarter"]
+    s = C.complaints_section(sample["complaints"], sample["responses"], sample["clients"],
+                             sample["visits"], q)
+    row = s.by_category.loc[cat]
+    assert s.by_category.index[0] == cat  # the largest category of the quarter
+    assert row["ci_low"] > 1  # the rise vs 2025Q2 is beyond chance (exact interval)
+    m = C.monthly(sample["complaints"], by="category")
+    by_q = m.groupby(pd.PeriodIndex(m.index, freq="M").asfreq("Q").astype(str)).sum()
+    assert by_q[cat].idxmax() == q
+
+
+def test_sample_complainants_nps_lower(sample):
+    # TRUTHS["nps"]["complainant_lower"]: latent shift −0.35 within 365 days after
+    t = C.complainant_nps(sample["responses"], sample["complaints"])
+    diffs = t.xs("difference", level="group")
+    assert (diffs["nps"] < 0).all()
+    # on the phone channel (largest) the whole interval is below zero
+    assert diffs.loc["phone", "ci_high"] < 0
+
+
+def test_sample_satisfied_but_not_loyal_about_30pct(sample):
+    from cxlab.samples import TRUTHS
+
+    r = C.after_resolution(sample["complaints"])
+    snl = r.satisfied_not_loyal
+    truth = TRUTHS["complaints"]["satisfied_not_loyal_share"]  # 0.30
+    assert snl["ci_low"] <= truth <= snl["ci_high"]
+    assert snl["n"] >= 100
+
+
+def test_sample_rate_about_5_per_100(sample):
+    # TRUTHS: about one complaint per 20 active clients per quarter (5 per 100)
+    r = C.rate_per_100_active(sample["complaints"], sample["visits"])
+    total = r["n_complaints"].sum() / r["n_active"].sum() * 100
+    assert 3.5 < total < 7.5
+    assert len(r) == 8  # the eight quarters the log covers
+
+
+def test_sample_fcr_by_channel(sample):
+    from cxlab.samples import TRUTHS
+
+    t = C.fcr_vs_complaints(sample["contacts"], sample["complaints"])
+    for ch in ("phone", "messenger", "web"):
+        assert t.loc[ch, "fcr_ci_low"] <= TRUTHS["fcr"][ch] <= t.loc[ch, "fcr_ci_high"]
+
+
+def test_sample_section_has_no_personal_data_and_flags_small(sample):
+    s = C.complaints_section(sample["complaints"], sample["responses"], sample["clients"],
+                             sample["visits"], "2026Q3", min_n=30)
+    frames = [s.volume, s.by_category, s.by_channel, s.by_importance_origin, s.justified,
+              s.deadlines, s.long_service, s.after_resolution, s.complainant_nps, s.table]
+    ids = set(sample["complaints"]["complaint_id"]) | set(sample["clients"]["client_id"])
+    for f in frames:
+        text = f.to_string()
+        assert "description" not in f.columns
+        assert not any(i in text for i in list(ids)[:200])
+    small = s.long_service[s.long_service["small_n"]]
+    assert small["median_hours"].isna().all()  # blanked, n kept
+    assert (small["n"] < 30).all()
+    assert "complaints per 100 active clients" in s.table.index
+
+
+# =========================================================================== command line
+
+def test_cli_complaints_weekly(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxlab import io
+    from cxlab.cli import app
+
+    csv = tmp_path / "complaints.csv"
+    hand_log().to_csv(csv, index=False)
+    wh = tmp_path / "wh.duckdb"
+    io.ingest([csv], warehouse=wh)
+    runner = CliRunner()
+    res = runner.invoke(app, ["complaints-weekly", "--asof", "2026-09-28", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    # the hand-made week (see test_weekly_summary_for_monday_meeting): 4 new, 2 resolved,
+    # 3 open, 1 overdue — C2, listed without personal data
+    assert "new 4, resolved 2" in res.output and "overdue 1" in res.output
+    assert "C2" in res.output and "личное" not in res.output
+    res = runner.invoke(app, ["complaints-weekly", "--asof", "someday", "-w", str(wh)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    res = runner.invoke(app, ["complaints-weekly", "--asof", "2026-09-28", "-w", str(wh),
+                              "--calendar", "mars"])
+    assert res.exit_code == 1
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    r = doctest.testmod(C)
+    assert r.attempted >= 5 and r.failed == 0
