@@ -249,14 +249,25 @@ def _parse_datetimes(s: pd.Series, dayfirst: bool | None) -> pd.Series:
             out = s.dt.tz_convert(None)
         return out.astype("datetime64[ns]")
     text = s.astype("string").str.strip()
-    iso = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    ru = pd.to_datetime(text, errors="coerce", format="%d.%m.%Y %H:%M:%S")
-    for fmt in ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y", "%d.%m.%y"):
-        ru = ru.fillna(pd.to_datetime(text, errors="coerce", format=fmt))
-    out = iso.fillna(ru) if dayfirst is not True else ru.fillna(iso)
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert(None)
-    return out.astype("datetime64[ns]")
+    # ISO first, then the day-first formats of Russian tools; each format only parses
+    # what the earlier ones left, so a clean ISO column is parsed once.
+    formats = ["ISO8601", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y",
+               "%d.%m.%y"]
+    if dayfirst:
+        formats = formats[1:] + formats[:1]
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    todo = text.notna() & (text != "")
+    for fmt in formats:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], errors="coerce", format=fmt)
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert(None)
+        parsed = parsed.astype("datetime64[ns]")
+        ok = parsed.notna()
+        out.loc[ok[ok].index] = parsed[ok]
+        todo.loc[ok[ok].index] = False
+    return out
 
 
 def _empty(s: pd.Series) -> pd.Series:

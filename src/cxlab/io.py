@@ -1,0 +1,1161 @@
+"""Reading real exports and keeping them in the warehouse.
+
+Reading (:func:`read`, :func:`check`)
+    CSV/TSV/TXT, XLSX and Parquet exports, validated against the table's schema
+    (:mod:`cxlab.schema`). Files from Russian tools just work: the encoding is detected
+    (UTF-8 with or without BOM, UTF-16 with BOM as Excel's "Unicode text", else cp1251),
+    the separator too (``,`` ``;`` or tab, counted on the header line; an Excel
+    ``sep=;`` first line is honoured), decimal commas (``4,0``) and ``dd.mm.yyyy`` dates
+    are understood. Every cell is read as text, so nothing is mis-typed on the way in
+    (``007`` stays an id, ``01.02.2026`` is never read as 1 February by one tool and 2
+    January by another); :func:`cxlab.schema.validate` does the typing.
+
+    Row numbers in messages are **data rows**: the first row under the header is row 1.
+    In a CSV whose header is the first line, ``line = row + 1`` (unless a quoted field
+    spans lines); in a spreadsheet the sheet row is ``row + 1`` too. Blank rows keep their
+    number and are skipped.
+
+Warehouse (:func:`ingest`, :func:`load`, :func:`query`, :func:`quarters`)
+    A DuckDB file (default :func:`cxlab.paths.default_warehouse`, ``data/warehouse.duckdb``).
+    :func:`ingest` validates every file first, then appends all of them in one
+    transaction: one bad file leaves the warehouse exactly as it was. Ingest is
+    idempotent: rows whose id is already stored are skipped. A row whose id is stored
+    with *different* content is not applied either (the warehouse keeps the first
+    version, an export is never silently "corrected"); it is counted in
+    :attr:`IngestResult.conflicts` with example ids, or, with ``on_conflict="error"``,
+    the whole batch is refused. Aggregations are SQL pushed down to DuckDB
+    (:func:`query`); :func:`load` returns the typed rows a notebook needs.
+
+Quarters are calendar quarters written ``2026Q3``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlab import paths as _paths
+from cxlab import schema
+from cxlab.errors import (
+    CxlabError,
+    Problem,
+    QuarterError,
+    ReadError,
+    ValidationError,
+    WarehouseError,
+)
+
+__all__ = [
+    "SCALES",
+    "FileReport",
+    "IngestResult",
+    "read",
+    "check",
+    "read_mapping",
+    "ingest",
+    "build_sample_warehouse",
+    "connect",
+    "load",
+    "query",
+    "quarters",
+    "latest_quarter",
+    "parse_quarter",
+    "headline",
+]
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+SUPPORTED = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES
+
+#: NPS-style scales an export may use, each mapped explicitly to 0–10.
+#: ``1-11`` is 0–10 shifted by one (x − 1). ``1-5`` is (x − 1) × 2.5 rounded half up,
+#: i.e. 1→0, 2→3, 3→5, 4→8, 5→10: the top box (5) is a promoter, 4 a passive and 1–3
+#: detractors, the usual reading of a 5-point recommendation question. A value outside
+#: the declared scale, or not a whole number, is an error, never clipped.
+SCALES: dict[str, dict[int, int]] = {
+    "0-10": {x: x for x in range(0, 11)},
+    "1-11": {x: x - 1 for x in range(1, 12)},
+    "1-5": {x: int(np.floor((x - 1) * 2.5 + 0.5)) for x in range(1, 6)},
+}
+
+#: DuckDB column types per schema column kind.
+DUCKDB_TYPES = {
+    "id": "VARCHAR", "text": "VARCHAR", "code": "VARCHAR", "int": "INTEGER",
+    "bool": "BOOLEAN", "date": "DATE", "datetime": "TIMESTAMP",
+}
+
+INGEST_LOG = "_ingest_log"
+_QUARTER_RE = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
+
+
+# ============================================================================ reading
+
+@dataclass(frozen=True)
+class FileReport:
+    """What :func:`check` found in one file (nothing is raised for bad data).
+
+    Attributes
+    ----------
+    path : str
+        The file as given.
+    table_name : str or None
+        The table it was read as (``None`` when that could not be told).
+    rows : int
+        Data rows read (blank rows excluded).
+    problems : list of Problem
+        Every validation problem (empty when the file is fine).
+    error : str or None
+        Why the file could not be read at all (then ``problems`` is empty).
+    ignored_columns : list of str
+        Columns that are not part of the table (not stored; map them with ``mapping``).
+    encoding, separator : str or None
+        What was detected for a CSV.
+    """
+
+    path: str
+    table_name: str | None
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    separator: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+
+@dataclass
+class _Raw:
+    frame: pd.DataFrame
+    row_numbers: pd.Series
+    encoding: str | None = None
+    separator: str | None = None
+
+
+def _source_path(path: str | os.PathLike) -> Path:
+    p = Path(path).expanduser()
+    if p.exists() or p.is_absolute():
+        return p
+    alt = _paths.resolve(p)  # a notebook's relative path means the project root
+    return alt if alt.exists() else p
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-16 or UTF-8 by BOM, else UTF-8 if the whole file decodes strictly, else cp1251."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        for enc in ("utf-8", "cp1251"):
+            fh.seek(0)
+            dec = codecs.getincrementaldecoder(enc)("strict")
+            try:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    dec.decode(chunk)
+                dec.decode(b"", final=True)
+                return enc
+            except UnicodeDecodeError:
+                continue
+    raise ReadError(f"{path}: cannot decode the file; expected text in UTF-8 (with or "
+                    "without BOM), UTF-16 with BOM, or cp1251 (Windows Cyrillic)")
+
+
+def _count_outside_quotes(line: str, ch: str) -> int:
+    n, quoted = 0, False
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == ch and not quoted:
+            n += 1
+    return n
+
+
+def _detect_separator(first_line: str) -> str:
+    """The separator that occurs most often on the header line (tab, then ';', then ',')."""
+    counts = {sep: _count_outside_quotes(first_line, sep) for sep in ("\t", ";", ",")}
+    best = max(counts, key=lambda s: counts[s])  # dict order breaks ties: tab, ';', ','
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(path: Path, encoding: str | None, sep: str | None) -> _Raw:
+    enc = encoding or _detect_encoding(path)
+    skip = 0
+    with open(path, encoding=enc, newline="") as fh:
+        first = fh.readline().rstrip("\r\n")
+        m = re.fullmatch(r"\s*sep=(.)\s*", first)
+        if m:  # Excel's hint line: "sep=;"
+            skip = 1
+            sep = sep or m.group(1)
+            first = fh.readline().rstrip("\r\n")
+    if sep is None:
+        sep = "\t" if path.suffix.lower() == ".tsv" else _detect_separator(first)
+    try:
+        raw = pd.read_csv(
+            path, sep=sep, encoding=enc, header=None, dtype=str, keep_default_na=False,
+            na_filter=False, skip_blank_lines=False, skiprows=skip, engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise ReadError(f"{path}: the file is empty; expected a header line and data rows")
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as err:
+        raise ReadError(f"{path}: cannot read it as a {_sep_name(sep)}-separated file "
+                        f"({enc}): {err}") from None
+    return _split_header(raw, enc, sep)
+
+
+def _sep_name(sep: str) -> str:
+    return {"\t": "tab", ";": "';'", ",": "','"}.get(sep, repr(sep))
+
+
+def _split_header(raw: pd.DataFrame, encoding=None, sep=None) -> _Raw:
+    """First row → header; the rest → data with their data-row numbers (1-based)."""
+    if len(raw) == 0:
+        raise ReadError("no header row; expected the column names on the first line")
+    header = [("" if pd.isna(h) else str(h)) for h in raw.iloc[0].tolist()]
+    data = raw.iloc[1:].reset_index(drop=True)
+    data.columns = range(data.shape[1])
+    data = data.fillna("")
+    rows = pd.Series(np.arange(1, len(data) + 1), dtype="int64")
+    # rows with nothing but spaces, narrowed column by column (cheap: few candidates survive)
+    blank = np.ones(len(data), dtype=bool)
+    for c in data.columns:
+        idx = np.flatnonzero(blank)
+        if not len(idx):
+            break
+        blank[idx] = (data[c].iloc[idx].astype(str).str.strip() == "").to_numpy(bool)
+    if blank.any():
+        data = data[~blank].reset_index(drop=True)
+        rows = rows[~blank].reset_index(drop=True)
+    data.columns = header
+    return _Raw(data, rows, encoding, sep)
+
+
+def _read_excel(path: Path, sheet) -> _Raw:
+    try:
+        raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None,
+                            dtype=str, keep_default_na=False, na_filter=False)
+    except ValueError as err:
+        if "not found" in str(err) or "Worksheet" in str(err):
+            try:
+                import openpyxl
+                names = openpyxl.load_workbook(path, read_only=True).sheetnames
+            except Exception:  # noqa: BLE001 - only for the message
+                names = []
+            raise ReadError(f"{path}: no sheet {sheet!r}; expected one of "
+                            f"{', '.join(map(repr, names)) or 'its sheets'}") from None
+        raise ReadError(f"{path}: cannot read it as an Excel workbook: {err}") from None
+    except Exception as err:  # noqa: BLE001 - zip/xml errors of a broken file
+        raise ReadError(f"{path}: cannot read it as an Excel workbook (.xlsx): "
+                        f"{type(err).__name__}: {err}") from None
+    if raw.shape[0] == 0:
+        raise ReadError(f"{path}: the sheet is empty; expected a header row and data rows")
+    return _split_header(raw)
+
+
+def _read_parquet(path: Path) -> _Raw:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - arrow raises many kinds
+        raise ReadError(f"{path}: cannot read it as Parquet: {type(err).__name__}: {err}") from None
+    df = df.reset_index(drop=True)
+    df.columns = [str(c) for c in df.columns]
+    return _Raw(df, pd.Series(np.arange(1, len(df) + 1), dtype="int64"))
+
+
+def _read_raw(path: Path, sheet=None, encoding=None, sep=None) -> _Raw:
+    if not path.exists():
+        raise ReadError(f"{path}: no such file")
+    if path.is_dir():
+        raise ReadError(f"{path}: is a directory; expected a file")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        try:
+            return _read_csv(path, encoding, sep)
+        except ReadError as err:
+            if str(err).startswith(str(path)):
+                raise
+            raise ReadError(f"{path}: {err}") from None
+    if suffix in EXCEL_SUFFIXES:
+        try:
+            return _read_excel(path, sheet)
+        except ReadError as err:
+            if str(err).startswith(str(path)):
+                raise
+            raise ReadError(f"{path}: {err}") from None
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path)
+    if suffix == ".xls":
+        raise ReadError(f"{path}: old Excel format (.xls); save it as .xlsx or .csv")
+    raise ReadError(f"{path}: unknown file type {suffix or '(no extension)'!r}; expected "
+                    + ", ".join(SUPPORTED))
+
+
+def read_mapping(mapping: Mapping[str, str] | str | os.PathLike | None) -> dict[str, str]:
+    """A header mapping ``{export header: our column}`` from a dict or a YAML/JSON file."""
+    if mapping is None:
+        return {}
+    if isinstance(mapping, Mapping):
+        data = dict(mapping)
+        where = "mapping"
+    else:
+        p = _source_path(mapping)
+        where = str(p)
+        if not p.is_file():
+            raise ReadError(f"{p}: no such mapping file; expected a YAML or JSON file "
+                            "of 'export header: column' pairs")
+        text = p.read_text(encoding="utf-8-sig")
+        try:
+            if p.suffix.lower() == ".json":
+                data = json.loads(text)
+            elif p.suffix.lower() in (".yml", ".yaml"):
+                import yaml
+                data = yaml.safe_load(text)
+            else:
+                raise ReadError(f"{p}: unknown mapping file type; expected .yml, .yaml or .json")
+        except (ValueError, ImportError) as err:  # json/yaml syntax errors
+            raise ReadError(f"{p}: cannot parse the mapping: {err}") from None
+        except Exception as err:  # noqa: BLE001 - yaml.YAMLError
+            if isinstance(err, ReadError):
+                raise
+            raise ReadError(f"{p}: cannot parse the mapping: {err}") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, (str, int)) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ReadError(f"{where}: expected pairs 'export header: column' (text: text), "
+                        f"got {type(data).__name__}")
+    return {str(k): v for k, v in data.items()}
+
+
+def _norm(name: object) -> str:
+    return str(name).strip().casefold()
+
+
+def _canonical_columns(headers: list[str], spec: schema.Table, mapping: dict[str, str],
+                       ) -> tuple[list[str], list[Problem], list[str]]:
+    """Rename headers: the mapping first, then our own names regardless of case/spaces."""
+    mapped = {_norm(k): v.strip() for k, v in mapping.items()}
+    known = {_norm(c): c for c in spec.column_names}
+    names, problems, ignored = [], [], []
+    for i, h in enumerate(headers):
+        key = _norm(h)
+        if key in mapped:
+            target = mapped[key]
+            ok = target in spec.column_names or (
+                spec.factors and schema.FACTOR_PATTERN.match(target))
+            if not ok:
+                problems.append(Problem(str(h).strip(), "mapping", target, None,
+                                        f"a column of table '{spec.name}' as mapping target ("
+                                        + ", ".join(spec.column_names)
+                                        + (", f_<factor>" if spec.factors else "") + ")"))
+            names.append(target)
+        elif key in known:
+            names.append(known[key])
+        elif spec.factors and schema.FACTOR_PATTERN.match(key):
+            names.append(key)
+        else:
+            name = str(h).strip() or f"(unnamed column {i + 1})"
+            names.append(name)
+            ignored.append(name)
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    for n, k in seen.items():
+        if k > 1 and n not in ignored:
+            problems.append(Problem(n, "duplicate_column", None, None,
+                                    f"the column '{n}' once (found {k} times, after mapping)"))
+    return names, problems, ignored
+
+
+def _apply_scale(values: pd.Series, scale: str, rows: pd.Series, column: str,
+                 ) -> tuple[pd.Series, list[Problem]]:
+    """Convert an NPS-style score on ``scale`` to 0–10; every bad value is a problem."""
+    table = SCALES[scale]
+    lo, hi = min(table), max(table)
+    expected = f"a whole number from {lo} to {hi} (scale {scale}) or empty"
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        num = pd.to_numeric(values, errors="coerce").astype("Float64")
+        empty = values.isna()
+    else:
+        text = values.astype("string").str.strip()
+        empty = text.isna() | (text == "")
+        text = text.str.replace(",", ".", regex=False)  # decimal comma
+        num = pd.to_numeric(text, errors="coerce").astype("Float64")
+    bad_type = (~empty & (num.isna() | (num != num.round()))).fillna(True).to_numpy(bool)
+    out_range = (~empty & ~pd.Series(bad_type, index=values.index)
+                 & ((num < lo) | (num > hi))).fillna(False).to_numpy(bool)
+    problems = []
+    for i in np.flatnonzero(bad_type):
+        problems.append(Problem(column, "type", values.iloc[i], int(rows.iloc[i]), expected))
+    for i in np.flatnonzero(out_range):
+        problems.append(Problem(column, "scale", values.iloc[i], int(rows.iloc[i]), expected))
+    good = ~empty.to_numpy(bool) & ~bad_type & ~out_range
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    out[good] = num[good].astype("int64").map(table).to_numpy()
+    return out, problems
+
+
+def _scale_hint(p: Problem) -> Problem:
+    """An 11 in ``nps`` usually means a 1–11 export: say how to convert it."""
+    if p.column == "nps" and p.check == "value" and p.value == 11:
+        return replace(p, expected=p.expected + " (an export on a 1–11 scale? convert it with "
+                                                "scale='1-11', --scale 1-11)")
+    return p
+
+
+def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None):
+    """Read and validate one file → (typed frame, FileReport); bad data in the report."""
+    p = _source_path(path)
+    source = str(path)
+    if not p.exists():
+        raise ReadError(f"{source}: no such file")
+    tname = table or schema.table_for_file(p.name)
+    if tname is None:
+        raise ReadError(f"{source}: cannot tell which table the file holds; name it after a "
+                        f"table (e.g. responses.csv, responses_2026-10.xlsx) or pass the "
+                        f"table (--table): one of {', '.join(schema.TABLES)}")
+    if tname not in schema.TABLES:
+        raise ReadError(f"{source}: unknown table {tname!r}; expected one of "
+                        f"{', '.join(schema.TABLES)}")
+    if scale is not None and scale not in SCALES:
+        raise ReadError(f"{source}: unknown scale {scale!r}; expected one of "
+                        f"{', '.join(SCALES)} (converted to 0–10)")
+    spec = schema.TABLES[tname]
+    raw = _read_raw(p, sheet=sheet, encoding=encoding, sep=sep)
+    df = raw.frame
+    names, problems, ignored = _canonical_columns(list(df.columns), spec, read_mapping(mapping))
+    df.columns = names  # empty or blank cells become <NA> in schema.validate's coercion
+    if problems:  # duplicated / badly mapped columns: the rows would be misread
+        return None, FileReport(source, tname, len(df), problems, None, ignored,
+                                raw.encoding, raw.separator)
+    if scale is not None:
+        if "nps" not in df.columns:
+            problems.append(Problem("nps", "column_missing", None, None,
+                                    f"a column 'nps' to convert from scale {scale}"))
+        else:
+            df["nps"], scale_problems = _apply_scale(df["nps"], scale, raw.row_numbers, "nps")
+            problems += scale_problems
+    try:
+        typed = schema.validate(df, tname, source=source, row_numbers=raw.row_numbers)
+    except ValidationError as err:
+        problems += [_scale_hint(q) if scale is None else q for q in err.problems]
+        typed = None
+    if problems:
+        problems.sort(key=lambda q: (q.row is not None, q.row or 0, q.column or ""))
+        typed = None
+    return typed, FileReport(source, tname, len(df), problems, None, ignored,
+                             raw.encoding, raw.separator)
+
+
+def read(
+    path: str | os.PathLike,
+    table: str | None = None,
+    mapping: Mapping[str, str] | str | os.PathLike | None = None,
+    scale: str | None = None,
+    sheet: str | int | None = None,
+    *,
+    encoding: str | None = None,
+    sep: str | None = None,
+) -> pd.DataFrame:
+    """Read one export (CSV/TSV/TXT, XLSX, Parquet) into a typed, validated table.
+
+    Parameters
+    ----------
+    path : path
+        The file. A relative path that does not exist from the working directory is
+        taken from the project root.
+    table : str, optional
+        One of :data:`cxlab.schema.TABLES`; by default taken from the file name when it
+        is one of ours (``responses.csv``, ``responses_2026-10.xlsx``).
+    mapping : dict or path, optional
+        ``{export header: our column}``, e.g. ``{"Оценка": "nps"}``, or a YAML/JSON file
+        of such pairs. Headers match regardless of case and surrounding spaces; our own
+        column names do too (``" NPS "`` is ``nps``). Pairs whose header is not in the
+        file are ignored (one mapping file can serve several exports).
+    scale : {"0-10", "1-11", "1-5"}, optional
+        The scale of the export's ``nps`` column, converted to 0–10 by :data:`SCALES`.
+        Values outside the scale are errors.
+    sheet : str or int, optional
+        Spreadsheet sheet (name or 0-based position); the first by default.
+    encoding, sep : str, optional
+        Override the detected CSV encoding / separator.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`cxlab.schema.validate` returns it: the table's columns (and ``f_*``
+        factor columns) typed ``string``, ``Int64``, ``boolean``, ``datetime64[ns]``.
+
+    Raises
+    ------
+    ReadError
+        Missing or unreadable file, unknown extension, table or scale.
+    ValidationError
+        Every problem in the data at once, each with its row (data row, header
+        excluded), column, value and what was expected.
+
+    Examples
+    --------
+    >>> df = read("exports/опрос.csv", table="responses",  # doctest: +SKIP
+    ...           mapping={"Оценка": "nps", "Дата": "submitted_at"}, scale="1-11")
+    """
+    typed, report = _prepare(path, table, mapping, scale, sheet, encoding, sep)
+    if report.problems:
+        raise ValidationError(report.path, report.table_name, report.problems)
+    return typed
+
+
+def check(
+    path: str | os.PathLike,
+    table: str | None = None,
+    mapping: Mapping[str, str] | str | os.PathLike | None = None,
+    scale: str | None = None,
+    sheet: str | int | None = None,
+) -> FileReport:
+    """Validate one export without raising: a :class:`FileReport` of what was found.
+
+    Takes the arguments of :func:`read`. An unreadable file is reported in ``error``.
+    """
+    try:
+        return _prepare(path, table, mapping, scale, sheet)[1]
+    except ReadError as err:
+        tname = table or schema.table_for_file(Path(path).name)
+        return FileReport(str(path), tname, 0, [], str(err))
+
+
+# ============================================================================ warehouse
+
+class IngestResult(dict):
+    """Rows added per table (a dict ``{table: rows_added}``), with what was skipped.
+
+    Attributes
+    ----------
+    duplicates : dict
+        Per table, rows skipped because the same row (same id, same content) is already
+        stored or occurs earlier in the batch: re-ingesting an export adds nothing.
+    conflicts : dict
+        Per table, rows skipped because their id is stored (or earlier in the batch)
+        with different content; the warehouse keeps the first version.
+    conflict_ids : dict
+        Per table, up to 10 example ids of those conflicts.
+    files : list of FileReport
+        One per ingested file.
+    """
+
+    def __init__(self, added=(), duplicates=None, conflicts=None, conflict_ids=None, files=()):
+        super().__init__(added)
+        self.duplicates = dict(duplicates or {})
+        self.conflicts = dict(conflicts or {})
+        self.conflict_ids = dict(conflict_ids or {})
+        self.files = list(files)
+
+
+def _warehouse_path(warehouse) -> Path:
+    if warehouse is None:
+        return _paths.default_warehouse()
+    return _paths.resolve(warehouse)
+
+
+def connect(warehouse: str | os.PathLike | None = None, read_only: bool = True):
+    """A DuckDB connection to the warehouse (read-only by default; close it when done).
+
+    Raises :class:`WarehouseError` when a read-only warehouse file does not exist.
+    """
+    import duckdb
+
+    path = _warehouse_path(warehouse)
+    if read_only and not path.is_file():
+        raise WarehouseError(
+            f"no warehouse at {path}; build it with `cxlab ingest FILE... --warehouse {path}` "
+            "(or `cxlab ingest-samples` / `make report` for the sample data)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as err:
+        raise WarehouseError(f"cannot open the warehouse {path}: {err}") from None
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _existing_columns(con, table: str) -> list[str] | None:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema() ORDER BY ordinal_position", [table]).fetchall()
+    return [r[0] for r in rows] or None
+
+
+def _ensure_table(con, spec: schema.Table, factor_cols: Iterable[str]) -> None:
+    cols = _existing_columns(con, spec.name)
+    if cols is None:
+        defs = ", ".join(f"{_q(c.name)} {DUCKDB_TYPES[c.kind]}" for c in spec.columns)
+        con.execute(f"CREATE TABLE {_q(spec.name)} ({defs})")
+        cols = spec.column_names
+    for f in sorted(set(factor_cols) - set(cols)):
+        con.execute(f"ALTER TABLE {_q(spec.name)} ADD COLUMN {_q(f)} INTEGER")
+
+
+def _ensure_log(con) -> None:
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {INGEST_LOG} (ingested_at TIMESTAMP, source VARCHAR, "
+        "sha256 VARCHAR, table_name VARCHAR, rows_in_file INTEGER, rows_added INTEGER)")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _cast(spec: schema.Table, col: str, alias: str = "s") -> str:
+    kind = spec.col(col).kind
+    return f"CAST({alias}.{_q(col)} AS {DUCKDB_TYPES[kind]})"
+
+
+def _dedupe_batch(frame: pd.DataFrame, key: str) -> tuple[pd.DataFrame, int, int, list[str]]:
+    """Within one batch: identical repeated rows are dropped, a repeated id with other
+    content is a conflict (the first occurrence wins)."""
+    data_cols = [c for c in frame.columns if not c.startswith("__")]
+    dup_key = frame.duplicated(key, keep="first")
+    if not dup_key.any():
+        return frame, 0, 0, []
+    dup_row = frame.duplicated(data_cols, keep="first")
+    same = int((dup_key & dup_row).sum())
+    conflict = dup_key & ~dup_row
+    ids = frame.loc[conflict, key].astype(str).head(10).tolist()
+    return frame[~dup_key].reset_index(drop=True), same, int(conflict.sum()), ids
+
+
+def ingest(
+    paths: Iterable[str | os.PathLike] | str | os.PathLike,
+    table: str | None = None,
+    warehouse: str | os.PathLike | None = None,
+    mapping: Mapping[str, str] | str | os.PathLike | None = None,
+    scale: str | None = None,
+    *,
+    on_conflict: str = "skip",
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Validate export files and append them to the warehouse in one transaction.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        The files. Each is read with :func:`read` (``table``, ``mapping`` and ``scale``
+        apply to every file; without ``table`` each file's name must say its table).
+    warehouse : path, optional
+        The DuckDB file (created if missing); default :func:`cxlab.paths.default_warehouse`.
+        A relative path is taken from the project root.
+    on_conflict : {"skip", "error"}
+        A row whose id is stored with different content: skip it and count it in
+        ``result.conflicts`` (default), or refuse the whole batch with a
+        :class:`ValidationError` naming the rows.
+    progress : callable, optional
+        Called with each file's name after it is validated, and with ``"warehouse"``
+        when the batch has been written.
+
+    Returns
+    -------
+    IngestResult
+        ``{table: rows_added}``; ``.duplicates`` and ``.conflicts`` count skipped rows.
+
+    Raises
+    ------
+    ReadError, ValidationError
+        Before anything is written, if any file is unreadable or invalid (all problems
+        of all files are collected first; the first bad file's error is raised, after
+        the others were checked, with the others' problems counted in its message).
+    WarehouseError
+        The write failed; the transaction was rolled back and the warehouse is unchanged.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files = [Path(p) for p in paths]
+    if not files:
+        raise ReadError("no files to ingest; expected one or more export files")
+    if on_conflict not in ("skip", "error"):
+        raise ReadError(f"on_conflict={on_conflict!r}; expected 'skip' or 'error'")
+
+    # 1. validate every file before touching the warehouse
+    frames: dict[str, list[pd.DataFrame]] = {}
+    reports: list[FileReport] = []
+    failures: list[tuple[FileReport, Exception | None]] = []
+    for f in files:
+        try:
+            typed, rep = _prepare(f, table, mapping, scale, None)
+        except ReadError as err:
+            failures.append((FileReport(str(f), table, 0, [], str(err)), err))
+            if progress:
+                progress(str(f))
+            continue
+        reports.append(rep)
+        if rep.problems:
+            failures.append((rep, None))
+        else:
+            typed = typed.copy()
+            typed["__source"] = str(f)
+            typed["__row"] = np.arange(len(typed))
+            frames.setdefault(rep.table_name, []).append(typed)
+        if progress:
+            progress(str(f))
+    if failures:
+        _raise_batch(failures, len(files))
+
+    # 2. one transaction for the whole batch
+    batch: dict[str, pd.DataFrame] = {}
+    dup_batch: dict[str, int] = {}
+    con_batch: dict[str, int] = {}
+    ids_batch: dict[str, list[str]] = {}
+    for tname, parts in frames.items():
+        frame = pd.concat(parts, ignore_index=True, sort=False)
+        spec = schema.TABLES[tname]
+        frame, same, conflicts, ids = _dedupe_batch(frame, spec.key)
+        batch[tname] = frame
+        dup_batch[tname], con_batch[tname], ids_batch[tname] = same, conflicts, ids
+
+    if on_conflict == "error" and any(con_batch.values()):
+        t = next(t for t, n in con_batch.items() if n)
+        sources = ", ".join(sorted({str(part["__source"].iloc[0])
+                                    for part in frames[t] if len(part)}))
+        raise ValidationError(
+            f"the batch ({sources})", t,
+            [Problem(schema.TABLES[t].key, "conflict", i, None,
+                     "the same content wherever an id occurs in the batch") for i in ids_batch[t]])
+
+    path = _warehouse_path(warehouse)
+    existed = path.exists()
+    con = connect(path, read_only=False)
+    added: dict[str, int] = {}
+    dups: dict[str, int] = {}
+    confl: dict[str, int] = {}
+    confl_ids: dict[str, list[str]] = {}
+    per_file: list[tuple[str, str, int, int]] = []
+    try:
+        con.execute("BEGIN TRANSACTION")
+        _ensure_log(con)
+        for tname, frame in batch.items():
+            spec = schema.TABLES[tname]
+            cols = [c for c in frame.columns if not c.startswith("__")]
+            _ensure_table(con, spec, schema.factor_columns(frame))
+            view = f"__staged_{tname}"
+            con.register(view, frame)
+            key = _q(spec.key)
+            t = _q(tname)
+            # rows whose id is stored with other content (compared on the file's columns)
+            differs = " OR ".join(f"({_cast(spec, c)} IS DISTINCT FROM t.{_q(c)})" for c in cols)
+            conflict_sql = (f"SELECT s.{key}, s.__source FROM {view} s "
+                            f"JOIN {t} t ON s.{key} = t.{key} WHERE {differs}")
+            n_conf = con.execute(f"SELECT count(*) FROM ({conflict_sql})").fetchone()[0]
+            examples = con.execute(conflict_sql + " ORDER BY 2, 1 LIMIT 1000").fetchall()
+            ids = [str(r[0]) for r in examples[:10]]
+            if n_conf and on_conflict == "error":
+                exc = ValidationError(
+                    f"{', '.join(sorted({r[1] for r in examples}))} → {path}", tname,
+                    [Problem(spec.key, "conflict", r[0], None,
+                             "an id not stored yet, or the same content as stored")
+                     for r in examples])
+                if n_conf > len(examples):
+                    exc.args = (exc.args[0] + f"\n  ({n_conf} conflicting rows in all)",)
+                raise exc
+            n_stored = con.execute(
+                f"SELECT count(*) FROM {view} s WHERE EXISTS "
+                f"(SELECT 1 FROM {t} t WHERE t.{key} = s.{key})").fetchone()[0]
+            select = ", ".join(f"{_cast(spec, c)} AS {_q(c)}" for c in cols)
+            new_rows = con.execute(
+                f"SELECT s.__source, count(*) FROM {view} s WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {t} t WHERE t.{key} = s.{key}) GROUP BY s.__source").fetchall()
+            con.execute(
+                f"INSERT INTO {t} BY NAME SELECT {select} FROM {view} s WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {t} t WHERE t.{key} = s.{key})")
+            con.unregister(view)
+            n_added = int(sum(n for _, n in new_rows))
+            added[tname] = n_added
+            dups[tname] = dup_batch[tname] + int(n_stored - n_conf)
+            confl[tname] = con_batch[tname] + int(n_conf)
+            confl_ids[tname] = (ids_batch[tname] + [str(i) for i in ids])[:10]
+            by_src = dict(new_rows)
+            for rep in reports:
+                if rep.table_name == tname:
+                    per_file.append((rep.path, tname, rep.rows, int(by_src.get(rep.path, 0))))
+        now = datetime.now().replace(microsecond=0)
+        for src, tname, n_rows, n_added in per_file:
+            con.execute(f"INSERT INTO {INGEST_LOG} VALUES (?, ?, ?, ?, ?, ?)",
+                        [now, src, _sha256(_source_path(src)), tname, n_rows, n_added])
+        con.execute("COMMIT")
+    except Exception as err:
+        try:
+            con.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the transaction may already be gone
+            pass
+        con.close()
+        if not existed:
+            _remove_warehouse(path)
+        if isinstance(err, ValidationError):
+            raise
+        raise WarehouseError(f"ingest into {path} failed and was rolled back (the warehouse "
+                             f"is unchanged): {type(err).__name__}: {err}") from err
+    con.close()
+    if progress:
+        progress("warehouse")
+    return IngestResult(added, dups, confl, confl_ids, reports)
+
+
+def _remove_warehouse(path: Path) -> None:
+    for p in (path, Path(str(path) + ".wal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _raise_batch(failures: list[tuple[FileReport, Exception | None]], n_files: int) -> None:
+    """Raise for a batch with bad files: every bad file's problems in one message.
+
+    The exception is the first bad file's kind (:class:`ReadError` or
+    :class:`ValidationError`, whose ``problems`` are the first file's); ``failures``
+    holds the :class:`FileReport` of every bad file.
+    """
+    parts = []
+    for rep, err in failures:
+        parts.append(str(err) if err is not None else
+                     str(ValidationError(rep.path, rep.table_name, rep.problems)))
+    parts.append(f"Nothing was ingested: {len(failures)} of the {n_files} file(s) failed "
+                 "(the warehouse is unchanged).")
+    message = "\n".join(parts)
+    first_rep, first_err = failures[0]
+    if first_err is not None:
+        exc: CxlabError = ReadError(message)
+    else:
+        exc = ValidationError(first_rep.path, first_rep.table_name, first_rep.problems)
+        exc.args = (message,)
+    exc.failures = [r for r, _ in failures]
+    raise exc
+
+
+def build_sample_warehouse(warehouse: str | os.PathLike | None = None,
+                           replace: bool = False,
+                           progress: Callable[[str], None] | None = None) -> IngestResult:
+    """Ingest the sample data (``data/samples/*.csv``) into the warehouse.
+
+    With ``replace=True`` the warehouse is built afresh in a temporary file beside the
+    target and moved over it atomically (``os.replace``): a reader never sees half a
+    warehouse, and a failure leaves the old one in place.
+    """
+    files = sorted(p for p in _paths.SAMPLES_DIR.glob("*.csv")
+                   if schema.table_for_file(p.name) is not None)
+    if not files:
+        raise ReadError(f"no sample CSVs in {_paths.SAMPLES_DIR}; generate them with "
+                        "`cxlab samples` (or `make samples`)")
+    target = _warehouse_path(warehouse)
+    if not replace:
+        return ingest(files, warehouse=target, progress=progress)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    os.unlink(tmp)  # duckdb wants to create the file itself
+    tmp_path = Path(tmp)
+    try:
+        result = ingest(files, warehouse=tmp_path, progress=progress)
+        os.replace(tmp_path, target)
+        stale_wal = Path(str(target) + ".wal")
+        if stale_wal.exists():
+            stale_wal.unlink()
+    finally:
+        _remove_warehouse(tmp_path)
+    return result
+
+
+# ---------------------------------------------------------------------------- reading back
+
+def _types_mapper(t):
+    import pyarrow as pa
+
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pd.StringDtype()
+    if pa.types.is_integer(t):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(t):
+        return pd.BooleanDtype()
+    return None
+
+
+def _to_pandas(arrow_table) -> pd.DataFrame:
+    """Arrow → pandas typed like :func:`cxlab.schema.validate` output."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = {}
+    for name in arrow_table.column_names:
+        col = arrow_table.column(name)
+        if pa.types.is_decimal(col.type):
+            col = pc.cast(col, pa.float64())
+        elif pa.types.is_date(col.type):
+            col = pc.cast(col, pa.timestamp("us"))
+        cols[name] = col
+    tbl = pa.table(cols) if cols else arrow_table
+    df = tbl.to_pandas(types_mapper=_types_mapper)
+    for name in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[name]):
+            s = df[name]
+            if getattr(s.dt, "tz", None) is not None:
+                s = s.dt.tz_convert(None)
+            df[name] = s.astype("datetime64[ns]")
+    return df
+
+
+def _fetch(con, sql: str, params=None) -> pd.DataFrame:
+    rel = con.sql(sql, params=list(params) if params else None)
+    return _to_pandas(rel.to_arrow_table())
+
+
+def parse_quarter(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``"2026Q3"`` → (first day, first day of the next quarter).
+
+    Raises :class:`QuarterError` when the text is not a calendar quarter.
+    """
+    m = _QUARTER_RE.match(str(quarter)) if quarter is not None else None
+    if not m:
+        raise QuarterError(f"quarter {quarter!r} is not a calendar quarter; expected e.g. "
+                           "'2026Q3' (year, Q, 1–4) or 'latest'")
+    p = pd.Period(year=int(m.group(1)), quarter=int(m.group(2)), freq="Q")
+    return p.start_time.normalize(), (p + 1).start_time.normalize()
+
+
+def _quarter_label(quarter: str) -> str:
+    start, _ = parse_quarter(quarter)
+    return f"{start.year}Q{start.quarter}"
+
+
+def _require_table(con, table: str, path: Path) -> list[str]:
+    cols = _existing_columns(con, table)
+    if cols is None:
+        have = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() "
+            "AND table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY 1").fetchall()]
+        raise WarehouseError(f"table {table!r} is not in the warehouse {path} (it has: "
+                             f"{', '.join(have) or 'no tables'}); ingest it with "
+                             f"`cxlab ingest FILE... --table {table}`")
+    return cols
+
+
+def load(
+    table: str,
+    warehouse: str | os.PathLike | None = None,
+    quarter: str | None = None,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """Rows of one warehouse table as a typed DataFrame.
+
+    Parameters
+    ----------
+    table : str
+        One of :data:`cxlab.schema.TABLES`.
+    warehouse : path, optional
+        Default :func:`cxlab.paths.default_warehouse`.
+    quarter : str, optional
+        ``"2026Q3"`` (or ``"latest"``: :func:`latest_quarter`): only rows whose
+        ``date_column`` falls in that calendar quarter, filtered in SQL.
+    columns : list of str, optional
+        Only these columns (default: all, in schema order, factor columns last).
+
+    Returns
+    -------
+    DataFrame
+        Typed like :func:`cxlab.schema.validate` output (``string``, ``Int64``,
+        ``boolean``, ``datetime64[ns]``), ordered by the table's date and id. A quarter
+        without rows gives an empty frame with the same columns.
+    """
+    if table not in schema.TABLES:
+        raise WarehouseError(f"unknown table {table!r}; expected one of {', '.join(schema.TABLES)}")
+    spec = schema.TABLES[table]
+    path = _warehouse_path(warehouse)
+    where, params = "", []
+    if quarter is not None:
+        if spec.date_column is None:
+            raise QuarterError(f"table {table!r} has no date column, so it cannot be "
+                               "filtered by quarter; load it without quarter=")
+        if str(quarter).strip().lower() == "latest":
+            quarter = latest_quarter(path)
+        start, end = parse_quarter(quarter)
+        d = _q(spec.date_column)
+        where = f" WHERE {d} >= ? AND {d} < ?"
+        params = [start.to_pydatetime(), end.to_pydatetime()]
+    con = connect(path)
+    try:
+        stored = _require_table(con, table, path)
+        ordered = [c for c in spec.column_names if c in stored] + sorted(
+            c for c in stored if c not in spec.column_names)
+        if columns is not None:
+            missing = [c for c in columns if c not in stored]
+            if missing:
+                raise WarehouseError(f"table {table!r} in {path} has no column(s) "
+                                     f"{', '.join(missing)}; expected some of {', '.join(ordered)}")
+            ordered = list(columns)
+        order = ", ".join(_q(c) for c in [spec.date_column, spec.key] if c)
+        sql = (f"SELECT {', '.join(_q(c) for c in ordered)} FROM {_q(table)}{where} "
+               f"ORDER BY {order}")
+        return _fetch(con, sql, params)
+    finally:
+        con.close()
+
+
+def query(sql: str, warehouse: str | os.PathLike | None = None, params=None) -> pd.DataFrame:
+    """Run SQL on the warehouse (read-only) and return a typed DataFrame.
+
+    For aggregations pushed down to DuckDB: ``query("SELECT channel, count(*) AS n FROM
+    responses GROUP BY channel")``. ``params`` fills ``?`` placeholders.
+    """
+    import duckdb
+
+    con = connect(warehouse)
+    try:
+        return _fetch(con, sql, params)
+    except duckdb.Error as err:
+        raise WarehouseError(f"query failed on {_warehouse_path(warehouse)}: {err}") from None
+    finally:
+        con.close()
+
+
+def quarters(warehouse: str | os.PathLike | None = None, table: str = "responses") -> list[str]:
+    """The calendar quarters (``'2026Q3'``) in which ``table`` has rows, in order."""
+    if table not in schema.TABLES or schema.TABLES[table].date_column is None:
+        raise WarehouseError(f"table {table!r} has no date column; expected one of "
+                             + ", ".join(t for t, s in schema.TABLES.items() if s.date_column))
+    d = _q(schema.TABLES[table].date_column)
+    path = _warehouse_path(warehouse)
+    con = connect(path)
+    try:
+        _require_table(con, table, path)
+        rows = con.execute(
+            f"SELECT DISTINCT year({d}) AS y, quarter({d}) AS q FROM {_q(table)} "
+            f"WHERE {d} IS NOT NULL ORDER BY y, q").fetchall()
+    finally:
+        con.close()
+    return [f"{y}Q{q}" for y, q in rows]
+
+
+def latest_quarter(warehouse: str | os.PathLike | None = None, today: date | None = None) -> str:
+    """The last *complete* calendar quarter with responses.
+
+    A quarter is complete when its last day is on or before the last response date in
+    the warehouse (the data covers it to its end) or is already past (before ``today``).
+    A quarter still running, with data only up to yesterday, is not the latest.
+    """
+    path = _warehouse_path(warehouse)
+    qs = quarters(path, "responses")
+    if not qs:
+        raise QuarterError(f"the warehouse {path} has no responses, so no quarter to report; "
+                           "ingest responses first")
+    d = _q(schema.TABLES["responses"].date_column)
+    con = connect(path)
+    try:
+        last = con.execute(f"SELECT max({d}) FROM responses").fetchone()[0]
+    finally:
+        con.close()
+    last_day = pd.Timestamp(last).date()
+    today = today or date.today()
+    for q in reversed(qs):
+        _, nxt = parse_quarter(q)
+        end = (nxt - pd.Timedelta(days=1)).date()
+        if end <= last_day or end < today:
+            return q
+    raise QuarterError(f"no complete quarter with responses in {path} (quarters with data: "
+                       f"{', '.join(qs)}; the last response is on {last_day})")
+
+
+def headline(quarter: str = "latest", warehouse: str | os.PathLike | None = None,
+             min_n: int = 30) -> pd.DataFrame:
+    """The quarter's headline: responses and NPS per survey channel, computed in SQL.
+
+    One row per channel (channels are never pooled into one NPS): ``responses``,
+    ``n`` (0–10 answers), ``promoters``, ``detractors``, ``nps`` (points, −100…100),
+    its 95 % interval ``nps_low``/``nps_high``, ``recommend_n`` and ``recommend_pct``
+    for binary (yes/no) answers, and ``small`` (n below ``min_n``). The interval comes
+    from :func:`cxlab.metrics.nps_table` when that exists, else it is the Wald interval
+    ``nps ± 1.96·100·sqrt((p₊ + p₋ − (p₊ − p₋)²)/n)`` computed in the same query.
+    """
+    path = _warehouse_path(warehouse)
+    if str(quarter).strip().lower() == "latest":
+        label = latest_quarter(path)
+    else:
+        label = _quarter_label(quarter)
+    start, end = parse_quarter(label)
+    sql = """
+        WITH q AS (SELECT channel, nps, recommend FROM responses
+                   WHERE submitted_at >= ? AND submitted_at < ?),
+        g AS (SELECT channel, count(*) AS responses, count(nps) AS n,
+                     count(*) FILTER (WHERE nps >= 9) AS promoters,
+                     count(*) FILTER (WHERE nps <= 6) AS detractors,
+                     count(recommend) AS recommend_n,
+                     count(*) FILTER (WHERE recommend) AS recommend_yes
+              FROM q GROUP BY channel)
+        SELECT channel, responses, n, promoters, detractors,
+               CASE WHEN n > 0 THEN 100.0 * (promoters - detractors) / n END AS nps,
+               CASE WHEN n > 0 THEN 196.0 * sqrt(greatest(
+                   (promoters + detractors) / n - pow((promoters - detractors) / n, 2), 0) / n)
+               END AS half_width,
+               recommend_n,
+               CASE WHEN recommend_n > 0 THEN 100.0 * recommend_yes / recommend_n END
+                   AS recommend_pct
+        FROM g ORDER BY channel
+    """
+    con = connect(path)
+    try:
+        _require_table(con, "responses", path)
+        table = _fetch(con, sql, [start.to_pydatetime(), end.to_pydatetime()])
+    finally:
+        con.close()
+    if table.empty:
+        raise QuarterError(f"no responses in {label} in {path}; quarters with data: "
+                           + ", ".join(quarters(path)))
+    table["nps_low"] = table["nps"] - table["half_width"]
+    table["nps_high"] = table["nps"] + table["half_width"]
+    table["interval"] = "Wald 95%"
+    table = table.drop(columns="half_width")
+    table = _metrics_interval(table, label, path, min_n)
+    table["small"] = table["n"] < min_n
+    table.insert(0, "quarter", label)
+    cols = ["quarter", "channel", "responses", "n", "promoters", "detractors", "nps",
+            "nps_low", "nps_high", "interval", "recommend_n", "recommend_pct", "small"]
+    return table[cols].reset_index(drop=True)
+
+
+def _metrics_interval(table: pd.DataFrame, quarter: str, path: Path, min_n: int) -> pd.DataFrame:
+    """Use :func:`cxlab.metrics.nps_table`'s interval when that module provides one."""
+    try:
+        from cxlab import metrics  # written by another part of the project
+    except ImportError:
+        return table
+    nps_table = getattr(metrics, "nps_table", None)
+    if nps_table is None:
+        return table
+    rows = load("responses", path, quarter=quarter, columns=["channel", "nps"])
+    t = nps_table(rows, min_n=min_n)  # one row per channel: channels are never pooled
+    t = t.reset_index().set_index("channel")
+    out = table.set_index("channel")
+    common = out.index.intersection(t.index)
+    out.loc[common, "nps_low"] = t.loc[common, "ci_low"].astype(float)
+    out.loc[common, "nps_high"] = t.loc[common, "ci_high"].astype(float)
+    level = t.attrs.get("level", 0.95)
+    out.loc[common, "interval"] = f"{t.attrs.get('method', 'cxlab.metrics')} {level:.0%}"
+    return out.reset_index()

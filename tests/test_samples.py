@@ -1,0 +1,448 @@
+"""The sample data: determinism, validity, integrity, and every planted truth visible in
+the raw CSVs by a simple check that does not reuse the generator's code.
+
+Expected numbers come from :data:`cxlab.samples.TRUTHS` (the planted values, documented
+in ``data/samples/README.md``); tolerances allow for sampling noise at the sample's size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import yaml
+from scipy import stats
+from typer.testing import CliRunner
+
+from cxlab import samples, schema
+from cxlab.errors import ParameterError, ReadError
+from cxlab.paths import FACTORS_FILE, SAMPLES_DIR
+
+TRUTHS = samples.TRUTHS
+FACTOR_COLS = list(TRUTHS["factors"]["columns"])
+
+
+@pytest.fixture(scope="module")
+def t():
+    """The committed tables, typed."""
+    return {name: samples.load(name) for name in samples.TABLE_ORDER}
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("samples")
+    tables = samples.generate(seed=samples.DEFAULT_SEED, out=out)
+    return out, tables
+
+
+def _score(nps: pd.Series) -> pd.Series:
+    """+1 promoter, 0 passive, −1 detractor: NPS (points) = 100 × mean."""
+    x = nps.dropna().astype(int)
+    return pd.Series(np.where(x >= 9, 1, np.where(x <= 6, -1, 0)), index=x.index)
+
+
+def _nps(nps: pd.Series) -> float:
+    return 100 * _score(nps).mean()
+
+
+def _welch_p(a: pd.Series, b: pd.Series) -> float:
+    return stats.ttest_ind(_score(a), _score(b), equal_var=False).pvalue
+
+
+# ------------------------------------------------------------------ determinism
+
+def test_same_seed_gives_byte_identical_committed_files(regenerated):
+    out, _ = regenerated
+    for name in samples.TABLE_ORDER:
+        committed = (SAMPLES_DIR / f"{name}.csv").read_bytes()
+        assert (out / f"{name}.csv").read_bytes() == committed, (
+            f"{name}.csv differs from generate(seed={samples.DEFAULT_SEED}); run `make samples`")
+
+
+def test_cli_other_seed_gives_other_data(tmp_path):
+    from cxlab.cli import app
+
+    result = CliRunner().invoke(app, ["samples", "--out", str(tmp_path), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert str(tmp_path) in result.output  # says where it wrote
+    for name in samples.TABLE_ORDER:
+        assert (tmp_path / f"{name}.csv").exists()
+    other = pd.read_csv(tmp_path / "responses.csv", dtype=str)
+    ours = pd.read_csv(SAMPLES_DIR / "responses.csv", dtype=str)
+    assert not other.equals(ours)
+    assert list(other.columns) == list(ours.columns)
+
+
+def test_bad_seed_and_table_are_reported():
+    with pytest.raises(ParameterError, match="seed"):
+        samples.generate(seed=-1, out=None)
+    with pytest.raises(ParameterError, match="one of clients"):
+        samples.load("answers")
+
+
+def test_load_missing_directory_is_a_read_error(tmp_path):
+    with pytest.raises(ReadError, match="cxlab samples"):
+        samples.load("clients", directory=tmp_path)
+
+
+def test_files_are_plain_utf8_csv_with_iso_dates_and_no_float_ints():
+    total = 0
+    for name in samples.TABLE_ORDER:
+        raw = (SAMPLES_DIR / f"{name}.csv").read_bytes()
+        total += len(raw)
+        assert b"\r\n" not in raw and not raw.startswith(b"\xef\xbb\xbf")
+        raw.decode("utf-8")
+    assert total <= 5_000_000  # "a few MB at most"
+    resp = pd.read_csv(SAMPLES_DIR / "responses.csv", dtype=str, keep_default_na=False)
+    for col in ["nps", "csat"] + FACTOR_COLS:
+        vals = resp[col][resp[col] != ""]
+        assert vals.str.fullmatch(r"\d+").all(), col
+    assert resp["submitted_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()
+    visits = pd.read_csv(SAMPLES_DIR / "visits.csv", dtype=str)
+    assert visits["visit_date"].str.fullmatch(r"\d{4}-\d\d-\d\d").all()
+
+
+# ------------------------------------------------------------------ validity and integrity
+
+def test_every_table_validates_and_is_typed(t, regenerated):
+    _, gen = regenerated
+    for name in samples.TABLE_ORDER:
+        assert len(t[name]) == len(gen[name]) > 0
+        pd.testing.assert_frame_equal(t[name], gen[name])
+    r = t["responses"]
+    assert str(r["nps"].dtype) == "Int64"
+    assert str(r["recommend"].dtype) == "boolean"
+    assert pd.api.types.is_datetime64_any_dtype(r["submitted_at"])
+    assert sorted(schema.factor_columns(r)) == sorted(FACTOR_COLS)
+
+
+def test_sizes_are_as_briefed(t):
+    assert 1900 <= len(t["clients"]) <= 2600
+    assert 5000 <= len(t["responses"]) <= 9000
+    q = schema.quarter_of(t["responses"]["submitted_at"])
+    assert sorted(q.unique()) == list(TRUTHS["quarters"])
+    assert t["responses"]["submitted_at"].max() <= pd.Timestamp("2026-09-30 23:59:59")
+
+
+def test_referential_integrity(t):
+    ids = set(t["clients"]["client_id"])
+    for name in ("visits", "responses", "invitations", "contacts"):
+        assert set(t[name]["client_id"]) <= ids, name
+    assert set(t["complaints"]["client_id"].dropna()) <= ids
+    c = t["clients"].set_index("client_id")
+    ref = c.dropna(subset=["referred_by"])
+    assert (ref["source"] == "referral").all()
+    assert (c.loc[ref["referred_by"], "joined_on"].to_numpy() < ref["joined_on"].to_numpy()).all()
+    # every visit on or after the family registered
+    v = t["visits"].merge(t["clients"][["client_id", "joined_on"]], on="client_id")
+    assert (v["visit_date"] >= v["joined_on"]).all()
+
+
+def test_interviewer_only_on_phone_and_answers_where_expected(t):
+    r = t["responses"]
+    assert r.loc[r["channel"] == "phone", "interviewer_id"].notna().all()
+    assert r.loc[r["channel"] != "phone", "interviewer_id"].isna().all()
+    # each response answers exactly one form of the recommendation question
+    assert (r["nps"].isna() != r["recommend"].isna()).all()
+
+
+def test_personal_data_is_synthetic_but_realistic(t):
+    c = t["clients"]
+    phones = c["phone"].dropna()
+    assert phones.str.fullmatch(r"\+7 9\d\d \d{3}-\d\d-\d\d").all() and phones.is_unique
+    assert c["email"].dropna().str.fullmatch(r"[a-z]+\.[a-z]\d+@example\.(com|org|net)").all()
+    assert c["parent_name"].str.fullmatch(r"[А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+").all()
+    assert c["child_name"].str.fullmatch(r"[А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+").all()
+    # some comments name the child, so report scans have something to find
+    first = c.set_index("client_id")["child_name"].str.split(" ").str[0]
+    r = t["responses"].dropna(subset=["comment"])
+    named = [name in text for name, text in zip(first.loc[r["client_id"]], r["comment"])]
+    assert sum(named) >= 50
+    assert r["comment"].str.contains(r"[а-я]").all()
+
+
+# ------------------------------------------------------------------ planted truths
+
+def test_gamed_interviewer_gives_tens(t):
+    ph = t["responses"].query("channel == 'phone'").dropna(subset=["nps"])
+    gamed = ph["interviewer_id"] == TRUTHS["gaming"]["interviewer"]
+    ten = ph["nps"] == 10
+    table = pd.crosstab(gamed, ten)
+    p = stats.fisher_exact(table.to_numpy())[1]
+    share_gamed, share_other = ten[gamed].mean(), ten[~gamed].mean()
+    assert p < 0.01
+    assert share_gamed == pytest.approx(TRUTHS["gaming"]["share_10"], abs=0.05)
+    assert share_other == pytest.approx(TRUTHS["gaming"]["others_share_10"], abs=0.07)
+    per_q = schema.quarter_of(ph.loc[gamed, "submitted_at"]).value_counts()
+    assert gamed.sum() >= 150 and len(per_q) == 8
+
+
+def test_overall_nps_is_realistic(t):
+    r = t["responses"]
+    lo, hi = TRUTHS["nps"]["overall_range"]
+    for ch in ("phone", "messenger", "web"):
+        assert lo - 15 <= _nps(r.loc[r["channel"] == ch, "nps"]) <= hi + 10, ch
+    assert lo <= _nps(r["nps"]) <= hi
+
+
+def test_drop_quarter_is_lower_than_its_neighbours(t):
+    r = t["responses"].dropna(subset=["nps"])
+    q = schema.quarter_of(r["submitted_at"])
+    drop = TRUTHS["nps"]["drop_quarter"]
+    by_q = {k: r.loc[q == k, "nps"] for k in TRUTHS["quarters"]}
+    assert _nps(by_q[drop]) - _nps(by_q["2025Q2"]) == pytest.approx(
+        TRUTHS["nps"]["drop_vs_previous"], abs=7)
+    assert _welch_p(by_q[drop], by_q["2025Q2"]) < 0.01
+    assert _welch_p(by_q[drop], by_q["2025Q4"]) < 0.01
+    # the lowest quarter, and lower within each channel too (not a channel-mix artefact)
+    assert min(by_q, key=lambda k: _nps(by_q[k])) == drop
+    for ch in ("phone", "messenger", "web"):
+        m = r["channel"] == ch
+        assert _nps(r.loc[m & (q == drop), "nps"]) < _nps(r.loc[m & (q == "2025Q2"), "nps"])
+
+
+def test_phone_is_higher_than_web(t):
+    r = t["responses"]
+    phone = r.loc[r["channel"] == "phone"]
+    phone_honest = phone.loc[phone["interviewer_id"] != TRUTHS["gaming"]["interviewer"], "nps"]
+    web = r.loc[r["channel"] == "web", "nps"]
+    messenger = r.loc[r["channel"] == "messenger", "nps"]
+    gap = _nps(phone_honest) - _nps(web)
+    assert gap == pytest.approx(TRUTHS["nps"]["phone_vs_web_gap"], abs=6)
+    assert _welch_p(phone_honest, web) < 0.01
+    assert _nps(phone["nps"]) > _nps(messenger) > _nps(web)
+
+
+def _lapsed_and_camp(t):
+    """Independent cohort flags: days since the last visit / last camp visit."""
+    r = t["responses"].dropna(subset=["nps"])
+    keyed = (r[["response_id", "client_id"]].assign(day=r["submitted_at"].dt.normalize())
+             .sort_values("day", kind="stable").reset_index(drop=True))
+    v = t["visits"].sort_values("visit_date", kind="stable")
+    flags = keyed
+    for name, rows in (("last", v), ("last_camp", v[v["programme"] == "camp"])):
+        right = rows[["client_id", "visit_date"]].rename(columns={"visit_date": name})
+        flags = pd.merge_asof(flags, right, left_on="day", right_on=name, by="client_id")
+    out = r.set_index("response_id")
+    flags = flags.set_index("response_id")
+    since = (flags["day"] - flags["last"]).dt.days
+    since_camp = (flags["day"] - flags["last_camp"]).dt.days
+    out["lapsed"] = ~(since <= TRUTHS["nps"]["lapsed_days"]).reindex(out.index)
+    out["camp"] = (since_camp <= TRUTHS["nps"]["camp_days"]).reindex(out.index)
+    return out
+
+
+def test_lapsed_clients_are_much_lower(t):
+    r = _lapsed_and_camp(t)
+    lapsed, rest = r.loc[r["lapsed"], "nps"], r.loc[~r["lapsed"], "nps"]
+    assert len(lapsed) >= 150
+    assert _nps(lapsed) - _nps(rest) == pytest.approx(TRUTHS["nps"]["lapsed_gap"], abs=7)
+    assert _welch_p(lapsed, rest) < 0.01
+    # surveys of type "lapsed" go to lapsed clients
+    assert r.loc[r["survey"] == "lapsed", "lapsed"].all()
+
+
+def test_camp_attendees_are_higher(t):
+    r = _lapsed_and_camp(t)
+    camp, rest = r.loc[r["camp"], "nps"], r.loc[~r["camp"], "nps"]
+    assert len(camp) >= 300
+    assert _nps(camp) - _nps(rest) == pytest.approx(TRUTHS["nps"]["camp_gap"], abs=6)
+    assert _welch_p(camp, rest) < 0.01
+
+
+def test_referrals_follow_nps(t):
+    r = t["responses"].dropna(subset=["nps"]).sort_values("submitted_at", kind="stable")
+    first = r.drop_duplicates("client_id").copy()
+    first["cls"] = np.where(first["nps"] >= 9, "promoter",
+                            np.where(first["nps"] >= 7, "passive", "detractor"))
+    first["referred"] = first["client_id"].isin(set(t["clients"]["referred_by"].dropna()))
+    rates = first.groupby("cls")["referred"].mean()
+    for cls, planted in TRUTHS["referrals"]["rate"].items():
+        assert rates[cls] == pytest.approx(planted, abs=0.05), cls
+    table = pd.crosstab(first["cls"].isin(["promoter"]), first["referred"]).to_numpy()
+    assert stats.fisher_exact(table)[1] < 0.01
+
+
+def test_response_rates_by_channel(t):
+    rr = (t["responses"]["channel"].value_counts() / t["invitations"]["channel"].value_counts())
+    for ch, planted in TRUTHS["response_rate"].items():
+        assert rr[ch] == pytest.approx(planted, abs=0.05), ch
+    # every response has an invitation (same client, survey, channel) sent before it
+    inv = t["invitations"].groupby(["client_id", "survey", "channel"])["sent_at"].min()
+    r = t["responses"].set_index(["client_id", "survey", "channel"])
+    assert (inv.reindex(r.index).to_numpy() <= r["submitted_at"].to_numpy()).all()
+
+
+def test_fcr_by_channel(t):
+    c = t["contacts"].sort_values("opened_at", kind="stable")
+    nxt = c.groupby(["client_id", "topic"])["opened_at"].shift(-1)
+    first_time = ~((nxt - c["opened_at"]) <= pd.Timedelta(days=TRUTHS["fcr_window_days"]))
+    fcr = first_time.groupby(c["channel"]).mean()
+    for ch in ("phone", "messenger", "web"):
+        assert fcr[ch] == pytest.approx(TRUTHS["fcr"][ch], abs=0.05), ch
+    assert fcr["phone"] > fcr["messenger"] > fcr["web"]
+
+
+def test_never_attended_share(t):
+    share = 1 - t["clients"]["client_id"].isin(t["visits"]["client_id"]).mean()
+    assert share == pytest.approx(TRUTHS["never_attended_share"], abs=0.02)
+
+
+def test_binary_nps_only_in_the_pilot(t):
+    r = t["responses"]
+    binary = r["recommend"].notna()
+    b = TRUTHS["binary_nps"]
+    pilot = ((r["survey"] == b["survey"]) & (r["channel"] == b["channel"])
+             & (schema.quarter_of(r["submitted_at"]) == b["quarter"]))
+    assert binary.sum() >= 30
+    assert (binary == pilot).all()
+    assert r.loc[binary, "nps"].isna().all()
+
+
+def test_complaints_patterns(t):
+    cp = t["complaints"]
+    hours = (cp["resolved_at"] - cp["received_at"]).dt.total_seconds() / 3600
+    med = hours.groupby(cp["channel"]).median()
+    assert med.idxmax() == TRUTHS["complaints"]["slowest_channel"]
+    email = cp["channel"] == "email"
+    assert stats.mannwhitneyu(hours[email].dropna(), hours[~email].dropna()).pvalue < 0.01
+    # the camp-organisation surge
+    q = schema.quarter_of(cp["received_at"])
+    camp = cp["category"] == TRUTHS["complaints"]["surge_category"]
+    per_q = camp.groupby(q).sum()
+    surge = TRUTHS["complaints"]["surge_quarter"]
+    assert per_q[surge] >= 3 * per_q.drop(surge).mean()
+    # ~30 % of those satisfied with the resolution are still not loyal
+    sat = cp["satisfied_with_resolution"] == True  # noqa: E712 (nullable boolean)
+    not_loyal = 1 - cp.loc[sat, "loyal_after"].astype(bool).mean()
+    assert not_loyal == pytest.approx(TRUTHS["complaints"]["satisfied_not_loyal_share"], abs=0.08)
+
+
+def test_complaints_rate_and_deadlines(t):
+    cp, v = t["complaints"], t["visits"]
+    active = v.groupby(schema.quarter_of(v["visit_date"]))["client_id"].nunique()
+    per_q = cp.groupby(schema.quarter_of(cp["received_at"])).size()
+    rate = (per_q / active.reindex(per_q.index)).drop(TRUTHS["complaints"]["surge_quarter"])
+    assert rate.between(0.04, 0.06).all()
+    days = np.busday_count(cp["received_at"].dt.normalize().to_numpy().astype("datetime64[D]"),
+                           cp["deadline_at"].dt.normalize().to_numpy().astype("datetime64[D]"))
+    expected = cp["importance"].map(TRUTHS["complaints"]["deadline_working_days"])
+    weekend = cp["received_at"].dt.day_of_week >= 5  # a weekend complaint starts on Monday
+    assert (days[~weekend.to_numpy()] == expected[~weekend].to_numpy()).all()
+
+
+def test_complainants_score_lower(t):
+    r = t["responses"]
+    who = set(t["complaints"]["client_id"].dropna())
+    comp, rest = r.loc[r["client_id"].isin(who), "nps"], r.loc[~r["client_id"].isin(who), "nps"]
+    assert _nps(comp) < _nps(rest) - 10
+    assert _welch_p(comp, rest) < 0.01
+
+
+# ------------------------------------------------------------------ loyalty factors
+
+def test_population_shapley_formula_against_known_cases():
+    # independent predictors: the Shapley value of each is its squared correlation
+    # (the R² decomposes additively), so shares are β_j² / Σβ²
+    beta = np.array([0.5, 0.3, 0.1])
+    shares = samples.shapley_shares(np.eye(3), beta)
+    np.testing.assert_allclose(shares, beta ** 2 / (beta ** 2).sum(), atol=1e-12)
+    # two predictors: φ₁ = (R² + r₁² − r₂²) / 2 (the two orderings averaged)
+    corr = np.array([[1.0, 0.6], [0.6, 1.0]])
+    r = np.array([0.5, 0.4])
+    full = r @ np.linalg.solve(corr, r)
+    np.testing.assert_allclose(samples.shapley_from_corr(corr, r),
+                               [(full + 0.25 - 0.16) / 2, (full + 0.16 - 0.25) / 2])
+    truth = TRUTHS["factors"]["shapley_shares"]
+    assert sum(truth.values()) == pytest.approx(1, abs=1e-3)
+
+
+def _ols_r2(y: np.ndarray, x: np.ndarray) -> float:
+    if x.shape[1] == 0:
+        return 0.0
+    return sm.OLS(y, sm.add_constant(x)).fit().rsquared
+
+
+def test_factor_importance_in_the_data_matches_the_planted_shapley(t):
+    r = t["responses"]
+    r = r[r["interviewer_id"].fillna("") != TRUTHS["gaming"]["interviewer"]]
+    cc = r.dropna(subset=FACTOR_COLS + ["nps"])
+    y = cc["nps"].to_numpy(float)
+    x = cc[FACTOR_COLS].to_numpy(float)
+    p = len(FACTOR_COLS)
+    # brute force: refit OLS for every subset (independent of the generator's formula)
+    r2 = {s: _ols_r2(y, x[:, list(s)]) for k in range(p + 1)
+          for s in itertools.combinations(range(p), k)}
+    phi = np.zeros(p)
+    for j in range(p):
+        for k in range(p):
+            w = 1 / (p * math.comb(p - 1, k))  # |S|! (p-|S|-1)! / p!
+            for s in itertools.combinations([i for i in range(p) if i != j], k):
+                phi[j] += w * (r2[tuple(sorted(s + (j,)))] - r2[s])
+    shares = dict(zip(FACTOR_COLS, phi / phi.sum()))
+    truth = TRUTHS["factors"]["shapley_shares"]
+    for col in FACTOR_COLS:
+        assert shares[col] == pytest.approx(truth[col], abs=0.04), col
+    top2 = set(sorted(shares, key=shares.get)[-2:])
+    assert top2 == {"f_teacher_attention", "f_child_enjoyment"}
+    # the instructive disagreement: teacher_feedback has a sizeable Shapley share but
+    # ~no own regression effect, and a high VIF
+    fit = sm.OLS(y, sm.add_constant((x - x.mean(0)) / x.std(0))).fit()
+    fb = FACTOR_COLS.index("f_teacher_feedback")
+    assert shares["f_teacher_feedback"] > 0.07
+    assert fit.params[fb + 1] < 0.05 and fit.pvalues[fb + 1] > 0.01
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+    vif = variance_inflation_factor(sm.add_constant(x), fb + 1)
+    assert vif > 2
+    assert np.corrcoef(x[:, 0], x[:, fb])[0, 1] > 0.65
+
+
+def test_factor_not_applicable_shares(t):
+    na = t["responses"][FACTOR_COLS].isna().mean()
+    assert na.max() <= 0.12
+    assert na["f_schedule"] >= 0.05
+    assert (t["responses"][FACTOR_COLS].stack().between(1, 5)).all()
+
+
+def test_factors_yml_describes_the_columns():
+    spec = yaml.safe_load(FACTORS_FILE.read_text(encoding="utf-8"))
+    factors = [f for h in spec["hypotheses"] for f in h["factors"]]
+    for h in spec["hypotheses"]:
+        assert {"id", "text_ru", "text_en", "factors"} <= set(h)
+    keys = {"id", "label_ru", "label_en", "question_ru", "question_en", "scale", "column"}
+    for f in factors:
+        assert keys <= set(f), f
+        assert f["column"] == "f_" + f["id"] and f["scale"] == "1-5"
+        assert f["question_ru"].endswith("?") and f["question_en"].endswith("?")
+        # one factor = one question: no "и"/"and" joining two things to rate
+        assert not re.search(r"\s(и|или)\s", f["question_ru"]), f["question_ru"]
+        assert not re.search(r"\s(and|or)\s", f["question_en"]), f["question_en"]
+    assert sorted(f["column"] for f in factors) == sorted(FACTOR_COLS)
+
+
+def test_readme_documents_every_planted_number():
+    text = (SAMPLES_DIR / "README.md").read_text(encoding="utf-8")
+    for col, share in TRUTHS["factors"]["shapley_shares"].items():
+        assert col in text and f"{share:.3f}" in text, col
+    for col, w in TRUTHS["factors"]["weights"].items():
+        assert f"{w:+.2f}" in text, col
+    for name in samples.TABLE_ORDER:
+        assert f"`{name}.csv`" in text
+    for col in schema.TABLES["responses"].column_names + FACTOR_COLS:
+        assert f"`{col}`" in text, col
+    assert TRUTHS["gaming"]["interviewer"] in text and TRUTHS["nps"]["drop_quarter"] in text
+
+
+def test_measured_truths_are_current(t):
+    # TRUTHS["measured"] (and the README) quote these figures for the committed data
+    assert samples.measure(t) == TRUTHS["measured"]
+    m = TRUTHS["measured"]
+    assert m["drop_vs_previous"] == pytest.approx(TRUTHS["nps"]["drop_vs_previous"], abs=3)
+    assert m["lapsed_gap"] == pytest.approx(TRUTHS["nps"]["lapsed_gap"], abs=3)
+    assert m["camp_gap"] == pytest.approx(TRUTHS["nps"]["camp_gap"], abs=3)
+    assert m["phone_vs_web_gap"] == pytest.approx(TRUTHS["nps"]["phone_vs_web_gap"], abs=3)

@@ -1,0 +1,340 @@
+"""Every rule of cxlab.schema, each with a failing example (and a passing one).
+
+Frames here are small and written by hand; the expected row numbers are the 1-based
+positions of the cells planted wrong.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cxlab import schema
+from cxlab.errors import ValidationError
+
+
+def valid(table: str) -> pd.DataFrame:
+    """Three valid rows of each table, as text, the way a CSV arrives."""
+    frames = {
+        "clients": {
+            "client_id": ["C1", "C2", "C3"],
+            "joined_on": ["2025-01-10", "11.02.2025", "2025-03-01"],
+            "source": ["referral", "search", "maps"],
+            "referred_by": ["C2", "", ""],
+            "parent_name": ["Иванова Анна", "", "Петров Олег"],
+        },
+        "visits": {
+            "visit_id": ["V1", "V2", "V3"],
+            "client_id": ["C1", "C1", "C2"],
+            "visit_date": ["2026-07-01", "02.07.2026", "2026-07-03"],
+            "programme": ["workshop", "camp", "hike"],
+            "activity": ["Гончарная мастерская", "Летний лагерь", "Поход выходного дня"],
+            "teacher_id": ["T1", "", "T2"],
+        },
+        "responses": {
+            "response_id": ["R1", "R2", "R3"],
+            "client_id": ["C1", "C2", "C3"],
+            "submitted_at": ["2026-07-01 10:00", "02.07.2026 11:30", "2026-07-03"],
+            "channel": ["phone", "web", "messenger"],
+            "survey": ["periodic", "after_camp", "lapsed"],
+            "nps": ["10", "0", ""],
+            "recommend": ["", "", "да"],
+            "csat": ["5", "1", ""],
+            "f_safety": ["5", "", "1"],
+        },
+        "invitations": {
+            "invitation_id": ["I1", "I2", "I3"],
+            "client_id": ["C1", "C2", "C3"],
+            "survey": ["periodic", "periodic", "lapsed"],
+            "channel": ["phone", "web", "messenger"],
+            "sent_at": ["2026-07-01 09:00", "2026-07-01", "01.07.2026 12:00"],
+        },
+        "contacts": {
+            "contact_id": ["K1", "K2", "K3"],
+            "client_id": ["C1", "C2", "C3"],
+            "opened_at": ["2026-07-01 09:00", "2026-07-02 10:00", "2026-07-03 11:00"],
+            "channel": ["phone", "email", "in_person"],
+            "topic": ["Расписание", "Оплата", "Запись"],
+            "resolved_at": ["2026-07-01 09:30", "", "2026-07-04 11:00"],
+        },
+        "complaints": {
+            "complaint_id": ["Q1", "Q2", "Q3"],
+            "client_id": ["C1", "", "C3"],
+            "received_at": ["2026-07-01 09:00", "2026-07-02 10:00", "2026-07-03 11:00"],
+            "channel": ["phone", "review_site", "email"],
+            "origin": ["external", "internal", "external"],
+            "category": ["Организация лагеря", "Расписание", "Оплата"],
+            "importance": ["low", "critical", "medium"],
+            "justified": ["да", "нет", ""],
+            "first_reaction_at": ["2026-07-01 10:00", "", "2026-07-03 12:00"],
+            "deadline_at": ["2026-07-04 09:00", "2026-07-05 10:00", ""],
+            "resolved_at": ["2026-07-02 09:00", "", ""],
+            "satisfied_with_resolution": ["yes", "", "no"],
+            "loyal_after": ["1", "", "0"],
+        },
+    }
+    return pd.DataFrame(frames[table], dtype="string")
+
+
+def problems_of(df: pd.DataFrame, table: str) -> list:
+    with pytest.raises(ValidationError) as info:
+        schema.validate(df, table, source="test.csv")
+    return info.value.problems
+
+
+def only(problems, check=None):
+    """The single problem (asserting there is exactly one)."""
+    assert len(problems) == 1, [str(p) for p in problems]
+    if check is not None:
+        assert problems[0].check == check
+    return problems[0]
+
+
+@pytest.mark.parametrize("table", list(schema.TABLES))
+def test_valid_frames_pass_and_are_typed(table):
+    out = schema.validate(valid(table), table)
+    spec = schema.TABLES[table]
+    expected_dtype = {"id": "string", "text": "string", "code": "string", "int": "Int64",
+                      "bool": "boolean", "date": "datetime64[ns]", "datetime": "datetime64[ns]"}
+    for name in out.columns:
+        assert str(out[name].dtype) == expected_dtype[spec.col(name).kind], name
+    assert len(out) == 3
+
+
+# ------------------------------------------------------------------ types
+
+def test_text_in_an_integer_column_is_a_type_problem():
+    df = valid("responses")
+    df.loc[1, "nps"] = "девять"
+    p = only(problems_of(df, "responses"), "type")
+    assert (p.row, p.column, p.value) == (2, "nps", "девять")
+    assert "whole number from 0 to 10" in p.expected
+
+
+def test_fractional_score_is_a_type_problem_but_decimal_comma_whole_number_is_fine():
+    df = valid("responses")
+    df.loc[0, "csat"] = "4,0"  # a spreadsheet's decimal comma: still the whole number 4
+    assert schema.validate(df, "responses")["csat"].iloc[0] == 4
+    df.loc[0, "csat"] = "4,5"
+    p = only(problems_of(df, "responses"), "type")
+    assert (p.row, p.column) == (1, "csat")
+
+
+@pytest.mark.parametrize("value", ["31.02.2026", "2026-13-01", "вчера"])
+def test_unparseable_date_is_a_type_problem(value):
+    df = valid("responses")
+    df.loc[2, "submitted_at"] = value
+    p = only(problems_of(df, "responses"), "type")
+    assert (p.row, p.column, p.value) == (3, "submitted_at", value)
+
+
+def test_russian_dates_are_day_first():
+    df = valid("visits")
+    df.loc[1, "visit_date"] = "01.02.2026"  # 1 February, never 2 January
+    out = schema.validate(df, "visits")
+    assert out["visit_date"].iloc[1] == pd.Timestamp("2026-02-01")
+
+
+# ------------------------------------------------------------------ ranges
+
+@pytest.mark.parametrize("column, value", [
+    ("nps", "11"), ("nps", "-1"), ("csat", "0"), ("csat", "6"), ("f_safety", "0"),
+    ("f_safety", "6"),
+])
+def test_out_of_range_ratings(column, value):
+    df = valid("responses")
+    df.loc[0, column] = value
+    p = only(problems_of(df, "responses"), "value")
+    assert (p.row, p.column, p.value) == (1, column, int(value))
+
+
+@pytest.mark.parametrize("column, lo, hi", [("nps", 0, 10), ("csat", 1, 5), ("f_safety", 1, 5)])
+def test_range_ends_are_allowed(column, lo, hi):
+    df = valid("responses")
+    df.loc[0, column] = str(lo)
+    df.loc[1, column] = str(hi)
+    out = schema.validate(df, "responses")
+    assert out[column].iloc[:2].tolist() == [lo, hi]
+
+
+def test_factor_empty_means_not_applicable():
+    out = schema.validate(valid("responses"), "responses")
+    assert out["f_safety"].isna().tolist() == [False, True, False]
+    assert schema.factor_columns(out) == ["f_safety"]
+
+
+# ------------------------------------------------------------------ codes
+
+@pytest.mark.parametrize("table, column, value", [
+    ("responses", "channel", "fax"),
+    ("responses", "survey", "random"),
+    ("responses", "programme", "space"),
+    ("visits", "programme", "school"),
+    ("clients", "source", "tv"),
+    ("contacts", "channel", "pigeon"),
+    ("complaints", "importance", "urgent"),
+    ("complaints", "origin", "partner"),
+    ("complaints", "channel", "telegram"),
+])
+def test_unknown_codes(table, column, value):
+    df = valid(table)
+    if column not in df:
+        df[column] = pd.array([pd.NA] * len(df), dtype="string")
+    df.loc[2, column] = value
+    p = only(problems_of(df, table), "value")
+    assert (p.row, p.column, p.value) == (3, column, value)
+    assert p.expected.startswith("one of ")
+
+
+def test_codes_are_case_and_space_insensitive():
+    df = valid("responses")
+    df.loc[0, "channel"] = " Phone "
+    assert schema.validate(df, "responses")["channel"].iloc[0] == "phone"
+
+
+# ------------------------------------------------------------------ empties, ids, columns
+
+@pytest.mark.parametrize("table, column", [
+    ("responses", "client_id"), ("responses", "submitted_at"), ("visits", "activity"),
+    ("complaints", "received_at"), ("clients", "joined_on"),
+])
+def test_empty_in_non_nullable_column(table, column):
+    df = valid(table)
+    df.loc[1, column] = "  "
+    p = only(problems_of(df, table), "empty")
+    assert (p.row, p.column) == (2, column)
+
+
+def test_nullable_column_may_be_empty():
+    df = valid("complaints")
+    df.loc[0, "client_id"] = ""  # internal incidents have no client
+    assert schema.validate(df, "complaints")["client_id"].isna().sum() == 2
+
+
+@pytest.mark.parametrize("table", list(schema.TABLES))
+def test_duplicate_ids(table):
+    df = valid(table)
+    key = schema.TABLES[table].key
+    df.loc[2, key] = df.loc[0, key]
+    ps = problems_of(df, table)
+    assert {(p.check, p.column, p.row) for p in ps} == {("duplicate", key, 1), ("duplicate", key, 3)}
+
+
+@pytest.mark.parametrize("table", list(schema.TABLES))
+def test_missing_required_column(table):
+    spec = schema.TABLES[table]
+    required = [c.name for c in spec.columns if c.required]
+    df = valid(table).drop(columns=required[-1])
+    p = only(problems_of(df, table), "column_missing")
+    assert p.column == required[-1] and p.row is None
+
+
+def test_responses_need_nps_or_recommend():
+    df = valid("responses").drop(columns=["nps", "recommend"])
+    p = only(problems_of(df, "responses"), "column_missing")
+    assert "'nps'" in p.expected and "'recommend'" in p.expected
+    # binary NPS alone is fine
+    assert "recommend" in schema.validate(valid("responses").drop(columns="nps"), "responses")
+
+
+def test_unknown_table():
+    p = only(problems_of(valid("visits"), "visitz"), "table")
+    assert "visits" in p.expected
+
+
+def test_unknown_columns_are_dropped():
+    df = valid("visits")
+    df["internal_note"] = "x"
+    assert "internal_note" not in schema.validate(df, "visits").columns
+
+
+# ------------------------------------------------------------------ date order
+
+@pytest.mark.parametrize("table, early, late", [
+    ("contacts", "opened_at", "resolved_at"),
+    ("complaints", "received_at", "resolved_at"),
+    ("complaints", "received_at", "first_reaction_at"),
+    ("complaints", "received_at", "deadline_at"),
+])
+def test_date_order(table, early, late):
+    df = valid(table)
+    df.loc[0, late] = "2026-06-30 08:00"  # before row 1's received/opened on 2026-07-01
+    p = only(problems_of(df, table), "date_order")
+    assert (p.row, p.column) == (1, late)
+    assert early in p.expected
+
+
+def test_same_moment_is_in_order():
+    df = valid("contacts")
+    df.loc[0, "resolved_at"] = df.loc[0, "opened_at"]
+    schema.validate(df, "contacts")
+
+
+# ------------------------------------------------------------------ booleans
+
+@pytest.mark.parametrize("word, value", [
+    ("да", True), ("Да", True), ("нет", False), ("НЕТ", False), ("yes", True), ("no", False),
+    ("1", True), ("0", False), ("true", True), ("False", False), ("", None),
+])
+def test_bool_words(word, value):
+    df = valid("responses")
+    df.loc[0, "recommend"] = word
+    got = schema.validate(df, "responses")["recommend"].iloc[0]
+    assert (got is pd.NA) if value is None else (got == value)
+
+
+def test_bool_nonsense_is_a_type_problem():
+    df = valid("complaints")
+    df.loc[1, "justified"] = "может быть"
+    p = only(problems_of(df, "complaints"), "type")
+    assert (p.row, p.column, p.value) == (2, "justified", "может быть")
+    assert "да/нет" in p.expected
+
+
+# ------------------------------------------------------------------ all at once
+
+def test_every_problem_is_reported_at_once_with_file_row_column_value():
+    df = valid("responses")
+    df.loc[0, "nps"] = "12"
+    df.loc[1, "channel"] = "fax"
+    df.loc[2, "submitted_at"] = "32.01.2026"
+    with pytest.raises(ValidationError) as info:
+        schema.validate(df, "responses", source="опрос.csv")
+    err = info.value
+    assert [(p.row, p.column) for p in err.problems] == [
+        (1, "nps"), (2, "channel"), (3, "submitted_at")]
+    msg = str(err)
+    assert msg.startswith("опрос.csv: 3 problem(s) in table 'responses'")
+    assert "row 1, column 'nps': got 12" in msg
+    assert "row 2, column 'channel': got 'fax'" in msg
+    assert "row 3, column 'submitted_at': got '32.01.2026'" in msg
+
+
+def test_row_numbers_can_come_from_the_file():
+    df = valid("responses")
+    df.loc[1, "nps"] = "x"
+    rows = pd.Series([1, 3, 4])  # row 2 of the file was blank and skipped
+    p = only(problems_of_rows(df, rows))
+    assert p.row == 3
+
+
+def problems_of_rows(df, rows):
+    with pytest.raises(ValidationError) as info:
+        schema.validate(df, "responses", row_numbers=rows)
+    return info.value.problems
+
+
+# ------------------------------------------------------------------ helpers
+
+@pytest.mark.parametrize("name, table", [
+    ("responses.csv", "responses"), ("responses_2026-10.xlsx", "responses"),
+    ("Visits 2026.parquet", "visits"), ("complaints-q3.csv", "complaints"),
+    ("export.csv", None), ("responsesX.csv", None),
+])
+def test_table_for_file(name, table):
+    assert schema.table_for_file(name) == table
+
+
+def test_quarter_of():
+    s = pd.Series(pd.to_datetime(["2026-09-30 23:59", "2026-10-01", "2025-01-01"], format="ISO8601"))
+    assert schema.quarter_of(s).tolist() == ["2026Q3", "2026Q4", "2025Q1"]

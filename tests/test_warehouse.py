@@ -1,0 +1,375 @@
+"""The DuckDB warehouse: typed tables, idempotent and transactional ingest, quarters,
+loading back, SQL pushdown. Every warehouse lives in tmp_path.
+
+Expected counts and NPS figures are computed independently with pandas on the frames
+written here (or counted by hand, as noted).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cxlab import io, paths, schema
+from cxlab.errors import QuarterError, ReadError, ValidationError, WarehouseError
+
+DATA = Path(__file__).parent / "data"
+
+
+def responses_frame(ids, nps=None, dates=None, channel=None, factors=None) -> pd.DataFrame:
+    n = len(ids)
+    df = pd.DataFrame({
+        "response_id": ids,
+        "client_id": [f"C{i}" for i in range(n)],
+        "submitted_at": dates or ["2026-07-15 10:00"] * n,
+        "channel": channel or ["phone"] * n,
+        "survey": ["periodic"] * n,
+        "nps": [str(x) for x in (nps or [9] * n)],
+    })
+    for name, values in (factors or {}).items():
+        df[name] = [str(v) for v in values]
+    return df
+
+
+def write(df: pd.DataFrame, path: Path) -> Path:
+    df.to_csv(path, index=False)
+    return path
+
+
+def snapshot(wh: Path) -> dict[str, pd.DataFrame]:
+    """Every table's full content, ordered, to compare a warehouse before and after."""
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').df() for n in names}
+    finally:
+        con.close()
+
+
+def assert_same_snapshot(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+
+
+@pytest.fixture
+def wh(tmp_path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+# ------------------------------------------------------------------ ingest
+
+def test_ingest_then_load_round_trips_the_typed_frame(wh):
+    added = io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    assert added == {"responses": 5}
+    back = io.load("responses", wh)
+    expected = io.read(DATA / "responses_cp1251.csv")
+    pd.testing.assert_frame_equal(back[expected.columns], expected)  # dtypes included
+    # the warehouse table has every schema column; those the file lacked are empty
+    others = [c for c in back.columns if c not in expected.columns]
+    assert others == ["programme", "teacher_id", "interviewer_id"]
+    assert back[others].isna().all().all()
+
+
+def test_duckdb_types_follow_the_schema(wh, tmp_path):
+    io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    visits = pd.DataFrame({"visit_id": ["V1"], "client_id": ["C1"], "visit_date": ["01.07.2026"],
+                           "programme": ["camp"], "activity": ["Лагерь"]})
+    io.ingest([write(visits, tmp_path / "visits.csv")], warehouse=wh)
+    con = io.connect(wh)
+    types = dict(con.execute("SELECT table_name || '.' || column_name, data_type "
+                             "FROM information_schema.columns").fetchall())
+    con.close()
+    assert types["responses.response_id"] == "VARCHAR"
+    assert types["responses.nps"] == "INTEGER"
+    assert types["responses.recommend"] == "BOOLEAN"
+    assert types["responses.submitted_at"] == "TIMESTAMP"
+    assert types["responses.f_safety"] == "INTEGER"
+    assert types["visits.visit_date"] == "DATE"
+    assert types["visits.teacher_id"] == "VARCHAR"  # optional column, created from the schema
+    assert str(io.load("visits", wh)["visit_date"].dtype) == "datetime64[ns]"
+
+
+def test_ingesting_the_same_export_twice_adds_nothing(wh):
+    first = io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    before = snapshot(wh)
+    second = io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    assert first == {"responses": 5} and second == {"responses": 0}
+    assert second.duplicates == {"responses": 5} and second.conflicts == {"responses": 0}
+    after = snapshot(wh)
+    # only the ingest log grew (one line per ingested file)
+    assert_same_snapshot({k: v for k, v in before.items() if k != io.INGEST_LOG},
+                         {k: v for k, v in after.items() if k != io.INGEST_LOG})
+    assert len(after[io.INGEST_LOG]) == 2
+    assert after[io.INGEST_LOG]["rows_added"].tolist() in ([5, 0], [0, 5])
+
+
+def test_same_rows_in_another_format_are_also_duplicates(wh):
+    io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    again = io.ingest([DATA / "responses.parquet", DATA / "responses_2026-10.xlsx"], warehouse=wh)
+    assert again == {"responses": 0} and again.duplicates == {"responses": 10}
+
+
+def test_overlapping_exports_add_only_new_rows(wh, tmp_path):
+    a = write(responses_frame(["R1", "R2", "R3"]), tmp_path / "responses_a.csv")
+    b = write(responses_frame(["R2", "R3", "R4", "R5"]), tmp_path / "responses_b.csv")
+    io.ingest([a], warehouse=wh)
+    assert io.ingest([b], warehouse=wh) == {"responses": 2}
+    assert io.load("responses", wh)["response_id"].tolist() == ["R1", "R2", "R3", "R4", "R5"]
+
+
+def test_overlap_inside_one_batch(wh, tmp_path):
+    a = write(responses_frame(["R1", "R2"]), tmp_path / "responses_a.csv")
+    b = write(responses_frame(["R2", "R3"], factors=None), tmp_path / "responses_b.csv")
+    res = io.ingest([a, b], warehouse=wh)
+    # R2 in b differs from R2 in a only by client_id (C0 vs C1): a conflict, first wins
+    assert res == {"responses": 3} and res.conflicts == {"responses": 1}
+    assert io.load("responses", wh).set_index("response_id").loc["R2", "client_id"] == "C1"
+
+
+def test_stored_id_with_other_content_is_skipped_and_reported(wh, tmp_path):
+    io.ingest([write(responses_frame(["R1", "R2"], nps=[9, 3]), tmp_path / "responses.csv")],
+              warehouse=wh)
+    changed = write(responses_frame(["R1", "R2", "R3"], nps=[9, 10, 5]), tmp_path / "responses_2.csv")
+    res = io.ingest([changed], warehouse=wh)
+    assert res == {"responses": 1}
+    assert res.duplicates == {"responses": 1} and res.conflicts == {"responses": 1}
+    assert res.conflict_ids == {"responses": ["R2"]}
+    assert io.load("responses", wh).set_index("response_id")["nps"].to_dict() == {
+        "R1": 9, "R2": 3, "R3": 5}  # the first version of R2 is kept
+
+
+def test_on_conflict_error_refuses_the_batch(wh, tmp_path):
+    io.ingest([write(responses_frame(["R1"], nps=[9]), tmp_path / "responses.csv")], warehouse=wh)
+    before = snapshot(wh)
+    changed = write(responses_frame(["R1", "R2"], nps=[2, 5]), tmp_path / "responses_2.csv")
+    with pytest.raises(ValidationError, match="R1"):
+        io.ingest([changed], warehouse=wh, on_conflict="error")
+    assert_same_snapshot(before, snapshot(wh))
+
+
+def test_new_factor_columns_are_added(wh, tmp_path):
+    a = write(responses_frame(["R1"], factors={"f_safety": [5]}), tmp_path / "responses_a.csv")
+    b = write(responses_frame(["R2"], factors={"f_price_value": [2]}), tmp_path / "responses_b.csv")
+    io.ingest([a], warehouse=wh)
+    io.ingest([b], warehouse=wh)
+    df = io.load("responses", wh)
+    assert schema.factor_columns(df) == ["f_price_value", "f_safety"]
+    assert df["f_safety"].tolist()[0] == 5 and df["f_safety"].isna().tolist() == [False, True]
+    assert df["f_price_value"].isna().tolist() == [True, False]
+
+
+def test_one_bad_file_leaves_the_warehouse_exactly_as_before(wh, tmp_path):
+    io.ingest([write(responses_frame(["R1", "R2"]), tmp_path / "responses.csv")], warehouse=wh)
+    before = snapshot(wh)
+    good = write(responses_frame(["R3", "R4"]), tmp_path / "responses_good.csv")
+    visits = pd.DataFrame({"visit_id": ["V1"], "client_id": ["C1"], "visit_date": ["2026-07-01"],
+                           "programme": ["camp"], "activity": ["Лагерь"]})
+    good_visits = write(visits, tmp_path / "visits.csv")
+    with pytest.raises(ValidationError) as info:
+        io.ingest([good, good_visits, DATA / "responses_bad.csv"], warehouse=wh)
+    assert "nothing was ingested: 1 of the 3 file(s) failed" in str(info.value).lower()
+    assert_same_snapshot(before, snapshot(wh))
+
+
+def test_a_bad_first_batch_does_not_even_create_the_warehouse(wh):
+    with pytest.raises(ValidationError):
+        io.ingest([DATA / "responses_cp1251.csv", DATA / "responses_bad.csv"], warehouse=wh)
+    assert not wh.exists()
+
+
+def test_a_failure_while_writing_is_rolled_back(wh, tmp_path, monkeypatch):
+    io.ingest([write(responses_frame(["R1"]), tmp_path / "responses.csv")], warehouse=wh)
+    before = snapshot(wh)
+
+    def broken(path):  # fails after the rows were inserted, inside the transaction
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io, "_sha256", broken)
+    more = write(responses_frame(["R2", "R3"], factors={"f_safety": [1, 2]}),
+                 tmp_path / "responses_2.csv")
+    with pytest.raises(WarehouseError, match="rolled back.*disk full"):
+        io.ingest([more], warehouse=wh)
+    assert_same_snapshot(before, snapshot(wh))  # no rows and no new f_safety column
+
+
+def test_unreadable_file_in_a_batch(wh, tmp_path):
+    good = write(responses_frame(["R1"]), tmp_path / "responses.csv")
+    with pytest.raises(ReadError, match="(?si)no such file.*nothing was ingested"):
+        io.ingest([good, tmp_path / "responses_missing.csv"], warehouse=wh)
+    assert not wh.exists()
+
+
+# ------------------------------------------------------------------ load, quarters
+
+@pytest.fixture
+def two_quarters(wh, tmp_path) -> Path:
+    dates = ["2026-06-30 23:59", "2026-07-01 00:00", "2026-09-30 23:59", "2026-10-01 00:00",
+             "2026-10-05 12:00"]
+    df = responses_frame([f"R{i}" for i in range(1, 6)], nps=[10, 9, 3, 7, 0], dates=dates,
+                         channel=["phone", "phone", "web", "web", "phone"])
+    io.ingest([write(df, tmp_path / "responses.csv")], warehouse=wh)
+    return wh
+
+
+def test_quarter_filter_uses_calendar_quarter_bounds(two_quarters):
+    q3 = io.load("responses", two_quarters, quarter="2026Q3")
+    assert q3["response_id"].tolist() == ["R2", "R3"]  # 1 Jul 00:00 … 30 Sep 23:59
+    assert io.load("responses", two_quarters, quarter="2026Q2")["response_id"].tolist() == ["R1"]
+    assert io.load("responses", two_quarters, quarter="2026q4")["response_id"].tolist() == ["R4", "R5"]
+    empty = io.load("responses", two_quarters, quarter="2025Q1")
+    assert len(empty) == 0 and str(empty["nps"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize("bad", ["2026Q5", "2026-07", "Q3 2026", "", "2026Q0"])
+def test_malformed_quarter(two_quarters, bad):
+    with pytest.raises(QuarterError, match="2026Q3"):
+        io.load("responses", two_quarters, quarter=bad)
+
+
+def test_quarters_and_latest_complete_quarter(two_quarters):
+    assert io.quarters(two_quarters) == ["2026Q2", "2026Q3", "2026Q4"]
+    # data runs to 5 Oct: 2026Q4 is not complete until the calendar has passed it
+    assert io.latest_quarter(two_quarters, today=pd.Timestamp("2026-10-06").date()) == "2026Q3"
+    assert io.latest_quarter(two_quarters, today=pd.Timestamp("2027-01-01").date()) == "2026Q4"
+    assert io.load("responses", two_quarters, quarter="latest")["response_id"].tolist() in (
+        ["R2", "R3"], ["R4", "R5"])
+
+
+def test_latest_quarter_when_data_reaches_the_quarter_end(wh, tmp_path):
+    df = responses_frame(["R1", "R2"], dates=["2026-08-01", "2026-09-30 15:00"])
+    io.ingest([write(df, tmp_path / "responses.csv")], warehouse=wh)
+    # complete because the data reaches 30 Sep, even if "today" were inside the quarter
+    assert io.latest_quarter(wh, today=pd.Timestamp("2026-09-30").date()) == "2026Q3"
+
+
+def test_load_columns(two_quarters):
+    df = io.load("responses", two_quarters, columns=["channel", "nps"])
+    assert list(df.columns) == ["channel", "nps"] and str(df["nps"].dtype) == "Int64"
+    with pytest.raises(WarehouseError, match="no column.*npz"):
+        io.load("responses", two_quarters, columns=["npz"])
+
+
+def test_missing_warehouse_says_how_to_build_it(tmp_path):
+    with pytest.raises(WarehouseError, match="cxlab ingest.*make report"):
+        io.load("responses", tmp_path / "nope.duckdb")
+
+
+def test_missing_table_says_how_to_ingest_it(two_quarters):
+    with pytest.raises(WarehouseError, match="'complaints' is not in the warehouse.*responses"):
+        io.load("complaints", two_quarters)
+    with pytest.raises(QuarterError, match="no date column"):
+        io.load("clients", two_quarters, quarter="2026Q3")
+
+
+def test_relative_warehouse_is_from_the_project_root():
+    assert io._warehouse_path("data/x.duckdb") == paths.PROJ_ROOT / "data" / "x.duckdb"
+
+
+# ------------------------------------------------------------------ SQL pushdown, headline
+
+def test_query_pushdown_matches_pandas(two_quarters):
+    got = io.query("SELECT channel, count(*) AS n, avg(nps) AS mean_nps FROM responses "
+                   "WHERE submitted_at >= ? GROUP BY channel ORDER BY channel",
+                   two_quarters, params=[pd.Timestamp("2026-07-01").to_pydatetime()])
+    rows = io.load("responses", two_quarters)
+    rows = rows[rows["submitted_at"] >= "2026-07-01"]
+    want = rows.groupby("channel")["nps"].agg(["count", "mean"])
+    assert got["n"].tolist() == want["count"].tolist()
+    assert got["mean_nps"].tolist() == pytest.approx(want["mean"].astype(float).tolist())
+
+
+def test_query_error_is_a_warehouse_error(two_quarters):
+    with pytest.raises(WarehouseError, match="query failed"):
+        io.query("SELECT nope FROM responses", two_quarters)
+
+
+def test_headline_nps_per_channel(two_quarters):
+    t = io.headline("2026Q4", two_quarters).set_index("channel")
+    # 2026Q4 by hand: phone R5 nps 0 → NPS −100; web R4 nps 7 → passive → NPS 0
+    assert t.loc["phone", ["n", "promoters", "detractors"]].tolist() == [1, 0, 1]
+    assert t.loc["phone", "nps"] == -100 and t.loc["web", "nps"] == 0
+    assert t["small"].all()  # n = 1 < 30
+    with pytest.raises(QuarterError, match="no responses in 2025Q1.*2026Q2"):
+        io.headline("2025Q1", two_quarters)
+
+
+def test_headline_sql_nps_matches_an_independent_count(wh, rng, tmp_path):
+    n = 400
+    df = responses_frame([f"R{i}" for i in range(n)], nps=rng.integers(0, 11, n).tolist(),
+                         channel=rng.choice(["phone", "web"], n).tolist())
+    io.ingest([write(df, tmp_path / "responses.csv")], warehouse=wh)
+    t = io.headline("2026Q3", wh).set_index("channel")
+    for ch, g in df.assign(nps=df["nps"].astype(int)).groupby("channel"):
+        nps = 100 * ((g["nps"] >= 9).mean() - (g["nps"] <= 6).mean())
+        assert t.loc[ch, "nps"] == pytest.approx(nps)
+        assert t.loc[ch, "n"] == len(g)
+        assert t.loc[ch, "nps_low"] < nps < t.loc[ch, "nps_high"]
+    assert not t["small"].any()
+
+
+# ------------------------------------------------------------------ the sample warehouse
+
+def test_build_sample_warehouse_replaces_atomically(tmp_path, monkeypatch):
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "responses.csv").write_bytes((DATA / "responses_cp1251.csv").read_bytes())
+    (samples / "notes.csv").write_text("not a table\n")  # ignored: not named after a table
+    monkeypatch.setattr(paths, "SAMPLES_DIR", samples)
+    wh = tmp_path / "out" / "warehouse.duckdb"
+    assert io.build_sample_warehouse(wh) == {"responses": 5}
+    assert io.build_sample_warehouse(wh) == {"responses": 0}  # idempotent without replace
+    assert io.build_sample_warehouse(wh, replace=True) == {"responses": 5}  # afresh
+    assert len(io.load("responses", wh)) == 5
+    # a failing rebuild leaves the old warehouse in place, and no temp file behind
+    (samples / "responses.csv").write_text("response_id\nR1\n")
+    with pytest.raises(ValidationError):
+        io.build_sample_warehouse(wh, replace=True)
+    assert len(io.load("responses", wh)) == 5
+    assert sorted(p.name for p in wh.parent.iterdir()) == ["warehouse.duckdb"]
+
+
+def test_no_samples_is_a_read_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "SAMPLES_DIR", tmp_path)
+    with pytest.raises(ReadError, match="cxlab samples"):
+        io.build_sample_warehouse(tmp_path / "w.duckdb")
+
+
+@pytest.mark.skipif(not (paths.SAMPLES_DIR / "responses.csv").exists(),
+                    reason="sample data not generated")
+def test_sample_warehouse_matches_the_sample_csvs(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    added = io.build_sample_warehouse(wh, replace=True)
+    for table, n in added.items():  # rows counted by plain pandas, not cxlab.io
+        assert n == len(pd.read_csv(paths.SAMPLES_DIR / f"{table}.csv", dtype=str)), table
+    rows = io.read(paths.SAMPLES_DIR / "responses.csv")
+    back = io.load("responses", wh)
+    key = ["submitted_at", "response_id"]
+    pd.testing.assert_frame_equal(
+        back.sort_values(key).reset_index(drop=True),
+        rows[back.columns].sort_values(key).reset_index(drop=True))
+    # the sample data ends 2026-09-30 (COMMON.md): 2026Q3 is the latest complete quarter
+    assert io.latest_quarter(wh) == "2026Q3"
+    assert io.quarters(wh)[0] == "2024Q4" and len(io.quarters(wh)) == 8
+
+
+def test_quarter_filter_on_a_date_column(wh, tmp_path):
+    visits = pd.DataFrame({"visit_id": ["V1", "V2", "V3"], "client_id": ["C1", "C1", "C2"],
+                           "visit_date": ["30.06.2026", "01.07.2026", "30.09.2026"],
+                           "programme": ["camp", "hike", "workshop"],
+                           "activity": ["Лагерь", "Поход", "Гончарная мастерская"]})
+    io.ingest(write(visits, tmp_path / "visits.csv"), warehouse=wh)  # one path, not a list
+    assert io.load("visits", wh, quarter="2026Q3")["visit_id"].tolist() == ["V2", "V3"]
+    assert io.quarters(wh, "visits") == ["2026Q2", "2026Q3"]
+
+
+def test_on_conflict_error_inside_one_batch(wh, tmp_path):
+    a = write(responses_frame(["R1", "R2"], nps=[9, 9]), tmp_path / "responses_a.csv")
+    b = write(responses_frame(["R1"], nps=[2]), tmp_path / "responses_b.csv")
+    with pytest.raises(ValidationError, match="responses_b.csv.*\\n.*'R1'"):
+        io.ingest([a, b], warehouse=wh, on_conflict="error")
+    assert not wh.exists()
