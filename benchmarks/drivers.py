@@ -1,0 +1,176 @@
+"""Benchmark: exact Shapley (LMG) importance vs the per-subset OLS refit peers use.
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/drivers.py            # the table in benchmarks/README.md
+    .venv/bin/python benchmarks/drivers.py --quick    # 10 and 15 factors only
+
+Each case runs in a fresh child process (so peak memory is its own):
+
+- ``shapley``: :func:`cxlab._shapley.shapley_r2` on the correlation matrix of synthetic
+  data (n rows, p correlated factors, a target); the best of ``--repeat`` runs after a
+  warm-up call (numba compiles, or loads its cache, on the first call; that time is
+  reported separately). ``relative_importance`` adds the correlation matrix of the rows.
+- ``refit``: what other tools do: for each of the 2^p subsets of factors, refit OLS
+  (``numpy.linalg.lstsq`` on ``[1, X_S]``) to get its R², then combine the R² values into
+  Shapley values. Both results are compared (max absolute difference).
+
+Peak memory is the child's peak resident set size (``resource.getrusage``) after the
+timed call (imports included: numpy, and numba for the exact method; pandas is imported
+only after the measurement), and its increase over the peak before the call: what the
+computation itself needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+N_ROWS = 1000
+SEED = 20261122
+
+
+def _data(p: int, n: int = N_ROWS, seed: int = SEED):
+    """n rows of p correlated factors (one common component) and a target."""
+    rng = np.random.default_rng(seed + p)
+    common = rng.normal(size=(n, 1))
+    X = 0.6 * common + 0.8 * rng.normal(size=(n, p))
+    beta = rng.uniform(0.0, 1.0, size=p)
+    y = X @ beta + 2.0 * rng.normal(size=n)
+    return X, y
+
+
+def _rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux, bytes on macOS
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def _refit_shapley(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-subset OLS refit: 2^p lstsq fits, then the Shapley weighting."""
+    n, p = X.shape
+    yc = y - y.mean()
+    sst = yc @ yc
+    ones = np.ones((n, 1))
+    r2 = np.zeros(1 << p)
+    for mask in range(1, 1 << p):
+        cols = [j for j in range(p) if mask >> j & 1]
+        Z = np.hstack([ones, X[:, cols]])
+        b, *_ = np.linalg.lstsq(Z, y, rcond=None)
+        e = y - Z @ b
+        r2[mask] = 1.0 - (e @ e) / sst
+    phi = np.zeros(p)
+    w = [math.factorial(s) * math.factorial(p - s - 1) / math.factorial(p) for s in range(p)]
+    size = np.array([bin(m).count("1") for m in range(1 << p)])
+    for j in range(p):
+        bit = 1 << j
+        without = np.array([m for m in range(1 << p) if not m & bit])
+        phi[j] = np.sum(np.array(w)[size[without]] * (r2[without | bit] - r2[without]))
+    return phi
+
+
+def run_one(kind: str, p: int, repeat: int) -> dict:
+    X, y = _data(p)
+    base = _rss_mb()
+    if kind == "shapley":
+        from cxlab import _shapley  # numba and the kernel only: pandas comes after
+
+        D = np.corrcoef(np.column_stack([X, y]), rowvar=False)
+        R, r = D[:p, :p], D[:p, p]
+        t0 = time.perf_counter()
+        _shapley.shapley_r2(np.eye(3), np.array([0.1, 0.2, 0.3]))  # compile / load cache
+        first = time.perf_counter() - t0
+        before = _rss_mb()
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            phi = _shapley.shapley_r2(R, r)
+            times.append(time.perf_counter() - t0)
+        after = _rss_mb()
+        import pandas as pd
+
+        from cxlab import drivers
+
+        df = pd.DataFrame(X, columns=[f"f_{j}" for j in range(p)]).assign(y=y)
+        t0 = time.perf_counter()
+        drivers.relative_importance(df, "y")
+        e2e = time.perf_counter() - t0
+        return {"kind": kind, "p": p, "seconds": min(times), "first_call_s": first,
+                "end_to_end_s": e2e, "rss_before_mb": before, "rss_after_mb": after,
+                "r2": float(phi.sum()), "phi": phi.tolist()}
+    if kind == "refit":
+        before = _rss_mb()
+        t0 = time.perf_counter()
+        phi = _refit_shapley(X, y)
+        sec = time.perf_counter() - t0
+        after = _rss_mb()
+        from cxlab import _shapley
+
+        D = np.corrcoef(np.column_stack([X, y]), rowvar=False)
+        exact = _shapley.shapley_r2(D[:p, :p], D[:p, p])
+        return {"kind": kind, "p": p, "seconds": sec, "rss_before_mb": before,
+                "rss_after_mb": after, "r2": float(phi.sum()),
+                "max_abs_diff": float(np.abs(phi - exact).max()), "base_mb": base}
+    raise SystemExit(f"unknown case {kind}")
+
+
+def _child(kind: str, p: int, repeat: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--one", kind, str(p), "--repeat",
+                          str(repeat)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--one", nargs=2, metavar=("KIND", "P"), help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="10 and 15 factors only")
+    args = ap.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.repeat)))
+        return
+    exact_ps = (10, 15) if args.quick else (10, 15, 20, 25)
+    refit_ps = (10, 12) if args.quick else (10, 12, 15)
+    res = {}
+    for p in exact_ps:
+        res[("shapley", p)] = _child("shapley", p, args.repeat)
+    for p in refit_ps:
+        res[("refit", p)] = _child("refit", p, 1)
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, numpy {np.__version__}; n = {N_ROWS} rows\n")
+    print("| factors | subsets | exact Shapley (ms) | relative_importance end to end (ms) "
+          "| per-subset OLS refit (s) | speed-up | max abs diff | peak RSS exact / refit (MB) "
+          "| RSS increase exact / refit (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for p in sorted(set(exact_ps) | set(refit_ps)):
+        ex, rf = res.get(("shapley", p)), res.get(("refit", p))
+        ex_s = f"{ex['seconds'] * 1e3:.3g}" if ex else "—"
+        e2e = f"{ex['end_to_end_s'] * 1e3:.3g}" if ex else "—"
+        rf_s = f"{rf['seconds']:.2f}" if rf else "not run"
+        if ex is None and rf is not None:
+            # exact at this p for the speed-up and the agreement check
+            ex = _child("shapley", p, args.repeat)
+            ex_s = f"{ex['seconds'] * 1e3:.3g}"
+            e2e = f"{ex['end_to_end_s'] * 1e3:.3g}"
+        speed = f"{rf['seconds'] / ex['seconds']:,.0f}×" if ex and rf else "—"
+        diff = f"{rf['max_abs_diff']:.1e}" if rf else "—"
+        peak = f"{ex['rss_after_mb']:.0f} / " + (f"{rf['rss_after_mb']:.0f}" if rf else "—")
+        inc = (f"{ex['rss_after_mb'] - ex['rss_before_mb']:.1f} / "
+               + (f"{rf['rss_after_mb'] - rf['rss_before_mb']:.1f}" if rf else "—"))
+        print(f"| {p} | {2 ** p:,} | {ex_s} | {e2e} | {rf_s} | {speed} | {diff} | {peak} "
+              f"| {inc} |")
+    first = max(v["first_call_s"] for k, v in res.items() if k[0] == "shapley")
+    print(f"\nFirst call in a fresh process (numba compile or cache load): up to {first:.2f} s.")
+
+
+if __name__ == "__main__":
+    main()

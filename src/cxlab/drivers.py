@@ -1,0 +1,1001 @@
+"""Key driver analysis: which loyalty factors move NPS, and where to act.
+
+The question (DOMAIN.md, "What NPS depends on"): of the factors rated in the survey
+(``f_<id>`` columns, 1–5, empty = not applicable), which ones drive the recommendation
+score, and which of the important ones do we perform worst on?
+
+- :func:`relative_importance` splits the model R² among the factors: the exact Shapley
+  decomposition (LMG / general dominance, every subset of factors, computed from the
+  correlation matrix without refitting) or Johnson's (2000) relative weights.
+- :func:`key_drivers` is the analysis an analyst reads: importance with a bootstrap
+  interval, the full regression's standardized betas and VIFs, performance (mean rating,
+  top-2-box), the importance × performance quadrant, and warnings.
+- :func:`robustness` refits the question as promoter-vs-rest logit and ordered logit
+  (statsmodels) and reports whether their ranking agrees with Shapley's.
+- :func:`key_drivers_by` repeats the analysis per segment (channel, cohort) in one table.
+
+Everything is computed from (weighted) correlations, so the same numbers can come from
+sufficient statistics (:func:`importance_from_corr`): the raw rows are only needed for
+the bootstrap and the regression diagnostics.
+
+Example
+-------
+>>> from cxlab import drivers, samples
+>>> kd = drivers.key_drivers(samples.load("responses"), target="nps")  # doctest: +SKIP
+>>> kd.table[["label", "share", "share_ci_low", "share_ci_high", "quadrant"]]  # doctest: +SKIP
+>>> kd.plot()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import warnings as _warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cxlab import _shapley
+from cxlab.errors import CxlabError, ParameterError
+from cxlab.schema import factor_columns
+
+__all__ = [
+    "relative_importance",
+    "importance_from_corr",
+    "key_drivers",
+    "DriverAnalysis",
+    "robustness",
+    "RobustnessCheck",
+    "key_drivers_by",
+    "SegmentDrivers",
+    "MAX_SHAPLEY_FACTORS",
+    "QUADRANTS",
+]
+
+#: Largest number of factors for the exact Shapley decomposition.
+MAX_SHAPLEY_FACTORS = _shapley.MAX_FACTORS
+
+#: Quadrant names: (important?, performing above the mean?) → name.
+QUADRANTS = {
+    (True, False): "fix first",
+    (True, True): "keep up",
+    (False, True): "maintain",
+    (False, False): "low priority",
+}
+
+METHODS = ("shapley", "relative_weights")
+MISSING = ("complete", "pairwise")
+
+#: VIF at or above which a factor's regression coefficient is not to be trusted alone.
+VIF_WARN = 5.0
+
+#: Smallest eigenvalue (correlation scale) for a pairwise matrix to count as positive definite.
+PD_TOL = 1e-10
+
+
+# =========================================================================== data
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Rows and correlations an analysis runs on (target last in ``corr``)."""
+
+    target: str
+    factors: tuple[str, ...]
+    corr: np.ndarray  # (p+1)×(p+1), factors then target
+    Z: np.ndarray  # n_rows × (p+1) float, NaN = missing (pairwise) — rows used
+    w: np.ndarray  # weights of the rows used
+    n: int  # complete: rows used; pairwise: the smallest pairwise count
+    dropped: int  # rows of the input not used at all
+    missing: str
+    weighted: bool
+    pair_n: np.ndarray  # (p+1)×(p+1) pairwise counts (complete: all n)
+
+
+def _check_columns(df: pd.DataFrame, target: str, factors: Sequence[str] | None) -> list[str]:
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"expected a pandas DataFrame of responses, got {type(df).__name__}")
+    if factors is None:
+        factors = factor_columns(df)
+        if not factors:
+            raise ParameterError(
+                "no loyalty-factor columns (named f_<id>, e.g. f_safety) in the data; "
+                f"columns present: {', '.join(map(str, df.columns))}. Pass factors=[...]")
+    elif isinstance(factors, str):
+        factors = [factors]
+    factors = list(dict.fromkeys(factors))
+    missing = [c for c in [target, *factors] if c not in df.columns]
+    if missing:
+        raise ParameterError(
+            f"column(s) {', '.join(map(repr, missing))} not in the data; "
+            f"columns present: {', '.join(map(str, df.columns))}")
+    if target in factors:
+        raise ParameterError(f"the target {target!r} is also listed among the factors")
+    if not factors:
+        raise ParameterError("factors is empty: name at least one factor column")
+    return factors
+
+
+def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        s = s.astype("Float64")
+    if not pd.api.types.is_numeric_dtype(s):
+        raise ParameterError(
+            f"column {col!r} has {s.dtype} values (e.g. {s.dropna().iloc[:3].tolist()!r}); "
+            "expected numbers: ratings 1–5, the 0–10 score, or yes/no")
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _weights(df: pd.DataFrame, weights) -> np.ndarray | None:
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        if weights not in df.columns:
+            raise ParameterError(f"weights column {weights!r} not in the data")
+        w = _numeric(df, weights)
+        name = f"weights column {weights!r}"
+    else:
+        w = np.asarray(weights, dtype=float)
+        name = "weights"
+        if w.shape != (len(df),):
+            raise ParameterError(f"{name} has shape {w.shape}; expected one weight per row "
+                                 f"({len(df)})")
+    bad = np.flatnonzero(np.isfinite(w) & (w < 0))
+    if len(bad):
+        raise ParameterError(f"{name}: negative weight {w[bad[0]]:g} at row {bad[0] + 1}; "
+                             "expected survey weights ≥ 0")
+    return w
+
+
+def _wcorr_complete(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted correlation matrix of complete rows; also the standard deviations."""
+    sw = w.sum()
+    m = (w @ Z) / sw
+    Zc = Z - m
+    C = (Zc * w[:, None]).T @ Zc / sw
+    sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        R = C / np.outer(sd, sd)
+    np.fill_diagonal(R, 1.0)
+    return R, sd
+
+
+def _wcorr_pairwise(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted pairwise-complete correlations: each pair on the rows where both are
+    present, means and variances on those same rows (as ``DataFrame.corr`` does)."""
+    M = ~np.isnan(Z)
+    # centring on the column means first keeps the one-pass moments accurate
+    mu = np.nanmean(Z, axis=0)
+    Zf = np.where(M, Z - mu, 0.0)
+    Mw = M * w[:, None]
+    Zw = Zf * w[:, None]
+    N = Mw.T @ M  # N[i, j] = Σ w m_i m_j
+    S1 = Zw.T @ M  # Σ w m_i m_j z_i
+    S2 = (Zf * Zw).T @ M  # Σ w m_i m_j z_i²
+    P = Zw.T @ Zf  # Σ w z_i z_j (zero where either is missing)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mi = S1 / N
+        cov = P / N - mi * mi.T
+        var = S2 / N - mi * mi
+        R = cov / np.sqrt(var * var.T)
+    counts = M.T.astype(float) @ M
+    np.fill_diagonal(R, 1.0)
+    sd = np.sqrt(np.clip(np.diag(var), 0.0, None))
+    return R, sd, counts
+
+
+def _prepare(df, target, factors, weights, missing) -> _Prepared:
+    if missing not in MISSING:
+        raise ParameterError(f"missing={missing!r}; expected one of {', '.join(MISSING)}")
+    factors = _check_columns(df, target, factors)
+    cols = [*factors, target]
+    Z, w, keep = _rows(df, cols, weights, missing)
+    weighted = weights is not None
+    has_target = ~np.isnan(Z[:, -1])
+    Zk, wk = Z[keep], w[keep]
+    n_rows = int(keep.sum())
+    p = len(factors)
+    if n_rows < p + 2:
+        answered = {c: int((~np.isnan(Z[:, i]) & has_target).sum()) for i, c in enumerate(factors)}
+        worst = sorted(answered.items(), key=lambda kv: kv[1])[:3]
+        hint = ("; fewest answers (with a target): "
+                + ", ".join(f"{c} {k}" for c, k in worst))
+        raise CxlabError(
+            f"driver analysis of {target!r} on {p} factor(s) needs at least {p + 2} rows "
+            f"with the target{' and every factor' if missing == 'complete' else ''} "
+            f"answered; found {n_rows} of {len(df)}{hint}. Use fewer factors"
+            + (", or missing='pairwise'" if missing == "complete" else ""))
+    if missing == "complete":
+        R, sd = _wcorr_complete(Zk, wk)
+        counts = np.full((p + 1, p + 1), float(n_rows))
+        n = n_rows
+    else:
+        R, sd, counts = _wcorr_pairwise(Zk, wk)
+        n = int(counts[:-1, -1].min()) if p else n_rows
+    flat = [cols[i] for i in range(p + 1) if not (sd[i] > 0)]
+    if flat:
+        raise CxlabError(
+            f"no variation in {', '.join(map(repr, flat))} on the {n_rows} rows used "
+            "(every answer the same): a factor everyone rates alike cannot explain "
+            f"differences in {target!r}; leave it out of factors=[...]")
+    if missing == "pairwise":
+        if np.isnan(R).any():
+            i, j = np.argwhere(np.isnan(R))[0]
+            raise CxlabError(
+                f"pairwise correlation of {cols[i]!r} and {cols[j]!r} is undefined: "
+                f"{int(counts[i, j])} row(s) answer both (or one is constant on them); "
+                "use missing='complete' or drop one of them")
+        eig = np.linalg.eigvalsh(R)
+        if eig[0] <= PD_TOL:
+            raise CxlabError(
+                f"the pairwise correlation matrix of {target!r} and {p} factors is not "
+                f"positive definite (smallest eigenvalue {eig[0]:.3g}): the pairs were "
+                "answered by different people and do not fit together. Use "
+                "missing='complete', or drop factors that are rarely answered together")
+    return _Prepared(target, tuple(factors), R, Zk, wk, n, len(df) - n_rows, missing,
+                     weighted, counts)
+
+
+# =========================================================================== importance
+
+def _relative_weights(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Johnson (2000): regress the target on the orthogonal counterpart of the factors
+    (the symmetric square root ``Λ = R^{1/2}``) and apportion back through ``Λ²``."""
+    lam, V = np.linalg.eigh(R)
+    tol = PD_TOL * max(lam.max(), 1.0)
+    root = np.sqrt(np.clip(lam, 0.0, None))
+    inv_root = np.where(lam > tol, 1.0 / np.where(lam > tol, root, 1.0), 0.0)
+    L = (V * root) @ V.T  # correlations of the factors with their orthogonal counterparts
+    beta = (V * inv_root) @ V.T @ r  # regression of the target on the counterparts
+    return (L ** 2) @ (beta ** 2)
+
+
+def _importance(R: np.ndarray, r: np.ndarray, method: str) -> np.ndarray:
+    if method == "shapley":
+        p = len(r)
+        if p > MAX_SHAPLEY_FACTORS:
+            raise ParameterError(
+                f"exact Shapley importance is limited to {MAX_SHAPLEY_FACTORS} factors "
+                f"(2^{MAX_SHAPLEY_FACTORS} subsets); got {p}. Use "
+                "method='relative_weights' (Johnson's relative weights: nearly the same "
+                "ranking, computed in one step), or fewer factors")
+        return _shapley.shapley_r2(R, r)
+    if method == "relative_weights":
+        return _relative_weights(R, r)
+    raise ParameterError(f"method={method!r}; expected one of {', '.join(METHODS)}")
+
+
+def _importance_frame(imp: np.ndarray, factors: Sequence[str]) -> pd.DataFrame:
+    total = imp.sum()
+    share = imp / total if total > 0 else np.full(len(imp), np.nan)
+    out = pd.DataFrame({"importance": imp, "share": share},
+                       index=pd.Index(list(factors), name="factor"))
+    return out.sort_values("importance", ascending=False, kind="stable")
+
+
+def relative_importance(
+    df: pd.DataFrame,
+    target: str,
+    factors: Sequence[str] | None = None,
+    method: str = "shapley",
+    weights=None,
+    missing: str = "complete",
+) -> pd.DataFrame:
+    """Split the R² of a linear model of ``target`` on ``factors`` among the factors.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per response. Factor ratings: empty = not applicable (never 0).
+    target : str
+        The outcome column, e.g. ``"nps"`` (0–10) or ``"recommend"`` (yes/no).
+    factors : list of str, optional
+        Factor columns; default every ``f_<id>`` column.
+    method : {"shapley", "relative_weights"}
+        ``"shapley"``: exact Shapley value of R² over all subsets of factors (LMG,
+        general dominance), up to :data:`MAX_SHAPLEY_FACTORS` factors.
+        ``"relative_weights"``: Johnson's (2000) relative weights.
+    weights : str or array-like, optional
+        Survey weights (a column name or one value per row); rows with a zero or
+        missing weight are dropped.
+    missing : {"complete", "pairwise"}
+        ``"complete"`` uses the rows where the target and every factor are answered;
+        ``"pairwise"`` uses pairwise-complete correlations (each pair on the rows that
+        answer both) and checks the matrix is positive definite.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by factor, sorted by importance: ``importance`` (sums to the model R²)
+        and ``share`` (sums to 1). ``attrs`` holds ``n`` (rows used; pairwise: the
+        smallest pairwise count), ``n_dropped`` (input rows not used), ``r2``,
+        ``method``, ``missing``, ``target`` and ``weighted``.
+
+    Examples
+    --------
+    >>> relative_importance(mtcars, "mpg", ["am", "vs", "cyl"])  # doctest: +SKIP
+         importance     share
+    cyl    0.381785  0.501045
+    vs     0.202703  0.266023
+    am     0.177489  0.232932
+    """
+    prep = _prepare(df, target, factors, weights, missing)
+    p = len(prep.factors)
+    imp = _importance(prep.corr[:p, :p], prep.corr[:p, p], method)
+    out = _importance_frame(imp, prep.factors)
+    r2 = _shapley.full_r2(prep.corr[:p, :p], prep.corr[:p, p])
+    out.attrs.update(n=prep.n, n_dropped=prep.dropped, r2=r2, method=method,
+                     missing=missing, target=target, weighted=prep.weighted)
+    return out
+
+
+def importance_from_corr(
+    corr: pd.DataFrame, target: str, factors: Sequence[str] | None = None,
+    method: str = "shapley",
+) -> pd.DataFrame:
+    """:func:`relative_importance` from a correlation matrix (sufficient statistics, e.g.
+    computed in the warehouse with SQL ``corr()``), without the rows.
+
+    Parameters
+    ----------
+    corr : DataFrame
+        Square correlation matrix with row and column labels, including ``target``.
+    target : str
+        The outcome's label in ``corr``.
+    factors : list of str, optional
+        Factor labels; default every other label.
+    method : {"shapley", "relative_weights"}
+
+    Returns
+    -------
+    DataFrame
+        ``importance`` and ``share`` by factor; ``attrs["r2"]``.
+    """
+    if not isinstance(corr, pd.DataFrame) or list(corr.index) != list(corr.columns):
+        raise ParameterError("corr must be a square DataFrame with the same row and column labels")
+    if target not in corr.columns:
+        raise ParameterError(f"target {target!r} not in the correlation matrix")
+    factors = [c for c in corr.columns if c != target] if factors is None else list(factors)
+    absent = [f for f in factors if f not in corr.columns]
+    if absent:
+        raise ParameterError(f"factor(s) {', '.join(map(repr, absent))} not in the correlation matrix")
+    R = corr.loc[factors, factors].to_numpy(float)
+    r = corr.loc[factors, target].to_numpy(float)
+    if not np.isfinite(R).all() or not np.isfinite(r).all():
+        raise CxlabError("the correlation matrix has missing or infinite entries")
+    if not np.allclose(np.diag(R), 1.0) or not np.allclose(R, R.T):
+        raise ParameterError("corr is not a correlation matrix (unit diagonal, symmetric)")
+    out = _importance_frame(_importance(R, r, method), factors)
+    out.attrs.update(r2=_shapley.full_r2(R, r), method=method, target=target)
+    return out
+
+
+# =========================================================================== key drivers
+
+def _labels_for(factors: Sequence[str], labels) -> dict[str, str]:
+    derived = {f: (f[2:] if f.startswith("f_") else f).replace("_", " ") for f in factors}
+    if labels is None:
+        return derived
+    if isinstance(labels, str):
+        from cxlab import factors as _factors
+        from cxlab.paths import FACTORS_FILE
+
+        if labels not in _factors.LANGS:
+            raise ParameterError(f"labels={labels!r}; expected a language "
+                                 f"({', '.join(_factors.LANGS)}), a mapping or None")
+        if not FACTORS_FILE.exists():
+            return derived
+        reg = _factors.labels(labels)
+        return {f: reg.get(f, derived[f]) for f in factors}
+    if isinstance(labels, Mapping):
+        return {f: str(labels.get(f, derived[f])) for f in factors}
+    raise ParameterError("labels must be a mapping column → label, a language code or None")
+
+
+def _std_betas(R: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Standardized full-model coefficients and VIFs from the correlation matrix."""
+    try:
+        Rinv = np.linalg.inv(R)
+        singular = np.linalg.cond(R) > 1e12
+    except np.linalg.LinAlgError:
+        singular = True
+    if singular:
+        Rinv = np.linalg.pinv(R)
+        vif = np.full(len(r), np.inf)
+    else:
+        vif = np.diag(Rinv).copy()
+    return Rinv @ r, vif, singular
+
+
+def _wmean(x: np.ndarray, w: np.ndarray) -> float:
+    ok = ~np.isnan(x)
+    return float((x[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
+
+
+def _bootstrap(prep: _Prepared, method: str, n_boot: int, seed, level: float):
+    """Percentile intervals of share and R² over row resamples (resample → weighted
+    correlations → importance)."""
+    p = len(prep.factors)
+    rng = np.random.default_rng(seed)
+    n = len(prep.Z)
+    Rs = np.empty((n_boot, p + 1, p + 1))
+    ok = np.ones(n_boot, bool)
+    for b in range(n_boot):
+        # a resample as row counts (memory O(n), not O(n_boot · n))
+        wb = prep.w * np.bincount(rng.integers(0, n, size=n), minlength=n)
+        if prep.missing == "complete":
+            R, sd = _wcorr_complete(prep.Z, wb)
+        else:
+            R, sd, _ = _wcorr_pairwise(prep.Z, wb)
+        ok[b] = bool(np.all(sd > 0) and np.isfinite(R).all())
+        Rs[b] = R if ok[b] else np.eye(p + 1)
+    Rs = Rs[ok]
+    if method == "shapley":
+        imp = _shapley.shapley_r2_many(Rs[:, :p, :p], Rs[:, :p, p])
+    else:
+        imp = np.array([_relative_weights(R[:p, :p], R[:p, p]) for R in Rs])
+    r2 = imp.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = imp / r2[:, None]
+    alpha = (1 - level) / 2
+    q = [alpha, 1 - alpha]
+    share_ci = np.nanquantile(share, q, axis=0) if len(share) else np.full((2, p), np.nan)
+    r2_ci = np.nanquantile(r2, q) if len(r2) else np.full(2, np.nan)
+    return share_ci, r2_ci, int((~ok).sum())
+
+
+@dataclass(frozen=True)
+class DriverAnalysis:
+    """Result of :func:`key_drivers`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per factor, sorted by importance: ``label``, ``importance`` (part of
+        R²), ``share`` (0…1) with ``share_ci_low``/``share_ci_high`` (bootstrap
+        percentile interval), ``rank``, ``coef_sign`` (+1/−1, full-model coefficient),
+        ``beta`` (standardized coefficient), ``r`` (correlation with the target),
+        ``vif``, ``mean_rating`` and ``top2_share`` (performance: mean 1–5 and share of
+        4–5 answers), ``n_rated``, ``quadrant``.
+    r2, r2_ci_low, r2_ci_high : float
+        Model R² and its bootstrap interval.
+    n : int
+        Rows used (pairwise: the smallest pairwise count).
+    dropped : int
+        Input rows not used (a factor or the target not answered, zero weight).
+    warnings : tuple of str
+        What the reader should know before trusting the table.
+    """
+
+    table: pd.DataFrame
+    target: str
+    method: str
+    r2: float
+    r2_ci_low: float
+    r2_ci_high: float
+    n: int
+    dropped: int
+    missing: str
+    weighted: bool
+    n_boot: int
+    level: float
+    seed: int | None
+    importance_threshold: float
+    performance_threshold: float
+    warnings: tuple[str, ...] = field(default=())
+
+    # ------------------------------------------------------------------ views
+    @property
+    def finding(self) -> str:
+        """One sentence: what to fix first (or keep up)."""
+        t = self.table
+        for quadrant in ("fix first", "keep up"):
+            names = t.loc[t["quadrant"] == quadrant, "label"].tolist()
+            if names:
+                return f"{quadrant.capitalize()}: {', '.join(names)}"
+        return f"Top driver: {t['label'].iloc[0]}"
+
+    def summary(self) -> str:
+        lines = [
+            f"Key drivers of {self.target} ({self.method}, {self.missing} cases"
+            f"{', weighted' if self.weighted else ''})",
+            f"n = {self.n} (dropped {self.dropped}); R² = {self.r2:.3f} "
+            f"[{self.r2_ci_low:.3f}, {self.r2_ci_high:.3f}] ({self.level:.0%} bootstrap, "
+            f"{self.n_boot} resamples)",
+            self.finding,
+            "",
+        ]
+        cols = ["label", "share", "share_ci_low", "share_ci_high", "beta", "r", "vif",
+                "mean_rating", "top2_share", "quadrant"]
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            lines.append(self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"))
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<DriverAnalysis {self.target}: n={self.n}, R²={self.r2:.3f}, "
+                f"{len(self.table)} factors; {self.finding}>")
+
+    def _repr_html_(self) -> str:
+        cols = ["label", "share", "share_ci_low", "share_ci_high", "beta", "r", "vif",
+                "mean_rating", "top2_share", "quadrant"]
+        fmt = {c: "{:.3f}".format for c in cols if c not in ("label", "quadrant")}
+        body = self.table[cols].to_html(formatters=fmt, border=0, classes="cxlab-drivers")
+        warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return (
+            f"<div><p><b>{html.escape(self.finding)}</b></p>"
+            f"<p>Key drivers of <code>{html.escape(self.target)}</code> "
+            f"({self.method}): n = {self.n} (dropped {self.dropped}), R² = {self.r2:.3f} "
+            f"[{self.r2_ci_low:.3f}, {self.r2_ci_high:.3f}], share intervals: "
+            f"{self.level:.0%} bootstrap, {self.n_boot} resamples.</p>{body}"
+            + (f"<p>Warnings:</p><ul>{warn}</ul>" if warn else "") + "</div>")
+
+    # ------------------------------------------------------------------ chart
+    def plot(self, ax=None, annotate: bool = True):
+        """Importance × performance quadrant chart.
+
+        x: performance (mean rating), y: importance (share of R²) with its interval;
+        dashed lines at the means split the chart into "fix first" (important, weak),
+        "keep up", "maintain" and "low priority".
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7.5, 5.5))
+        t = self.table
+        # colour-blind-safe (seaborn "colorblind"): vermillion, blue, green, grey
+        palette = {"fix first": "#D55E00", "keep up": "#0072B2", "maintain": "#009E73",
+                   "low priority": "#9e9e9e"}
+        ax.errorbar(t["mean_rating"], t["share"],
+                    yerr=[t["share"] - t["share_ci_low"], t["share_ci_high"] - t["share"]],
+                    fmt="none", ecolor="#95a5a6", elinewidth=1, capsize=2, zorder=1)
+        sns.scatterplot(data=t, x="mean_rating", y="share", hue="quadrant",
+                        hue_order=list(palette), palette=palette, s=70, ax=ax, zorder=2,
+                        legend=False)
+        ax.axvline(self.performance_threshold, ls="--", lw=1, color="#555555")
+        ax.axhline(self.importance_threshold, ls="--", lw=1, color="#555555")
+        if annotate:
+            lo, hi = t["mean_rating"].min(), t["mean_rating"].max()
+            for _, row in t.iterrows():
+                right = row["mean_rating"] > (lo + hi) / 2  # label inwards: stays in the axes
+                ax.annotate(row["label"], (row["mean_rating"], row["share"]),
+                            textcoords="offset points", xytext=(-5 if right else 5, 4),
+                            ha="right" if right else "left", fontsize=8)
+        ax.margins(x=0.08, y=0.1)
+        corners = {"fix first": (0.02, 0.98, "left", "top"),
+                   "keep up": (0.98, 0.98, "right", "top"),
+                   "maintain": (0.98, 0.02, "right", "bottom"),
+                   "low priority": (0.02, 0.02, "left", "bottom")}
+        for name, (x, y, ha, va) in corners.items():
+            ax.text(x, y, name, transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+                    color=palette[name], fontweight="bold")
+        ax.set_xlabel("Performance: mean rating (1–5)")
+        ax.set_ylabel("Importance: share of R² (Shapley)" if self.method == "shapley"
+                      else "Importance: share of R² (relative weights)")
+        ax.set_title(f"{self.finding}\n{self.target}: n = {self.n}, R² = {self.r2:.2f}",
+                     fontsize=10, loc="left")
+        ax.set_ylim(bottom=0)
+        return ax
+
+
+def key_drivers(
+    df: pd.DataFrame,
+    target: str = "nps",
+    factors: Sequence[str] | None = None,
+    weights=None,
+    missing: str = "complete",
+    n_boot: int = 500,
+    seed: int | None = 0,
+    level: float = 0.95,
+    labels: Mapping[str, str] | str | None = "en",
+    method: str = "shapley",
+) -> DriverAnalysis:
+    """Key driver analysis of ``target`` on the loyalty factors.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per response (see :func:`relative_importance`).
+    target : str
+        ``"nps"`` (0–10) by default; ``"recommend"`` (yes/no) works too.
+    factors : list of str, optional
+        Factor columns; default every ``f_<id>`` column.
+    weights, missing
+        As in :func:`relative_importance`.
+    n_boot : int
+        Bootstrap resamples of the rows for the share intervals (0: no intervals).
+    seed : int, optional
+        Bootstrap seed: same seed, same intervals.
+    level : float
+        Interval coverage.
+    labels : mapping, "en", "ru" or None
+        Factor labels: a mapping column → label; a language code to take them from the
+        factors registry (``data/samples/factors.yml`` via :func:`cxlab.factors.labels`),
+        falling back to the column name where the registry has none; None for names
+        derived from the columns.
+    method : {"shapley", "relative_weights"}
+
+    Returns
+    -------
+    DriverAnalysis
+        ``.table``, ``.r2``, ``.n``, ``.dropped``, ``.warnings``, ``.plot()``.
+
+    Notes
+    -----
+    Quadrants use thresholds at the means over factors: importance above the mean share
+    (1 / number of factors) is "important"; a mean rating above the mean of the factors'
+    mean ratings is "strong". Performance is measured on the rows the analysis uses
+    (pairwise: the rows answering the factor and the target).
+    """
+    if not 0 < level < 1:
+        raise ParameterError(f"level={level!r}; expected a coverage between 0 and 1, e.g. 0.95")
+    if n_boot < 0:
+        raise ParameterError(f"n_boot={n_boot!r}; expected 0 or more resamples")
+    prep = _prepare(df, target, factors, weights, missing)
+    fac = list(prep.factors)
+    p = len(fac)
+    R, r = prep.corr[:p, :p], prep.corr[:p, p]
+    imp = _importance(R, r, method)
+    r2 = float(imp.sum()) if method == "shapley" else _shapley.full_r2(R, r)
+    share = imp / imp.sum() if imp.sum() > 0 else np.full(p, np.nan)
+    beta, vif, singular = _std_betas(R, r)
+    if n_boot:
+        share_ci, r2_ci, failed = _bootstrap(prep, method, n_boot, seed, level)
+    else:
+        share_ci, r2_ci, failed = np.full((2, p), np.nan), np.full(2, np.nan), 0
+    lab = _labels_for(fac, labels)
+    mean_rating, top2, n_rated = [], [], []
+    for i in range(p):
+        x = prep.Z[:, i]
+        mean_rating.append(_wmean(x, prep.w))
+        ok = ~np.isnan(x)
+        top2.append(float((prep.w[ok] * (x[ok] >= 4)).sum() / prep.w[ok].sum()))
+        n_rated.append(int(ok.sum()))
+    table = pd.DataFrame({
+        "label": [lab[f] for f in fac],
+        "importance": imp,
+        "share": share,
+        "share_ci_low": share_ci[0],
+        "share_ci_high": share_ci[1],
+        "coef_sign": np.sign(beta).astype(int),
+        "beta": beta,
+        "r": r,
+        "vif": vif,
+        "mean_rating": mean_rating,
+        "top2_share": top2,
+        "n_rated": n_rated,
+    }, index=pd.Index(fac, name="factor"))
+    table = table.sort_values("importance", ascending=False, kind="stable")
+    table.insert(5, "rank", np.arange(1, p + 1))
+    imp_thr = float(np.nanmean(table["share"]))
+    perf_thr = float(np.nanmean(table["mean_rating"]))
+    table["quadrant"] = [QUADRANTS[(bool(s >= imp_thr), bool(m >= perf_thr))]
+                         for s, m in zip(table["share"], table["mean_rating"])]
+
+    warns: list[str] = []
+    if prep.n < 10 * p:
+        warns.append(f"n = {prep.n} is under 10 answers per factor ({10 * p} for {p} "
+                     "factors): importance estimates are unstable — see the intervals")
+    if singular:
+        warns.append("the factors are perfectly collinear (one is a combination of others): "
+                     "regression coefficients are not unique and VIFs are infinite; the "
+                     "Shapley split is still defined")
+    for f, row in table.iterrows():
+        if row["vif"] >= VIF_WARN:
+            warns.append(f"{row['label']} ({f}): VIF {row['vif']:.1f} ≥ {VIF_WARN:g} — it "
+                         "overlaps strongly with other factors; its coefficient is unstable, "
+                         "read its Shapley share (shared credit) instead")
+    for f, row in table.iterrows():
+        if row["beta"] < 0:
+            extra = (f" although it correlates positively with {target} (r = {row['r']:.2f})"
+                     if row["r"] > 0 else "")
+            warns.append(f"{row['label']} ({f}): negative coefficient (beta {row['beta']:.3f})"
+                         f"{extra} — a sign of overlap with other factors (suppression), "
+                         "not a harmful factor; methods disagree on it")
+    # shared credit: a sizeable Shapley share, but little of it is the factor's own
+    # (Pratt's product measure beta·r, which also sums to R², is under half the share)
+    for f, row in table.iterrows():
+        own = row["beta"] * row["r"] / r2 if r2 > 0 else np.nan
+        if p >= 3 and row["share"] >= 0.5 / p and row["beta"] >= 0 and own < 0.5 * row["share"]:
+            i = fac.index(f)
+            k = max((j for j in range(p) if j != i), key=lambda j: R[i, j])
+            warns.append(
+                f"{row['label']} ({f}): sizeable Shapley share ({row['share']:.2f}, rank "
+                f"{int(row['rank'])} of {p}) but a small own coefficient (beta "
+                f"{row['beta']:.3f}; beta·r is {own:.2f} of R²): its importance is largely "
+                f"shared with correlated factors (most with {lab[fac[k]]}, r = {R[i, k]:.2f}); "
+                "methods disagree on it — see robustness()")
+    if "channel" in df.columns:
+        chans = df["channel"].dropna().unique()
+        if len(chans) > 1:
+            warns.append(f"responses from {len(chans)} survey channels "
+                         f"({', '.join(sorted(map(str, chans)))}) pooled: channel level "
+                         "differences add noise; compare with key_drivers_by(df, 'channel')")
+    if failed:
+        warns.append(f"{failed} of {n_boot} bootstrap resamples had a constant column and "
+                     "were left out of the intervals")
+    return DriverAnalysis(
+        table=table, target=target, method=method, r2=r2, r2_ci_low=float(r2_ci[0]),
+        r2_ci_high=float(r2_ci[1]), n=prep.n, dropped=prep.dropped, missing=missing,
+        weighted=prep.weighted, n_boot=n_boot, level=level, seed=seed,
+        importance_threshold=imp_thr, performance_threshold=perf_thr, warnings=tuple(warns))
+
+
+# =========================================================================== robustness
+
+@dataclass(frozen=True)
+class RobustnessCheck:
+    """Result of :func:`robustness`.
+
+    ``table``: per factor, the Shapley share and the coefficients (on standardized
+    factors) and ranks of each method; ``agreement``: per method, Spearman's rank
+    correlation of its coefficients with the Shapley importances, its p-value and
+    whether the top two factors are the same.
+    """
+
+    table: pd.DataFrame
+    agreement: pd.DataFrame
+    target: str
+    n: int
+    dropped: int
+    promoter_min: int
+
+    def summary(self) -> str:
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            return (f"Robustness of the driver ranking of {self.target} (n = {self.n}, "
+                    f"dropped {self.dropped}; promoter = {self.target} ≥ {self.promoter_min})\n"
+                    f"{self.table.to_string(float_format=lambda v: f'{v:.3f}')}\n\n"
+                    f"{self.agreement.to_string(float_format=lambda v: f'{v:.3f}')}")
+
+    def __repr__(self) -> str:
+        rho = ", ".join(f"{m} ρ={v:.2f}" for m, v in self.agreement["spearman_rho"].items())
+        return f"<RobustnessCheck {self.target}: n={self.n}; {rho}>"
+
+    def _repr_html_(self) -> str:
+        return (f"<div><p>Driver ranking of <code>{html.escape(self.target)}</code> by "
+                f"method, n = {self.n}</p>{self.table.to_html(float_format='{:.3f}'.format)}"
+                f"<p>Agreement with Shapley</p>"
+                f"{self.agreement.to_html(float_format='{:.3f}'.format)}</div>")
+
+
+def robustness(
+    df: pd.DataFrame,
+    target: str = "nps",
+    factors: Sequence[str] | None = None,
+    promoter_min: int = 9,
+) -> RobustnessCheck:
+    """Check the Shapley ranking against regressions that respect the score's scale.
+
+    Fits, on the complete rows and standardized factors: OLS (the standardized betas),
+    a promoter-vs-rest logistic regression (``target ≥ promoter_min``; statsmodels
+    ``Logit``) and an ordered logit on the 0–10 score (statsmodels ``OrderedModel``).
+
+    Parameters
+    ----------
+    df : DataFrame
+    target : str
+        The 0–10 score (``"nps"``). A yes/no target gets the logit only.
+    factors : list of str, optional
+    promoter_min : int
+        Lowest promoter score (9 on the 0–10 scale).
+
+    Returns
+    -------
+    RobustnessCheck
+        ``table`` (index: factor; ``shapley_share``, ``shapley_rank`` and, per method,
+        ``<method>_coef``, ``<method>_p`` and ``<method>_rank``) and ``agreement``
+        (index: method; ``spearman_rho``, ``p_value``, ``same_top2``).
+    """
+    import statsmodels.api as sm
+    from scipy.stats import spearmanr
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    prep = _prepare(df, target, factors, None, "complete")
+    fac = list(prep.factors)
+    p = len(fac)
+    X = prep.Z[:, :p]
+    y = prep.Z[:, p]
+    Xs = pd.DataFrame((X - X.mean(0)) / X.std(0, ddof=1), columns=fac)
+    shap = _shapley.shapley_r2(prep.corr[:p, :p], prep.corr[:p, p])
+    table = pd.DataFrame({"shapley_share": shap / shap.sum()}, index=pd.Index(fac, name="factor"))
+    ys = (y - y.mean()) / y.std(ddof=1)
+    ols = sm.OLS(ys, sm.add_constant(Xs)).fit()
+    fits = {"ols": (ols.params[fac], ols.pvalues[fac])}
+    binary = set(np.unique(y)) <= {0.0, 1.0}
+    promoter = y if binary else (y >= promoter_min).astype(float)
+    if promoter.min() == promoter.max():
+        raise CxlabError(f"promoter-vs-rest logit: every one of the {len(y)} answers is "
+                         f"{'a promoter' if promoter[0] else 'not a promoter'} "
+                         f"({target} ≥ {promoter_min}); nothing to explain")
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("error", PerfectSeparationWarning)
+            _warnings.simplefilter("ignore", ConvergenceWarning)
+            logit = sm.Logit(promoter, sm.add_constant(Xs)).fit(disp=0, maxiter=200)
+    except (PerfectSeparationWarning, np.linalg.LinAlgError) as err:
+        raise CxlabError(f"promoter-vs-rest logit of {target!r} could not be fitted "
+                         f"({err}): the factors separate promoters perfectly or are "
+                         "collinear") from None
+    fits["logit"] = (logit.params[fac], logit.pvalues[fac])
+    if not binary:
+        levels = np.unique(y)
+        endog = pd.Series(pd.Categorical(y, categories=levels, ordered=True))
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            ordm = OrderedModel(endog, Xs, distr="logit").fit(method="bfgs", disp=False,
+                                                               maxiter=1000)
+        fits["ordered_logit"] = (ordm.params[fac], ordm.pvalues[fac])
+    table["shapley_rank"] = table["shapley_share"].rank(ascending=False, method="min").astype(int)
+    rows = {}
+    top2 = set(table["shapley_share"].nlargest(2).index)
+    for name, (coef, pval) in fits.items():
+        table[f"{name}_coef"] = coef.to_numpy()
+        table[f"{name}_p"] = pval.to_numpy()
+        table[f"{name}_rank"] = table[f"{name}_coef"].rank(ascending=False,
+                                                            method="min").astype(int)
+        if p >= 3:
+            rho, pv = spearmanr(table["shapley_share"], table[f"{name}_coef"])
+        else:
+            rho, pv = np.nan, np.nan
+        rows[name] = {"spearman_rho": float(rho), "p_value": float(pv),
+                      "same_top2": set(table[f"{name}_coef"].nlargest(2).index) == top2}
+    agreement = pd.DataFrame.from_dict(rows, orient="index")
+    agreement.index.name = "method"
+    table = table.sort_values("shapley_share", ascending=False, kind="stable")
+    return RobustnessCheck(table, agreement, target, prep.n, prep.dropped, promoter_min)
+
+
+# =========================================================================== segments
+
+@dataclass(frozen=True)
+class SegmentDrivers:
+    """Result of :func:`key_drivers_by`.
+
+    ``table``: factors × segments (first column ``"all"``), the Shapley share of each
+    factor in each segment, with two extra rows ``r2`` and ``n`` (rows used). Segments
+    with fewer than ``min_n`` usable rows are *not computed* (their shares are empty)
+    and listed in ``small``; ``analyses`` holds each computed segment's full
+    :class:`DriverAnalysis` (with the share intervals); ``notes`` says why a segment of
+    enough rows still could not be analysed.
+    """
+
+    table: pd.DataFrame
+    by: str
+    min_n: int
+    small: tuple[str, ...]
+    analyses: Mapping[str, DriverAnalysis]
+    notes: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        out = (f"Driver shares by {self.by} (segments under n = {self.min_n} not computed: "
+               f"{', '.join(self.small) or 'none'})\n"
+               + self.table.to_string(float_format=lambda v: f"{v:.3f}"))
+        return out + ("\n" + "\n".join(self.notes) if self.notes else "")
+
+    def __repr__(self) -> str:
+        return (f"<SegmentDrivers by {self.by}: {self.table.shape[1]} columns, "
+                f"small: {list(self.small)}>")
+
+    def _repr_html_(self) -> str:
+        return (f"<div><p>Driver shares by <code>{html.escape(self.by)}</code>; segments "
+                f"under n = {self.min_n} not computed: {html.escape(', '.join(self.small)) or 'none'}"
+                f"</p>{self.table.to_html(float_format='{:.3f}'.format, na_rep='—')}</div>")
+
+    def plot(self, ax=None):
+        """Heatmap of shares (factors × segments); segments not computed are blank."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        shares = self.table.drop(index=["r2", "n"])
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1.2 * shares.shape[1] + 3, 0.45 * len(shares) + 1.5))
+        n = self.table.loc["n"]
+        shares = shares.rename(index=dict(self.labels))
+        shares = shares.rename(columns={c: f"{c}\nn={int(n[c])}" for c in shares.columns})
+        sns.heatmap(shares.astype(float), annot=True, fmt=".2f", cmap="Blues", cbar=False,
+                    ax=ax, mask=shares.isna())
+        ax.set_title(f"Share of R² by {self.by} (blank: n < {self.min_n})", loc="left",
+                     fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        return ax
+
+
+def key_drivers_by(
+    df: pd.DataFrame,
+    by: str,
+    target: str = "nps",
+    factors: Sequence[str] | None = None,
+    weights=None,
+    missing: str = "complete",
+    min_n: int = 30,
+    n_boot: int = 500,
+    seed: int | None = 0,
+    level: float = 0.95,
+    labels: Mapping[str, str] | str | None = "en",
+) -> SegmentDrivers:
+    """:func:`key_drivers` for every segment of ``by`` (a channel, a cohort column), in one
+    table with a column per segment.
+
+    Parameters
+    ----------
+    by : str
+        Segment column; rows with an empty segment count in ``"all"`` only.
+    min_n : int
+        Segments with fewer usable rows are not computed (shares left empty) and listed
+        in ``.small``: a driver split from a handful of answers is noise.
+    Other parameters as in :func:`key_drivers`.
+
+    Returns
+    -------
+    SegmentDrivers
+    """
+    if by not in df.columns:
+        raise ParameterError(f"segment column {by!r} not in the data; columns present: "
+                             f"{', '.join(map(str, df.columns))}")
+    if min_n < 1:
+        raise ParameterError(f"min_n={min_n!r}; expected a positive number of rows")
+    if missing not in MISSING:
+        raise ParameterError(f"missing={missing!r}; expected one of {', '.join(MISSING)}")
+    fac = _check_columns(df, target, factors)
+    parts = [("all", df)] + [(str(k), g) for k, g in df.groupby(by, sort=True, dropna=True)]
+    shares, analyses, small, notes = {}, {}, [], []
+    n_row, r2_row = {}, {}
+    for name, part in parts:
+        prep_n = _usable_rows(part, target, fac, weights, missing)
+        n_row[name] = prep_n
+        if prep_n < max(min_n, len(fac) + 2):
+            small.append(name)
+            shares[name] = pd.Series(np.nan, index=fac)
+            r2_row[name] = np.nan
+            continue
+        try:
+            kd = key_drivers(part, target, fac, weights=weights, missing=missing,
+                             n_boot=n_boot, seed=seed, level=level, labels=labels)
+        except CxlabError as err:
+            notes.append(f"{by} = {name}: not computed — {err}")
+            shares[name] = pd.Series(np.nan, index=fac)
+            r2_row[name] = np.nan
+            continue
+        analyses[name] = kd
+        shares[name] = kd.table["share"]
+        r2_row[name] = kd.r2
+        n_row[name] = kd.n
+    table = pd.DataFrame(shares).reindex(fac)
+    if "all" in analyses:
+        table = table.loc[analyses["all"].table.index]
+    table.loc["r2"] = pd.Series(r2_row)
+    table.loc["n"] = pd.Series(n_row, dtype=float)
+    table.index.name = "factor"
+    table.columns.name = by
+    return SegmentDrivers(table, by, min_n, tuple(small), analyses, tuple(notes),
+                          _labels_for(fac, labels))
+
+
+def _rows(df, cols, weights, missing) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values of ``cols`` (target last) as floats with NaN, the weights (1 when none) and
+    the mask of rows the analysis uses: a positive weight, and the target and every
+    factor answered (complete) or the target and at least one factor (pairwise)."""
+    Z = np.column_stack([_numeric(df, c) for c in cols]) if len(df) else np.empty((0, len(cols)))
+    w = _weights(df, weights)
+    if w is None:
+        w = np.ones(len(df))
+    keep = np.isfinite(w) & (w > 0)
+    if missing == "complete":
+        keep &= ~np.isnan(Z).any(axis=1)
+    else:
+        keep &= ~np.isnan(Z[:, -1]) & (~np.isnan(Z[:, :-1])).any(axis=1)
+    return Z, w, keep
+
+
+def _usable_rows(df, target, factors, weights, missing) -> int:
+    return int(_rows(df, [*factors, target], weights, missing)[2].sum())
