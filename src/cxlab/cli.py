@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cxlab.errors import CxlabError
 
@@ -25,12 +26,472 @@ console = Console(stderr=True)
 
 
 def fail(err: Exception) -> None:
-    console.print(f"[bold red]error:[/] {err}", highlight=False, markup=True, soft_wrap=True)
+    """Print a CxlabError as one message (no traceback) and exit 1."""
+    console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
 # Commands are registered below by topic; keep each a thin call into the package.
 # ---------------------------------------------------------------- commands
+
+# ---- report / notebooks: quarterly HTML reports (cxlab.report) ------------------------
+
+@app.command("report")
+def report_cmd(
+    quarter: str = typer.Option("latest", "--quarter", "-q",
+                                help="Calendar quarter like 2026Q3, or 'latest' (last complete)."),
+    warehouse: str = typer.Option(None, "--warehouse", "-w",
+                                  help="DuckDB file (default data/warehouse.duckdb)."),
+    out: str = typer.Option(None, "--out", "-o", help="Reports folder (default: reports/ of the project)."),
+    lang: str = typer.Option("en", "--lang", help="Report language: en or ru."),
+    min_n: int = typer.Option(30, "--min-n", help="Suppress figures from fewer answers."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed (same seed, same report)."),
+    notebook: list[str] = typer.Option(None, "--notebook", "-n",
+                                       help="Render only these notebooks (repeatable)."),
+):
+    """Render a quarter's report: notebooks → papermill → HTML in OUT/<quarter>/."""
+    from cxlab import paths, report
+
+    notebooks = [_cli_path(n) if n.endswith(".ipynb") else n for n in notebook or []]
+    try:
+        result = report.render(quarter=quarter, warehouse=_cli_path(warehouse),
+                               out=_cli_path(out) or paths.REPORTS_DIR, lang=lang, min_n=min_n,
+                               notebooks=notebooks or None, seed=seed)
+    except CxlabError as err:
+        fail(err)
+    console.print(result.summary(), highlight=False, markup=False)
+
+
+@app.command("notebooks")
+def notebooks_cmd(
+    warehouse: str = typer.Option(None, "--warehouse", "-w",
+                                  help="DuckDB file the notebooks read (default: their own)."),
+    notebook: list[str] = typer.Option(None, "--notebook", "-n",
+                                       help="Only these notebooks (repeatable)."),
+):
+    """Re-execute notebooks/ in place with their default parameters (refresh outputs)."""
+    from cxlab import report
+
+    try:
+        done = report.execute_in_place(notebook or None, warehouse=_cli_path(warehouse))
+    except CxlabError as err:
+        fail(err)
+    for path in done:
+        console.print(f"executed {path}", highlight=False, markup=False)
+
+
+# ---- lint-questions: "one factor = one question" (cxlab.factors) ---------------------
+
+@app.command("lint-questions")
+def lint_questions_cmd(
+    path: str = typer.Argument("data/samples/factors.yml",
+                               help="Factors registry (YAML); relative = from the project root."),
+    jargon: list[str] = typer.Option(None, "--jargon", "-j",
+                                     help="An extra jargon term, or a YAML list file; repeatable."),
+):
+    """Check the questionnaire: double-barrelled questions, jargon, duplicates, factors
+    without a question. Exits 1 when there are findings."""
+    from cxlab import factors
+
+    try:
+        extra = None
+        if jargon:
+            files = [j for j in jargon if j.endswith((".yml", ".yaml"))]
+            extra = {lang: [j for j in jargon if j not in files] for lang in factors.LANGS}
+            for f in files:
+                for lang, more in factors._jargon_lists(f, use_default=False).items():
+                    extra[lang] += more
+        found = factors.lint_questions(path, jargon=extra)
+    except CxlabError as err:
+        fail(err)
+    if found.empty:
+        typer.echo(f"{path}: no findings (one factor = one question)")
+        return
+    for row in found.itertuples():
+        typer.echo(f"{row.factor} [{row.lang}] {row.check}: {row.detail}")
+    typer.echo(f"{len(found)} finding(s) in {path}")
+    raise typer.Exit(1)
+
+
+# ---- samples: the seeded synthetic data set (cxlab.samples) --------------------------
+
+@app.command("samples")
+def samples_cmd(
+    out: str = typer.Option("data/samples", "--out", "-o",
+                            help="Directory for the six CSVs (relative = from the project root)."),
+    seed: int = typer.Option(20241001, "--seed", help="Random seed; same seed, same files."),
+):
+    """Generate the synthetic sample tables (clients … complaints) as CSV."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cxlab import paths, samples
+
+    try:
+        target = paths.resolve(out)
+        steps = 2 + len(samples.TABLE_ORDER)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("generating sample data", total=steps)
+
+            def tick(step: str) -> None:
+                bar.update(task, advance=1, description=step)
+
+            tables = samples.generate(seed=seed, out=target, progress=tick)
+        for name, df in tables.items():
+            console.print(f"  {name + '.csv':<17} {len(df):>7,} rows")
+        typer.echo(f"wrote {len(tables)} tables (seed {seed}) to {target}")
+    except CxlabError as err:
+        fail(err)
+
+
+# ---- complaints: the Monday control summary (cxlab.complaints) -----------------------
+
+@app.command("complaints-weekly")
+def complaints_weekly_cmd(
+    asof: str = typer.Option(..., "--asof",
+                             help="Meeting day (yyyy-mm-dd); the last full Mon–Sun week "
+                                  "before it is reviewed."),
+    warehouse: str = typer.Option(None, "--warehouse", "-w", help="DuckDB file."),
+    calendar: str = typer.Option("default", "--calendar",
+                                 help="Working hours: 'default' (Mon–Fri 09:00–18:00) or "
+                                      "'russia' (same, with Russian public holidays)."),
+    show_overdue: bool = typer.Option(True, "--overdue/--no-overdue",
+                                      help="List the overdue complaints (ids only)."),
+):
+    """Complaints of last week per responsible team: new, resolved, overdue, backlog."""
+    from cxlab import complaints, io
+    from cxlab.errors import ParameterError
+
+    try:
+        if calendar not in ("default", "russia"):
+            raise ParameterError(f"--calendar {calendar!r}: expected 'default' or 'russia'")
+        cal = (complaints.WorkCalendar.russia() if calendar == "russia"
+               else complaints.WorkCalendar())
+        table = io.load("complaints", _cli_path(warehouse))
+        table = table.drop(columns=["description", "client_id"], errors="ignore")
+        result = complaints.weekly_summary(table, asof, calendar=cal)
+    except CxlabError as err:
+        _io_fail(err)
+    out = Console(soft_wrap=True)
+    out.print(result.summary(), markup=False, highlight=False)
+    if show_overdue and len(result.overdue):
+        cols = [c for c in ("responsible", "importance", "category", "channel",
+                            "received_at", "deadline_at", "hours_overdue")
+                if c in result.overdue.columns]
+        out.print("\nOverdue at the end of the week (internal list):", markup=False)
+        out.print(result.overdue[cols].to_string(float_format=lambda x: f"{x:.1f}"),
+                  markup=False, highlight=False)
+
+
+# ---- closed loop: the internal follow-up list (cxlab.cohorts) ------------------------
+
+#: Printed whenever the follow-up list is written: it is the one output with client data.
+FOLLOWUPS_NOTICE = ("The follow-up list contains personal data (names, phones, e-mails): "
+                    "for internal use by the client department only. Never put it in "
+                    "reports/ or send it to stakeholders.")
+
+
+def _followups_out(out: str | None, asof: str):
+    """Where to write the list; refuses reports/ (the stakeholders' folder)."""
+    from pathlib import Path
+
+    from cxlab import paths
+    from cxlab.errors import ParameterError
+
+    if out is None:
+        return paths.PROJ_ROOT / "followups" / f"followups_{asof}.csv"
+    target = Path(out).expanduser().absolute()
+    reports = paths.REPORTS_DIR.resolve()
+    real = target.resolve()
+    if real == reports or reports in real.parents or any(
+            part.lower() == "reports" for part in target.parent.parts):
+        raise ParameterError(
+            f"refusing to write the follow-up list to {out}: reports/ is the stakeholders' "
+            "folder. " + FOLLOWUPS_NOTICE + " Write it elsewhere, e.g. the default "
+            f"followups/followups_{asof}.csv (git-ignored)."
+        )
+    return target
+
+
+@app.command("followups")
+def followups_cmd(
+    asof: str = typer.Option(..., "--asof", help="Day the list is made for (yyyy-mm-dd)."),
+    out: str = typer.Option(None, "--out", "-o",
+                            help="CSV to write (default followups/followups_<asof>.csv; "
+                                 "never inside reports/)."),
+    warehouse: str = typer.Option(None, "--warehouse", "-w",
+                                  help="DuckDB file (default data/warehouse.duckdb)."),
+    samples: bool = typer.Option(False, "--samples",
+                                 help="Use the sample data set (data/samples) instead."),
+    detractor_days: int = typer.Option(14, "--detractor-days",
+                                       help="Detractors who answered within this many days."),
+    lapsed_after_days: int = typer.Option(90, "--lapsed-after-days",
+                                          help="No visit for this many days = lapsed."),
+    lapsed_within_days: int = typer.Option(365, "--lapsed-within-days",
+                                           help="Leave out families gone longer than this "
+                                                "(0 = keep all)."),
+    valuable_visits: int = typer.Option(10, "--valuable-visits",
+                                        help="Lapsed with at least this many visits: priority 3."),
+    lang: str = typer.Option("ru", "--lang", help="Language of the reasons: ru or en."),
+    sep: str = typer.Option(";", "--sep",
+                            help="Field separator: ';' opens in Russian-locale Excel."),
+):
+    """Write the internal call-back list: detractors and lapsed families, with reasons.
+
+    The CSV is UTF-8 with a BOM (Excel then shows Cyrillic correctly) and ';'-separated
+    (Russian-locale Excel splits columns on ';'). It contains personal data: the command
+    refuses to write inside reports/.
+    """
+    from cxlab import cohorts
+
+    try:
+        day = cohorts._day(asof)
+        target = _followups_out(out, str(day.date()))
+        if samples:
+            from cxlab import samples as smp
+
+            tables = {t: smp.load(t) for t in ("clients", "visits", "responses", "complaints")}
+        else:
+            from cxlab import io
+
+            wh = _cli_path(warehouse)
+            tables = {t: io.load(t, warehouse=wh) for t in ("clients", "visits", "responses")}
+            try:
+                tables["complaints"] = io.load("complaints", warehouse=wh)
+            except CxlabError as err:
+                console.print(f"note: no complaints used ({err})", markup=False)
+                tables["complaints"] = None
+        lst = cohorts.followups(
+            tables["responses"], tables["clients"], tables["visits"], day,
+            detractor_days=detractor_days, lapsed_after_days=lapsed_after_days,
+            complaints=tables["complaints"], valuable_visits=valuable_visits,
+            lapsed_within_days=lapsed_within_days or None, lang=lang,
+        )
+    except CxlabError as err:
+        fail(err)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lst.to_csv(target, index=False, sep=sep, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    counts = lst["priority"].value_counts().sort_index()
+    by_priority = ", ".join(
+        f"{p} {cohorts.FOLLOWUP_PRIORITIES[p][1]}: {n}" for p, n in counts.items()) or "nobody"
+    console.print(f"wrote {len(lst)} famil{'y' if len(lst) == 1 else 'ies'} to {target} "
+                  f"({by_priority})", markup=False)
+    console.print(FOLLOWUPS_NOTICE, markup=False, style="bold yellow")
+
+
+# ---- data in: validate and ingest exports, the warehouse (cxlab.io) ------------------
+
+def _io_fail(err: Exception) -> None:
+    """Like ``fail`` but escapes the message: problem tags such as ``[value]`` are text."""
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _cli_path(p) -> str | None:
+    """Paths typed on the command line are from the working directory."""
+    from pathlib import Path
+
+    return None if p is None else str(Path(p).expanduser().absolute())
+
+
+def _sheet(sheet: str | None):
+    return int(sheet) if sheet is not None and sheet.isdigit() else sheet
+
+
+@app.command("validate")
+def validate_cmd(
+    files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
+    table: str = typer.Option(None, "--table", "-t",
+                              help="Table the files hold (default: from each file name)."),
+    mapping: str = typer.Option(None, "--map", "-m",
+                                help="YAML/JSON file mapping export headers to our columns."),
+    scale: str = typer.Option(None, "--scale", "-s",
+                              help="NPS scale of the export: 0-10, 1-11 or 1-5 (→ 0–10)."),
+    sheet: str = typer.Option(None, "--sheet", help="Spreadsheet sheet (name or 0-based number)."),
+):
+    """Check export files against the schema without writing anything.
+
+    Prints a summary per file and every problem (row, column, value, expected);
+    exits 1 if any file has a problem.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from cxlab import io
+    from cxlab.errors import ValidationError
+
+    out = Console(soft_wrap=True)
+    try:
+        reports = [io.check(f, table, mapping, scale, _sheet(sheet)) for f in files]
+    except CxlabError as err:
+        _io_fail(err)
+    summary = Table(title="cxlab validate", title_justify="left")
+    for col in ("file", "table", "rows", "result", "ignored columns"):
+        summary.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
+    for f, rep in zip(files, reports):
+        result = ("[green]OK[/]" if rep.ok else
+                  "[red]unreadable[/]" if rep.error else f"[red]{len(rep.problems)} problem(s)[/]")
+        summary.add_row(escape(f), rep.table_name or "?", str(rep.rows), result,
+                        escape(", ".join(rep.ignored_columns)))
+    out.print(summary)
+    for f, rep in zip(files, reports):
+        if rep.error:
+            out.print(rep.error, markup=False, highlight=False)
+        elif rep.problems:
+            out.print(str(ValidationError(f, rep.table_name, rep.problems, max_shown=100)),
+                      markup=False, highlight=False)
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+def _ingest_summary(result, warehouse: str) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = Console(soft_wrap=True)
+    t = Table(title=f"ingested into {escape(warehouse)}", title_justify="left")
+    for col in ("table", "rows added", "already stored (skipped)", "conflicts (skipped)"):
+        t.add_column(col, justify="left" if col == "table" else "right")
+    for name in result:
+        t.add_row(name, str(result[name]), str(result.duplicates.get(name, 0)),
+                  str(result.conflicts.get(name, 0)))
+    out.print(t)
+    for name, n in result.conflicts.items():
+        if n:
+            out.print(f"{name}: {n} row(s) have an id already stored with different content "
+                      f"and were not applied (the warehouse keeps the first version), e.g. "
+                      + ", ".join(result.conflict_ids.get(name, [])), markup=False)
+
+
+def _with_progress(total: int, work):
+    """Run ``work(tick)`` under a progress bar; ``tick(name)`` advances it by one file."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("validating", total=total)
+
+        def tick(name: str) -> None:
+            label = "written" if name == "warehouse" else Path(name).name
+            progress.update(task, advance=1, description=label)
+        return work(tick)
+
+
+@app.command("ingest")
+def ingest_cmd(
+    files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
+    table: str = typer.Option(None, "--table", "-t",
+                              help="Table the files hold (default: from each file name)."),
+    warehouse: str = typer.Option(None, "--warehouse", "-w",
+                                  help="DuckDB file (default data/warehouse.duckdb or "
+                                       "$CXLAB_WAREHOUSE)."),
+    mapping: str = typer.Option(None, "--map", "-m",
+                                help="YAML/JSON file mapping export headers to our columns."),
+    scale: str = typer.Option(None, "--scale", "-s",
+                              help="NPS scale of the export: 0-10, 1-11 or 1-5 (→ 0–10)."),
+    on_conflict: str = typer.Option("skip", "--on-conflict",
+                                    help="A stored id with different content: skip or error."),
+):
+    """Validate export files and append them to the warehouse in one transaction.
+
+    Rows already stored are skipped (ingesting an export twice adds nothing); if any
+    file is bad, nothing is written.
+    """
+    from cxlab import io, paths
+
+    wh = _cli_path(warehouse) or str(paths.default_warehouse())
+    try:
+        result = _with_progress(len(files) + 1, lambda tick: io.ingest(
+            files, table=table, warehouse=wh, mapping=mapping, scale=scale,
+            on_conflict=on_conflict, progress=tick))
+    except CxlabError as err:
+        _io_fail(err)
+    _ingest_summary(result, wh)
+
+
+@app.command("ingest-samples")
+def ingest_samples_cmd(
+    warehouse: str = typer.Option(None, "--warehouse", "-w",
+                                  help="DuckDB file (default data/warehouse.duckdb)."),
+    replace: bool = typer.Option(False, "--replace",
+                                 help="Build afresh and swap it in atomically."),
+):
+    """Build the sample warehouse from data/samples/*.csv."""
+    from cxlab import io, paths
+
+    wh = _cli_path(warehouse) or str(paths.default_warehouse())
+    try:
+        n_files = len(list(paths.SAMPLES_DIR.glob("*.csv")))
+        result = _with_progress(n_files + 1, lambda tick: io.build_sample_warehouse(
+            wh, replace=replace, progress=tick))
+    except CxlabError as err:
+        _io_fail(err)
+    _ingest_summary(result, wh)
+
+
+@app.command("quarters")
+def quarters_cmd(
+    warehouse: str = typer.Option(None, "--warehouse", "-w", help="DuckDB file."),
+    table: str = typer.Option("responses", "--table", "-t", help="Table to look at."),
+):
+    """List the calendar quarters with data (and the latest complete one)."""
+    from cxlab import io
+
+    try:
+        qs = io.quarters(_cli_path(warehouse), table)
+        latest = io.latest_quarter(_cli_path(warehouse)) if qs and table == "responses" else None
+    except CxlabError as err:
+        _io_fail(err)
+    out = Console()
+    for q in qs:
+        out.print(q + ("  (latest complete)" if q == latest else ""), markup=False)
+
+
+@app.command("headline")
+def headline_cmd(
+    quarter: str = typer.Option("latest", "--quarter", "-q",
+                                help="Calendar quarter like 2026Q3, or 'latest'."),
+    warehouse: str = typer.Option(None, "--warehouse", "-w", help="DuckDB file."),
+    min_n: int = typer.Option(30, "--min-n", help="Flag channels with fewer 0–10 answers."),
+):
+    """The quarter's headline from the warehouse: responses and NPS per survey channel."""
+    from rich.table import Table
+
+    from cxlab import io
+
+    try:
+        t = io.headline(quarter, _cli_path(warehouse), min_n=min_n)
+    except CxlabError as err:
+        _io_fail(err)
+    q = t["quarter"].iloc[0]
+    out = Console(soft_wrap=True)
+    tab = Table(title=f"{q}: NPS per survey channel (channels are not pooled)",
+                title_justify="left")
+    for col in ("channel", "resp.", "n", "prom.", "detr.", "NPS", "95% CI", "yes %"):
+        tab.add_column(col, justify="left" if col == "channel" else "right", no_wrap=True)
+
+    def fmt(x, spec="{:+.1f}"):
+        return "–" if x is None or pd_isna(x) else spec.format(x)
+
+    from pandas import isna as pd_isna
+
+    for r in t.itertuples(index=False):
+        flag = " *" if r.small else ""
+        tab.add_row(str(r.channel), str(r.responses), f"{r.n}{flag}", str(r.promoters),
+                    str(r.detractors), fmt(r.nps),
+                    f"{fmt(r.nps_low)}…{fmt(r.nps_high)}" if not pd_isna(r.nps) else "–",
+                    f"{fmt(r.recommend_pct, '{:.1f}')} ({r.recommend_n})" if r.recommend_n else "–")
+    out.print(tab)
+    note = (f"resp.: responses; n: answers on the 0–10 scale; prom./detr.: promoters (9–10) "
+            f"and detractors (0–6); NPS in points (−100…100); 95% CI: {t['interval'].iloc[0]}; "
+            "yes %: share answering yes to the binary 'would you recommend us' (its n).")
+    if t["small"].any():
+        note += f" * fewer than {min_n} answers: too few to report."
+    out.print(note, markup=False, highlight=False)
+
 
 
 # ---------------------------------------------------------------- entry point
@@ -40,7 +501,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except CxlabError as err:  # raised outside a command's own handling
-        console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

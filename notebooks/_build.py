@@ -1,0 +1,238 @@
+"""Build the report notebooks from this script, so their structure is reviewable and
+reproducible: ``python notebooks/_build.py`` writes them unexecuted, then
+``cxlab notebooks`` (``make notebooks``) executes them in place on the sample data.
+
+Rules the cells follow (DESIGN.md): read only through ``cxlab``; a cell is a call, a
+sentence or a chart; headings and narration come from the message catalogue
+(``cxlab.i18n``) so ``lang="ru"`` renders Russian; tables are aggregates, suppressed under
+``min_n``. Cells tagged ``parameters`` (papermill) and ``remove-cell`` / ``analyst-only``
+(notes for JupyterLab readers) are left out of the stakeholder HTML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+PARAMETERS = '''quarter: str = "2026Q3"
+warehouse: str = "data/warehouse.duckdb"  # relative paths resolve from the project root
+lang: str = "en"
+min_n: int = 30
+seed: int = 0'''
+
+SETUP = '''from cxlab import cohorts, complaints, drivers, metrics, plots, quality, report
+from cxlab.i18n import t
+
+report.notebook_setup(lang)
+data = report.load_quarter(quarter, warehouse)'''
+
+
+def md(text, tags=("analyst-only",)):
+    return ("md", text, tags)
+
+
+def code(text, tags=()):
+    return ("code", text, tags)
+
+
+def head(key, level=2, **kw):
+    extra = "".join(f", {k}={v}" for k, v in kw.items())
+    return code(f'report.heading("{key}", lang, {level}{extra})')
+
+
+def say(key, **kw):
+    extra = "".join(f", {k}={v}" for k, v in kw.items())
+    return code(f'report.say("{key}", lang{extra})')
+
+
+def opening(name, intro):
+    return [
+        md(intro),
+        code(PARAMETERS, ("parameters",)),
+        code(SETUP, ("remove-cell",)),
+        head(f"{name}.title", 1, quarter="quarter"),
+    ]
+
+
+NOTEBOOKS = {
+    "quarterly_report": opening(
+        "qr",
+        "# Quarterly CX report\n\nThe stakeholder report: `cxlab report --quarter 2026Q3` runs "
+        "this notebook with papermill and exports it to HTML without code. Change the "
+        "parameters below to look at another quarter or language.",
+    ) + [
+        say("qr.intro", quarter="quarter", n="len(data.responses)", min_n="min_n"),
+        # 1. where we are
+        head("qr.h.headline"),
+        code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
+             "report.bullets(report.headline_sentences(trend, quarter, min_n, lang))"),
+        code("csi = metrics.csi_table(data.responses, min_n=min_n)\n"
+             'rate = metrics.response_rate(data.responses, data.invitations, by="channel", min_n=min_n)\n'
+             "report.headline_view(trend, csi, rate, quarter, min_n, lang)"),
+        say("qr.headline_note"),
+        code('binary = data.responses[data.responses["recommend"].notna()]  # yes/no answers: never pooled with 0–10\n'
+             "if len(binary):\n"
+             '    display(report.heading("qr.h.binary", lang, 3),\n'
+             '            report.share_view(metrics.binary_nps_table(binary, min_n=min_n), min_n=min_n, lang=lang, name="recommend_ci"))'),
+        head("qr.h.fcr", 3),
+        code('fcr = metrics.fcr_table(data.contacts, by=["quarter", "channel"], min_n=min_n).xs(quarter)\n'
+             'report.share_view(fcr, min_n=min_n, lang=lang, name="fcr_ci")'),
+        say("qr.fcr_note"),
+        head("qr.h.programme"),
+        code('by_programme = metrics.nps_table(data.responses, by="programme", min_n=min_n)\n'
+             'report.show(plots.nps_by_group(by_programme, min_n=min_n, lang=lang, title=t("qr.programme_title", lang)))'),
+        code("report.nps_view(by_programme, min_n, lang)"),
+        head("qr.h.trend"),
+        code("report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
+        head("qr.h.split"),
+        code("by_channel = metrics.nps_table(data.responses, min_n=min_n)\n"
+             "report.show(plots.pnd_split(by_channel, min_n=min_n, lang=lang))"),
+        # 2. what drives loyalty
+        head("qr.h.drivers"),
+        code("kd = drivers.key_drivers(data.responses, seed=seed, labels=lang)\n"
+             "report.bullets(report.driver_findings(kd, lang))"),
+        code("report.show(plots.quadrant(kd, lang=lang))"),
+        code("report.drivers_view(kd, lang, min_n)"),
+        say("qr.drivers_note"),
+        # 3. who
+        head("qr.h.cohorts"),
+        code("with_cohorts = cohorts.attach(data.responses, data.clients, data.visits)\n"
+             "gaps = cohorts.compare_cohorts(with_cohorts, min_n=min_n)\n"
+             "report.show(gaps.plot(lang=lang, title=report.cohort_title(gaps, lang)))"),
+        code("report.cohort_view(gaps, min_n, lang)"),
+        head("qr.h.promotion", 3),
+        code("promo = cohorts.promotion(data.responses_all, data.clients, min_n=min_n)\n"
+             "report.say(\"text.plain\", lang, text=report.promotion_finding(promo, lang))"),
+        code("report.promotion_view(promo, min_n, lang)"),
+        # 4. what went wrong
+        head("qr.h.complaints"),
+        code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
+             "                                       data.visits, quarter, min_n=min_n)\n"
+             "report.complaints_view(section, min_n, lang)"),
+        code('report.show(plots.complaints_monthly(complaints.monthly(data.complaints, by="oral_written"), lang=lang))'),
+        head("qr.h.complaint_categories", 3),
+        code("report.counts_change_view(section.by_category, lang, min_n, top=8)"),
+        # 5. can we trust the figures
+        head("qr.h.trust"),
+        code("report.bullets(report.trust_notes(quality.trust_report(data.responses, min_n=min_n), lang, min_n))"),
+    ],
+    "nps_overview": opening(
+        "nps",
+        "# NPS in detail\n\nThe analyst's view of the quarter's NPS, CSI and response rates: the "
+        "same `cxlab.metrics` functions as the stakeholder report, with every column.",
+    ) + [
+        head("nps.h.channel"),
+        code("report.analyst_view(metrics.nps_table(data.responses, min_n=min_n), min_n)"),
+        head("nps.h.survey"),
+        code('report.analyst_view(metrics.nps_table(data.responses, by="survey", min_n=min_n), min_n)'),
+        head("nps.h.trend"),
+        code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
+             'columns = ["n", "nps", "ci_low", "ci_high", "prev_quarter", "change", "change_ci_low", "change_ci_high", "change_p"]\n'
+             'report.analyst_view(trend[columns], min_n)'),
+        code("report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
+        head("nps.h.channels"),
+        code('report.analyst_view(metrics.compare_groups(data.responses, group_col="channel", reference="web", min_n=min_n), min_n)'),
+        head("nps.h.binary"),
+        code("binary = data.responses_all[data.responses_all[\"recommend\"].notna()]\n"
+             'report.analyst_view(metrics.binary_nps_table(binary, by="quarter", min_n=min_n), min_n) if len(binary) else report.say("nps.no_binary", lang)'),
+        head("nps.h.csi"),
+        code('report.analyst_view(metrics.csi_table(data.responses, by="programme", min_n=min_n), min_n)'),
+        head("nps.h.response_rate"),
+        code('report.analyst_view(metrics.response_rate(data.responses, data.invitations, by=["survey", "channel"], min_n=min_n), min_n)'),
+        head("nps.h.interviewers"),
+        code('phone = data.responses[data.responses["channel"] == "phone"]\n'
+             'report.analyst_view(quality.interviewer_flags(phone, min_n=min_n), min_n)'),
+    ],
+    "drivers": opening(
+        "drv",
+        "# What drives loyalty\n\nKey driver analysis of the quarter (`cxlab.drivers`): exact "
+        "Shapley shares of R², the quadrant, robustness checks and drivers by channel.",
+    ) + [
+        code("kd = drivers.key_drivers(data.responses, seed=seed, labels=lang)\n"
+             "report.bullets(report.driver_findings(kd, lang))"),
+        code("report.show(plots.quadrant(kd, lang=lang))"),
+        head("drv.h.table"),
+        code('kd.table.drop(columns=["n_rated"], errors="ignore")'),
+        code("report.bullets(kd.warnings) if kd.warnings else None"),
+        head("drv.h.robustness"),
+        code("drivers.robustness(data.responses)"),
+        head("drv.h.by_channel"),
+        code('by_channel = drivers.key_drivers_by(data.responses, by="channel", min_n=min_n, seed=seed, labels=lang)\n'
+             "by_channel"),
+    ],
+    "cohorts": opening(
+        "coh",
+        "# Client cohorts\n\nLapsed, camp, hike, new and repeat families (`cxlab.cohorts`): "
+        "cohort sizes at the quarter's end, NPS and satisfaction by cohort, and stated vs "
+        "actual promotion.",
+    ) + [
+        head("coh.h.sizes"),
+        code('members = cohorts.assign(data.clients, data.visits, asof=data.last_day)\n'
+             'members.sum().rename("clients").to_frame()'),
+        head("coh.h.nps"),
+        code("with_cohorts = cohorts.attach(data.responses, data.clients, data.visits)\n"
+             "gaps = cohorts.compare_cohorts(with_cohorts, min_n=min_n)\n"
+             "report.show(gaps.plot(lang=lang, title=report.cohort_title(gaps, lang)))"),
+        code("report.analyst_view(gaps.table, min_n)"),
+        head("coh.h.csat"),
+        code('report.analyst_view(cohorts.compare_cohorts(with_cohorts, metric="csat", min_n=min_n).table, min_n)'),
+        head("coh.h.promotion"),
+        code("promo = cohorts.promotion(data.responses_all, data.clients, min_n=min_n)\n"
+             "report.analyst_view(promo.table, min_n)"),
+        code("promo.tests"),
+        code("report.show(promo.plot(lang=lang))"),
+    ],
+    "complaints": opening(
+        "cmp",
+        "# Complaints and incidents\n\nThe complaint log for the quarter (`cxlab.complaints`): "
+        "volume per 100 active clients, channels and categories, deadlines in working hours, "
+        "satisfaction and loyalty after the resolution.",
+    ) + [
+        code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
+             "                                       data.visits, quarter, min_n=min_n)\n"
+             "report.analyst_view(section.table, min_n)"),
+        head("cmp.h.volume"),
+        code("section.volume"),
+        code('report.show(plots.complaints_monthly(complaints.monthly(data.complaints, by="channel"), months=None, total=None, lang=lang))'),
+        head("cmp.h.channels"),
+        code('report.counts_change_view(section.by_channel, lang, min_n, kind="channel")'),
+        head("cmp.h.categories"),
+        code("report.counts_change_view(section.by_category, lang, min_n)"),
+        head("cmp.h.importance"),
+        code("section.by_importance_origin"),
+        head("cmp.h.deadlines"),
+        code("report.analyst_view(section.deadlines, min_n)"),
+        code("report.analyst_view(section.long_service, min_n)"),
+        head("cmp.h.after"),
+        code("report.analyst_view(section.after_resolution, min_n)"),
+        code("report.analyst_view(section.complainant_nps, min_n)"),
+    ],
+}
+
+
+def build(name: str, cells) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, (kind, text, tags) in enumerate(cells):
+        cell = new_markdown_cell(text) if kind == "md" else new_code_cell(text)
+        cell["id"] = f"{name.replace('_', '-')}-{i:02d}"  # stable ids: reproducible files
+        if tags:
+            cell.metadata["tags"] = list(tags)
+        nb.cells.append(cell)
+    return nb
+
+
+def main() -> None:
+    for name, cells in NOTEBOOKS.items():
+        nbformat.write(build(name, cells), str(HERE / f"{name}.ipynb"))
+        print(f"wrote notebooks/{name}.ipynb ({len(cells)} cells)")
+
+
+if __name__ == "__main__":
+    main()

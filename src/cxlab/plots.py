@@ -1,0 +1,303 @@
+"""Charts in one house style (seaborn).
+
+Every function takes a tidy table (one row per group or period, the columns named by
+arguments), draws on ``ax`` (a new figure when ``None``) and returns the axes, in the
+manner of seaborn's axes-level functions. The house style:
+
+- readable sizes (:func:`set_style`), the colour-blind-safe seaborn ``"colorblind"``
+  palette;
+- an interval band or error bar on every estimate, and axis labels with units;
+- groups with fewer than ``min_n`` answers drawn in grey and hollow, never silently
+  dropped;
+- a title that states the finding: pass ``title=`` (notebooks build it from the numbers,
+  e.g. with :mod:`cxlab.report`'s narration); the default names what is shown.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from cxlab import i18n
+from cxlab.errors import ParameterError
+
+PALETTE = "colorblind"
+GREY = "#9e9e9e"
+#: Promoters, passives, detractors: colour-blind-safe blue / grey / vermillion.
+PND_COLOURS = ("#0072B2", "#BBBBBB", "#D55E00")
+
+
+def set_style(context: str = "notebook", font_scale: float = 1.1) -> None:
+    """The cxlab house style: whitegrid, colour-blind palette, readable fonts, crisp PNGs."""
+    sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=font_scale,
+                  rc={
+                      "figure.figsize": (8.0, 4.5),
+                      "figure.dpi": 100,
+                      "savefig.dpi": 100,
+                      "axes.titlesize": "large",
+                      "axes.titleweight": "bold",
+                      "axes.titlelocation": "left",
+                      "axes.spines.top": False,
+                      "axes.spines.right": False,
+                      "legend.frameon": False,
+                  })
+
+
+def _ax(ax, figsize=None):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _need(table: pd.DataFrame, columns, where: str) -> None:
+    missing = [c for c in columns if c is not None and c not in table.columns]
+    if missing:
+        raise ParameterError(
+            f"{where}: the table lacks column(s) {', '.join(map(repr, missing))}; it has "
+            f"{', '.join(map(str, table.columns))}"
+        )
+
+
+def _small(table: pd.DataFrame, n: str | None, min_n: int) -> np.ndarray:
+    if n is None or n not in table.columns:
+        return np.zeros(len(table), dtype=bool)
+    return (pd.to_numeric(table[n], errors="coerce").fillna(0) < min_n).to_numpy()
+
+
+def _num(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+
+
+#: Index levels / columns whose values are codes with labels in the message catalogue.
+CODE_KINDS = ("channel", "programme", "survey", "origin", "importance", "source", "cohort",
+              "nps_group")
+
+
+def _label(kind: str | None, value, lang: str) -> str:
+    return i18n.label(kind, value, lang) if kind in CODE_KINDS else str(value)
+
+
+def _group_labels(table: pd.DataFrame, group: str | None, kind: str | None, lang: str) -> list[str]:
+    """Readable group names: codes translated by their level's (or ``kind``'s) catalogue."""
+    if group is not None:
+        return [_label(kind or group, v, lang) for v in table[group]]
+    idx = table.index
+    if isinstance(idx, pd.MultiIndex):
+        return [" · ".join(_label(name, v, lang) for name, v in zip(idx.names, tup)) for tup in idx]
+    return [_label(kind or idx.name, v, lang) for v in idx]
+
+
+def nps_trend(table: pd.DataFrame, x: str = "quarter", y: str = "nps", lo: str = "ci_low",
+              hi: str = "ci_high", hue: str | None = "channel", n: str | None = "n", min_n: int = 30,
+              hue_kind: str | None = "channel", lang: str = "en", title: str | None = None,
+              ax=None):
+    """NPS over periods with its interval band; one line per ``hue`` group (e.g. channel).
+
+    Periods with fewer than ``min_n`` answers are hollow grey points and the band skips
+    them. Returns the axes.
+    """
+    if x not in table.columns or (hue is not None and hue not in table.columns):
+        table = table.reset_index()  # nps_trend tables carry channel and quarter in the index
+    if hue is not None and hue not in table.columns:
+        hue = None
+    _need(table, [x, y, lo, hi, hue], "nps_trend")
+    ax = _ax(ax)
+    data = table
+    periods = list(dict.fromkeys(map(str, data[x])))
+    pos = {p: i for i, p in enumerate(periods)}
+    groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=True, observed=True))
+    colours = sns.color_palette(PALETTE, max(len(groups), 1))
+    for (key, g), colour in zip(groups, colours):
+        g = g.assign(_x=[pos[str(v)] for v in g[x]]).sort_values("_x")
+        small = _small(g, n, min_n)
+        xs, ys, l, h = g["_x"].to_numpy(), _num(g[y]), _num(g[lo]), _num(g[hi])
+        label = None if key is None else i18n.label(hue_kind, key, lang) if hue_kind else str(key)
+        ok = ~small
+        ax.plot(xs[ok], ys[ok], marker="o", color=colour, label=label, lw=2)
+        ax.fill_between(xs, np.where(ok, l, np.nan), np.where(ok, h, np.nan), color=colour,
+                        alpha=0.2, lw=0)
+        if small.any():
+            ax.errorbar(xs[small], ys[small], yerr=[ys[small] - l[small], h[small] - ys[small]],
+                        fmt="o", mfc="white", color=GREY, capsize=3)
+    ax.set_xticks(range(len(periods)), periods)
+    ax.axhline(0, color="black", lw=0.8, alpha=0.5)
+    ax.set_xlabel(i18n.t("plot.quarter", lang))
+    ax.set_ylabel(i18n.t("plot.nps_points", lang))
+    _title(ax, title or i18n.t("plot.nps_trend_title", lang))
+    if hue is not None:
+        ax.legend(loc="best")
+    _note_small(ax, any(_small(data, n, min_n)), min_n, lang)
+    return ax
+
+
+def _note_small(ax, any_small: bool, min_n: int, lang: str) -> None:
+    if any_small:
+        ax.annotate(i18n.t("plot.small_n_note", lang, min_n=min_n), xy=(1, 0),
+                    xycoords="axes fraction", xytext=(0, -42), textcoords="offset points",
+                    ha="right", va="top", fontsize="small", color=GREY)
+
+
+def _title(ax, text: str, width: int = 70) -> None:
+    """Set a title that states the finding, wrapped so it never widens the figure."""
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(str(text), width)) if text else "")
+
+
+def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n",
+              min_n: int = 30, group: str | None = None, kind: str | None = None,
+              lang: str = "en", xlabel: str = "", title: str | None = None,
+              reference: float | None = None, colour=None, small_col: str = "small_n", ax=None):
+    """Point estimates with error bars, one row per group (horizontal); small n greyed.
+
+    The general form of :func:`nps_by_group` and :func:`cohort_gaps`.
+    """
+    _need(table, [y, lo, hi, group], "estimates")
+    if n is not None and n in table.columns:  # a group without answers has nothing to draw
+        table = table[pd.to_numeric(table[n], errors="coerce").fillna(0) > 0]
+    ax = _ax(ax, figsize=(8.0, 0.5 * len(table) + 1.6))
+    labels = _group_labels(table, group, kind, lang)
+    ys = np.arange(len(table))[::-1]
+    est, l, h = _num(table[y]), _num(table[lo]), _num(table[hi])
+    small = _small(table, n, min_n)
+    if small_col in table.columns:  # e.g. a comparison whose reference group is small
+        small = small | table[small_col].fillna(True).to_numpy(dtype=bool)
+    colour = colour or sns.color_palette(PALETTE)[0]
+    for i in range(len(table)):
+        c = GREY if small[i] else colour
+        ax.errorbar(est[i], ys[i], xerr=[[est[i] - l[i]], [h[i] - est[i]]], fmt="o", color=c,
+                    mfc="white" if small[i] else c, capsize=4, ms=7, lw=2)
+    if n is not None and n in table.columns:
+        counts = pd.to_numeric(table[n], errors="coerce")
+        labels = [f"{lab}  (n={int(c)})" if pd.notna(c) else lab for lab, c in zip(labels, counts)]
+    ax.set_yticks(ys, labels)
+    for tick, s in zip(ax.get_yticklabels(), small):
+        if s:
+            tick.set_color(GREY)
+    if reference is not None:
+        ax.axvline(reference, color="black", lw=0.8, alpha=0.6)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    if title:
+        _title(ax, title)
+    _note_small(ax, small.any(), min_n, lang)
+    return ax
+
+
+def nps_by_group(table: pd.DataFrame, y: str = "nps", lo: str = "ci_low", hi: str = "ci_high",
+                 n: str | None = "n", min_n: int = 30, group: str | None = None,
+                 kind: str | None = None, lang: str = "en", title: str | None = None, ax=None):
+    """NPS per group (channel, programme, …) with 95 % error bars; groups under ``min_n`` grey."""
+    return estimates(table, y, lo, hi, n=n, min_n=min_n, group=group, kind=kind, lang=lang,
+                     xlabel=i18n.t("plot.nps_points", lang),
+                     title=title or i18n.t("plot.nps_by_group_title", lang), reference=0, ax=ax)
+
+
+def cohort_gaps(table: pd.DataFrame, diff: str = "diff", lo: str = "ci_low",
+                hi: str = "ci_high", n: str | None = "n", min_n: int = 30,
+                group: str | None = None, kind: str | None = "cohort", lang: str = "en",
+                unit: str = "nps", title: str | None = None, ax=None):
+    """Each cohort's difference from its reference with 95 % error bars; zero = no gap."""
+    xlabel = i18n.t(f"plot.diff_{unit}", lang) if i18n.has(f"plot.diff_{unit}", lang) else diff
+    return estimates(table, diff, lo, hi, n=n, min_n=min_n, group=group, kind=kind, lang=lang,
+                     xlabel=xlabel, title=title or i18n.t("plot.cohort_gaps_title", lang),
+                     reference=0, colour=sns.color_palette(PALETTE)[2], ax=ax)
+
+
+def pnd_split(table: pd.DataFrame, promoters: str = "promoters", passives: str = "passives",
+              detractors: str = "detractors", n: str | None = "n", min_n: int = 30,
+              group: str | None = None, kind: str | None = None, lang: str = "en",
+              title: str | None = None, ax=None):
+    """Stacked promoters / passives / detractors per group, as % of answers.
+
+    The three columns may be counts or shares: each row is normalised to 100 %. Groups under
+    ``min_n`` are drawn hatched and labelled.
+    """
+    _need(table, [promoters, passives, detractors, group], "pnd_split")
+    ax = _ax(ax, figsize=(8.0, 0.55 * len(table) + 1.8))
+    parts = np.column_stack([_num(table[c]) for c in (promoters, passives, detractors)])
+    totals = parts.sum(axis=1, keepdims=True)
+    pct = np.divide(parts, totals, out=np.zeros_like(parts), where=totals > 0) * 100
+    labels = _group_labels(table, group, kind, lang)
+    if n is not None and n in table.columns:
+        labels = [f"{lab}  (n={int(c)})" for lab, c in zip(labels, _num(table[n]))]
+    small = _small(table, n, min_n)
+    ys = np.arange(len(table))[::-1]
+    left = np.zeros(len(table))
+    names = [i18n.label("nps_group", k, lang) for k in ("promoter", "passive", "detractor")]
+    for j, (name, colour) in enumerate(zip(names, PND_COLOURS)):
+        bars = ax.barh(ys, pct[:, j], left=left, color=colour, label=name, height=0.6)
+        for bar, s, v in zip(bars, small, pct[:, j]):
+            if s:
+                bar.set_alpha(0.35)
+                bar.set_hatch("//")
+            if v >= 7:
+                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
+                        f"{v:.0f}%", ha="center", va="center", fontsize="small",
+                        color="white" if j != 1 else "black")
+        left += pct[:, j]
+    ax.set_yticks(ys, labels)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(i18n.t("plot.pct_answers", lang))
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
+    _title(ax, title or i18n.t("plot.pnd_title", lang))
+    return ax
+
+
+def complaints_monthly(table: pd.DataFrame, total: str | None = "total", months: int | None = 12,
+                       kind: str | None = None, lang: str = "en", title: str | None = None,
+                       ax=None):
+    """Complaints received per month: a line per level (e.g. channel) and the total dashed.
+
+    ``table`` is :func:`cxlab.complaints.monthly` (index ``month`` like '2026-07', one
+    column per level, ``total``). These are counts, not estimates: no interval is drawn.
+    ``months`` keeps the last so many months (``None``: all).
+    """
+    if total is not None and total not in table.columns:
+        total = None
+    data = table.tail(months) if months else table
+    kind = kind or table.columns.name
+    x = pd.PeriodIndex(data.index.astype(str), freq="M").to_timestamp()
+    ax = _ax(ax)
+    levels = [c for c in data.columns if c != total]
+    colours = sns.color_palette(PALETTE, max(len(levels), 1))
+    for level, colour in zip(levels, colours):
+        label = _label(kind, level, lang) if kind in CODE_KINDS else \
+            (i18n.t(f"plot.{level}", lang) if i18n.has(f"plot.{level}", lang) else str(level))
+        ax.plot(x, _num(data[level]), marker="o", ms=4, color=colour, label=label, lw=1.8)
+    if total is not None:
+        ax.plot(x, _num(data[total]), color="black", ls="--", lw=1.5, label=i18n.t("plot.total", lang))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(i18n.t("plot.month", lang))
+    ax.set_ylabel(i18n.t("plot.complaints_per_month", lang))
+    _title(ax, title or i18n.t("plot.complaints_title", lang))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
+    """The importance × performance chart of a :class:`cxlab.drivers.DriverAnalysis`
+    (its own ``.plot``), with axis labels, corner names and title in the report language.
+
+    The title states the finding: the "fix first" factors (important, rated below
+    average), else the strongest driver.
+    """
+    ax = analysis.plot(ax=ax)
+    for text in ax.texts:
+        name = text.get_text()
+        key = "quadrant." + name.replace(" ", "_")
+        if name in ("fix first", "keep up", "maintain", "low priority") and i18n.has(key, lang):
+            text.set_text(i18n.t(key, lang))
+    ax.set_xlabel(i18n.t("plot.performance", lang))
+    ax.set_ylabel(i18n.t("plot.importance", lang))
+    if title is None:
+        t = analysis.table
+        fix = t.loc[t["quadrant"] == "fix first", "label"].tolist()
+        title = (i18n.t("plot.quadrant_fix_title", lang, factors=", ".join(fix)) if fix
+                 else i18n.t("plot.quadrant_top_title", lang, factor=t["label"].iloc[0]))
+    _title(ax, title)
+    return ax

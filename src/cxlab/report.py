@@ -1,0 +1,1194 @@
+"""Quarterly reports: parameterized notebooks run by papermill, exported to HTML for
+stakeholders.
+
+``render`` runs every report notebook for one quarter with papermill, keeps each executed
+notebook as the run's record (its parameters are in its metadata), exports HTML without
+code, prompts or parameter cells, and writes ``reports/<quarter>/index.html`` linking the
+sections plus ``reports/index.html`` listing every quarter. Rendering happens in a temporary
+folder next to the destination; ``reports/<quarter>/`` is replaced only when every notebook
+succeeded, so a failing run leaves the previous report exactly as it was.
+
+The HTML is self-contained: images are inlined as base64, the notebook CSS is inlined, and
+the template drops the require.js, MathJax, mermaid and widget scripts nbconvert would
+fetch from a CDN — a stakeholder can open the file offline or from an e-mail.
+
+The module also holds the presentation helpers notebooks use (``report`` never analyses):
+:func:`suppress_small`, :func:`estimate_text`, :func:`heading`, :func:`say`, :func:`show`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import html
+import os
+import re
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cxlab import i18n
+from cxlab.errors import CxlabError, ParameterError, QuarterError
+from cxlab.paths import NOTEBOOKS_DIR, REPORTS_DIR, default_warehouse, resolve
+
+#: Report notebooks, in the order the quarter's index lists them.
+NOTEBOOKS: tuple[str, ...] = ("quarterly_report", "nps_overview", "drivers", "cohorts", "complaints")
+#: The kernel papermill starts. ``python3`` resolves to the interpreter running cxlab when
+#: ipykernel is importable (jupyter_client's native kernel), so a report run from ``.venv``
+#: uses ``.venv`` whatever kernels are installed elsewhere.
+KERNEL_NAME = "python3"
+#: Cells with these tags are left out of the HTML (the parameters papermill injects, and
+#: set-up cells an analyst sees in JupyterLab but a stakeholder need not).
+REMOVE_TAGS: tuple[str, ...] = ("parameters", "injected-parameters", "remove-cell", "analyst-only")
+QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+class ReportError(CxlabError):
+    """A report could not be rendered (bad notebook list, output folder problem)."""
+
+
+class NotebookError(ReportError):
+    """A notebook failed while rendering a report: names the notebook, the cell and the error.
+
+    The previous report is untouched; the failed executed notebook is kept at ``kept`` for
+    the analyst (it shows the traceback in place). ``cell`` is papermill's 0-based
+    ``cell_index``; the message counts from 1.
+    """
+
+    def __init__(self, notebook: str, quarter: str, cell: int | None, exec_count: int | None,
+                 source: str, ename: str, evalue: str, kept: Path | None = None):
+        self.notebook = notebook
+        self.quarter = quarter
+        self.cell = cell
+        self.exec_count = exec_count
+        self.source = source
+        self.ename = ename
+        self.evalue = evalue
+        self.kept = kept
+        lines = [line for line in (source or "").strip().splitlines() if line.strip()]
+        excerpt = lines[0] if lines else ""
+        if len(lines) > 1:
+            excerpt += " …"
+        # papermill's cell_index counts from 0 in the executed notebook (injected
+        # parameters included); people count from 1
+        where = f"cell {cell + 1} of the executed notebook" if cell is not None else "a cell"
+        if exec_count is not None:
+            where += f" (execution count [{exec_count}])"
+        msg = (
+            f"notebook '{notebook}' failed for {quarter} in {where}: {ename}: {evalue}"
+            f"\n  cell source: {excerpt[:200]}"
+            f"\n  the previous report for {quarter} (if any) was left untouched"
+        )
+        if kept is not None:
+            msg += f"\n  executed notebook with the traceback: {kept}"
+        super().__init__(msg)
+
+
+# ------------------------------------------------------------------------- quarters
+
+def _io():
+    from cxlab import io  # imported late: the report module stays importable without data
+
+    return io
+
+
+def check_quarter_format(quarter: str) -> str:
+    """A quarter string like ``2026Q3``, or :class:`QuarterError`."""
+    q = str(quarter).strip().upper()
+    if not QUARTER_RE.match(q):
+        raise QuarterError(
+            f"quarter {quarter!r} is not a quarter: expected a year and a quarter like "
+            "'2026Q3', or 'latest'"
+        )
+    return q
+
+
+def resolve_quarter(quarter: str, warehouse) -> str:
+    """``latest`` → the last complete quarter with data; any other quarter is checked.
+
+    Raises
+    ------
+    QuarterError
+        A malformed quarter, a quarter the warehouse does not have, or one with no survey
+        responses in it.
+    """
+    io = _io()
+    if str(quarter).strip().lower() == "latest":
+        return io.latest_quarter(warehouse)
+    q = check_quarter_format(quarter)
+    available = list(io.quarters(warehouse))
+    if q not in available:
+        shown = ", ".join(available) if available else "none"
+        raise QuarterError(
+            f"quarter {q} has no data in the warehouse {warehouse}: quarters with survey "
+            f"responses are {shown}"
+        )
+    return q
+
+
+# ------------------------------------------------------------------------- rendering
+
+@dataclass(frozen=True)
+class Section:
+    """One rendered notebook of a quarter's report."""
+
+    name: str
+    title: str
+    html: str  # file name of the HTML, relative to the quarter's folder
+    notebook: str  # file name of the executed notebook
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What :func:`render` produced."""
+
+    quarter: str
+    index: Path
+    sections: tuple[Section, ...]
+    seconds: float
+    lang: str = "en"
+    parameters: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"{self.quarter}: {len(self.sections)} section(s) in {self.seconds:.1f} s → {self.index}"]
+        lines += [f"  {s.name:<18} {s.seconds:6.1f} s" for s in self.sections]
+        return "\n".join(lines)
+
+
+def _notebook_paths(notebooks) -> list[Path]:
+    names = NOTEBOOKS if notebooks is None else notebooks
+    if isinstance(names, (str, os.PathLike)):
+        names = [names]
+    paths = []
+    for item in names:
+        p = Path(item)
+        if p.suffix != ".ipynb":
+            p = NOTEBOOKS_DIR / f"{p.name}.ipynb" if len(p.parts) == 1 else p.with_suffix(".ipynb")
+        p = resolve(p)
+        if not p.is_file():
+            raise ReportError(f"report notebook {p} does not exist; expected one of "
+                              f"{', '.join(NOTEBOOKS)} in {NOTEBOOKS_DIR} or a path to an .ipynb file")
+        paths.append(p)
+    if not paths:
+        raise ReportError("no notebooks to render: pass at least one")
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        raise ReportError(f"two report notebooks share a name: {', '.join(stems)}")
+    return paths
+
+
+def section_title(name: str, lang: str) -> str:
+    """A notebook's title in the report language (its file name when the catalogue has none)."""
+    key = f"notebook.{name}"
+    return i18n.t(key, lang) if i18n.has(key, lang) else name.replace("_", " ").capitalize()
+
+
+def run_notebook(path: Path, output: Path, parameters: dict, kernel_name: str = KERNEL_NAME,
+                 quarter: str = "", failed_dir: Path | None = None):
+    """Execute one notebook with papermill; a failing cell becomes a :class:`NotebookError`.
+
+    Returns the executed notebook (``nbformat.NotebookNode``), also written to ``output``.
+    """
+    import nbformat
+    import papermill as pm
+
+    try:
+        pm.execute_notebook(
+            str(path), str(output), parameters=parameters, kernel_name=kernel_name,
+            cwd=str(path.parent), progress_bar=False, log_output=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning on stderr
+        )
+    except pm.PapermillExecutionError as err:
+        kept = None
+        if failed_dir is not None and output.exists():
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            kept = failed_dir / output.name
+            shutil.copyfile(output, kept)
+        raise NotebookError(path.stem, quarter, err.cell_index, err.exec_count, err.source,
+                            err.ename, err.evalue, kept) from None
+    except Exception as err:  # kernel died, no such kernel, unreadable notebook …
+        if isinstance(err, CxlabError):
+            raise
+        raise NotebookError(path.stem, quarter, None, None, "", type(err).__name__, str(err)) from None
+    return nbformat.read(str(output), as_version=4)
+
+
+_TEMPLATE = r"""
+{%- extends 'lab/index.html.j2' -%}
+{#- Self-contained for e-mail and offline reading: nothing is fetched from the network. -#}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style type="text/css">{{ resources.cxlab_css }}</style>
+{%- endblock extra_css -%}
+{%- block body_header -%}
+{{ super() }}
+{{ resources.cxlab_nav }}
+{%- endblock body_header -%}
+{%- block body_footer -%}
+{{ resources.cxlab_footer }}
+{{ super() }}
+{%- endblock body_footer -%}
+"""
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1100px; margin: 0 auto; }
+nav.cxlab-nav, footer.cxlab-footer { max-width: 1100px; margin: 0.5em auto; padding: 0.4em 1em;
+  font-size: 0.9em; color: #555; }
+nav.cxlab-nav a { margin-right: 1em; }
+.jp-RenderedHTMLCommon table { font-size: 0.95em; }
+.jp-RenderedHTMLCommon td.small-n, .jp-RenderedHTMLCommon tr.small-n td { color: #999; }
+"""
+
+
+def _exporter(lang: str):
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config({
+        "TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": list(REMOVE_TAGS)},
+    })
+    return HTMLExporter(
+        config=config,
+        template_name="lab",
+        extra_loaders=[DictLoader({"cxlab_report.html.j2": _TEMPLATE})],
+        template_file="cxlab_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        language_code=lang,
+    )
+
+
+def _for_stakeholders(nb):
+    """A copy without what a stakeholder should not see: stderr streams and error outputs."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        cell["outputs"] = [
+            o for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            and o.get("output_type") != "error"
+        ]
+    return nb
+
+
+def export_html(nb, title: str, lang: str = "en", nav: str = "", footer: str = "") -> str:
+    """HTML of an executed notebook for stakeholders: no code, prompts or parameter cells."""
+    nb = _for_stakeholders(nb)
+    nb.metadata["title"] = title
+    resources = {"cxlab_nav": nav, "cxlab_footer": footer, "cxlab_css": _CSS}
+    body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _page(title: str, body: str, lang: str) -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8" />\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n"
+        "body { font-family: -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+        "sans-serif; max-width: 800px; margin: 2em auto; padding: 0 1em; color: #222; }\n"
+        "li { margin: 0.4em 0; } .meta { color: #666; font-size: 0.9em; }\n"
+        f"</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def quarter_index_html(quarter: str, sections, lang: str, parameters: dict) -> str:
+    """The quarter's front page: its sections, and how the report was made."""
+    title = i18n.t("report.quarter_title", lang, quarter=quarter)
+    items = "\n".join(
+        f'<li><a href="{html.escape(s.html)}">{html.escape(s.title)}</a></li>' for s in sections
+    )
+    when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    meta = i18n.t("report.made", lang, when=when, min_n=parameters.get("min_n", ""))
+    body = (
+        f'<p class="meta"><a href="../index.html">{html.escape(i18n.t("report.all_quarters", lang))}</a></p>\n'
+        f"<h1>{html.escape(title)}</h1>\n<ul>\n{items}\n</ul>\n"
+        f'<p class="meta">{html.escape(meta)}</p>'
+    )
+    return _page(title, body, lang)
+
+
+def reports_index_html(out: Path, lang: str) -> str:
+    """``reports/index.html``: every rendered quarter, newest first."""
+    quarters = sorted(
+        (p.name for p in out.iterdir() if p.is_dir() and QUARTER_RE.match(p.name)
+         and (p / "index.html").is_file()),
+        reverse=True,
+    )
+    title = i18n.t("report.index_title", lang)
+    items = "\n".join(
+        f'<li><a href="{q}/index.html">{html.escape(i18n.t("report.quarter_title", lang, quarter=q))}</a></li>'
+        for q in quarters
+    )
+    body = f"<h1>{html.escape(title)}</h1>\n<ul>\n{items}\n</ul>"
+    return _page(title, body, lang)
+
+
+def _swap_in(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` by ``tmp`` with renames only; on failure ``dest`` is restored."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".old-{dest.name}-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(dest, old)
+    try:
+        os.replace(tmp, dest)
+    except OSError:
+        if old is not None:
+            os.replace(old, dest)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=True, disable=not enabled,
+    )
+
+
+def render(
+    quarter: str = "latest",
+    warehouse=None,
+    out=REPORTS_DIR,
+    lang: str = "en",
+    min_n: int = 30,
+    notebooks=None,
+    seed: int = 0,
+    progress: bool = True,
+    kernel_name: str = KERNEL_NAME,
+    jobs: int = 2,
+) -> RenderResult:
+    """Render one quarter's report: papermill → executed notebooks → HTML → index pages.
+
+    Parameters
+    ----------
+    quarter : str
+        ``"2026Q3"`` or ``"latest"`` (the last complete quarter with data).
+    warehouse : path, optional
+        The DuckDB warehouse; relative paths are taken from the project root. Defaults to
+        :func:`cxlab.paths.default_warehouse`.
+    out : path
+        The reports folder; the quarter goes to ``out/<quarter>/``.
+    lang : {"en", "ru"}
+        Language of headings, labels and narration.
+    min_n : int
+        Groups with fewer answers are suppressed in the report (shown as ``n < min_n``).
+    notebooks : list of str or paths, optional
+        Notebook names in ``notebooks/`` or paths to ``.ipynb`` files; defaults to
+        :data:`NOTEBOOKS`.
+    seed : int
+        Seed for bootstrap intervals: same seed, same report.
+    progress : bool
+        Show a progress bar over the notebooks (on stderr).
+    kernel_name : str
+        Jupyter kernel to run the notebooks in.
+    jobs : int
+        Notebooks executed at the same time (each in its own kernel process).
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    QuarterError
+        Unknown, malformed or empty quarter.
+    NotebookError
+        A notebook failed: names the notebook, the cell and the error; ``out/<quarter>/``
+        is left exactly as it was.
+    """
+    started = time.perf_counter()
+    lang = i18n.check_lang(lang)
+    if not isinstance(min_n, int) or isinstance(min_n, bool) or min_n < 1:
+        raise ParameterError(f"min_n must be a whole number ≥ 1; got {min_n!r}")
+    warehouse = resolve(warehouse) if warehouse is not None else default_warehouse()
+    quarter = resolve_quarter(quarter, warehouse)
+    paths = _notebook_paths(notebooks)
+    out = resolve(out)
+    out.mkdir(parents=True, exist_ok=True)
+    parameters = {"quarter": quarter, "warehouse": str(warehouse), "lang": lang,
+                  "min_n": int(min_n), "seed": int(seed)}
+
+    tmp = out / f".tmp-{quarter}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    titles = {p.stem: section_title(p.stem, lang) for p in paths}
+    footer = _footer_html(quarter, parameters, lang)
+    failed_dir = out / f".failed-{quarter}"
+    jobs = max(1, min(int(jobs), len(paths)))
+    done: dict[str, Section] = {}
+
+    def one(path: Path) -> Section:
+        t0 = time.perf_counter()
+        executed = run_notebook(path, tmp / path.name, parameters, kernel_name,
+                                quarter=quarter, failed_dir=failed_dir)
+        page = export_html(executed, f"{titles[path.stem]} — {quarter}", lang,
+                           nav=_nav_html(quarter, titles, current=path.stem, lang=lang),
+                           footer=footer)
+        (tmp / f"{path.stem}.html").write_text(page, encoding="utf-8")
+        return Section(path.stem, titles[path.stem], f"{path.stem}.html", path.name,
+                       time.perf_counter() - t0)
+
+    try:
+        with _progress(progress) as bar:
+            task = bar.add_task(f"{quarter}", total=len(paths))
+            # Kernels are separate processes: two notebooks at a time use both cores
+            # while papermill itself mostly waits on them.
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(one, p): p for p in paths}
+                errors: dict[str, BaseException] = {}
+                for fut in as_completed(futures):
+                    path = futures[fut]
+                    try:
+                        done[path.stem] = fut.result()
+                    except BaseException as err:  # noqa: BLE001 - re-raised below, in order
+                        errors[path.stem] = err
+                        for other in futures:
+                            other.cancel()
+                    bar.update(task, advance=1, description=f"{quarter} · {path.stem}")
+            if errors:
+                first = next(p.stem for p in paths if p.stem in errors)
+                raise errors[first]
+        sections = [done[p.stem] for p in paths]
+        (tmp / "index.html").write_text(quarter_index_html(quarter, sections, lang, parameters),
+                                        encoding="utf-8")
+        _swap_in(tmp, out / quarter)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    failed = out / f".failed-{quarter}"
+    if failed.exists():  # this run succeeded: an older failure record is stale
+        shutil.rmtree(failed, ignore_errors=True)
+    (out / "index.html").write_text(reports_index_html(out, lang), encoding="utf-8")
+    return RenderResult(quarter, out / quarter / "index.html", tuple(sections),
+                        time.perf_counter() - started, lang, parameters)
+
+
+def _nav_html(quarter: str, titles: dict[str, str], current: str, lang: str) -> str:
+    links = [f'<a href="index.html">{html.escape(i18n.t("report.quarter_title", lang, quarter=quarter))}</a>']
+    for name, title in titles.items():
+        if name == current:
+            links.append(f"<strong>{html.escape(title)}</strong>")
+        else:
+            links.append(f'<a href="{html.escape(name)}.html">{html.escape(title)}</a>')
+    return '<nav class="cxlab-nav">' + " · ".join(links) + "</nav>"
+
+
+def _footer_html(quarter: str, parameters: dict, lang: str) -> str:
+    text = i18n.t("report.footer", lang, quarter=quarter, min_n=parameters["min_n"])
+    return f'<footer class="cxlab-footer">{html.escape(text)}</footer>'
+
+
+# ------------------------------------------------------------------------- re-executing notebooks
+
+def execute_in_place(notebooks=None, warehouse=None, kernel_name: str = KERNEL_NAME,
+                     progress: bool = True) -> list[Path]:
+    """Re-execute notebooks in place with their default parameters (refresh committed outputs).
+
+    Only ``warehouse`` may be overridden (defaults stay as written in each notebook's
+    parameters cell, so nbval compares against outputs made from those defaults).
+    """
+    import nbformat
+
+    paths = _notebook_paths(notebooks)
+    parameters = {} if warehouse is None else {"warehouse": str(resolve(warehouse))}
+    done = []
+    with _progress(progress) as bar:
+        task = bar.add_task("notebooks", total=len(paths))
+        for path in paths:
+            bar.update(task, description=f"notebooks · {path.stem}")
+            tmp = path.with_name(f".{path.stem}.executing.ipynb")
+            try:
+                run_notebook(path, tmp, parameters, kernel_name, quarter="(defaults)")
+                nb = nbformat.read(str(tmp), as_version=4)
+                _strip_run_metadata(nb)
+                nbformat.write(nb, str(tmp))
+                os.replace(tmp, path)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+            done.append(path)
+            bar.advance(task)
+    return done
+
+
+def _strip_run_metadata(nb) -> None:
+    """Drop what changes from run to run without meaning (timings, injected parameters).
+
+    Committed notebooks then differ only where results differ, and nbval re-runs them
+    with the defaults of their own parameters cell.
+    """
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+
+
+# ------------------------------------------------------------------------- presentation helpers
+
+def suppressed_label(min_n: int) -> str:
+    """The text shown instead of a figure from fewer than ``min_n`` answers."""
+    return f"n < {min_n}"
+
+
+def suppress_small(table: pd.DataFrame, min_n: int = 30, n_col: str = "n",
+                   columns=None) -> pd.DataFrame:
+    """Replace every figure of a group with fewer than ``min_n`` answers by ``"n < min_n"``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per group, with a count column ``n_col``.
+    min_n : int
+        Smallest group whose figures may be shown.
+    n_col : str
+        The count column; it is suppressed too (a count of 3 can identify a family).
+    columns : list of str, optional
+        The columns to suppress; defaults to every column.
+
+    Returns
+    -------
+    DataFrame
+        A copy; suppressed columns become text (object dtype).
+    """
+    if n_col not in table.columns:
+        raise ParameterError(
+            f"suppress_small needs the count column {n_col!r}; the table has "
+            f"{', '.join(map(str, table.columns))}"
+        )
+    out = table.copy()
+    small = pd.to_numeric(out[n_col], errors="coerce").fillna(0) < min_n
+    cols = list(out.columns) if columns is None else list(columns)
+    if n_col not in cols:
+        cols.append(n_col)
+    for col in cols:
+        out[col] = out[col].astype(object)
+        out.loc[small, col] = suppressed_label(min_n)
+    return out
+
+
+# ------------------------------------------------------------------------- formatting
+
+#: Index levels whose values are codes translated with :func:`cxlab.i18n.label`.
+CODE_LEVELS = ("channel", "programme", "survey", "origin", "importance", "source", "cohort",
+               "nps_group", "group")
+MINUS = "\u2212"
+
+
+def fmt_num(x, digits: int = 0, lang: str = "en", sign: bool = False) -> str:
+    """A number for a reader: typographic minus, a decimal comma in Russian, "–" if missing."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if v != v:  # NaN
+        return "–"
+    v = round(v, digits) + 0.0  # avoid "-0"
+    text = f"{abs(v):,.{digits}f}".replace(",", "\u202f")
+    if lang == "ru":
+        text = text.replace(".", ",")
+    if v < 0:
+        return MINUS + text
+    return ("+" + text) if sign and v > 0 else text
+
+
+def estimate_text(est, lo, hi, digits: int = 0, lang: str = "en", scale: float = 1.0,
+                  suffix: str = "", sign: bool = False) -> str:
+    """``"42 [35, 49]"``: an estimate with its interval (``scale=100`` for shares as %)."""
+    sep = "; " if lang == "ru" else ", "
+    f = lambda v, s=False: fmt_num(None if v is None else float(v) * scale, digits, lang, s)  # noqa: E731
+    if f(est) == "–":
+        return "–"
+    return f"{f(est, sign)}{suffix} [{f(lo, sign)}{sep}{f(hi, sign)}]"
+
+
+def _translate_index(table: pd.DataFrame, lang: str, kinds: dict | None = None) -> pd.DataFrame:
+    """Index values (codes) and names in the report language."""
+    kinds = kinds or {}
+    out = table.copy()
+
+    def one(level_name, values):
+        kind = kinds.get(level_name, level_name if level_name in CODE_LEVELS else None)
+        if kind is None:
+            return [str(v) for v in values]
+        return [i18n.label(kind, v, lang) for v in values]
+
+    idx = out.index
+    if isinstance(idx, pd.MultiIndex):
+        arrays = [one(name, idx.get_level_values(i)) for i, name in enumerate(idx.names)]
+        names = [col_label(n, lang) if n else n for n in idx.names]
+        out.index = pd.MultiIndex.from_arrays(arrays, names=names)
+    else:
+        out.index = pd.Index(one(idx.name, idx), name=col_label(idx.name, lang) if idx.name else None)
+    return out
+
+
+def col_label(name: str, lang: str, **values) -> str:
+    """A column or index header in the report language (the name itself if unknown)."""
+    key = f"col.{name}"
+    return i18n.t(key, lang, **values) if i18n.has(key, lang) else str(name)
+
+
+def _view(rows: dict[str, list], index, min_n: int, n, lang: str, kinds=None,
+          small=None) -> pd.DataFrame:
+    """Assemble a presentation table; groups under ``min_n`` (or marked ``small``) are
+    suppressed."""
+    view = pd.DataFrame(rows, index=index)
+    counts = pd.to_numeric(pd.Series(n.to_numpy() if hasattr(n, "to_numpy") else n,
+                                     index=view.index), errors="coerce")
+    view.insert(0, "n", [f"{int(v)}" if pd.notna(v) else "–" for v in counts])
+    mask = (counts.fillna(0) < min_n).to_numpy().copy()
+    if small is not None:
+        mask |= pd.Series(small).fillna(True).to_numpy(dtype=bool)
+    view = view.astype(object)
+    view.loc[mask, :] = suppressed_label(min_n)
+    view = _translate_index(view, lang, kinds)
+    view.columns = [col_label(c, lang) for c in view.columns]
+    return view
+
+
+def nps_view(table: pd.DataFrame, min_n: int = 30, lang: str = "en", kinds=None) -> pd.DataFrame:
+    """An :func:`cxlab.metrics.nps_table` for stakeholders: NPS with its interval, shares
+    of promoters and detractors, groups under ``min_n`` suppressed, codes translated."""
+    n = table["n"]
+    rows = {
+        "nps_ci": [estimate_text(e, l, h, 0, lang) for e, l, h in
+                   zip(table["nps"], table["ci_low"], table["ci_high"])],
+        "promoters_pct": [fmt_num(100 * p / k if k else None, 0, lang) for p, k in zip(table["promoters"], n)],
+        "detractors_pct": [fmt_num(100 * d / k if k else None, 0, lang) for d, k in zip(table["detractors"], n)],
+    }
+    return _view(rows, table.index, min_n, n, lang, kinds)
+
+
+def share_view(table: pd.DataFrame, share: str = "share", lo: str = "ci_low", hi: str = "ci_high",
+               n_col: str = "n", min_n: int = 30, lang: str = "en", name: str = "share_ci",
+               kinds=None) -> pd.DataFrame:
+    """A table of shares (CSI top-2, FCR, response rate) as "% [interval]" with n."""
+    rows = {name: [estimate_text(e, l, h, 0, lang, scale=100, suffix="%") for e, l, h in
+                   zip(table[share], table[lo], table[hi])]}
+    return _view(rows, table.index, min_n, table[n_col], lang, kinds)
+
+
+def change_text(change, lo, hi, p, small: bool, lang: str = "en", alpha: float = 0.05,
+                digits: int = 0) -> str:
+    """A change marked only where significant: ``"▲ +12 [4, 20]"`` or ``"no significant change"``."""
+    if change is None or pd.isna(change):
+        return "–"
+    if small:
+        return i18n.t("text.change_small_n", lang)
+    if pd.notna(p) and float(p) < alpha:
+        arrow = "▲" if change > 0 else "▼"
+        return f"{arrow} {estimate_text(change, lo, hi, digits, lang, sign=True)}"
+    return i18n.t("text.no_significant_change", lang, change=fmt_num(change, digits, lang, True))
+
+
+def trend_view(trend: pd.DataFrame, quarter: str, min_n: int = 30, lang: str = "en",
+               quarter_level: str = "quarter", alpha: float = 0.05) -> pd.DataFrame:
+    """The quarter's rows of :func:`cxlab.metrics.nps_trend` (one per channel/group): NPS
+    with its interval, the previous quarter's NPS and the change, marked only where
+    significant (two-sided p < ``alpha``)."""
+    t = trend.xs(quarter, level=quarter_level) if isinstance(trend.index, pd.MultiIndex) \
+        else trend.loc[[quarter]]
+    if t.empty:
+        raise QuarterError(f"the NPS trend has no rows for {quarter}")
+    rows = {
+        "nps_ci": [estimate_text(e, l, h, 0, lang) for e, l, h in zip(t["nps"], t["ci_low"], t["ci_high"])],
+        "prev_quarter": [str(q) if isinstance(q, str) else "–" for q in t["prev_quarter"]],
+        "change_ci": [change_text(c, l, h, p, s, lang, alpha) for c, l, h, p, s in
+                      zip(t["change"], t["change_ci_low"], t["change_ci_high"], t["change_p"],
+                          t["change_small_n"])],
+    }
+    return _view(rows, t.index, min_n, t["n"], lang)
+
+
+def comparison_view(table: pd.DataFrame, min_n: int = 30, lang: str = "en", digits: int = 0,
+                    scale: float = 1.0, suffix: str = "", kinds=None) -> pd.DataFrame:
+    """A :func:`cxlab.metrics.compare_groups`-shaped table (``n, estimate, ref_n,
+    ref_estimate, diff, ci_low, ci_high, p_holm, significant``) for stakeholders; a group
+    whose reference is under ``min_n`` shows its own figure but no comparison."""
+    ref_small = (table["ref_n"] < min_n).to_numpy()
+    no_ref = i18n.t("text.ref_small", lang, min_n=min_n)
+
+    def num(v):
+        return fmt_num(None if pd.isna(v) else v * scale, digits, lang) + suffix
+
+    rows = {
+        "estimate": [num(v) for v in table["estimate"]],
+        "ref_estimate": [no_ref if rs else num(v) for v, rs in zip(table["ref_estimate"], ref_small)],
+        "diff_ci": [no_ref if rs else estimate_text(d, lo, hi, digits, lang, scale=scale, sign=True)
+                    for d, lo, hi, rs in zip(table["diff"], table["ci_low"], table["ci_high"], ref_small)],
+        "significant": [no_ref if rs else ("–" if pd.isna(p) else i18n.t("text.yes" if s else "text.no", lang))
+                        for s, p, rs in zip(table["significant"].fillna(False), table["p_holm"], ref_small)],
+    }
+    return _view(rows, table.index, min_n, table["n"], lang, kinds)
+
+
+# ------------------------------------------------------------------------- narration
+
+def heading(key: str, lang: str = "en", level: int = 2, **values):
+    """A Markdown heading from the catalogue, for a notebook cell's output."""
+    from IPython.display import Markdown
+
+    return Markdown(f"{'#' * level} {i18n.t(key, lang, **values)}")
+
+
+def say(key: str, lang: str = "en", **values):
+    """A sentence of narration from the catalogue, as Markdown."""
+    from IPython.display import Markdown
+
+    return Markdown(i18n.t(key, lang, **values))
+
+
+def bullets(lines) -> object:
+    """Markdown bullet list."""
+    from IPython.display import Markdown
+
+    return Markdown("\n".join(f"- {line}" for line in lines))
+
+
+def show(ax_or_fig=None) -> None:
+    """Display a figure as an inline PNG and close it (no ``<Axes …>`` text output)."""
+    import matplotlib.pyplot as plt
+
+    fig = ax_or_fig.figure if hasattr(ax_or_fig, "figure") and not hasattr(ax_or_fig, "savefig") \
+        else (ax_or_fig or plt.gcf())
+    fig.tight_layout()
+    plt.show()
+    plt.close(fig)
+
+
+def headline_sentences(trend: pd.DataFrame, quarter: str, min_n: int = 30, lang: str = "en",
+                       alpha: float = 0.05, kind: str = "channel") -> list[str]:
+    """One sentence per channel (group) on this quarter's NPS and its change, for a summary."""
+    t = trend.xs(quarter, level="quarter") if isinstance(trend.index, pd.MultiIndex) else trend.loc[[quarter]]
+    out = []
+    for key, r in t.iterrows():
+        name = i18n.label(kind, key if not isinstance(key, tuple) else key[0], lang)
+        if r["n"] < min_n:
+            out.append(i18n.t("text.group_suppressed", lang, group=name, min_n=min_n))
+            continue
+        base = i18n.t("text.nps_is", lang, group=name,
+                      nps=estimate_text(r["nps"], r["ci_low"], r["ci_high"], 0, lang), n=int(r["n"]))
+        if pd.isna(r["change"]):
+            change = ""
+        elif r["change_small_n"]:
+            change = i18n.t("text.change_small_n", lang)
+        elif r["change_p"] < alpha:
+            key2 = "text.change_up" if r["change"] > 0 else "text.change_down"
+            change = i18n.t(key2, lang, points=fmt_num(abs(r["change"]), 0, lang),
+                            prev=r["prev_quarter"], p=_p_text(r["change_p"], lang))
+        else:
+            change = i18n.t("text.change_none", lang, prev=r["prev_quarter"])
+        out.append(f"{base}{'; ' + change if change else ''}.")
+    return out
+
+
+def _p_text(p, lang: str) -> str:
+    if pd.isna(p):
+        return "–"
+    return "p < 0.001" if p < 0.001 else f"p = {fmt_num(p, 3, lang)}"
+
+
+# ------------------------------------------------------------------------- a quarter's data
+
+@dataclass(frozen=True)
+class QuarterData:
+    """The tables a report notebook reads for one quarter (loaded through :mod:`cxlab.io`).
+
+    Nothing after the quarter's end is loaded (a past quarter renders the same later),
+    except contacts up to ``fcr_window_days`` after it, so that a request late in the
+    quarter can still be judged for first-contact resolution.
+
+    Attributes
+    ----------
+    quarter, prev_quarter : str
+        ``'2026Q3'`` and the calendar quarter before it.
+    start, end : Timestamp
+        The quarter is ``[start, end)``.
+    responses_all : DataFrame
+        Every response up to the quarter's end, with a ``quarter`` column (for trends).
+    responses : DataFrame
+        The quarter's responses.
+    invitations : DataFrame
+        The quarter's invitations.
+    contacts : DataFrame
+        Contacts up to ``end + fcr_window_days``, with a ``quarter`` column.
+    clients, visits, complaints : DataFrame
+        Up to the quarter's end (clients who joined by then).
+    """
+
+    quarter: str
+    prev_quarter: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    warehouse: Path
+    responses_all: pd.DataFrame
+    responses: pd.DataFrame
+    invitations: pd.DataFrame
+    contacts: pd.DataFrame
+    clients: pd.DataFrame
+    visits: pd.DataFrame
+    complaints: pd.DataFrame
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The quarter's last calendar day (``asof`` for cohort membership at its end)."""
+        return self.end - pd.Timedelta(days=1)
+
+    def __repr__(self) -> str:
+        return (f"<QuarterData {self.quarter}: {len(self.responses)} responses "
+                f"({len(self.responses_all)} up to its end), {len(self.invitations)} invitations, "
+                f"{len(self.complaints)} complaints to date>")
+
+
+def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` of a quarter like ``2026Q3``."""
+    q = check_quarter_format(quarter)
+    p = pd.Period(q, freq="Q")
+    return p.start_time.normalize(), (p + 1).start_time.normalize()
+
+
+def previous_quarter(quarter: str) -> str:
+    """The calendar quarter before ``quarter``."""
+    p = pd.Period(check_quarter_format(quarter), freq="Q") - 1
+    return f"{p.year}Q{p.quarter}"
+
+
+def load_quarter(quarter: str, warehouse=None, fcr_window_days: int = 7) -> QuarterData:
+    """Load what a report notebook needs for ``quarter`` (see :class:`QuarterData`).
+
+    ``warehouse`` is resolved from the project root (:func:`cxlab.paths.resolve`), so a
+    notebook behaves the same under JupyterLab, papermill and nbval.
+    """
+    io = _io()
+    from cxlab.schema import quarter_of
+
+    path = resolve(warehouse) if warehouse is not None else default_warehouse()
+    q = resolve_quarter(quarter, path)
+    start, end = quarter_bounds(q)
+
+    def upto(table: str, column: str, limit: pd.Timestamp) -> pd.DataFrame:
+        df = io.load(table, path)
+        return df.loc[df[column] < limit].reset_index(drop=True)
+
+    responses_all = upto("responses", "submitted_at", end)
+    responses_all = responses_all.assign(quarter=quarter_of(responses_all["submitted_at"]))
+    contacts = upto("contacts", "opened_at", end + pd.Timedelta(days=fcr_window_days))
+    contacts = contacts.assign(quarter=quarter_of(contacts["opened_at"]))
+    clients = io.load("clients", path)
+    clients = clients.loc[clients["joined_on"] < end].reset_index(drop=True)
+    return QuarterData(
+        quarter=q, prev_quarter=previous_quarter(q), start=start, end=end, warehouse=path,
+        responses_all=responses_all,
+        responses=responses_all.loc[responses_all["quarter"] == q].reset_index(drop=True),
+        invitations=io.load("invitations", path, quarter=q),
+        contacts=contacts, clients=clients,
+        visits=upto("visits", "visit_date", end),
+        complaints=upto("complaints", "received_at", end),
+    )
+
+
+def headline_view(trend: pd.DataFrame, csi: pd.DataFrame, rate: pd.DataFrame, quarter: str,
+                  min_n: int = 30, lang: str = "en", alpha: float = 0.05) -> pd.DataFrame:
+    """The quarter's headline per survey channel: NPS with its interval and the change from
+    the previous quarter (marked only where significant), CSI (top-2 share) and the
+    response rate, each with its interval; every figure from fewer than ``min_n``
+    answers (invitations for the response rate) is suppressed on its own.
+
+    ``trend`` is :func:`cxlab.metrics.nps_trend` (per channel), ``csi`` is
+    :func:`cxlab.metrics.csi_table` and ``rate`` :func:`cxlab.metrics.response_rate` with
+    ``by="channel"``, both on the quarter's data.
+    """
+    t = trend.xs(quarter, level="quarter")
+    channels = list(dict.fromkeys(list(t.index) + list(csi.index) + list(rate.index)))
+    hidden = suppressed_label(min_n)
+    rows = []
+    for ch in channels:
+        row = {}
+        if ch in t.index and t.loc[ch, "n"] >= min_n:
+            r = t.loc[ch]
+            row["n"] = f"{int(r['n'])}"
+            row["nps_ci"] = estimate_text(r["nps"], r["ci_low"], r["ci_high"], 0, lang)
+            row["change_ci"] = change_text(r["change"], r["change_ci_low"], r["change_ci_high"],
+                                           r["change_p"], bool(r["change_small_n"]), lang, alpha)
+        else:
+            row["n"] = row["nps_ci"] = row["change_ci"] = hidden if ch in t.index else "–"
+        if ch in csi.index and csi.loc[ch, "n"] >= min_n:
+            c = csi.loc[ch]
+            row["csi_ci"] = estimate_text(c["top2_share"], c["top2_ci_low"], c["top2_ci_high"],
+                                          0, lang, scale=100, suffix="%")
+        else:
+            row["csi_ci"] = hidden if ch in csi.index else "–"
+        if ch in rate.index and rate.loc[ch, "invitations"] >= min_n and not rate.loc[ch, "over_invited"]:
+            x = rate.loc[ch]
+            row["rate_ci"] = estimate_text(x["share"], x["ci_low"], x["ci_high"], 0, lang,
+                                           scale=100, suffix="%")
+        else:
+            row["rate_ci"] = hidden if ch in rate.index else "–"
+        rows.append(row)
+    view = pd.DataFrame(rows, index=pd.Index(channels, name="channel"))
+    view = _translate_index(view, lang)
+    prev = previous_quarter(quarter)
+    view.columns = [col_label(c, lang, prev=prev) for c in view.columns]
+    return view
+
+
+def trend_title(trend: pd.DataFrame, quarter: str, lang: str = "en", alpha: float = 0.05,
+                kind: str = "channel") -> str:
+    """A chart title that states the finding: which groups' NPS changed significantly."""
+    t = trend.xs(quarter, level="quarter") if isinstance(trend.index, pd.MultiIndex) else trend.loc[[quarter]]
+    sig = t[(t["change_p"] < alpha) & ~t["change_small_n"].astype(bool)]
+    if sig.empty:
+        return i18n.t("title.trend_steady", lang, quarter=quarter)
+    parts = [f"{i18n.label(kind, k, lang)} {fmt_num(v, 0, lang, sign=True)}"
+             for k, v in sig["change"].items()]
+    key = "title.trend_down" if (sig["change"] < 0).all() else \
+        "title.trend_up" if (sig["change"] > 0).all() else "title.trend_mixed"
+    return i18n.t(key, lang, quarter=quarter, changes=", ".join(parts))
+
+
+# ------------------------------------------------------------------------- section presenters
+
+def _quadrant_label(q: str, lang: str) -> str:
+    key = "quadrant." + str(q).replace(" ", "_")
+    return i18n.t(key, lang) if i18n.has(key, lang) else str(q)
+
+
+def driver_findings(analysis, lang: str = "en") -> list[str]:
+    """What the driver analysis says, in words: the "fix first" factors spelled out, the
+    strongest driver, and the model's explained variance with its interval."""
+    t = analysis.table
+    lines = []
+    fix = t.loc[t["quadrant"] == "fix first", "label"].tolist()
+    if fix:
+        lines.append(i18n.t("text.fix_first", lang, factors=", ".join(f"**{f}**" for f in fix)))
+    else:
+        lines.append(i18n.t("text.no_fix_first", lang))
+    keep = t.loc[t["quadrant"] == "keep up", "label"].tolist()
+    if keep:
+        lines.append(i18n.t("text.keep_up", lang, factors=", ".join(keep)))
+    # Shapley shares split what correlated factors explain together: an important factor
+    # whose own (full-model) coefficient is negative borrows its share from the others
+    borrowed = t[t["quadrant"].isin(["fix first", "keep up"]) & (t["coef_sign"] < 0)]["label"].tolist()
+    if borrowed:
+        lines.append(i18n.t("text.overlap", lang, factors=", ".join(borrowed)))
+    top = t.iloc[0]
+    lines.append(i18n.t("text.top_driver", lang, factor=top["label"],
+                        share=estimate_text(top["share"], top["share_ci_low"], top["share_ci_high"],
+                                            0, lang, scale=100, suffix="%")))
+    lines.append(i18n.t("text.r2", lang, r2=estimate_text(analysis.r2, analysis.r2_ci_low,
+                                                         analysis.r2_ci_high, 2, lang), n=analysis.n))
+    return lines
+
+
+def drivers_view(analysis, lang: str = "en", min_n: int = 30) -> pd.DataFrame:
+    """The driver table for stakeholders: share of explained NPS with its interval,
+    performance (mean rating, % rating 4–5) and the quadrant, in the report language."""
+    t = analysis.table
+    rows = {
+        "importance_ci": [estimate_text(s, lo, hi, 0, lang, scale=100, suffix="%") for s, lo, hi in
+                          zip(t["share"], t["share_ci_low"], t["share_ci_high"])],
+        "mean_rating": [fmt_num(v, 2, lang) for v in t["mean_rating"]],
+        "top2_pct": [fmt_num(100 * v, 0, lang) for v in t["top2_share"]],
+        "quadrant": [_quadrant_label(q, lang) for q in t["quadrant"]],
+    }
+    view = pd.DataFrame(rows, index=pd.Index(t["label"].tolist(), name=col_label("factor", lang)))
+    if analysis.n < min_n:
+        view.loc[:, :] = suppressed_label(min_n)
+    view.columns = [col_label(c, lang) for c in view.columns]
+    return view
+
+
+def cohort_view(comparison, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
+    """A :class:`cxlab.cohorts.CohortComparison` for stakeholders: each cohort's figure and
+    its difference from the reference, with intervals and Holm-adjusted significance.
+
+    Cohorts without answers are left out; a cohort under ``min_n`` is suppressed; a cohort
+    whose reference group is under ``min_n`` shows its own figure but no comparison.
+    """
+    t = comparison.table
+    t = t[t["n"] > 0]
+    share = comparison.unit == "share"
+    scale, digits, suffix = (100, 0, "%") if share else (1, 0 if comparison.unit == "points" else 2, "")
+    ref_small = (t["ref_n"] < min_n).to_numpy()
+    no_ref = i18n.t("text.ref_small", lang, min_n=min_n)
+    rows = {
+        "estimate_ci": [estimate_text(e, lo, hi, digits, lang, scale=scale, suffix=suffix)
+                        for e, lo, hi in zip(t["estimate"], t["ci_low"], t["ci_high"])],
+        "ref_estimate": [no_ref if rs else fmt_num(None if pd.isna(v) else v * scale, digits, lang)
+                         for v, rs in zip(t["ref_estimate"], ref_small)],
+        "diff_ci": [no_ref if rs else estimate_text(d, lo, hi, digits, lang, scale=scale, sign=True)
+                    for d, lo, hi, rs in zip(t["diff"], t["diff_ci_low"], t["diff_ci_high"], ref_small)],
+        "significant": [no_ref if rs else ("–" if pd.isna(p) else i18n.t("text.yes" if s else "text.no", lang))
+                        for s, p, rs in zip(t["significant"].fillna(False), t["p_holm"], ref_small)],
+    }
+    return _view(rows, t.index, min_n, t["n"], lang)
+
+
+def cohort_title(comparison, lang: str = "en") -> str:
+    """A title stating the finding: the significant cohort gaps (largest first)."""
+    t = comparison.table
+    sig = t[t["significant"].fillna(False).astype(bool) & ~t["small_n"].astype(bool)]
+    if sig.empty:
+        return i18n.t("title.cohorts_none", lang)
+    sig = sig.reindex(sig["diff"].abs().sort_values(ascending=False).index)
+    parts = []
+    for key, r in sig.head(3).iterrows():
+        names = key if isinstance(key, tuple) else (key,)
+        levels = t.index.names
+        name = " · ".join(i18n.label(lv if lv in CODE_LEVELS else "cohort", v, lang)
+                          for lv, v in zip(levels, names))
+        parts.append(f"{name} {fmt_num(r['diff'], 0, lang, sign=True)}")
+    return i18n.t("title.cohorts", lang, gaps="; ".join(parts))
+
+
+def promotion_view(result, min_n: int = 30, lang: str = "en", behaviour: str = "referral") -> pd.DataFrame:
+    """Stated vs actual promotion: per NPS class, the share who brought a new family and
+    referrals per 100 respondents, with intervals."""
+    t = result.table.xs(behaviour, level="behaviour")
+    rows = {
+        "referred_ci": [estimate_text(s, lo, hi, 0, lang, scale=100, suffix="%") for s, lo, hi in
+                        zip(t["share"], t["ci_low"], t["ci_high"])],
+        "per_100_ci": [estimate_text(s, lo, hi, 1, lang) for s, lo, hi in
+                       zip(t["per_100"], t["per_100_ci_low"], t["per_100_ci_high"])],
+    }
+    return _view(rows, t.index, min_n, t["n"], lang, kinds={t.index.name: "nps_group"})
+
+
+def promotion_finding(result, lang: str = "en", behaviour: str = "referral", alpha: float = 0.05) -> str:
+    """One sentence: do promoters really bring more families than detractors?"""
+    if behaviour not in result.tests.index:
+        return i18n.t("text.promotion_untested", lang)
+    r = result.tests.loc[behaviour]
+    diff = estimate_text(r["share_diff"], r["share_diff_ci_low"], r["share_diff_ci_high"], 0, lang,
+                         scale=100, sign=True)
+    key = "text.promotion_real" if r["share_p"] < alpha else "text.promotion_not_shown"
+    return i18n.t(key, lang, diff=diff, p=_p_text(r["share_p"], lang))
+
+
+def complaints_view(section, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
+    """The complaints section's headline figures (:attr:`ComplaintsSection.table`) with
+    their intervals; figures from fewer than ``min_n`` complaints suppressed."""
+    t = section.table
+    keys = {"complaints per 100 active clients": "complaints.per_100",
+            "share justified": "complaints.justified",
+            "share resolved within deadline": "complaints.within_deadline",
+            "share satisfied with the resolution": "complaints.satisfied",
+            "share loyal after the resolution": "complaints.loyal_after",
+            "share not loyal although satisfied": "complaints.satisfied_not_loyal"}
+    labels, values = [], []
+    for figure, r in t.iterrows():
+        labels.append(i18n.t(keys[figure], lang) if figure in keys else figure)
+        rate = figure.startswith("complaints per")
+        values.append(estimate_text(r["estimate"], r["ci_low"], r["ci_high"], 1 if rate else 0,
+                                    lang, scale=1 if rate else 100, suffix="" if rate else "%"))
+    small = t["small_n"].astype(bool).to_numpy()
+    view = pd.DataFrame({"n": [f"{int(v)}" for v in t["n"]], "estimate_ci": values},
+                        index=pd.Index(labels, name=col_label("figure", lang)))
+    view = view.astype(object)
+    view.loc[small, :] = suppressed_label(min_n)
+    view.columns = [col_label(c, lang) for c in view.columns]
+    return view
+
+
+def counts_change_view(table: pd.DataFrame, lang: str = "en", min_n: int = 30,
+                       kind: str | None = None, top: int | None = None) -> pd.DataFrame:
+    """Complaint counts this quarter vs the previous one (``n, n_previous, change,
+    rate_ratio, ci_low, ci_high``); the ratio is shown where both quarters together have
+    at least ``min_n`` complaints."""
+    t = table.head(top) if top else table
+    enough = (t["n"] + t["n_previous"]) >= min_n
+    rows = {
+        "n_previous": [f"{int(v)}" for v in t["n_previous"]],
+        "ratio_ci": [estimate_text(r, lo, hi, 2, lang) if ok and pd.notna(r) else suppressed_label(min_n) if not ok else "–"
+                     for r, lo, hi, ok in zip(t["rate_ratio"], t["ci_low"], t["ci_high"], enough)],
+    }
+    view = pd.DataFrame(rows, index=t.index)
+    view.insert(0, "n", [f"{int(v)}" for v in t["n"]])
+    view = _translate_index(view, lang, {t.index.name: kind} if kind else None)
+    view.columns = [col_label(c, lang) for c in view.columns]
+    return view
+
+
+TRUST_CHECKS = {"interviewer gaming": "trust.gaming", "straight-lining": "trust.straight",
+                "duplicate submissions": "trust.duplicates", "channel mix": "trust.channel_mix",
+                "small n": "trust.small_n"}
+
+
+def trust_notes(trust: pd.DataFrame, lang: str = "en", min_n: int = 30) -> list[str]:
+    """Data-trust notes for readers from :func:`cxlab.quality.trust_report`: what was
+    checked, and every flag with its evidence (the evidence text is the check's own)."""
+    lines = [i18n.t("trust.never_pooled", lang)]
+    for check, g in trust.groupby("check", sort=False):
+        name = i18n.t(TRUST_CHECKS[check], lang) if check in TRUST_CHECKS else check
+        flagged = g[g["flagged"].astype(bool)]
+        if flagged.empty:
+            lines.append(i18n.t("trust.ok", lang, check=name, k=len(g)))
+            continue
+        for _, r in flagged.iterrows():
+            lines.append(f"**{name}** — {r['subject']}: {r['evidence']}")
+    lines.append(i18n.t("trust.suppressed", lang, min_n=min_n))
+    return lines
+
+
+def notebook_setup(lang: str = "en") -> None:
+    """House style for charts and stable, readable tables in a report notebook."""
+    from cxlab import plots
+
+    try:  # inline PNGs even when MPLBACKEND=Agg is inherited from the caller's shell
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and hasattr(shell, "kernel"):
+            shell.run_line_magic("matplotlib", "inline")
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        pass
+    plots.set_style()
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.max_rows", 80)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+
+
+def analyst_view(table: pd.DataFrame, min_n: int = 30, n_col: str | None = None) -> pd.DataFrame:
+    """A full analysis table (every column, as the function returned it) with the rows
+    from fewer than ``min_n`` answers suppressed, for the analyst notebooks that are
+    rendered into the report too.
+
+    A row is small when its ``small_n`` flag says so (the analysis function's own rule,
+    e.g. either side of a comparison), else when ``n_col`` (default ``n``) < ``min_n``.
+    Tables without either (plain counts such as a cross-tab) are returned unchanged.
+    """
+    if "small_n" in table.columns:
+        small = table["small_n"].fillna(True).to_numpy(dtype=bool)
+    else:
+        col = n_col or ("n" if "n" in table.columns else None)
+        if col is None:
+            return table
+        small = (pd.to_numeric(table[col], errors="coerce").fillna(0) < min_n).to_numpy()
+    if not small.any():
+        return table
+    out = table.astype(object)
+    out.loc[small, :] = suppressed_label(min_n)
+    return out

@@ -1,0 +1,389 @@
+"""cxlab.report: quarter resolution, formatting and suppression, and one real rendering.
+
+The rendering is expensive (five notebooks, each in its own kernel), so the module renders
+the sample data's latest quarter ONCE (module-scoped fixture, in Russian: the stakeholder
+HTML checks and the ``--lang ru`` check share it; the English path is exercised by nbval
+on the committed notebooks). Expected numbers come from the sample generator's planted
+truths (``cxlab.samples.TRUTHS``, COMMON brief) or from the input by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxlab import i18n, report
+from cxlab.errors import CxlabError, ParameterError, QuarterError
+from cxlab.paths import SAMPLES_DIR
+
+needs_samples = pytest.mark.skipif(not (SAMPLES_DIR / "responses.csv").exists(),
+                                   reason="sample data not generated")
+
+#: The sample data covers 2024Q4–2026Q3 and ends 2026-09-30 (COMMON brief, planted truths).
+LATEST_SAMPLE_QUARTER = "2026Q3"
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    if not (SAMPLES_DIR / "responses.csv").exists():
+        pytest.skip("sample data not generated")
+    from cxlab import io
+
+    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    io.build_sample_warehouse(path, replace=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rendered(warehouse, tmp_path_factory):
+    """The one rendering of the session: latest quarter, every notebook, Russian."""
+    out = tmp_path_factory.mktemp("reports")
+    result = report.render("latest", warehouse=warehouse, out=out, lang="ru", progress=False)
+    return result, out
+
+
+def _html_files(out: Path, quarter: str) -> list[Path]:
+    return sorted((out / quarter).glob("*.html")) + [out / "index.html"]
+
+
+# ----------------------------------------------------------------------------- quarters
+
+@needs_samples
+def test_latest_is_the_last_complete_sample_quarter(warehouse):
+    assert report.resolve_quarter("latest", warehouse) == LATEST_SAMPLE_QUARTER
+
+
+@needs_samples
+@pytest.mark.parametrize("bad", ["2026Q5", "2026-Q3", "Q3 2026", "", "latestt"])
+def test_malformed_quarter_is_a_quarter_error(warehouse, bad):
+    with pytest.raises(QuarterError, match="expected a year and a quarter like '2026Q3'"):
+        report.resolve_quarter(bad, warehouse)
+
+
+@needs_samples
+def test_quarter_without_data_names_the_quarters_that_have_it(warehouse):
+    # 2024Q3 is before the sample data starts (2024Q4): an empty quarter
+    with pytest.raises(QuarterError) as err:
+        report.resolve_quarter("2024Q3", warehouse)
+    msg = str(err.value)
+    assert "2024Q3 has no data" in msg and "2024Q4" in msg and "2026Q3" in msg
+
+
+@needs_samples
+def test_cli_unknown_quarter_exits_nonzero_without_traceback(warehouse, tmp_path):
+    from cxlab.cli import app
+
+    res = CliRunner().invoke(app, ["report", "--quarter", "2030Q1", "--warehouse", str(warehouse),
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "2030Q1 has no data" in res.output and "Traceback" not in res.output
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_render_rejects_a_language_without_catalogue(tmp_path):
+    with pytest.raises(ParameterError, match="expected one of en, ru"):
+        report.render("2026Q3", warehouse=tmp_path / "none.duckdb", out=tmp_path, lang="de")
+
+
+def test_quarter_bounds_and_previous():
+    assert report.quarter_bounds("2025Q4") == (pd.Timestamp("2025-10-01"), pd.Timestamp("2026-01-01"))
+    assert report.previous_quarter("2026Q1") == "2025Q4"
+
+
+# ----------------------------------------------------------------------------- formatting
+
+def test_suppress_small_hides_every_figure_of_small_groups():
+    t = pd.DataFrame({"n": [120, 29, 30], "nps": [41.5, 90.0, -3.2]}, index=["a", "b", "c"])
+    out = report.suppress_small(t, min_n=30)
+    assert out.loc["b"].tolist() == ["n < 30", "n < 30"]  # the count too: 3 answers can identify a family
+    assert out.loc["c", "nps"] == -3.2 and out.loc["a", "n"] == 120  # 30 is not < 30
+    with pytest.raises(ParameterError, match="count column 'n'"):
+        report.suppress_small(t.drop(columns="n"), 30)
+
+
+def test_numbers_for_readers():
+    assert report.fmt_num(-0.4) == "0"  # no "-0"
+    assert report.fmt_num(-12.34, 1) == "\u221212.3"
+    assert report.fmt_num(12.34, 1, lang="ru") == "12,3"
+    assert report.fmt_num(3, sign=True) == "+3"
+    assert report.fmt_num(float("nan")) == "–"
+    assert report.estimate_text(0.4321, 0.40, 0.46, scale=100, suffix="%") == "43% [40, 46]"
+    assert report.estimate_text(41.6, 35.2, 48.0, lang="ru") == "42 [35; 48]"
+
+
+def test_change_marked_only_where_significant():
+    assert report.change_text(-15.2, -22.0, -8.4, 0.0004, False).startswith("▼ \u221215 [")
+    assert report.change_text(3.1, -4.0, 10.2, 0.4, False) == "no significant change (+3)"
+    assert report.change_text(9.0, 1.0, 17.0, 0.03, True) == "too few answers to judge a change"
+
+
+@needs_samples
+def test_trend_view_marks_the_planted_2025q3_drop(warehouse):
+    # planted truth: NPS really drops ≈ 15 points in 2025Q3 vs 2025Q2 in every channel;
+    # phone, the largest channel, must come out significant and marked ▼
+    from cxlab import metrics
+
+    data = report.load_quarter("2025Q3", warehouse)
+    trend = metrics.nps_trend(data.responses_all, min_n=30)
+    view = report.trend_view(trend, "2025Q3", min_n=30, lang="en")
+    change = view.loc["Phone", "Change from previous quarter [95% CI]"]
+    assert change.startswith("▼ \u2212"), change
+    drop = -trend.xs("2025Q3", level="quarter").loc["phone", "change"]
+    assert 5 < drop < 40  # planted ≈ 15 points
+
+
+@needs_samples
+def test_load_quarter_cuts_at_the_quarter_end(warehouse):
+    data = report.load_quarter("2025Q2", warehouse)
+    assert data.responses_all["submitted_at"].max() < pd.Timestamp("2025-07-01")
+    assert set(data.responses["quarter"]) == {"2025Q2"}
+    assert data.visits["visit_date"].max() < pd.Timestamp("2025-07-01")
+    assert data.complaints["received_at"].max() < pd.Timestamp("2025-07-01")
+    # contacts run a week past the end, so late requests can be judged for FCR
+    assert data.contacts["opened_at"].max() >= pd.Timestamp("2025-07-01")
+    assert data.contacts["opened_at"].max() < pd.Timestamp("2025-07-08")
+
+
+def test_swap_in_replaces_the_folder_and_keeps_nothing_else(tmp_path):
+    dest, new = tmp_path / "2026Q3", tmp_path / ".tmp-2026Q3-1"
+    dest.mkdir(), new.mkdir()
+    (dest / "index.html").write_text("old")
+    (new / "index.html").write_text("new")
+    report._swap_in(new, dest)
+    assert (dest / "index.html").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
+
+
+# ----------------------------------------------------------------------------- the rendering
+
+@needs_samples
+def test_render_writes_every_section_and_the_indexes(rendered):
+    result, out = rendered
+    q = LATEST_SAMPLE_QUARTER
+    assert result.quarter == q and result.index == out / q / "index.html"
+    names = [s.name for s in result.sections]
+    assert names == list(report.NOTEBOOKS)
+    for name in names:
+        assert (out / q / f"{name}.html").is_file()
+        nb = nbformat.read(out / q / f"{name}.ipynb", as_version=4)  # the run's record
+        assert nb.metadata.papermill.parameters == {
+            "quarter": q, "warehouse": str(result.parameters["warehouse"]), "lang": "ru",
+            "min_n": 30, "seed": 0}
+    index = (out / q / "index.html").read_text(encoding="utf-8")
+    for name in names:
+        assert f'href="{name}.html"' in index
+    assert f'href="{q}/index.html"' in (out / "index.html").read_text(encoding="utf-8")
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp folder left
+
+
+@needs_samples
+def test_html_is_self_contained_and_has_no_code(rendered):
+    _, out = rendered
+    for path in _html_files(out, LATEST_SAMPLE_QUARTER):
+        text = path.read_text(encoding="utf-8")
+        # nothing fetched from the network: no script, stylesheet, image or font URL
+        assert not re.search(r"<script[^>]*\bsrc\s*=", text, re.I), path.name
+        assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", text, re.I), path.name
+        assert not re.search(r"<img[^>]*\bsrc\s*=\s*[\"']?(https?:)?//", text, re.I), path.name
+        assert not re.search(r"url\(\s*[\"']?(https?:)?//", text, re.I), path.name
+        assert not re.search(r"@import", text), path.name
+        body = text.split("</head>", 1)[-1]
+        # no code cells, prompts or parameters
+        assert "jp-InputArea" not in body and "input_area" not in body, path.name
+        assert "jp-InputPrompt" not in body and "jp-OutputPrompt" not in body, path.name
+        assert "min_n: int = 30" not in body and "report.load_quarter" not in body, path.name
+    # notes for JupyterLab readers (cells tagged analyst-only) stay out of the HTML
+    qr = (out / LATEST_SAMPLE_QUARTER / "quarterly_report.html").read_text(encoding="utf-8")
+    assert "runs this notebook with papermill" not in qr
+
+
+@needs_samples
+def test_report_has_russian_section_headings_and_inlined_charts(rendered):
+    _, out = rendered
+    text = (out / LATEST_SAMPLE_QUARTER / "quarterly_report.html").read_text(encoding="utf-8")
+    headings = re.findall(r"<h[1-3][^>]*>(.*?)<", text)
+    for key in ("headline", "programme", "trend", "split", "drivers", "cohorts", "promotion",
+                "complaints", "trust"):
+        expected = i18n.t(f"qr.h.{key}", "ru")
+        assert expected in headings, (key, headings)
+        assert re.search("[а-яё]", expected)  # Russian, not the English fallback
+        assert expected != i18n.t(f"qr.h.{key}", "en")
+    assert 'lang="ru"' in text
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', text)) >= 5
+    # "fix first" is spelled out in words, not only drawn
+    assert i18n.t("text.fix_first", "ru").split(":")[0] in text
+
+
+def _personal_values() -> dict[str, set[str]]:
+    """Every identifying value in the sample data (COMMON brief: personal columns)."""
+    from cxlab import samples
+
+    clients = samples.load("clients")
+    values = {col: set(clients[col].dropna().astype(str))
+              for col in ("client_id", "parent_name", "phone", "email", "child_name")}
+    values["comment"] = set(samples.load("responses")["comment"].dropna().astype(str))
+    values["description"] = set(samples.load("complaints")["description"].dropna().astype(str))
+    # a phone written without separators is still a phone
+    values["phone_digits"] = {re.sub(r"\D", "", p) for p in values["phone"]}
+    return values
+
+
+_BLOBS = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+|\"image/png\":\s*\"[^\"]*\"")
+
+
+@needs_samples
+def test_no_personal_data_in_any_output(rendered):
+    _, out = rendered
+    values = _personal_values()
+    assert len(values["client_id"]) > 1000  # the scan is over the real sample, not nothing
+    files = _html_files(out, LATEST_SAMPLE_QUARTER) + sorted((out / LATEST_SAMPLE_QUARTER).glob("*.ipynb"))
+    for path in files:
+        text = _BLOBS.sub("", path.read_text(encoding="utf-8"))  # base64 can spell anything
+        for kind, vals in values.items():
+            if kind == "phone_digits":
+                text_digits = re.sub(r"[^\d\n]", "", text)
+                found = [v for v in vals if v in text_digits]
+            else:
+                found = [v for v in vals if v in text]
+            assert not found, f"{path.name}: {kind} {found[:3]}"
+
+
+# ----------------------------------------------------------------------------- failure
+
+_FAILING = """quarter: str = "2026Q3"
+warehouse: str = "data/warehouse.duckdb"
+lang: str = "en"
+min_n: int = 30
+seed: int = 0"""
+
+
+def _failing_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(_FAILING)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell("share = x / 0  # a planted failure")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@needs_samples
+def test_failing_notebook_leaves_previous_report_untouched(rendered, warehouse, tmp_path):
+    from cxlab.cli import app
+
+    _, out = rendered
+    q = LATEST_SAMPLE_QUARTER
+    before = _snapshot(out / q)
+    index_before = (out / "index.html").read_bytes()
+    boom = _failing_notebook(tmp_path / "boom.ipynb")
+    res = CliRunner().invoke(app, ["report", "--quarter", q, "--warehouse", str(warehouse),
+                                   "--out", str(out), "--notebook", str(boom)])
+    assert res.exit_code == 1
+    msg = " ".join(res.output.split())
+    assert "notebook 'boom' failed for 2026Q3" in msg
+    assert "ZeroDivisionError" in msg and "division by zero" in msg
+    assert "share = x / 0" in msg  # the cell, by its source
+    assert "cell 4 of the executed notebook" in msg  # parameters, injected parameters, x = 1, then it
+    assert "Traceback" not in res.output
+    assert _snapshot(out / q) == before  # byte for byte
+    assert (out / "index.html").read_bytes() == index_before
+    assert not [p for p in out.iterdir() if p.name.startswith(".tmp")]
+    kept = out / f".failed-{q}" / "boom.ipynb"  # the analyst's record of the failure
+    assert kept.is_file()
+
+
+def test_notebook_error_names_notebook_cell_and_error():
+    err = report.NotebookError("drivers", "2026Q3", 7, 5, "kd = drivers.key_drivers(data)\nkd",
+                               "ValueError", "no factor columns")
+    assert isinstance(err, CxlabError)
+    msg = str(err)
+    assert "notebook 'drivers'" in msg and "cell 8 of the executed notebook" in msg and "[5]" in msg
+    assert "ValueError: no factor columns" in msg and "kd = drivers.key_drivers(data) …" in msg
+
+
+def test_unknown_notebook_is_a_report_error(tmp_path):
+    with pytest.raises(report.ReportError, match="does not exist"):
+        report._notebook_paths(["no_such_notebook"])
+
+
+def test_headline_view_suppresses_each_figure_on_its_own():
+    idx = pd.MultiIndex.from_tuples([("phone", "2026Q3"), ("web", "2026Q3")], names=["channel", "quarter"])
+    trend = pd.DataFrame({"n": [300, 12], "nps": [50.0, 10.0], "ci_low": [44.0, -20.0],
+                          "ci_high": [56.0, 40.0], "change": [-15.0, 2.0],
+                          "change_ci_low": [-22.0, -40.0], "change_ci_high": [-8.0, 44.0],
+                          "change_p": [0.0001, 0.9], "change_small_n": [False, True],
+                          "prev_quarter": ["2026Q2", "2026Q2"]}, index=idx)
+    csi = pd.DataFrame({"n": [290, 40], "top2_share": [0.8, 0.7], "top2_ci_low": [0.75, 0.55],
+                        "top2_ci_high": [0.84, 0.82]}, index=pd.Index(["phone", "web"], name="channel"))
+    rate = pd.DataFrame({"invitations": [700, 900], "share": [0.43, 0.12], "ci_low": [0.39, 0.10],
+                         "ci_high": [0.47, 0.14], "over_invited": [False, False]},
+                        index=pd.Index(["phone", "web"], name="channel"))
+    view = report.headline_view(trend, csi, rate, "2026Q3", min_n=30)
+    assert view.loc["Web form", "NPS [95% CI]"] == "n < 30"
+    assert view.loc["Web form", "CSI: rated 4–5 [95% CI]"] == "70% [55, 82]"  # its own n = 40
+    assert view.loc["Phone", "Change from previous quarter [95% CI]"] == "▼ \u221215 [\u221222, \u22128]"
+    assert np.all(view.loc["Phone"].str.len() > 0)
+
+
+def test_cohort_view_hides_small_cohorts_and_comparisons_with_a_small_reference():
+    from types import SimpleNamespace
+
+    idx = pd.Index(["lapsed", "active", "never_attended", "camp"], name="cohort")
+    table = pd.DataFrame({
+        "n": [12, 600, 0, 180], "estimate": [20.0, 50.0, np.nan, 61.0],
+        "ci_low": [-10.0, 45.0, np.nan, 50.0], "ci_high": [45.0, 55.0, np.nan, 70.0],
+        "ref_n": [650, 20, 662, 480], "ref_estimate": [49.0, 25.0, np.nan, 45.0],
+        "diff": [-29.0, 25.0, np.nan, 16.0], "diff_ci_low": [-55.0, -5.0, np.nan, 4.0],
+        "diff_ci_high": [-3.0, 55.0, np.nan, 28.0], "p_holm": [0.2, 0.3, np.nan, 0.01],
+        "significant": [False, False, False, True]}, index=idx)
+    comparison = SimpleNamespace(table=table, unit="points")
+    view = report.cohort_view(comparison, min_n=30)
+    assert list(view.index) == ["Lapsed (no visit in 90 days)", "Active", "Camp attendees"]  # n = 0 left out
+    assert set(view.loc["Lapsed (no visit in 90 days)"]) == {"n < 30"}
+    active = view.loc["Active"]
+    assert active["Figure [95% CI]"] == "50 [45, 55]" and active["Difference [95% CI]"] == "reference under 30"
+    assert view.loc["Camp attendees", "Difference [95% CI]"] == "+16 [+4, +28]"
+    assert view.loc["Camp attendees", "Significant (Holm)"] == "yes"
+
+
+def test_analyst_view_uses_the_functions_own_small_n_flag():
+    t = pd.DataFrame({"n": [500, 500], "nps": [40.0, 10.0], "small_n": [False, True]}, index=["a", "b"])
+    out = report.analyst_view(t, 30)
+    assert out.loc["a", "nps"] == 40.0 and set(out.loc["b"]) == {"n < 30"}
+    counts = pd.DataFrame({"external": [3, 22]}, index=["critical", "medium"])
+    assert report.analyst_view(counts, 30) is counts  # plain counts pass through
+
+
+def test_driver_findings_spell_out_fix_first_and_warn_about_overlap():
+    # planted in the samples: f_teacher_feedback correlates r≈0.8 with f_teacher_attention
+    # and has ~zero own effect, so its Shapley share is borrowed (negative beta, high VIF)
+    from types import SimpleNamespace
+
+    table = pd.DataFrame({
+        "label": ["Child's enjoyment", "Teacher's feedback", "Schedule"],
+        "share": [0.40, 0.20, 0.05], "share_ci_low": [0.30, 0.12, 0.01],
+        "share_ci_high": [0.50, 0.28, 0.10], "coef_sign": [1, -1, 1], "vif": [1.4, 2.9, 1.1],
+        "quadrant": ["keep up", "fix first", "low priority"]})
+    kd = SimpleNamespace(table=table, r2=0.45, r2_ci_low=0.40, r2_ci_high=0.52, n=700)
+    lines = report.driver_findings(kd, "en")
+    assert lines[0] == "Fix first: **Teacher's feedback** — important for NPS and rated below average."
+    assert lines[1].startswith("Keep up: Child's enjoyment")
+    assert lines[2].startswith("Caution about Teacher's feedback: its own coefficient is negative")
+    assert "Child's enjoyment: 40% [30, 50]" in lines[3]
+    assert "R² = 0.45 [0.40, 0.52]" in lines[4] and "n = 700" in lines[4]
+    assert "Teacher's feedback" in report.driver_findings(kd, "ru")[2]
