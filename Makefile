@@ -4,7 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-WAREHOUSE ?= data/warehouse.duckdb
+# The sample warehouse is built from data/samples/*.csv and kept apart from a real one:
+# `make report` on a fresh machine uses it; `make report WAREHOUSE=data/warehouse.duckdb`
+# renders from the warehouse your `cxlab ingest` runs fill, and never rebuilds it.
+SAMPLE_WAREHOUSE := data/samples.duckdb
+WAREHOUSE ?= $(SAMPLE_WAREHOUSE)
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 QUARTER ?= latest
 LANG_REPORT ?= en
 OUT ?= reports
@@ -28,13 +33,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name cxlab --display-name "cxlab (Python 3)" >/dev/null
 	touch $(STAMP)
 
-test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+# pytest over tests/ and nbval (full output comparison) over every notebook
+test: $(STAMP) $(SAMPLE_WAREHOUSE)
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
-warehouse: $(STAMP)
-	$(BIN)/cxlab ingest-samples --warehouse $(WAREHOUSE) --replace
+$(SAMPLE_WAREHOUSE): $(STAMP) $(wildcard data/samples/*.csv)
+	$(BIN)/cxlab ingest-samples --warehouse $@ --replace
 
-report: warehouse
+warehouse: $(SAMPLE_WAREHOUSE)
+
+report: $(STAMP) $(if $(filter $(SAMPLE_WAREHOUSE),$(WAREHOUSE)),$(SAMPLE_WAREHOUSE))
 	$(BIN)/cxlab report --quarter $(QUARTER) --warehouse $(WAREHOUSE) --out $(OUT) --lang $(LANG_REPORT)
 
 samples: $(STAMP)
@@ -43,11 +51,14 @@ samples: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab
 
-notebooks: warehouse
-	$(BIN)/cxlab notebooks --warehouse $(WAREHOUSE)
+notebooks: $(SAMPLE_WAREHOUSE)
+	$(BIN)/cxlab notebooks
 
-bench: $(STAMP)
+bench: $(STAMP) $(SAMPLE_WAREHOUSE)
 	$(BIN)/python benchmarks/drivers.py
+	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/ingest.py --rows 1000000
+	$(BIN)/python benchmarks/report.py
 
 clean:
-	rm -rf $(VENV) $(OUT)/*/ $(OUT)/index.html $(WAREHOUSE)
+	rm -rf $(VENV) $(OUT)/*/ $(OUT)/index.html $(SAMPLE_WAREHOUSE)

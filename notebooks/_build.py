@@ -19,7 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = Path(__file__).resolve().parent
 
 PARAMETERS = '''quarter: str = "2026Q3"
-warehouse: str = "data/warehouse.duckdb"  # relative paths resolve from the project root
+warehouse: str = "data/samples.duckdb"  # the sample warehouse; relative paths resolve from the project root
 lang: str = "en"
 min_n: int = 30
 seed: int = 0'''

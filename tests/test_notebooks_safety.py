@@ -25,7 +25,7 @@ NOTEBOOKS = list(report.NOTEBOOKS)
 MAX_CELL_LINES = 10  # DESIGN.md: a longer cell is a function waiting to be written
 #: The defaults of every parameters cell; quarter is the sample data's last quarter
 #: (planted: data 2024Q4–2026Q3, ends 2026-09-30).
-DEFAULTS = {"quarter": ("str", "2026Q3"), "warehouse": ("str", "data/warehouse.duckdb"),
+DEFAULTS = {"quarter": ("str", "2026Q3"), "warehouse": ("str", "data/samples.duckdb"),
             "lang": ("str", "en"), "min_n": ("int", 30), "seed": ("int", 0)}
 FORBIDDEN_CALLS = {"open", "read_csv", "read_excel", "read_parquet", "read_sql", "connect",
                    "execute", "sql", "to_csv", "to_excel", "to_parquet", "savefig", "eval", "exec"}

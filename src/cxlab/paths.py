@@ -14,6 +14,9 @@ SAMPLES_DIR = DATA_DIR / "samples"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REPORTS_DIR = PROJ_ROOT / "reports"
 FACTORS_FILE = SAMPLES_DIR / "factors.yml"
+#: The warehouse built from the sample data (``make report``, ``make test``, the committed
+#: notebooks). Kept apart from the real warehouse so a sample rebuild never touches it.
+SAMPLE_WAREHOUSE = DATA_DIR / "samples.duckdb"
 
 
 def default_warehouse() -> Path:
