@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # renders from the warehouse your `cxlab ingest` runs fill, and never rebuilds it.
 SAMPLE_WAREHOUSE := data/samples.duckdb
 WAREHOUSE ?= $(SAMPLE_WAREHOUSE)
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with $(CURDIR)/notebooks/nbval_sanitize.cfg
 QUARTER ?= latest
 LANG_REPORT ?= en
 OUT ?= reports

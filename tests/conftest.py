@@ -20,3 +20,17 @@ def rng():
 def _close_figures():
     yield
     plt.close("all")
+
+
+@pytest.fixture(autouse=True)
+def _working_directory_unchanged():
+    """A test (or the code under test) must not leave the process in another directory:
+    nbval and later tests resolve paths from where pytest started."""
+    import os
+
+    before = os.getcwd()
+    yield
+    after = os.getcwd()
+    if after != before:
+        os.chdir(before)
+        pytest.fail(f"the working directory changed from {before} to {after}")

@@ -1,7 +1,9 @@
 """cxlab.plots: what each chart draws, checked against the numbers it was given.
 
 Intervals are read back from the artists and compared with the table's own columns (or
-with ``cxlab.metrics`` on hand-made counts); small groups must be grey, never dropped.
+with ``cxlab.metrics`` on hand-made counts). Small groups keep their place but, by default,
+show no figure and no exact n (a stakeholder chart carries no cell under ``min_n``);
+``suppress=False`` draws them grey for an analyst.
 """
 
 from __future__ import annotations
@@ -40,8 +42,20 @@ def test_set_style_uses_the_colour_blind_palette():
     assert mpl.rcParams["font.size"] >= 10
 
 
-def test_nps_by_group_error_bars_are_the_table_intervals(by_channel):
+def test_nps_by_group_suppresses_small_groups_by_default(by_channel):
     ax = plots.nps_by_group(by_channel, min_n=30)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # the small group keeps its row, but neither its estimate nor its exact n is shown
+    assert labels == ["Phone  (n=100)", "Web form  (n < 30)"]
+    assert len(ax.containers) == 1  # only phone has an error bar
+    seg = ax.containers[0].lines[2][0].get_segments()[0]
+    np.testing.assert_allclose((seg[0][0], seg[1][0]),
+                               by_channel.iloc[0][["ci_low", "ci_high"]].to_numpy(float))
+    assert any("not shown: fewer than 30" in t.get_text() for t in ax.texts)
+
+
+def test_nps_by_group_error_bars_are_the_table_intervals(by_channel):
+    ax = plots.nps_by_group(by_channel, min_n=30, suppress=False)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["Phone  (n=100)", "Web form  (n=20)"]  # table order, first row on top
     # each errorbar container: (data line, caps, [bar LineCollection])
@@ -70,7 +84,13 @@ def test_nps_trend_draws_a_band_per_channel_and_orders_quarters(rng):
             rows += [(ch, q, int(v)) for v in s]
     df = pd.DataFrame(rows, columns=["channel", "quarter", "nps"])
     trend = metrics.nps_trend(df, quarter_col="quarter", min_n=30)
-    ax = plots.nps_trend(trend, min_n=30)
+    suppressed = plots.nps_trend(trend, min_n=30)
+    # by default the small quarter leaves a gap: no grey point with its figure
+    assert not suppressed.containers
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    ax = plots.nps_trend(trend, min_n=30, suppress=False)
     assert [t.get_text() for t in ax.get_xticklabels()] == quarters
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2  # one interval band per channel
@@ -86,7 +106,12 @@ def test_nps_trend_draws_a_band_per_channel_and_orders_quarters(rng):
 
 
 def test_pnd_split_bars_are_the_shares_of_each_row(by_channel):
-    ax = plots.pnd_split(by_channel, min_n=30)
+    hidden = plots.pnd_split(by_channel, min_n=30)
+    # by default the small web row (n = 20) is left empty and labelled "n < 30"
+    widths = np.array([p.get_width() for p in hidden.patches]).reshape(3, 2)
+    np.testing.assert_allclose(widths[:, 1], 0)
+    assert hidden.get_yticklabels()[1].get_text().endswith("(n < 30)")
+    ax = plots.pnd_split(by_channel, min_n=30, suppress=False)
     # 3 series × 2 rows; widths in % of each row's answers
     widths = np.array([p.get_width() for p in ax.patches]).reshape(3, 2)
     counts = by_channel[["promoters", "passives", "detractors"]].to_numpy().T
@@ -101,7 +126,7 @@ def test_cohort_gaps_reference_line_and_empty_groups():
                      index=pd.Index(["lapsed", "never_attended", "camp"], name="cohort"))
     ax = plots.cohort_gaps(t, min_n=30, lang="ru")
     labels = [x.get_text() for x in ax.get_yticklabels()]
-    assert labels == ["Ушедшие (нет визитов 90 дней)  (n=120)", "Были в лагере  (n=25)"]  # n = 0 left out
+    assert labels == ["Ушедшие (нет визитов 90 дней)  (n=120)", "Были в лагере  (n < 30)"]  # n = 0 left out
     assert any(ln.get_xdata()[0] == 0 for ln in ax.get_lines())  # the "no gap" line
 
 

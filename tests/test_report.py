@@ -9,6 +9,8 @@ truths (``cxlab.samples.TRUTHS``, COMMON brief) or from the input by hand.
 
 from __future__ import annotations
 
+import os
+
 import hashlib
 import re
 from pathlib import Path
@@ -47,7 +49,11 @@ def warehouse(tmp_path_factory) -> Path:
 def rendered(warehouse, tmp_path_factory):
     """The one rendering of the session: latest quarter, every notebook, Russian."""
     out = tmp_path_factory.mktemp("reports")
+    cwd = os.getcwd()
     result = report.render("latest", warehouse=warehouse, out=out, lang="ru", progress=False)
+    # notebooks run two at a time: rendering must not move the process to another directory
+    # (papermill's cwd= is a process-wide chdir that raced between the threads)
+    assert os.getcwd() == cwd
     return result, out
 
 

@@ -7,8 +7,10 @@ manner of seaborn's axes-level functions. The house style:
 - readable sizes (:func:`set_style`), the colour-blind-safe seaborn ``"colorblind"``
   palette;
 - an interval band or error bar on every estimate, and axis labels with units;
-- groups with fewer than ``min_n`` answers drawn in grey and hollow, never silently
-  dropped;
+- groups with fewer than ``min_n`` answers are not drawn: their place is kept and labelled
+  "n < 30" (``suppress=True``, the default, because every chart may end up in a
+  stakeholder report, where no figure from fewer than ``min_n`` answers may appear);
+  ``suppress=False`` draws them grey and hollow for an analyst's own exploration;
 - a title that states the finding: pass ``title=`` (notebooks build it from the numbers,
   e.g. with :mod:`cxlab.report`'s narration); the default names what is shown.
 """
@@ -92,11 +94,11 @@ def _group_labels(table: pd.DataFrame, group: str | None, kind: str | None, lang
 def nps_trend(table: pd.DataFrame, x: str = "quarter", y: str = "nps", lo: str = "ci_low",
               hi: str = "ci_high", hue: str | None = "channel", n: str | None = "n", min_n: int = 30,
               hue_kind: str | None = "channel", lang: str = "en", title: str | None = None,
-              ax=None):
+              suppress: bool = True, ax=None):
     """NPS over periods with its interval band; one line per ``hue`` group (e.g. channel).
 
-    Periods with fewer than ``min_n`` answers are hollow grey points and the band skips
-    them. Returns the axes.
+    Periods with fewer than ``min_n`` answers leave a gap in the line and band; with
+    ``suppress=False`` they are drawn as hollow grey points. Returns the axes.
     """
     if x not in table.columns or (hue is not None and hue not in table.columns):
         table = table.reset_index()  # nps_trend tables carry channel and quarter in the index
@@ -118,7 +120,7 @@ def nps_trend(table: pd.DataFrame, x: str = "quarter", y: str = "nps", lo: str =
         ax.plot(xs[ok], ys[ok], marker="o", color=colour, label=label, lw=2)
         ax.fill_between(xs, np.where(ok, l, np.nan), np.where(ok, h, np.nan), color=colour,
                         alpha=0.2, lw=0)
-        if small.any():
+        if small.any() and not suppress:
             ax.errorbar(xs[small], ys[small], yerr=[ys[small] - l[small], h[small] - ys[small]],
                         fmt="o", mfc="white", color=GREY, capsize=3)
     ax.set_xticks(range(len(periods)), periods)
@@ -128,13 +130,14 @@ def nps_trend(table: pd.DataFrame, x: str = "quarter", y: str = "nps", lo: str =
     _title(ax, title or i18n.t("plot.nps_trend_title", lang))
     if hue is not None:
         ax.legend(loc="best")
-    _note_small(ax, any(_small(data, n, min_n)), min_n, lang)
+    _note_small(ax, any(_small(data, n, min_n)), min_n, lang, suppress)
     return ax
 
 
-def _note_small(ax, any_small: bool, min_n: int, lang: str) -> None:
+def _note_small(ax, any_small: bool, min_n: int, lang: str, suppress: bool = True) -> None:
     if any_small:
-        ax.annotate(i18n.t("plot.small_n_note", lang, min_n=min_n), xy=(1, 0),
+        key = "plot.small_n_suppressed" if suppress else "plot.small_n_note"
+        ax.annotate(i18n.t(key, lang, min_n=min_n), xy=(1, 0),
                     xycoords="axes fraction", xytext=(0, -42), textcoords="offset points",
                     ha="right", va="top", fontsize="small", color=GREY)
 
@@ -149,8 +152,12 @@ def _title(ax, text: str, width: int = 70) -> None:
 def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n",
               min_n: int = 30, group: str | None = None, kind: str | None = None,
               lang: str = "en", xlabel: str = "", title: str | None = None,
-              reference: float | None = None, colour=None, small_col: str = "small_n", ax=None):
-    """Point estimates with error bars, one row per group (horizontal); small n greyed.
+              reference: float | None = None, colour=None, small_col: str = "small_n",
+              suppress: bool = True, ax=None):
+    """Point estimates with error bars, one row per group (horizontal).
+
+    Groups under ``min_n`` (or flagged in ``small_col``) are labelled "n < min_n" and not
+    drawn; with ``suppress=False`` they are drawn grey and hollow with their n.
 
     The general form of :func:`nps_by_group` and :func:`cohort_gaps`.
     """
@@ -166,12 +173,15 @@ def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n"
         small = small | table[small_col].fillna(True).to_numpy(dtype=bool)
     colour = colour or sns.color_palette(PALETTE)[0]
     for i in range(len(table)):
+        if small[i] and suppress:
+            continue
         c = GREY if small[i] else colour
         ax.errorbar(est[i], ys[i], xerr=[[est[i] - l[i]], [h[i] - est[i]]], fmt="o", color=c,
                     mfc="white" if small[i] else c, capsize=4, ms=7, lw=2)
     if n is not None and n in table.columns:
         counts = pd.to_numeric(table[n], errors="coerce")
-        labels = [f"{lab}  (n={int(c)})" if pd.notna(c) else lab for lab, c in zip(labels, counts)]
+        labels = [f"{lab}  ({_n_text(c, s and suppress, min_n)})" if pd.notna(c) else lab
+                  for lab, c, s in zip(labels, counts, small)]
     ax.set_yticks(ys, labels)
     for tick, s in zip(ax.get_yticklabels(), small):
         if s:
@@ -182,38 +192,48 @@ def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n"
     ax.grid(axis="y", visible=False)
     if title:
         _title(ax, title)
-    _note_small(ax, small.any(), min_n, lang)
+    _note_small(ax, small.any(), min_n, lang, suppress)
     return ax
+
+
+def _n_text(count, hide: bool, min_n: int) -> str:
+    """``n=57``, or ``n < 30`` where the group is too small to show (its exact n is a small
+    cell too)."""
+    return f"n < {min_n}" if hide else f"n={int(count)}"
 
 
 def nps_by_group(table: pd.DataFrame, y: str = "nps", lo: str = "ci_low", hi: str = "ci_high",
                  n: str | None = "n", min_n: int = 30, group: str | None = None,
-                 kind: str | None = None, lang: str = "en", title: str | None = None, ax=None):
-    """NPS per group (channel, programme, …) with 95 % error bars; groups under ``min_n`` grey."""
+                 kind: str | None = None, lang: str = "en", title: str | None = None,
+                 suppress: bool = True, ax=None):
+    """NPS per group (channel, programme, …) with 95 % error bars; groups under ``min_n``
+    suppressed (see :func:`estimates`)."""
     return estimates(table, y, lo, hi, n=n, min_n=min_n, group=group, kind=kind, lang=lang,
                      xlabel=i18n.t("plot.nps_points", lang),
-                     title=title or i18n.t("plot.nps_by_group_title", lang), reference=0, ax=ax)
+                     title=title or i18n.t("plot.nps_by_group_title", lang), reference=0,
+                     suppress=suppress, ax=ax)
 
 
 def cohort_gaps(table: pd.DataFrame, diff: str = "diff", lo: str = "ci_low",
                 hi: str = "ci_high", n: str | None = "n", min_n: int = 30,
                 group: str | None = None, kind: str | None = "cohort", lang: str = "en",
-                unit: str = "nps", title: str | None = None, ax=None):
+                unit: str = "nps", title: str | None = None, suppress: bool = True, ax=None):
     """Each cohort's difference from its reference with 95 % error bars; zero = no gap."""
     xlabel = i18n.t(f"plot.diff_{unit}", lang) if i18n.has(f"plot.diff_{unit}", lang) else diff
     return estimates(table, diff, lo, hi, n=n, min_n=min_n, group=group, kind=kind, lang=lang,
                      xlabel=xlabel, title=title or i18n.t("plot.cohort_gaps_title", lang),
-                     reference=0, colour=sns.color_palette(PALETTE)[2], ax=ax)
+                     reference=0, colour=sns.color_palette(PALETTE)[2], suppress=suppress,
+                     ax=ax)
 
 
 def pnd_split(table: pd.DataFrame, promoters: str = "promoters", passives: str = "passives",
               detractors: str = "detractors", n: str | None = "n", min_n: int = 30,
               group: str | None = None, kind: str | None = None, lang: str = "en",
-              title: str | None = None, ax=None):
+              title: str | None = None, suppress: bool = True, ax=None):
     """Stacked promoters / passives / detractors per group, as % of answers.
 
     The three columns may be counts or shares: each row is normalised to 100 %. Groups under
-    ``min_n`` are drawn hatched and labelled.
+    ``min_n`` are left empty and labelled "n < min_n" (``suppress=False``: drawn hatched).
     """
     _need(table, [promoters, passives, detractors, group], "pnd_split")
     ax = _ax(ax, figsize=(8.0, 0.55 * len(table) + 1.8))
@@ -221,9 +241,12 @@ def pnd_split(table: pd.DataFrame, promoters: str = "promoters", passives: str =
     totals = parts.sum(axis=1, keepdims=True)
     pct = np.divide(parts, totals, out=np.zeros_like(parts), where=totals > 0) * 100
     labels = _group_labels(table, group, kind, lang)
-    if n is not None and n in table.columns:
-        labels = [f"{lab}  (n={int(c)})" for lab, c in zip(labels, _num(table[n]))]
     small = _small(table, n, min_n)
+    if n is not None and n in table.columns:
+        labels = [f"{lab}  ({_n_text(c, s and suppress, min_n)})"
+                  for lab, c, s in zip(labels, _num(table[n]), small)]
+    if suppress:
+        pct[small] = 0.0
     ys = np.arange(len(table))[::-1]
     left = np.zeros(len(table))
     names = [i18n.label("nps_group", k, lang) for k in ("promoter", "passive", "detractor")]

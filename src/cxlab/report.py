@@ -197,10 +197,14 @@ def run_notebook(path: Path, output: Path, parameters: dict, kernel_name: str = 
     import nbformat
     import papermill as pm
 
+    # No ``cwd=``: papermill implements it with a process-wide os.chdir, which races when
+    # notebooks run in parallel threads (one thread restores the directory another set,
+    # leaving the process in notebooks/). The notebooks resolve every path from the project
+    # root (cxlab.paths), so the kernel's working directory does not matter.
     try:
         pm.execute_notebook(
             str(path), str(output), parameters=parameters, kernel_name=kernel_name,
-            cwd=str(path.parent), progress_bar=False, log_output=False,
+            progress_bar=False, log_output=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning on stderr
         )
     except pm.PapermillExecutionError as err:
