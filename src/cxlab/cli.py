@@ -171,7 +171,7 @@ def complaints_weekly_cmd(
         table = table.drop(columns=["description", "client_id"], errors="ignore")
         result = complaints.weekly_summary(table, asof, calendar=cal)
     except CxlabError as err:
-        _io_fail(err)
+        fail(err)
     out = Console(soft_wrap=True)
     out.print(result.summary(), markup=False, highlight=False)
     if show_overdue and len(result.overdue):
@@ -281,14 +281,6 @@ def followups_cmd(
 
 # ---- data in: validate and ingest exports, the warehouse (cxlab.io) ------------------
 
-def _io_fail(err: Exception) -> None:
-    """Like ``fail`` but escapes the message: problem tags such as ``[value]`` are text."""
-    from rich.markup import escape
-
-    console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 def _cli_path(p) -> str | None:
     """Paths typed on the command line are from the working directory."""
     from pathlib import Path
@@ -316,7 +308,6 @@ def validate_cmd(
     Prints a summary per file and every problem (row, column, value, expected);
     exits 1 if any file has a problem.
     """
-    from rich.markup import escape
     from rich.table import Table
 
     from cxlab import io
@@ -326,7 +317,7 @@ def validate_cmd(
     try:
         reports = [io.check(f, table, mapping, scale, _sheet(sheet)) for f in files]
     except CxlabError as err:
-        _io_fail(err)
+        fail(err)
     summary = Table(title="cxlab validate", title_justify="left")
     for col in ("file", "table", "rows", "result", "ignored columns"):
         summary.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
@@ -347,7 +338,6 @@ def validate_cmd(
 
 
 def _ingest_summary(result, warehouse: str) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     out = Console(soft_wrap=True)
@@ -408,7 +398,7 @@ def ingest_cmd(
             files, table=table, warehouse=wh, mapping=mapping, scale=scale,
             on_conflict=on_conflict, progress=tick))
     except CxlabError as err:
-        _io_fail(err)
+        fail(err)
     _ingest_summary(result, wh)
 
 
@@ -428,7 +418,7 @@ def ingest_samples_cmd(
         result = _with_progress(n_files + 1, lambda tick: io.build_sample_warehouse(
             wh, replace=replace, progress=tick))
     except CxlabError as err:
-        _io_fail(err)
+        fail(err)
     _ingest_summary(result, wh)
 
 
@@ -444,7 +434,7 @@ def quarters_cmd(
         qs = io.quarters(_cli_path(warehouse), table)
         latest = io.latest_quarter(_cli_path(warehouse)) if qs and table == "responses" else None
     except CxlabError as err:
-        _io_fail(err)
+        fail(err)
     out = Console()
     for q in qs:
         out.print(q + ("  (latest complete)" if q == latest else ""), markup=False)
@@ -465,7 +455,7 @@ def headline_cmd(
     try:
         t = io.headline(quarter, _cli_path(warehouse), min_n=min_n)
     except CxlabError as err:
-        _io_fail(err)
+        fail(err)
     q = t["quarter"].iloc[0]
     out = Console(soft_wrap=True)
     tab = Table(title=f"{q}: NPS per survey channel (channels are not pooled)",
