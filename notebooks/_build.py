@@ -114,8 +114,11 @@ NOTEBOOKS = {
              "                                       data.visits, quarter, min_n=min_n)\n"
              "report.complaints_view(section, min_n, lang)"),
         code('report.show(plots.complaints_monthly(complaints.monthly(data.complaints, by="oral_written"), lang=lang))'),
-        head("qr.h.complaint_categories", 3),
-        code("report.counts_change_view(section.by_category, lang, min_n, top=8)"),
+        code("recent, window = data.recent_complaints(4), data.window_label(4)  # a quarter is too few complaints to split\n"
+             'report.heading("qr.h.complaint_categories", lang, 3, window=window)'),
+        code('report.breakdown_view(complaints.monthly(recent, by="category"),\n'
+             '                      complaints.share_justified(recent, by="category", freq=None, min_n=min_n),\n'
+             '                      complaints.long_service(recent, "category", min_n=min_n), min_n, lang)'),
         # 5. can we trust the figures
         head("qr.h.trust"),
         code("report.bullets(report.trust_notes(quality.trust_report(data.responses, min_n=min_n), lang, min_n))"),
@@ -126,26 +129,28 @@ NOTEBOOKS = {
         "same `cxlab.metrics` functions as the stakeholder report, with every column.",
     ) + [
         head("nps.h.channel"),
-        code("report.analyst_view(metrics.nps_table(data.responses, min_n=min_n), min_n)"),
+        code('report.readable(metrics.nps_table(data.responses, min_n=min_n), "nps", lang, min_n)'),
         head("nps.h.survey"),
-        code('report.analyst_view(metrics.nps_table(data.responses, by="survey", min_n=min_n), min_n)'),
+        code('report.readable(metrics.nps_table(data.responses, by="survey", min_n=min_n), "nps", lang, min_n)'),
         head("nps.h.trend"),
         code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
-             'columns = ["n", "nps", "ci_low", "ci_high", "prev_quarter", "change", "change_ci_low", "change_ci_high", "change_p"]\n'
-             'report.analyst_view(trend[columns], min_n)'),
+             'report.readable(trend, "trend", lang, min_n)'),
         code("report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
         head("nps.h.channels"),
-        code('report.analyst_view(metrics.compare_groups(data.responses, group_col="channel", reference="web", min_n=min_n), min_n)'),
+        code('web = metrics.compare_groups(data.responses, group_col="channel", reference="web", min_n=min_n)\n'
+             'report.readable(web, "compare", lang, min_n, figure="nps")'),
         head("nps.h.binary"),
         code("binary = data.responses_all[data.responses_all[\"recommend\"].notna()]\n"
-             'report.analyst_view(metrics.binary_nps_table(binary, by="quarter", min_n=min_n), min_n) if len(binary) else report.say("nps.no_binary", lang)'),
+             'report.readable(metrics.binary_nps_table(binary, by="quarter", min_n=min_n), "binary", lang, min_n) if len(binary) else report.say("nps.no_binary", lang)'),
         head("nps.h.csi"),
-        code('report.analyst_view(metrics.csi_table(data.responses, by="programme", min_n=min_n), min_n)'),
+        code('report.readable(metrics.csi_table(data.responses, by="programme", min_n=min_n), "csi", lang, min_n)'),
         head("nps.h.response_rate"),
-        code('report.analyst_view(metrics.response_rate(data.responses, data.invitations, by=["survey", "channel"], min_n=min_n), min_n)'),
+        code('rate = metrics.response_rate(data.responses, data.invitations, by=["survey", "channel"], min_n=min_n)\n'
+             'report.readable(rate, "response_rate", lang, min_n)'),
         head("nps.h.interviewers"),
         code('phone = data.responses[data.responses["channel"] == "phone"]\n'
-             'report.analyst_view(quality.interviewer_flags(phone, min_n=min_n), min_n)'),
+             'report.readable(quality.interviewer_flags(phone, min_n=min_n), "interviewers", lang, min_n)'),
+        say("nps.interviewers_note"),
     ],
     "drivers": opening(
         "drv",
@@ -156,13 +161,18 @@ NOTEBOOKS = {
              "report.bullets(report.driver_findings(kd, lang))"),
         code("report.show(plots.quadrant(kd, lang=lang))"),
         head("drv.h.table"),
-        code('kd.table.drop(columns=["n_rated"], errors="ignore")'),
-        code("report.bullets(kd.warnings) if kd.warnings else None"),
+        code('report.readable(kd, "drivers", lang, min_n)'),
+        say("drv.table_note"),
+        code("report.bullets(kd.warnings) if kd.warnings else None", ("analyst-only",)),
         head("drv.h.robustness"),
-        code("drivers.robustness(data.responses)"),
+        code("check = drivers.robustness(data.responses)\n"
+             'labels = dict(zip(kd.table.index, kd.table["label"]))\n'
+             'display(report.readable(check, "robustness", lang, min_n, labels=labels),\n'
+             '        report.readable(check, "agreement", lang, min_n))'),
+        say("drv.robustness_note"),
         head("drv.h.by_channel"),
         code('by_channel = drivers.key_drivers_by(data.responses, by="channel", min_n=min_n, seed=seed, labels=lang)\n'
-             "by_channel"),
+             'report.readable(by_channel, "segment_drivers", lang, min_n)'),
     ],
     "cohorts": opening(
         "coh",
@@ -172,18 +182,19 @@ NOTEBOOKS = {
     ) + [
         head("coh.h.sizes"),
         code('members = cohorts.assign(data.clients, data.visits, asof=data.last_day)\n'
-             'members.sum().rename("clients").to_frame()'),
+             'report.readable(members.sum(), "counts", lang, min_n, kinds={None: "cohort"})'),
         head("coh.h.nps"),
         code("with_cohorts = cohorts.attach(data.responses, data.clients, data.visits)\n"
              "gaps = cohorts.compare_cohorts(with_cohorts, min_n=min_n)\n"
              "report.show(gaps.plot(lang=lang, title=report.cohort_title(gaps, lang)))"),
-        code("report.analyst_view(gaps.table, min_n)"),
+        code('report.readable(gaps, "cohorts", lang, min_n)'),
+        say("coh.table_note", min_n="min_n"),
         head("coh.h.csat"),
-        code('report.analyst_view(cohorts.compare_cohorts(with_cohorts, metric="csat", min_n=min_n).table, min_n)'),
+        code('report.readable(cohorts.compare_cohorts(with_cohorts, metric="csat", min_n=min_n), "cohorts", lang, min_n)'),
         head("coh.h.promotion"),
         code("promo = cohorts.promotion(data.responses_all, data.clients, min_n=min_n)\n"
-             "report.analyst_view(promo.table, min_n)"),
-        code("promo.tests"),
+             "report.say(\"text.plain\", lang, text=report.promotion_finding(promo, lang))"),
+        code("report.promotion_view(promo, min_n, lang)"),
         code("report.show(promo.plot(lang=lang))"),
     ],
     "complaints": opening(
@@ -194,22 +205,33 @@ NOTEBOOKS = {
     ) + [
         code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
              "                                       data.visits, quarter, min_n=min_n)\n"
-             "report.analyst_view(section.table, min_n)"),
+             "report.complaints_view(section, min_n, lang)"),
         head("cmp.h.volume"),
-        code("section.volume"),
-        code('report.show(plots.complaints_monthly(complaints.monthly(data.complaints, by="channel"), months=None, total=None, lang=lang))'),
-        head("cmp.h.channels"),
-        code('report.counts_change_view(section.by_channel, lang, min_n, kind="channel")'),
-        head("cmp.h.categories"),
-        code("report.counts_change_view(section.by_category, lang, min_n)"),
-        head("cmp.h.importance"),
-        code("section.by_importance_origin"),
-        head("cmp.h.deadlines"),
-        code("report.analyst_view(section.deadlines, min_n)"),
-        code("report.analyst_view(section.long_service, min_n)"),
-        head("cmp.h.after"),
-        code("report.analyst_view(section.after_resolution, min_n)"),
-        code("report.analyst_view(section.complainant_nps, min_n)"),
+        code('report.readable(section.volume, "volume", lang, min_n)'),
+        code('report.show(plots.complaints_monthly(complaints.monthly(data.complaints, by="oral_written"), lang=lang))'),
+        code("recent, window = data.recent_complaints(4), data.window_label(4)\n"
+             'report.say("cmp.window_note", lang, window=window, min_n=min_n)'),
+        head("cmp.h.channels", window="window"),
+        code('report.breakdown_view(complaints.monthly(recent, by="channel"),\n'
+             '                      complaints.share_justified(recent, by="channel", freq=None, min_n=min_n),\n'
+             '                      complaints.long_service(recent, "channel", min_n=min_n), min_n, lang, kind="channel")'),
+        head("cmp.h.oral_written", window="window"),
+        code('report.breakdown_view(complaints.monthly(recent, by="oral_written"),\n'
+             '                      complaints.share_justified(recent, by="oral_written", freq=None, min_n=min_n),\n'
+             '                      complaints.long_service(recent, "oral_written", min_n=min_n), min_n, lang, kind="oral_written")'),
+        head("cmp.h.categories", window="window"),
+        code('report.breakdown_view(complaints.monthly(recent, by="category"),\n'
+             '                      complaints.share_justified(recent, by="category", freq=None, min_n=min_n),\n'
+             '                      complaints.long_service(recent, "category", min_n=min_n), min_n, lang)'),
+        head("cmp.h.importance", window="window"),
+        code('report.crosstab_view(recent, "importance", "origin", min_n, lang)'),
+        head("cmp.h.deadlines", window="window"),
+        code('deadlines = complaints.deadline_summary(recent, asof=data.end, min_n=min_n)\n'
+             'report.readable(deadlines.drop(index="all"), "deadlines", lang, min_n)'),
+        head("cmp.h.after", quarter="quarter"),
+        code('report.readable(section.after_resolution, "after_resolution", lang, min_n)'),
+        head("cmp.h.complainant_nps", quarter="quarter"),
+        code('report.readable(section.complainant_nps, "complainant_nps", lang, min_n)'),
     ],
 }
 

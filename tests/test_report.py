@@ -13,6 +13,7 @@ import os
 
 import hashlib
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -362,7 +363,7 @@ def test_cohort_view_hides_small_cohorts_and_comparisons_with_a_small_reference(
     assert list(view.index) == ["Lapsed (no visit in 90 days)", "Active", "Camp attendees"]  # n = 0 left out
     assert set(view.loc["Lapsed (no visit in 90 days)"]) == {"n < 30"}
     active = view.loc["Active"]
-    assert active["Figure [95% CI]"] == "50 [45, 55]" and active["Difference [95% CI]"] == "reference under 30"
+    assert active["NPS [95% CI]"] == "50 [45, 55]" and active["Difference [95% CI]"] == "reference n < 30"
     assert view.loc["Camp attendees", "Difference [95% CI]"] == "+16 [+4, +28]"
     assert view.loc["Camp attendees", "Significant (Holm)"] == "yes"
 
@@ -393,3 +394,223 @@ def test_driver_findings_spell_out_fix_first_and_warn_about_overlap():
     assert "Child's enjoyment: 40% [30, 50]" in lines[3]
     assert "R² = 0.45 [0.40, 0.52]" in lines[4] and "n = 700" in lines[4]
     assert "Teacher's feedback" in report.driver_findings(kd, "ru")[2]
+
+
+# ----------------------------------------------------------------------------- readable tables
+
+def test_counts_under_min_n_never_show_and_zero_is_shown():
+    # the product's rule: a count from 1 to min_n − 1 can point at a family; 0 points at none
+    assert [report.count_text(v, 30) for v in (0, 1, 29, 30, 1346)] == ["0", "< 30", "< 30", "30", "1\u202f346"]
+    assert report.count_text(float("nan"), 30) == "–"
+    assert report.p_text(0.0004) == "p < 0.001" and report.p_text(0.0372) == "p = 0.04"
+    assert report.p_text(0.005, "ru") == "p = 0,005"
+    assert report.yes_no(True, "ru") == "да" and report.yes_no(pd.NA) == "–"
+
+
+def _hidden_sums(counts: pd.DataFrame, hide: pd.DataFrame, margins: bool) -> list[int]:
+    lines = [(counts[c], hide[c]) for c in counts.columns]
+    if margins:
+        lines += [(counts.loc[r], hide.loc[r]) for r in counts.index]
+    return [int(v[h].sum()) for v, h in lines]
+
+
+def test_protect_counts_leaves_no_small_cell_recoverable_from_a_total():
+    # the sample's importance × origin counts over 2025Q4–2026Q3 (pd.crosstab of the rows)
+    counts = pd.DataFrame({"external": [19, 65, 65, 149], "internal": [4, 6, 14, 24], "all": [23, 71, 79, 173]},
+                          index=pd.Index(["critical", "medium", "low", "all"], name="importance"))
+    hide = report.protect_counts(counts, 30, margins="all")
+    assert hide[(counts >= 1) & (counts < 30)].stack().all()  # every small cell is hidden
+    # by subtraction from a shown total one recovers only the sum of a line's hidden cells:
+    # it must be 0 or at least min_n in every row and column
+    assert all(s == 0 or s >= 30 for s in _hidden_sums(counts, hide, margins=True))
+    # a breakdown of a published total: the hidden cells together reach min_n
+    by_channel = pd.DataFrame({"n": [47, 44, 30, 23, 16, 13]})
+    assert report.protect_counts(by_channel, 30)["n"].tolist() == [False, False, False, True, True, True]
+    # one small level alone would be recovered from the total: the next smallest goes too
+    assert report.protect_counts(pd.DataFrame({"n": [100, 50, 12, 0]}), 30)["n"].tolist() == [False, True, True, False]
+
+
+def _cohort_table() -> pd.DataFrame:
+    # shaped like cxlab.cohorts.compare_cohorts(...).table; numbers from the 2026Q3 sample
+    # (messenger: 237 active answers, 12 lapsed = the active cohort's reference)
+    idx = pd.MultiIndex.from_tuples([("messenger", "active"), ("messenger", "lapsed"), ("phone", "camp"),
+                                     ("phone", "never_attended")], names=["channel", "cohort"])
+    return pd.DataFrame({
+        "n": [237, 12, 179, 0], "estimate": [40.08, 33.3, 55.3, np.nan], "ci_low": [29.8, -11.3, 44.8, np.nan],
+        "ci_high": [49.3, 64.6, 63.9, np.nan], "ref_n": [12, 237, 474, 653],
+        "ref_estimate": [33.3, 40.08, 50.8, np.nan], "diff": [6.75, -6.75, 4.46, np.nan],
+        "se": [22.1, 22.1, 5.87, np.nan], "diff_ci_low": [-36.5, -50.1, -7.05, np.nan],
+        "diff_ci_high": [50.1, 36.5, 15.98, np.nan], "stat": [0.31, -0.31, 0.76, np.nan],
+        "p": [0.76, 0.76, 0.447, np.nan], "p_holm": [1.0, 1.0, 0.0004, np.nan],
+        "significant": [False, False, True, False], "small_n": [True, True, False, True],
+        "method": ["wald z"] * 4, "reference": ["rest"] * 4}, index=idx)
+
+
+def test_readable_cohorts_suppress_each_figure_at_its_own_granularity():
+    from types import SimpleNamespace
+
+    view = report.readable(SimpleNamespace(table=_cohort_table(), unit="points"), "cohorts", "en", 30)
+    active = view.loc[("Messenger", "Active")]
+    # its own 237 answers are enough: its NPS shows; only the comparison needs the reference
+    assert active["n"] == "237" and active["NPS [95% CI]"] == "40 [30, 49]"
+    assert active["Rest of the clients, n"] == "< 30"
+    assert active["Difference [95% CI]"] == active["p (Holm)"] == "reference n < 30"
+    lapsed = view.loc[("Messenger", "Lapsed (no visit in 90 days)")]
+    assert lapsed["n"] == "< 30" and lapsed["NPS [95% CI]"] == lapsed["Difference [95% CI]"] == "n < 30"
+    camp = view.loc[("Phone", "Camp attendees")]
+    assert camp["Difference [95% CI]"] == "+4 [−7, +16]" and camp["p (Holm)"] == "p < 0.001"
+    assert camp["Significant (Holm)"] == "yes"
+    assert ("Phone", "Registered, never came") not in view.index  # no answers: nothing to show
+    text = view.to_string()
+    for raw in ("se", "stat", "method", "small_n", "wald", "ref_estimate", "True", "False"):
+        assert raw not in list(view.columns) and not re.search(rf"\b{raw}\b", text), raw
+    ru = report.readable(SimpleNamespace(table=_cohort_table(), unit="points"), "cohorts", "ru", 30)
+    assert ru.loc[("Мессенджер", "Активные"), "Разница [95% ДИ]"] == "база сравнения n < 30"
+
+
+def test_readable_response_rate_hides_small_answer_counts_but_not_the_rate():
+    # the rate's n is the invitations (53 ≥ 30); the 6 answers behind it are a small count
+    t = pd.DataFrame({"invitations": [53, 12], "responses": [6, 5], "share": [6 / 53, 5 / 12],
+                      "ci_low": [0.053, 0.19], "ci_high": [0.226, 0.68], "small_n": [False, True],
+                      "over_invited": [False, False]},
+                     index=pd.Index(["web", "phone"], name="channel"))
+    view = report.readable(t, "response_rate", "en", 30)
+    assert view.loc["Web form"].tolist() == ["53", "< 30", "11% [5, 23]"]
+    assert view.loc["Phone"].tolist() == ["< 30", "< 30", "n < 30"]
+
+
+def test_breakdown_view_sums_the_period_and_hides_small_levels():
+    def monthly(phone, email, web):
+        t = pd.DataFrame({"phone": phone, "email": email, "web": web},
+                         index=pd.Index(["2026-07", "2026-08"], name="month"))
+        t.columns.name = "channel"
+        return t.assign(total=t.sum(axis=1))
+
+    view = report.breakdown_view(monthly([20, 24], [14, 14], [1, 2]), min_n=30, lang="en", kind="channel")
+    # phone 44, e-mail 28, web 3: both small ones hidden, together 31 ≥ 30
+    assert view["Complaints"].to_dict() == {"Phone": "44", "E-mail": "< 30", "Web form": "< 30"}
+    view = report.breakdown_view(monthly([20, 24], [20, 20], [1, 2]), min_n=30, lang="en", kind="channel")
+    # web alone (3) would be recovered from the period's total: e-mail (40) is hidden too,
+    # marked as hidden rather than small (it is not small)
+    assert view["Complaints"].to_dict() == {"Phone": "44", "E-mail": "hidden", "Web form": "< 30"}
+
+
+@needs_samples
+def test_recent_complaints_are_the_trailing_four_quarters(warehouse):
+    from cxlab import complaints
+
+    data = report.load_quarter("2026Q3", warehouse)
+    recent = data.recent_complaints(4)
+    assert data.window_label(4) == "2025Q4–2026Q3"
+    assert recent["received_at"].min() >= pd.Timestamp("2025-10-01")
+    assert recent["received_at"].max() < pd.Timestamp("2026-10-01")
+    # independent count: complaints per quarter from the complaints module's volume table
+    section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,
+                                            data.visits, "2026Q3", min_n=30)
+    assert len(recent) == section.volume.loc["2025Q4":"2026Q3", "n_complaints"].sum()
+
+
+# ----------------------------------------------------------------------------- stakeholder safety
+
+class _TableCells(HTMLParser):
+    """Every <table> of a page as (column headers, rows of <td> texts); text outside tables."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.text = [], []
+        self._tag, self._cell, self._skip = None, None, 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script"):
+            self._skip += 1
+        elif tag == "table":
+            self.tables.append({"head": [], "rows": []})
+        elif tag in ("thead", "tbody"):
+            self._tag = tag
+        elif tag == "tr" and self.tables:
+            target = self.tables[-1]["head" if self._tag == "thead" else "rows"]
+            target.append([])
+        elif tag in ("td", "th") and self.tables:
+            self._cell = [tag, ""]
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script"):
+            self._skip -= 1
+        elif tag in ("td", "th") and self._cell is not None and self.tables:
+            t = self.tables[-1]
+            (t["head"] if self._tag == "thead" else t["rows"])[-1].append(tuple(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        if self._cell is not None:
+            self._cell[1] += data.strip()
+        self.text.append(data)
+
+
+def _parse(path: Path) -> _TableCells:
+    parser = _TableCells()
+    parser.feed(path.read_text(encoding="utf-8").split("</head>", 1)[-1])
+    return parser
+
+
+@needs_samples
+def test_no_count_under_min_n_in_any_rendered_table(rendered):
+    result, out = rendered
+    min_n, lang = result.parameters["min_n"], result.parameters["lang"]
+    from cxlab.schema import CODES
+
+    count_headers = {report.col_label(k, lang) for k in report.COUNT_COLUMNS}
+    # the complaints cross-tab: its cells are counts under origin headers and "Total"
+    count_headers |= {i18n.label("origin", c, lang) for c in CODES["origin"]} | {i18n.t("col.total", lang)}
+    allowed = {"–", report.small_count_label(min_n), report.suppressed_label(min_n), i18n.t("text.hidden", lang)}
+    whole = re.compile(r"^\d[\d\u202f\u00a0 ]*$")
+    checked = counted = 0
+    for path in sorted((out / LATEST_SAMPLE_QUARTER).glob("*.html")):
+        for table in _parse(path).tables:
+            headers = [text for _, text in table["head"][0]] if table["head"] else []
+            for row in table["rows"]:
+                values = [text for tag, text in row if tag == "td"]
+                row_label = next((text for tag, text in row if tag == "th"), "")
+                names = headers[-len(values):] if values else []
+                for header, value in zip(names, values):
+                    checked += 1
+                    # a column of counts, or a row of counts (the "n" row of drivers by channel)
+                    if header in count_headers or row_label in count_headers:
+                        counted += 1
+                        assert value in allowed or whole.match(value), (path.name, header, value)
+                        if whole.match(value):
+                            assert not 1 <= int(re.sub(r"\D", "", value)) < min_n, (path.name, header, value)
+    assert checked > 500 and counted > 100  # the scan saw the report's tables
+
+
+@needs_samples
+def test_no_raw_codes_or_technical_names_in_the_rendered_text(rendered):
+    _, out = rendered
+    raw = ("small_n", "ci_low", "ci_high", "p_holm", "ref_estimate", "ref_n", "review_site",
+           "never_attended", "after_camp", "in_person", "first_lesson", "workshop_only",
+           "n_complaints", "rate_per_100", "not_loyal_if_satisfied", "f_teacher_feedback")
+    for path in sorted((out / LATEST_SAMPLE_QUARTER).glob("*.html")):
+        text = " ".join(_parse(path).text)
+        found = [r for r in raw if r in text]
+        assert not found, (path.name, found)
+        snake = re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+        assert not snake, (path.name, snake[:5])
+        words = re.findall(r"\b(?:True|False|NaN|<NA>|None)\b", text)
+        assert not words, (path.name, words[:5])
+
+
+def test_readable_compare_names_the_reference_and_formats_p():
+    # shaped like cxlab.metrics.compare_groups(responses, group_col="channel", reference="web");
+    # the 2026Q3 sample's figures (phone 653 answers vs web 111)
+    t = pd.DataFrame({"reference": ["web", "web"], "n": [653, 20], "ref_n": [111, 111],
+                      "estimate": [52.07, 40.0], "ref_estimate": [21.62, 21.62], "diff": [30.45, 18.4],
+                      "se": [8.06, 15.0], "ci_low": [14.66, -11.0], "ci_high": [46.24, 47.8],
+                      "stat": [3.78, 1.2], "p": [0.000157, 0.23], "method": ["wald z"] * 2,
+                      "p_holm": [0.000315, 0.23], "significant": [True, False], "small_n": [False, True]},
+                     index=pd.Index(["phone", "messenger"], name="group"))
+    view = report.readable(t, "compare", "ru", 30, figure="nps")
+    assert view.loc["Телефон"].tolist() == ["653", "52", "Веб-форма", "111", "22", "+30 [+15; +46]",
+                                            "p < 0,001", "да"]
+    assert view.loc["Мессенджер", "n"] == "< 30" and view.loc["Мессенджер", "NPS"] == "n < 30"

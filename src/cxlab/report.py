@@ -13,7 +13,12 @@ the template drops the require.js, MathJax, mermaid and widget scripts nbconvert
 fetch from a CDN — a stakeholder can open the file offline or from an e-mail.
 
 The module also holds the presentation helpers notebooks use (``report`` never analyses):
-:func:`suppress_small`, :func:`estimate_text`, :func:`heading`, :func:`say`, :func:`show`.
+:func:`readable` (any analysis table as a stakeholder reads it: translated headers and
+labels, formatted numbers, suppression at the figure's own granularity),
+:func:`breakdown_view` and :func:`crosstab_view` (complaint counts with small and
+recoverable cells hidden), :func:`suppress_small`, :func:`estimate_text`, :func:`heading`,
+:func:`say`, :func:`show`. The rule they keep: a stakeholder report never shows a count from
+1 to ``min_n − 1``, nor a figure computed from fewer than ``min_n`` answers.
 """
 
 from __future__ import annotations
@@ -679,8 +684,8 @@ def nps_view(table: pd.DataFrame, min_n: int = 30, lang: str = "en", kinds=None)
     rows = {
         "nps_ci": [estimate_text(e, l, h, 0, lang) for e, l, h in
                    zip(table["nps"], table["ci_low"], table["ci_high"])],
-        "promoters_pct": [fmt_num(100 * p / k if k else None, 0, lang) for p, k in zip(table["promoters"], n)],
-        "detractors_pct": [fmt_num(100 * d / k if k else None, 0, lang) for d, k in zip(table["detractors"], n)],
+        "promoters_pct": [_pct(p / k if k else None, lang) for p, k in zip(table["promoters"], n)],
+        "detractors_pct": [_pct(d / k if k else None, lang) for d, k in zip(table["detractors"], n)],
     }
     return _view(rows, table.index, min_n, n, lang, kinds)
 
@@ -809,9 +814,7 @@ def headline_sentences(trend: pd.DataFrame, quarter: str, min_n: int = 30, lang:
 
 
 def _p_text(p, lang: str) -> str:
-    if pd.isna(p):
-        return "–"
-    return "p < 0.001" if p < 0.001 else f"p = {fmt_num(p, 3, lang)}"
+    return p_text(p, lang)
 
 
 # ------------------------------------------------------------------------- a quarter's data
@@ -854,6 +857,21 @@ class QuarterData:
     clients: pd.DataFrame
     visits: pd.DataFrame
     complaints: pd.DataFrame
+
+    def recent_complaints(self, quarters: int = 4) -> pd.DataFrame:
+        """Complaints received in the trailing ``quarters`` quarters ending with this one.
+
+        A quarter has a few dozen complaints, so breakdowns by channel, category or
+        importance are made over a year: each cell then has a chance to reach ``min_n``.
+        """
+        start = (pd.Period(self.quarter, freq="Q") - (int(quarters) - 1)).start_time.normalize()
+        c = self.complaints
+        return c.loc[(c["received_at"] >= start) & (c["received_at"] < self.end)].reset_index(drop=True)
+
+    def window_label(self, quarters: int = 4) -> str:
+        """``'2025Q4–2026Q3'``: the trailing window of :meth:`recent_complaints`."""
+        first = pd.Period(self.quarter, freq="Q") - (int(quarters) - 1)
+        return f"{first.year}Q{first.quarter}–{self.quarter}"
 
     @property
     def last_day(self) -> pd.Timestamp:
@@ -1014,7 +1032,7 @@ def drivers_view(analysis, lang: str = "en", min_n: int = 30) -> pd.DataFrame:
         "importance_ci": [estimate_text(s, lo, hi, 0, lang, scale=100, suffix="%") for s, lo, hi in
                           zip(t["share"], t["share_ci_low"], t["share_ci_high"])],
         "mean_rating": [fmt_num(v, 2, lang) for v in t["mean_rating"]],
-        "top2_pct": [fmt_num(100 * v, 0, lang) for v in t["top2_share"]],
+        "top2_pct": [_pct(v, lang) for v in t["top2_share"]],
         "quadrant": [_quadrant_label(q, lang) for q in t["quadrant"]],
     }
     view = pd.DataFrame(rows, index=pd.Index(t["label"].tolist(), name=col_label("factor", lang)))
@@ -1047,7 +1065,16 @@ def cohort_view(comparison, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
         "significant": [no_ref if rs else ("–" if pd.isna(p) else i18n.t("text.yes" if s else "text.no", lang))
                         for s, p, rs in zip(t["significant"].fillna(False), t["p_holm"], ref_small)],
     }
-    return _view(rows, t.index, min_n, t["n"], lang)
+    view = _view(rows, t.index, min_n, t["n"], lang)
+    return view.rename(columns=_cohort_headers(comparison.unit, lang))
+
+
+def _cohort_headers(unit: str, lang: str) -> dict:
+    """Cohort tables name their figure (NPS, rating, share) and the reference (the rest)."""
+    figure = {"points": "nps_ci", "share": "share_ci"}.get(unit, "rating_ci")
+    return {col_label("estimate_ci", lang): col_label(figure, lang),
+            col_label("ref_estimate", lang): col_label("rest_estimate", lang),
+            col_label("ref_n", lang): col_label("rest_n", lang)}
 
 
 def cohort_title(comparison, lang: str = "en") -> str:
@@ -1108,7 +1135,7 @@ def complaints_view(section, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
         values.append(estimate_text(r["estimate"], r["ci_low"], r["ci_high"], 1 if rate else 0,
                                     lang, scale=1 if rate else 100, suffix="" if rate else "%"))
     small = t["small_n"].astype(bool).to_numpy()
-    view = pd.DataFrame({"n": [f"{int(v)}" for v in t["n"]], "estimate_ci": values},
+    view = pd.DataFrame({"n": [count_text(v, min_n, lang) for v in t["n"]], "estimate_ci": values},
                         index=pd.Index(labels, name=col_label("figure", lang)))
     view = view.astype(object)
     view.loc[small, :] = suppressed_label(min_n)
@@ -1124,12 +1151,12 @@ def counts_change_view(table: pd.DataFrame, lang: str = "en", min_n: int = 30,
     t = table.head(top) if top else table
     enough = (t["n"] + t["n_previous"]) >= min_n
     rows = {
-        "n_previous": [f"{int(v)}" for v in t["n_previous"]],
+        "n_previous": [count_text(v, min_n, lang) for v in t["n_previous"]],
         "ratio_ci": [estimate_text(r, lo, hi, 2, lang) if ok and pd.notna(r) else suppressed_label(min_n) if not ok else "–"
                      for r, lo, hi, ok in zip(t["rate_ratio"], t["ci_low"], t["ci_high"], enough)],
     }
     view = pd.DataFrame(rows, index=t.index)
-    view.insert(0, "n", [f"{int(v)}" for v in t["n"]])
+    view.insert(0, "n", [count_text(v, min_n, lang) for v in t["n"]])
     view = _translate_index(view, lang, {t.index.name: kind} if kind else None)
     view.columns = [col_label(c, lang) for c in view.columns]
     return view
@@ -1177,8 +1204,11 @@ def notebook_setup(lang: str = "en") -> None:
 
 def analyst_view(table: pd.DataFrame, min_n: int = 30, n_col: str | None = None) -> pd.DataFrame:
     """A full analysis table (every column, as the function returned it) with the rows
-    from fewer than ``min_n`` answers suppressed, for the analyst notebooks that are
-    rendered into the report too.
+    from fewer than ``min_n`` answers suppressed — for an analyst's own exploration only.
+
+    Not for anything rendered into the report: it keeps raw columns and codes, and
+    suppresses a whole row on the function's ``small_n`` flag even when only a comparison's
+    reference is small. Report notebooks use :func:`readable`.
 
     A row is small when its ``small_n`` flag says so (the analysis function's own rule,
     e.g. either side of a comparison), else when ``n_col`` (default ``n``) < ``min_n``.
@@ -1196,3 +1226,557 @@ def analyst_view(table: pd.DataFrame, min_n: int = 30, n_col: str | None = None)
     out = table.astype(object)
     out.loc[small, :] = suppressed_label(min_n)
     return out
+
+
+# ------------------------------------------------------------------------- readable tables
+#
+# The analyst notebooks are rendered into the stakeholder report too, so every table they
+# show goes through :func:`readable`: headers from the catalogue, codes as labels, numbers
+# formatted for a reader, technical columns (se, stat, method, small_n, …) left out, and
+# suppression at the granularity of the figure:
+#
+# - a group's own figure is shown when its own n ≥ min_n;
+# - a comparison (difference, p) also needs the reference group's n ≥ min_n, else it reads
+#   "reference under 30" while the group's own figure stays;
+# - every count cell from 1 to min_n − 1 reads "< 30". Zero is shown as "0": it describes no
+#   family, and "no critical complaints" is worth saying. Where a table also shows the total
+#   of a breakdown (cross-tab margins), one hidden cell could be recovered by subtraction, so
+#   further cells are hidden until the hidden cells of every row and column add up to at
+#   least min_n (complementary suppression). Differencing *across* tables is not guarded.
+
+#: Catalogue keys (``col.<key>``) of columns that hold counts (checked by the safety tests).
+COUNT_COLUMNS = ("n", "ref_n", "n_previous", "invitations", "responses", "clients",
+                 "complaints", "active_clients", "others_n", "resolved")
+
+
+def small_count_label(min_n: int) -> str:
+    """The text shown instead of a count from 1 to ``min_n − 1``."""
+    return f"< {min_n}"
+
+
+def count_text(v, min_n: int = 30, lang: str = "en") -> str:
+    """A count for a reader: ``"< 30"`` from 1 to ``min_n − 1``, ``"0"`` for none, "–" if missing."""
+    if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)):
+        return "–"
+    v = int(v)
+    if 0 < v < min_n:
+        return small_count_label(min_n)
+    return fmt_num(v, 0, lang)
+
+
+def p_text(p, lang: str = "en") -> str:
+    """A p-value for a reader: ``"p < 0.001"``, ``"p = 0.04"``, ``"p = 0.58"``."""
+    if p is None or pd.isna(p):
+        return "–"
+    p = float(p)
+    if p < 0.001:
+        return "p < " + fmt_num(0.001, 3, lang)
+    return "p = " + fmt_num(p, 3 if p < 0.01 else 2, lang)
+
+
+def yes_no(value, lang: str = "en") -> str:
+    """A boolean as a word in the report language ("–" when missing)."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "–"
+    return i18n.t("text.yes" if bool(value) else "text.no", lang)
+
+
+def _pct(v, lang: str) -> str:
+    text = fmt_num(None if v is None or pd.isna(v) else 100 * float(v), 0, lang)
+    return text if text == "–" else text + "%"
+
+
+def _pct_ci(s, lo, hi, lang: str) -> str:
+    return estimate_text(s, lo, hi, 0, lang, scale=100, suffix="%")
+
+
+#: Kinds of coded values, searched in this order when an index level's name does not say
+#: which kind its values are (``group`` in a comparison, ``figure`` in a table).
+_LABEL_KINDS = ("channel", "programme", "survey", "cohort", "nps_group", "origin", "importance",
+                "source", "figure", "method", "segment", "group")
+
+
+def code_label(value, lang: str = "en", kind: str | None = None) -> str:
+    """The reader's label of a coded value; ``kind`` first, then every kind of code."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return i18n.label(kind or "", None, lang)
+    kinds = ([kind] if kind else []) + [k for k in _LABEL_KINDS if k != kind]
+    for k in kinds:
+        if i18n.has(f"code.{k}.{value}", lang):
+            return i18n.t(f"code.{k}.{value}", lang)
+    return str(value)
+
+
+def _level_kind(name, kinds: dict | None):
+    kinds = kinds or {}
+    if name in kinds:
+        return kinds[name]
+    return name if name in CODE_LEVELS or name in _LABEL_KINDS else "free"
+
+
+def _labels_for(values, name, lang: str, kinds: dict | None, labels: dict | None):
+    kind = _level_kind(name, kinds)
+    out = []
+    for v in values:
+        if labels and v in labels:
+            out.append(str(labels[v]))
+        elif kind == "free" and not (isinstance(v, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+", v)):
+            out.append("–" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v))
+        else:  # a code, or something that looks like one (snake_case)
+            out.append(code_label(v, lang, None if kind == "free" else kind))
+    return out
+
+
+def _assemble(rows: dict[str, list], index, lang: str, kinds: dict | None = None,
+              labels: dict | None = None, drop_level: str | None = None) -> pd.DataFrame:
+    """A presentation table: cells already text, index values as labels, headers translated."""
+    view = pd.DataFrame(rows, index=index).astype(object)
+    idx = view.index
+    if drop_level is not None and isinstance(idx, pd.MultiIndex) and drop_level in idx.names:
+        idx = idx.droplevel(drop_level)
+    if isinstance(idx, pd.MultiIndex):
+        arrays = [_labels_for(idx.get_level_values(i), name, lang, kinds, labels)
+                  for i, name in enumerate(idx.names)]
+        view.index = pd.MultiIndex.from_arrays(
+            arrays, names=[col_label(n, lang) if n else None for n in idx.names])
+    else:
+        view.index = pd.Index(_labels_for(idx, idx.name, lang, kinds, labels),
+                              name=col_label(idx.name, lang) if idx.name else None)
+    view.columns = [col_label(c, lang) for c in view.columns]
+    return view
+
+
+def _own_ok(n, min_n: int) -> list[bool]:
+    return [pd.notna(v) and int(v) >= min_n for v in n]
+
+
+def _own(ok: bool, text: str, min_n: int) -> str:
+    return text if ok else suppressed_label(min_n)
+
+
+def _cmp(ok: bool, ref_ok: bool, text: str, min_n: int, lang: str) -> str:
+    if not ok:
+        return suppressed_label(min_n)
+    if not ref_ok:
+        return i18n.t("text.ref_small", lang, min_n=min_n)
+    return text
+
+
+# --- one presenter per kind of analysis table ---------------------------------------
+
+def _r_nps(t, lang, min_n, **kw):
+    ok = _own_ok(t["n"], min_n)
+    n = t["n"].to_numpy()
+    rows = {
+        "n": [count_text(v, min_n, lang) for v in n],
+        "nps_ci": [_own(o, estimate_text(e, lo, hi, 0, lang), min_n)
+                   for o, e, lo, hi in zip(ok, t["nps"], t["ci_low"], t["ci_high"])],
+        "promoters_pct": [_own(o, _pct(p / k if k else None, lang), min_n)
+                          for o, p, k in zip(ok, t["promoters"], n)],
+        "detractors_pct": [_own(o, _pct(d / k if k else None, lang), min_n)
+                           for o, d, k in zip(ok, t["detractors"], n)],
+    }
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_trend(t, lang, min_n, alpha=0.05, **kw):
+    ok = _own_ok(t["n"], min_n)
+    rows = {
+        "n": [count_text(v, min_n, lang) for v in t["n"]],
+        "nps_ci": [_own(o, estimate_text(e, lo, hi, 0, lang), min_n)
+                   for o, e, lo, hi in zip(ok, t["nps"], t["ci_low"], t["ci_high"])],
+        "change_ci": [_own(o, change_text(c, lo, hi, p, bool(s), lang, alpha), min_n)
+                      for o, c, lo, hi, p, s in zip(ok, t["change"], t["change_ci_low"],
+                                                    t["change_ci_high"], t["change_p"],
+                                                    t["change_small_n"].fillna(True))],
+        "p": [_own(o, "–" if s or pd.isna(p) else p_text(p, lang), min_n)
+              for o, p, s in zip(ok, t["change_p"], t["change_small_n"].fillna(True))],
+    }
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_compare(t, lang, min_n, digits=0, scale=1.0, suffix="", figure="estimate", **kw):
+    """compare_groups / cohort comparisons: the group's figure, the reference's, the gap.
+    ``figure`` is the header key of the group's figure (``"nps"`` for an NPS comparison)."""
+    ok, ref_ok = _own_ok(t["n"], min_n), _own_ok(t["ref_n"], min_n)
+    lo_col, hi_col = ("diff_ci_low", "diff_ci_high") if "diff_ci_low" in t else ("ci_low", "ci_high")
+    own_ci = "diff_ci_low" in t and "ci_low" in t  # cohorts: the group's own interval too
+
+    def num(v):
+        return fmt_num(None if pd.isna(v) else v * scale, digits, lang) + ("" if pd.isna(v) else suffix)
+
+    rows = {"n": [count_text(v, min_n, lang) for v in t["n"]]}
+    if own_ci:
+        rows["estimate_ci"] = [_own(o, estimate_text(e, lo, hi, digits, lang, scale=scale, suffix=suffix), min_n)
+                               for o, e, lo, hi in zip(ok, t["estimate"], t["ci_low"], t["ci_high"])]
+    else:
+        rows[figure] = [_own(o, num(e), min_n) for o, e in zip(ok, t["estimate"])]
+    if "reference" in t and t["reference"].nunique() == 1 and t["reference"].iloc[0] != "rest":
+        rows["compared_with"] = [code_label(r, lang) for r in t["reference"]]
+    rows["ref_n"] = [count_text(v, min_n, lang) for v in t["ref_n"]]
+    rows["ref_estimate"] = [_cmp(True, r, num(v), min_n, lang) for r, v in zip(ref_ok, t["ref_estimate"])]
+    rows["diff_ci"] = [_cmp(o, r, estimate_text(d, lo, hi, digits, lang, scale=scale, sign=True), min_n, lang)
+                       for o, r, d, lo, hi in zip(ok, ref_ok, t["diff"], t[lo_col], t[hi_col])]
+    rows["p_holm"] = [_cmp(o, r, p_text(p, lang), min_n, lang) for o, r, p in zip(ok, ref_ok, t["p_holm"])]
+    rows["significant"] = [_cmp(o, r, "–" if pd.isna(p) else yes_no(s, lang), min_n, lang)
+                           for o, r, s, p in zip(ok, ref_ok, t["significant"].fillna(False), t["p_holm"])]
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_cohorts(result, lang, min_n, **kw):
+    t = result.table if hasattr(result, "table") else result
+    unit = getattr(result, "unit", "points")
+    t = t[t["n"] > 0]  # a cohort without answers has nothing to show (e.g. never attended)
+    scale, digits, suffix = (100, 0, "%") if unit == "share" else (1, 0 if unit == "points" else 2, "")
+    kw.setdefault("kinds", {"cohort": "cohort"})
+    view = _r_compare(t, lang, min_n, digits=digits, scale=scale, suffix=suffix, **kw)
+    return view.rename(columns=_cohort_headers(unit, lang))
+
+
+def _r_share(t, lang, min_n, name="share_ci", n_col="n", share="share", lo="ci_low", hi="ci_high", **kw):
+    ok = _own_ok(t[n_col], min_n)
+    rows = {"n": [count_text(v, min_n, lang) for v in t[n_col]],
+            name: [_own(o, _pct_ci(s, a, b, lang), min_n) for o, s, a, b in zip(ok, t[share], t[lo], t[hi])]}
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_binary(t, lang, min_n, **kw):
+    return _r_share(t, lang, min_n, name="recommend_ci", **kw)
+
+
+def _r_csi(t, lang, min_n, **kw):
+    ok = _own_ok(t["n"], min_n)
+    rows = {
+        "n": [count_text(v, min_n, lang) for v in t["n"]],
+        "csi_ci": [_own(o, _pct_ci(s, a, b, lang), min_n)
+                   for o, s, a, b in zip(ok, t["top2_share"], t["top2_ci_low"], t["top2_ci_high"])],
+        "mean_stars": [_own(o, fmt_num(m, 2, lang), min_n) for o, m in zip(ok, t["mean"])],
+        "csi_index_ci": [_own(o, estimate_text(e, a, b, 0, lang), min_n)
+                         for o, e, a, b in zip(ok, t["index"], t["index_ci_low"], t["index_ci_high"])],
+    }
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_response_rate(t, lang, min_n, **kw):
+    ok = _own_ok(t["invitations"], min_n)
+    over = t["over_invited"].fillna(False).astype(bool) if "over_invited" in t else [False] * len(t)
+    rows = {
+        "invitations": [count_text(v, min_n, lang) for v in t["invitations"]],
+        "responses": [count_text(v, min_n, lang) for v in t["responses"]],
+        "rate_ci": [_own(o, i18n.t("text.over_invited", lang) if ov else _pct_ci(s, a, b, lang), min_n)
+                    for o, ov, s, a, b in zip(ok, over, t["share"], t["ci_low"], t["ci_high"])],
+    }
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_interviewers(t, lang, min_n, **kw):
+    ok = _own_ok(t["n"], min_n)
+    rows = {
+        "n": [count_text(v, min_n, lang) for v in t["n"]],
+        "tens_pct": [_own(o, _pct(v, lang), min_n) for o, v in zip(ok, t["share_10"])],
+        "others_tens_pct": [_own(o, _pct(v, lang), min_n) for o, v in zip(ok, t["others_share_10"])],
+        "odds_ratio": [_own(o, fmt_num(v, 1, lang), min_n) for o, v in zip(ok, t["odds_ratio"])],
+        "q_tens": [_own(o, p_text(v, lang).replace("p", "q", 1), min_n) for o, v in zip(ok, t["q_tens"])],
+        "sd": [_own(o, fmt_num(v, 2, lang), min_n) for o, v in zip(ok, t["sd"])],
+        "others_sd": [_own(o, fmt_num(v, 2, lang), min_n) for o, v in zip(ok, t["others_sd"])],
+        "q_sd": [_own(o, p_text(v, lang).replace("p", "q", 1), min_n) for o, v in zip(ok, t["q_sd"])],
+        "flagged": [_own(o, yes_no(v, lang), min_n) for o, v in zip(ok, t["flagged"])],
+    }
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_counts(t, lang, min_n, name="clients", **kw):
+    s = t if isinstance(t, pd.Series) else t.iloc[:, 0]
+    rows = {name: [count_text(v, min_n, lang) for v in s]}
+    return _assemble(rows, s.index, lang, **kw)
+
+
+def _r_drivers(analysis, lang, min_n, **kw):
+    t = analysis.table
+    ok = analysis.n >= min_n
+    rows = {
+        "importance_ci": [_pct_ci(s, lo, hi, lang) for s, lo, hi in
+                          zip(t["share"], t["share_ci_low"], t["share_ci_high"])],
+        "beta": [fmt_num(v, 2, lang, sign=True) for v in t["beta"]],
+        "r": [fmt_num(v, 2, lang) for v in t["r"]],
+        "vif": [fmt_num(v, 1, lang) for v in t["vif"]],
+        "mean_rating": [fmt_num(v, 2, lang) for v in t["mean_rating"]],
+        "top2_pct": [_pct(v, lang) for v in t["top2_share"]],
+        "quadrant": [_quadrant_label(q, lang) for q in t["quadrant"]],
+    }
+    if not ok:
+        rows = {k: [suppressed_label(min_n)] * len(t) for k in rows}
+    kw.setdefault("labels", dict(zip(t.index, t["label"])))
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_robustness(check, lang, min_n, labels=None, **kw):
+    t = check.table
+    ok = check.n >= min_n
+
+    def with_rank(v, r, digits=2, sign=True):
+        return f"{fmt_num(v, digits, lang, sign=sign)} (#{int(r)})" if ok else suppressed_label(min_n)
+
+    rows = {"shapley_share": [f"{_pct(v, lang)} (#{int(r)})" if ok else suppressed_label(min_n)
+                              for v, r in zip(t["shapley_share"], t["shapley_rank"])]}
+    for m in ("ols", "logit", "ordered_logit"):
+        if f"{m}_coef" in t:
+            rows[f"{m}_coef"] = [with_rank(v, r) for v, r in zip(t[f"{m}_coef"], t[f"{m}_rank"])]
+    return _assemble(rows, t.index, lang, labels=labels, **kw)
+
+
+def _r_agreement(check, lang, min_n, **kw):
+    a = check.agreement
+    ok = check.n >= min_n
+    rows = {"spearman_rho": [fmt_num(v, 2, lang) if ok else suppressed_label(min_n) for v in a["spearman_rho"]],
+            "p": [p_text(v, lang) if ok else suppressed_label(min_n) for v in a["p_value"]],
+            "same_top2": [yes_no(v, lang) if ok else suppressed_label(min_n) for v in a["same_top2"]]}
+    kw.setdefault("kinds", {"method": "method"})
+    return _assemble(rows, a.index, lang, **kw)
+
+
+def _r_segment_drivers(seg, lang, min_n, labels=None, **kw):
+    t = seg.table
+    factors = [f for f in t.index if f not in ("r2", "n")]
+    labels = dict(labels or {}) | dict(getattr(seg, "labels", {}) or {})
+    cols = {}
+    for s in t.columns:
+        n = t.loc["n", s] if "n" in t.index else None
+        ok = n is not None and pd.notna(n) and n >= min_n and s not in seg.small
+        a = seg.analyses.get(s) if hasattr(seg, "analyses") else None
+        vals = []
+        for f in factors:
+            if not ok:
+                vals.append(suppressed_label(min_n))
+            elif a is not None and f in a.table.index:
+                r = a.table.loc[f]
+                vals.append(_pct_ci(r["share"], r["share_ci_low"], r["share_ci_high"], lang))
+            else:
+                vals.append(_pct(t.loc[f, s], lang))
+        vals.append(fmt_num(t.loc["r2", s], 2, lang) if ok and "r2" in t.index else suppressed_label(min_n))
+        vals.append(count_text(n, min_n, lang))
+        cols[code_label(s, lang, seg.by if s != "all" else "segment")] = vals
+    index = [labels.get(f, f) for f in factors] + [i18n.t("col.r2", lang), i18n.t("col.n", lang)]
+    view = pd.DataFrame(cols, index=pd.Index(index, name=col_label("factor", lang))).astype(object)
+    return view
+
+
+def _r_complaints(section, lang, min_n, **kw):
+    return complaints_view(section, min_n, lang)
+
+
+def _r_volume(t, lang, min_n, **kw):
+    ok = _own_ok(t["n_complaints"], min_n)
+    rows = {
+        "complaints": [count_text(v, min_n, lang) for v in t["n_complaints"]],
+        "active_clients": [count_text(v, min_n, lang) for v in t["n_active"]],
+        "per_100_active_ci": [_own(o, estimate_text(r, a, b, 1, lang), min_n)
+                              for o, r, a, b in zip(ok, t["rate_per_100"], t["ci_low"], t["ci_high"])],
+    }
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_deadlines(t, lang, min_n, **kw):
+    ok = _own_ok(t["n"], min_n)
+    rows = {
+        "n": [count_text(v, min_n, lang) for v in t["n"]],
+        "within_deadline_ci": [_own(o, _pct_ci(s, a, b, lang), min_n)
+                               for o, s, a, b in zip(ok, t["share"], t["ci_low"], t["ci_high"])],
+        "hours_first_reaction": [_own(o, fmt_num(v, 1, lang), min_n)
+                                 for o, v in zip(ok, t["median_hours_to_first_reaction"])],
+        "hours_resolution": [_own(o, fmt_num(v, 1, lang), min_n)
+                             for o, v in zip(ok, t["median_hours_to_resolution"])],
+    }
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_long_service(t, lang, min_n, **kw):
+    ok = _own_ok(t["n"], min_n)
+    sep = "–"
+    rows = {
+        "resolved": [count_text(v, min_n, lang) for v in t["n"]],
+        "median_hours_ci": [_own(o, estimate_text(m, a, b, 1, lang), min_n)
+                            for o, m, a, b in zip(ok, t["median_hours"], t["ci_low"], t["ci_high"])],
+        "quartiles_hours": [_own(o, f"{fmt_num(a, 1, lang)}{sep}{fmt_num(b, 1, lang)}", min_n)
+                            for o, a, b in zip(ok, t["q1_hours"], t["q3_hours"])],
+    }
+    if isinstance(t.index, pd.MultiIndex) and "dimension" in t.index.names:
+        # the level's kind is its dimension (channel codes, categories as written)
+        dims = t.index.get_level_values("dimension")
+        lev = [code_label(v, lang, "channel") if d == "channel" else str(v)
+               for d, v in zip(dims, t.index.get_level_values("level"))]
+        index = pd.MultiIndex.from_arrays([[col_label(d, lang) for d in dims], lev],
+                                          names=[col_label("dimension", lang), col_label("level", lang)])
+        view = pd.DataFrame(rows, index=index).astype(object)
+        view.columns = [col_label(c, lang) for c in view.columns]
+        return view
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _r_after_resolution(t, lang, min_n, **kw):
+    kw.setdefault("kinds", {"figure": "figure"})
+    return _r_share(t, lang, min_n, name="share_ci", **kw)
+
+
+def _r_complainant_nps(t, lang, min_n, **kw):
+    ok = _own_ok(t["n"], min_n)
+    groups = t.index.get_level_values("group") if isinstance(t.index, pd.MultiIndex) else t.index
+    rows = {
+        "n": [count_text(v, min_n, lang) for v in t["n"]],
+        "nps_ci": [_own(o, estimate_text(e, a, b, 0, lang, sign=g == "difference"), min_n)
+                   for o, g, e, a, b in zip(ok, groups, t["nps"], t["ci_low"], t["ci_high"])],
+        "p": [_own(o, p_text(p, lang) if g == "difference" else "", min_n)
+              for o, g, p in zip(ok, groups, t["p"])],
+    }
+    kw.setdefault("kinds", {"group": "figure"})
+    return _assemble(rows, t.index, lang, **kw)
+
+
+_READABLE = {
+    "nps": _r_nps, "trend": _r_trend, "compare": _r_compare, "cohorts": _r_cohorts,
+    "binary": _r_binary, "csi": _r_csi, "response_rate": _r_response_rate,
+    "interviewers": _r_interviewers, "counts": _r_counts, "drivers": _r_drivers,
+    "robustness": _r_robustness, "agreement": _r_agreement,
+    "segment_drivers": _r_segment_drivers, "complaints": _r_complaints, "volume": _r_volume,
+    "deadlines": _r_deadlines, "long_service": _r_long_service,
+    "after_resolution": _r_after_resolution, "complainant_nps": _r_complainant_nps,
+    "share": _r_share,
+}
+
+
+def readable(table, kind: str, lang: str = "en", min_n: int = 30, **options) -> pd.DataFrame:
+    """An analysis table as a stakeholder reads it: translated headers and labels,
+    formatted numbers, technical columns left out, small figures suppressed.
+
+    Parameters
+    ----------
+    table : DataFrame or result object
+        What the analysis function returned (a result object where the kind needs more than
+        its ``.table``: ``cohorts``, ``drivers``, ``robustness``, ``agreement``,
+        ``segment_drivers``, ``complaints``).
+    kind : str
+        Which function made it: ``nps`` (:func:`cxlab.metrics.nps_table`), ``trend``
+        (``nps_trend``), ``compare`` (``compare_groups``), ``binary`` (``binary_nps_table``),
+        ``csi`` (``csi_table``), ``response_rate``, ``interviewers``
+        (:func:`cxlab.quality.interviewer_flags`), ``cohorts`` (a ``CohortComparison``),
+        ``counts`` (a Series of counts), ``drivers`` (``key_drivers``), ``robustness`` and
+        ``agreement`` (``drivers.robustness``), ``segment_drivers`` (``key_drivers_by``),
+        ``complaints`` (``ComplaintsSection``), ``volume``, ``deadlines``, ``long_service``,
+        ``after_resolution``, ``complainant_nps`` (the section's tables), ``share``.
+    lang : {"en", "ru"}
+    min_n : int
+        Figures from fewer answers are suppressed, counts from 1 to ``min_n − 1`` too.
+    **options
+        ``kinds`` (index level → code kind), ``labels`` (value → label, e.g. factor names),
+        ``name`` (the share column's header key) and kind-specific formatting.
+
+    Returns
+    -------
+    DataFrame
+        Text cells only (what the HTML shows).
+    """
+    lang = i18n.check_lang(lang)
+    if kind not in _READABLE:
+        raise ParameterError(f"readable: kind={kind!r}; expected one of {', '.join(sorted(_READABLE))}")
+    return _READABLE[kind](table, lang, min_n, **options)
+
+
+def protect_counts(counts: pd.DataFrame, min_n: int = 30, margins: str | None = None) -> pd.DataFrame:
+    """Which cells of a count table to hide: every count from 1 to ``min_n − 1``, then
+    (complementary suppression) more cells, smallest first, until in every row and column
+    the hidden cells add up to 0 or at least ``min_n`` — so no hidden small count can be
+    recovered by subtracting the shown cells from a total.
+
+    ``margins`` names the total row and column (``pd.crosstab(..., margins_name=)``); without
+    margins, each column's total is taken as published elsewhere (a breakdown of a known
+    total). Returns a boolean frame, True = hide.
+    """
+    v = counts.fillna(0).astype("int64")
+    hide = (v > 0) & (v < min_n)
+    lines = [("col", c) for c in v.columns]
+    if margins is not None:
+        lines += [("row", r) for r in v.index]
+    changed = True
+    while changed:
+        changed = False
+        for axis, key in lines:
+            cells = v[key] if axis == "col" else v.loc[key]
+            h = hide[key] if axis == "col" else hide.loc[key]
+            hidden_sum = int(cells[h].sum())
+            if 0 < hidden_sum < min_n:
+                candidates = cells[~h & (cells > 0)]
+                if candidates.empty:
+                    continue
+                pick = candidates.idxmin()
+                if axis == "col":
+                    hide.loc[pick, key] = True
+                else:
+                    hide.loc[key, pick] = True
+                changed = True
+    return hide
+
+
+def _protected_text(v, hidden: bool, min_n: int, lang: str) -> str:
+    """A count cell: "< 30" when small, "hidden" when hidden only so that a small one
+    cannot be recovered (it is not small itself), else the count."""
+    if hidden and not (0 < int(v) < min_n):
+        return i18n.t("text.hidden", lang)
+    return count_text(v, min_n, lang)
+
+
+def crosstab_view(table: pd.DataFrame, rows: str, columns: str, min_n: int = 30,
+                  lang: str = "en", margins: str = "all") -> pd.DataFrame:
+    """Counts of ``table``'s rows by two classifications (e.g. importance × origin), with
+    totals, and small or recoverable cells hidden (:func:`protect_counts`); codes as labels
+    in their schema order, the totals as "Total"."""
+    from cxlab.schema import CODES
+
+    counts = pd.crosstab(table[rows], table[columns], margins=True, margins_name=margins)
+
+    def order(values, name):
+        known = list(CODES.get(name, ()))
+        inner = [v for v in values if v != margins]
+        first = [v for v in known if v in inner] + [v for v in inner if v not in known]
+        return first + [margins]
+
+    counts = counts.reindex(index=order(counts.index, rows), columns=order(counts.columns, columns))
+    hide = protect_counts(counts, min_n, margins)
+    cells = {c: [_protected_text(v, h, min_n, lang) for v, h in zip(counts[c], hide[c])]
+             for c in counts.columns}
+    total = i18n.t("col.total", lang)
+
+    def names(values, kind):
+        return [total if v == margins else code_label(v, lang, kind) for v in values]
+
+    view = pd.DataFrame(cells, index=counts.index).astype(object)
+    view.index = pd.Index(names(counts.index, rows), name=col_label(rows, lang))
+    view.columns = pd.Index(names(counts.columns, columns), name=col_label(columns, lang))
+    return view
+
+
+def breakdown_view(monthly: pd.DataFrame, justified: pd.DataFrame | None = None,
+                   service: pd.DataFrame | None = None, min_n: int = 30, lang: str = "en",
+                   kind: str | None = None) -> pd.DataFrame:
+    """Complaints of a period broken down by one classification: the count (hidden from 1 to
+    ``min_n − 1``, with complementary suppression against the period's total), the share
+    justified and the median working hours to resolution, each shown from its own n.
+
+    ``monthly`` is :func:`cxlab.complaints.monthly` of the period's complaints (its columns
+    summed: the period's counts); ``justified`` :func:`cxlab.complaints.share_justified`
+    with ``freq=None`` and ``service`` :func:`cxlab.complaints.long_service`, both by the
+    same classification. Rows are the levels, largest first.
+    """
+    counts = monthly.drop(columns=["total"], errors="ignore").sum().astype("int64")
+    counts = counts.sort_values(ascending=False, kind="stable")
+    hide = protect_counts(counts.to_frame("n"), min_n)["n"]
+    rows = {"complaints": [_protected_text(v, h, min_n, lang) for v, h in zip(counts, hide)]}
+    if justified is not None:
+        j = justified.reindex(counts.index)
+        rows["justified_ci"] = [_own(pd.notna(n) and n >= min_n, _pct_ci(s, a, b, lang), min_n)
+                                for n, s, a, b in zip(j["n"], j["share"], j["ci_low"], j["ci_high"])]
+    if service is not None:
+        s = service.reindex(counts.index)
+        rows["median_hours_ci"] = [_own(pd.notna(n) and n >= min_n, estimate_text(m, a, b, 1, lang), min_n)
+                                   for n, m, a, b in zip(s["n"], s["median_hours"], s["ci_low"], s["ci_high"])]
+    index = pd.Index(counts.index, name=kind or monthly.columns.name)
+    return _assemble(rows, index, lang, kinds={index.name: kind} if kind else None)
