@@ -113,7 +113,7 @@ NOTEBOOKS = {
         code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
              "                                       data.visits, quarter, min_n=min_n)\n"
              "report.complaints_view(section, min_n, lang)"),
-        code('report.show(plots.complaints_monthly(complaints.monthly(data.complaints, by="oral_written"), lang=lang))'),
+        code("report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))"),
         code("recent, window = data.recent_complaints(4), data.window_label(4)  # a quarter is too few complaints to split\n"
              'report.heading("qr.h.complaint_categories", lang, 3, window=window)'),
         code('report.breakdown_view(complaints.monthly(recent, by="category"),\n'
@@ -208,7 +208,7 @@ NOTEBOOKS = {
              "report.complaints_view(section, min_n, lang)"),
         head("cmp.h.volume"),
         code('report.readable(section.volume, "volume", lang, min_n)'),
-        code('report.show(plots.complaints_monthly(complaints.monthly(data.complaints, by="oral_written"), lang=lang))'),
+        code("report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))"),
         code("recent, window = data.recent_complaints(4), data.window_label(4)\n"
              'report.say("cmp.window_note", lang, window=window, min_n=min_n)'),
         head("cmp.h.channels", window="window"),

@@ -167,3 +167,24 @@ def test_quadrant_speaks_the_report_language(rng):
     assert {i18n.t("quadrant.fix_first", "ru"), i18n.t("quadrant.keep_up", "ru")} <= texts
     assert "fix first" not in texts
     assert ax.get_xlabel() == i18n.t("plot.performance", "ru")
+
+
+def test_complaint_rate_band_is_the_poisson_interval_and_small_quarters_are_gaps():
+    # rates per 100 active clients from complaints.rate_per_100_active's columns; the
+    # interval is the exact Poisson one, checked here against statsmodels
+    from statsmodels.stats.rates import confint_poisson
+
+    counts, active = np.array([12, 40, 62]), np.array([448, 803, 754])
+    lo, hi = confint_poisson(counts, exposure=active / 100, method="exact-c")
+    table = pd.DataFrame({"n_complaints": counts, "n_active": active,
+                          "rate_per_100": counts / active * 100, "ci_low": lo, "ci_high": hi},
+                         index=pd.Index(["2025Q2", "2025Q3", "2025Q4"], name="period"))
+    ax = plots.complaint_rate(table, min_n=30)
+    line = ax.get_lines()[0]
+    y = line.get_ydata()
+    assert np.isnan(y[0])  # 12 complaints < 30: a gap, not a figure
+    np.testing.assert_allclose(y[1:], table["rate_per_100"].to_numpy()[1:])
+    band = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
+    verts = band.get_paths()[0].vertices
+    assert np.isclose(verts[:, 1].max(), hi[1:].max())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2025Q2", "2025Q3", "2025Q4"]

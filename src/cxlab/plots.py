@@ -302,6 +302,39 @@ def complaints_monthly(table: pd.DataFrame, total: str | None = "total", months:
     return ax
 
 
+def complaint_rate(table: pd.DataFrame, rate: str = "rate_per_100", lo: str = "ci_low",
+                   hi: str = "ci_high", n: str = "n_complaints", min_n: int = 30,
+                   lang: str = "en", title: str | None = None, suppress: bool = True, ax=None):
+    """Complaints per 100 active clients per period, with its exact Poisson interval band.
+
+    ``table`` is :func:`cxlab.complaints.rate_per_100_active` (index = period). A rate per
+    active client, not a count, so growth of the business does not read as growth of
+    complaints. Periods with fewer than ``min_n`` complaints leave a gap (``suppress=False``:
+    hollow grey points), as in the report's tables.
+    """
+    _need(table, [rate, lo, hi], "complaint_rate")
+    ax = _ax(ax)
+    periods = [str(p) for p in table.index]
+    xs = np.arange(len(periods))
+    ys, l, h = _num(table[rate]), _num(table[lo]), _num(table[hi])
+    small = _small(table, n, min_n)
+    ok = ~small
+    colour = sns.color_palette(PALETTE)[3]
+    ax.plot(np.where(ok, xs, np.nan), np.where(ok, ys, np.nan), marker="o", color=colour, lw=2)
+    ax.fill_between(xs, np.where(ok, l, np.nan), np.where(ok, h, np.nan), color=colour,
+                    alpha=0.2, lw=0)
+    if small.any() and not suppress:
+        ax.errorbar(xs[small], ys[small], yerr=[ys[small] - l[small], h[small] - ys[small]],
+                    fmt="o", mfc="white", color=GREY, capsize=3)
+    ax.set_xticks(xs, periods)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(i18n.t("plot.quarter", lang))
+    ax.set_ylabel(i18n.t("plot.complaints_per_100", lang))
+    _title(ax, title or i18n.t("plot.complaint_rate_title", lang))
+    _note_small(ax, small.any(), min_n, lang, suppress)
+    return ax
+
+
 def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
     """The importance × performance chart of a :class:`cxlab.drivers.DriverAnalysis`
     (its own ``.plot``), with axis labels, corner names and title in the report language.
