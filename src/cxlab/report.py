@@ -210,7 +210,7 @@ def run_notebook(path: Path, output: Path, parameters: dict, kernel_name: str = 
         pm.execute_notebook(
             str(path), str(output), parameters=parameters, kernel_name=kernel_name,
             progress_bar=False, log_output=False,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning on stderr
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no TCP warning or shutdown noise on stderr
         )
     except pm.PapermillExecutionError as err:
         kept = None
