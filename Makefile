@@ -48,8 +48,9 @@ report: $(STAMP) $(if $(filter $(SAMPLE_WAREHOUSE),$(WAREHOUSE)),$(SAMPLE_WAREHO
 samples: $(STAMP)
 	$(BIN)/cxlab samples --out data/samples
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab
+# JupyterLab refuses to start as root unless told: allowed only when make runs as root
+lab: $(STAMP) $(SAMPLE_WAREHOUSE)
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 notebooks: $(SAMPLE_WAREHOUSE)
 	$(BIN)/cxlab notebooks
