@@ -150,11 +150,15 @@ def test_trust_report_collects_flags(rng):
     dup = df.iloc[[0]].assign(submitted_at=df["submitted_at"].iloc[0] + pd.Timedelta("1h"))
     df = pd.concat([df, dup], ignore_index=True)
     rep = quality.trust_report(df)
-    assert list(rep.columns) == ["check", "subject", "n", "evidence", "flagged"]
+    assert list(rep.columns) == ["check", "subject", "n", "evidence", "flagged", "details"]
     gaming = rep[rep.check == "interviewer gaming"]
     assert gaming.loc[gaming.flagged, "subject"].tolist() == ["I07"]
     assert rep.loc[rep.check == "duplicate submissions", "flagged"].item()
     assert "1 extra" in rep.loc[rep.check == "duplicate submissions", "evidence"].item()
+    # the same numbers, structured, for a report to word in its own language
+    assert rep.loc[rep.check == "duplicate submissions", "details"].item()["extra"] == 1
+    i07 = gaming.set_index("subject").loc["I07", "details"]
+    assert i07["share_10"] > i07["others_share_10"] and i07["q_tens"] < 0.05
 
 
 # ====================================================================== planted truths

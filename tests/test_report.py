@@ -614,3 +614,34 @@ def test_readable_compare_names_the_reference_and_formats_p():
     assert view.loc["Телефон"].tolist() == ["653", "52", "Веб-форма", "111", "22", "+30 [+15; +46]",
                                             "p < 0,001", "да"]
     assert view.loc["Мессенджер", "n"] == "< 30" and view.loc["Мессенджер", "NPS"] == "n < 30"
+
+
+# ----------------------------------------------------------------------------- trust notes
+
+def _trust_fixture(rng):
+    """Hand-made phone answers: I07 answers 10 almost always (planted), the others spread;
+    one duplicate submission (same client, survey and day) — a count far under min_n."""
+    rows = []
+    for who in ("I01", "I02", "I03", "I07"):
+        for i in range(80):
+            score = 10 if who == "I07" and i % 10 else int(rng.integers(0, 11))
+            rows.append((f"{who}-{i}", f"C{who}{i}", "phone", "periodic", score, who,
+                         pd.Timestamp("2026-07-01") + pd.Timedelta(days=i % 60)))
+    rows.append(("dup", "CI0110", "phone", "periodic", 7, "I01", pd.Timestamp("2026-07-11")))
+    return pd.DataFrame(rows, columns=["response_id", "client_id", "channel", "survey", "nps",
+                                       "interviewer_id", "submitted_at"])
+
+
+def test_trust_notes_speak_the_report_language_and_hide_small_counts(rng):
+    from cxlab import quality
+
+    trust = quality.trust_report(_trust_fixture(rng), min_n=30)
+    ru = report.trust_notes(trust, "ru", min_n=30)
+    gaming = [line for line in ru if "I07" in line]
+    assert len(gaming) == 1 and "10 баллов" in gaming[0]  # worded in Russian, not English
+    assert not any(w in " ".join(ru) for w in ("answers are", "others'", "Fisher"))
+    dup = [line for line in ru if "Повторные анкеты" in line]
+    # one repeated submission: flagged, but its count (1 < 30) is shown only as "< 30"
+    assert dup and "< 30" in dup[0] and " 1 " not in dup[0]
+    en = report.trust_notes(trust, "en", min_n=30)
+    assert any("I07" in line and "are 10s" in line for line in en)

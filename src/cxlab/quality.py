@@ -288,14 +288,21 @@ def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, 
     Returns
     -------
     DataFrame
-        Columns ``check, subject, n, evidence, flagged``.
+        Columns ``check, subject, n, evidence, flagged, details``: ``evidence`` is an
+        English sentence for an analyst; ``details`` holds the same numbers as a dict, so a
+        report can word them in its own language (and keep small counts out of sight).
     """
     rows = []
     if {"interviewer_id", "nps"} <= set(responses.columns) \
             and responses["interviewer_id"].notna().any():
         fl = interviewer_flags(responses, min_n=min_n, alpha=alpha)
         for who, r in fl.iterrows():
-            rows.append(("interviewer gaming", str(who), int(r.n), r.evidence, bool(r.flagged)))
+            rows.append(("interviewer gaming", str(who), int(r.n), r.evidence, bool(r.flagged),
+                         {"n": int(r.n), "share_10": float(r.share_10),
+                          "others_n": int(r.others_n), "others_share_10": float(r.others_share_10),
+                          "odds_ratio": float(r.odds_ratio), "q_tens": float(r.q_tens),
+                          "sd": float(r.sd), "others_sd": float(r.others_sd),
+                          "q_sd": float(r.q_sd), "small_n": bool(r.small_n)}))
     facs = factor_columns(responses) if factors is None else list(factors)
     if len(facs) >= 3:
         sl = straight_lining(responses, facs)
@@ -310,20 +317,25 @@ def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, 
             rows.append(("straight-lining", f"channel {ch}" if ch is not None else "all", n_j,
                          f"{k} of {n_j} responses ({share:.1%}) rate every answered factor "
                          f"the same (flag above {straight_lining_share:.0%})",
-                         bool(n_j and share > straight_lining_share)))
+                         bool(n_j and share > straight_lining_share),
+                         {"k": k, "n": n_j, "share": share,
+                          "threshold": straight_lining_share, "channel": ch}))
     if {"client_id", "survey", date_col} <= set(responses.columns):
         dup = duplicate_submissions(responses, date_col=date_col)
         extra = int((~dup["first"]).sum())
         rows.append(("duplicate submissions", "same client, survey and day", len(responses),
                      f"{extra} extra submissions in {int(dup['first'].sum())} "
-                     "client-survey-days", extra > 0))
+                     "client-survey-days", extra > 0,
+                     {"extra": extra, "groups": int(dup["first"].sum())}))
     if "channel" in responses.columns and date_col in responses.columns:
         q = quarter_of(responses[date_col])
         work = responses.assign(quarter=q)
         mix = channel_mix(work, by="quarter")
         for qq, g in mix.groupby(level=0):
             parts = ", ".join(f"{c} {sh:.0%}" for (_, c), sh in g["share"].items())
-            rows.append(("channel mix", f"quarter {qq}", int(g["n"].sum()), parts, False))
+            rows.append(("channel mix", f"quarter {qq}", int(g["n"].sum()), parts, False,
+                         {"quarter": qq, "shares": {c: float(sh) for (_, c), sh in
+                                                    g["share"].items()}}))
         tab = pd.crosstab(work["channel"], work["quarter"])
         if tab.shape[0] > 1 and tab.shape[1] > 1:
             chi = stats.chi2_contingency(tab.to_numpy())
@@ -331,12 +343,16 @@ def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, 
                          f"chi-square {chi.statistic:.1f} on {chi.dof} df, p = {chi.pvalue:.2g}: "
                          + ("the channel mix changes between quarters; read trends per "
                             "channel" if chi.pvalue < alpha else "no evidence the mix changes"),
-                         bool(chi.pvalue < alpha)))
+                         bool(chi.pvalue < alpha),
+                         {"chi2": float(chi.statistic), "dof": int(chi.dof),
+                          "p": float(chi.pvalue)}))
         cnt = work.groupby(["channel", "quarter"], observed=True).size()
         small = cnt[cnt < min_n]
         rows.append(("small n", "channel × quarter", int(cnt.size),
                      (f"{small.size} of {cnt.size} groups under {min_n} answers: "
                       + ", ".join(f"{c} {qq} (n={v})" for (c, qq), v in small.items()))
                      if small.size else f"every group has at least {min_n} answers",
-                     bool(small.size)))
-    return pd.DataFrame(rows, columns=["check", "subject", "n", "evidence", "flagged"])
+                     bool(small.size),
+                     {"k": int(small.size), "groups": int(cnt.size), "min_n": min_n,
+                      "small": [f"{c} {qq}" for (c, qq) in small.index]}))
+    return pd.DataFrame(rows, columns=["check", "subject", "n", "evidence", "flagged", "details"])

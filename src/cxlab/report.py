@@ -1164,12 +1164,13 @@ def counts_change_view(table: pd.DataFrame, lang: str = "en", min_n: int = 30,
 
 TRUST_CHECKS = {"interviewer gaming": "trust.gaming", "straight-lining": "trust.straight",
                 "duplicate submissions": "trust.duplicates", "channel mix": "trust.channel_mix",
-                "small n": "trust.small_n"}
+                "channel mix shift": "trust.channel_mix_shift", "small n": "trust.small_n"}
 
 
 def trust_notes(trust: pd.DataFrame, lang: str = "en", min_n: int = 30) -> list[str]:
     """Data-trust notes for readers from :func:`cxlab.quality.trust_report`: what was
-    checked, and every flag with its evidence (the evidence text is the check's own)."""
+    checked, and every flag with its evidence, worded in the report language from the
+    check's numbers (``details``); counts under ``min_n`` are shown as "< 30"."""
     lines = [i18n.t("trust.never_pooled", lang)]
     for check, g in trust.groupby("check", sort=False):
         name = i18n.t(TRUST_CHECKS[check], lang) if check in TRUST_CHECKS else check
@@ -1178,9 +1179,37 @@ def trust_notes(trust: pd.DataFrame, lang: str = "en", min_n: int = 30) -> list[
             lines.append(i18n.t("trust.ok", lang, check=name, k=len(g)))
             continue
         for _, r in flagged.iterrows():
-            lines.append(f"**{name}** — {r['subject']}: {r['evidence']}")
+            lines.append(f"**{name}** — {_trust_evidence(check, r, lang, min_n)}")
     lines.append(i18n.t("trust.suppressed", lang, min_n=min_n))
     return lines
+
+
+def _trust_evidence(check: str, row, lang: str, min_n: int) -> str:
+    """One flag's evidence in the report language; the English sentence of
+    :mod:`cxlab.quality` only where a check brings no numbers to word."""
+    d = row.get("details") if hasattr(row, "get") else None
+    if not isinstance(d, dict):
+        return f"{row['subject']}: {row['evidence']}"
+    n = lambda v: count_text(v, min_n, lang)  # noqa: E731 - counts under min_n hidden
+    if check == "interviewer gaming":
+        return i18n.t("trust.ev.gaming", lang, who=row["subject"], n=n(d["n"]),
+                      share=_pct(d["share_10"], lang), others=_pct(d["others_share_10"], lang),
+                      others_n=n(d["others_n"]), odds=fmt_num(d["odds_ratio"], 1, lang),
+                      sd=fmt_num(d["sd"], 2, lang), others_sd=fmt_num(d["others_sd"], 2, lang),
+                      p=p_text(min(d["q_tens"], d["q_sd"]), lang))
+    if check == "straight-lining":
+        channel = d.get("channel")
+        return i18n.t("trust.ev.straight", lang,
+                      channel=i18n.label("channel", channel, lang) if channel else "",
+                      share=fmt_num(100 * d["share"], 1, lang) + "%", n=n(d["n"]),
+                      threshold=_pct(d["threshold"], lang))
+    if check == "duplicate submissions":
+        return i18n.t("trust.ev.duplicates", lang, extra=n(d["extra"]))
+    if check == "channel mix shift":
+        return i18n.t("trust.ev.mix_shift", lang, p=p_text(d["p"], lang))
+    if check == "small n":
+        return i18n.t("trust.ev.small_n", lang, k=d["k"], groups=d["groups"], min_n=min_n)
+    return f"{row['subject']}: {row['evidence']}"
 
 
 def notebook_setup(lang: str = "en") -> None:
