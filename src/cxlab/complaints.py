@@ -769,6 +769,19 @@ def deadlines(complaints: pd.DataFrame, asof=None,
     return out.set_index("complaint_id")
 
 
+def _deadlines_by(complaints, asof, calendar, by: str, where: str) -> pd.DataFrame:
+    """:func:`deadlines` with the grouping column ``by`` checked (and ``oral_written`` made)."""
+    if by not in _BY:
+        raise ParameterError(f"{where}: by={by!r}; expected one of {', '.join(_BY)}")
+    d = deadlines(complaints, asof, calendar)
+    if by == "oral_written":
+        d = _mark_oral(d)
+    if by not in d.columns:
+        raise ParameterError(f"{where}: complaints has no column '{by}'; expected the "
+                             "complaints table")
+    return d
+
+
 def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar | None = None,
                      by: str = "importance", level: float = 0.95,
                      min_n: int = 30) -> pd.DataFrame:
@@ -788,14 +801,7 @@ def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar
         ``median_hours_to_resolution``.
     """
     _check_level(level)
-    if by not in _BY:
-        raise ParameterError(f"deadline_summary: by={by!r}; expected one of {', '.join(_BY)}")
-    d = deadlines(complaints, asof, calendar)
-    if by == "oral_written":
-        d = _mark_oral(d)
-    if by not in d.columns:
-        raise ParameterError(f"deadline_summary: complaints has no column '{by}'; expected "
-                             "the complaints table")
+    d = _deadlines_by(complaints, asof, calendar, by, "deadline_summary")
     levels = _order_levels(d[by], by)
     rows = []
     for lev in [*levels, "all"]:
@@ -859,13 +865,7 @@ def long_service(complaints: pd.DataFrame, by: str = "category",
         for the level), ``q1_hours``, ``q3_hours``, ``iqr_hours``, ``small_n``.
     """
     _check_level(level)
-    if by not in _BY:
-        raise ParameterError(f"long_service: by={by!r}; expected one of {', '.join(_BY)}")
-    d = deadlines(complaints, None, calendar)
-    if by == "oral_written":
-        d = _mark_oral(d)
-    if by not in d.columns:
-        raise ParameterError(f"long_service: complaints has no column '{by}'")
+    d = _deadlines_by(complaints, None, calendar, by, "long_service")
     d = d[d["hours_to_resolution"].notna() & d[by].notna()]
     rows = []
     for lev, g in d.groupby(by, observed=True):

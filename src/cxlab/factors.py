@@ -138,17 +138,14 @@ def parse_factors(data, source: str = "<factors>") -> tuple[Hypothesis, ...]:
             problems.append(Problem(where_h, "structure", h, None,
                                     "a mapping with id, text_ru, text_en, factors"))
             continue
-        hid = h.get("id")
-        if not isinstance(hid, str) or not ID_PATTERN.match(hid):
-            problems.append(Problem(f"{where_h} → id", "id", hid, None,
-                                    "a snake_case id (a-z, 0-9, _)"))
-            hid = str(hid)
-        else:
-            where_h = f"hypothesis '{hid}'"
+        hid, where_h = _check_id(h.get("id"), where_h, "hypothesis '{}'", problems)
+        if hid is not None:
             if hid in seen_h:
                 problems.append(Problem(f"{where_h} → id", "duplicate", hid, None,
                                         "a unique hypothesis id"))
             seen_h.add(hid)
+        if hid is None:
+            hid = str(h.get("id"))
         text_ru = _text(h, "text_ru", where_h, problems, True)
         text_en = _text(h, "text_en", where_h, problems, True)
         facs = h.get("factors")
@@ -163,13 +160,10 @@ def parse_factors(data, source: str = "<factors>") -> tuple[Hypothesis, ...]:
                 problems.append(Problem(where_f, "structure", f, None,
                                         "a mapping with id, column, labels and questions"))
                 continue
-            fid = f.get("id")
-            if not isinstance(fid, str) or not ID_PATTERN.match(fid):
-                problems.append(Problem(f"{where_f} → id", "id", fid, None,
-                                        "a snake_case id (a-z, 0-9, _)"))
-                fid = str(fid)
+            fid, where_f = _check_id(f.get("id"), where_f, where_h + " → factor '{}'", problems)
+            if fid is None:
+                fid = str(f.get("id"))
             else:
-                where_f = f"{where_h} → factor '{fid}'"
                 if fid in seen_f:
                     problems.append(Problem(f"{where_f} → id", "duplicate", fid, None,
                                             f"a unique factor id (also in {seen_f[fid]})"))
@@ -208,6 +202,16 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[Hypothesis, ...]:
     except UnicodeDecodeError as err:
         raise ReadError(f"{path}: not UTF-8 text ({err})") from None
     return parse_factors(data, source=path)
+
+
+def _check_id(value, where: str, named: str, problems: list) -> tuple[str | None, str]:
+    """A registry id must be snake_case. Returns (id or None, where to point at it next:
+    ``named`` filled with the id once it is valid)."""
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        problems.append(Problem(f"{where} → id", "id", value, None,
+                                "a snake_case id (a-z, 0-9, _)"))
+        return None, where
+    return value, named.format(value)
 
 
 def load_factors(path: str | os.PathLike = FACTORS_FILE) -> tuple[Hypothesis, ...]:
