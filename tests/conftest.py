@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
+from cxlab.paths import SAMPLE_STUDY
+
 matplotlib.use("Agg")
+# Tests run against the sample business's study unless a test passes its own: a study.yml
+# at the project root (a real team's) must not change what the suite checks.
+os.environ["CXLAB_STUDY"] = str(SAMPLE_STUDY)
 
 import matplotlib.pyplot as plt
 import numpy as np

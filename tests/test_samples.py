@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from cxlab import samples, schema
 from cxlab.errors import ParameterError, ReadError
-from cxlab.paths import FACTORS_FILE, SAMPLES_DIR
+from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
+from cxlab.study import load_study
 
 TRUTHS = samples.TRUTHS
 FACTOR_COLS = list(TRUTHS["factors"]["columns"])
@@ -409,20 +410,17 @@ def test_factor_not_applicable_shares(t):
     assert (t["responses"][FACTOR_COLS].stack().between(1, 5)).all()
 
 
-def test_factors_yml_describes_the_columns():
-    spec = yaml.safe_load(FACTORS_FILE.read_text(encoding="utf-8"))
-    factors = [f for h in spec["hypotheses"] for f in h["factors"]]
-    for h in spec["hypotheses"]:
-        assert {"id", "text_ru", "text_en", "factors"} <= set(h)
-    keys = {"id", "label_ru", "label_en", "question_ru", "question_en", "scale", "column"}
-    for f in factors:
-        assert keys <= set(f), f
-        assert f["column"] == "f_" + f["id"] and f["scale"] == "1-5"
-        assert f["question_ru"].endswith("?") and f["question_en"].endswith("?")
+def test_study_describes_the_factor_columns():
+    st = load_study(SAMPLE_STUDY)
+    for f in st.factors.values():
+        assert f.hypothesis in st.hypotheses
+        assert (f.scale.lo, f.scale.hi) == (1, 5)
+        assert f.question("ru").endswith("?") and f.question("en").endswith("?")
+        assert f.label("ru") and f.label("en")
         # one factor = one question: no "и"/"and" joining two things to rate
-        assert not re.search(r"\s(и|или)\s", f["question_ru"]), f["question_ru"]
-        assert not re.search(r"\s(and|or)\s", f["question_en"]), f["question_en"]
-    assert sorted(f["column"] for f in factors) == sorted(FACTOR_COLS)
+        assert not re.search(r"\s(и|или)\s", f.question("ru")), f.question("ru")
+        assert not re.search(r"\s(and|or)\s", f.question("en")), f.question("en")
+    assert sorted(st.factor_columns) == sorted(FACTOR_COLS)
 
 
 def test_readme_documents_every_planted_number():

@@ -28,13 +28,14 @@ class Problem:
     value: object = None
     row: int | None = None
     expected: str = ""
+    place: str = "column"  # what ``column`` names: a column, or a key of a YAML file
 
     def __str__(self) -> str:
         where = []
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            where.append(f"{self.place} '{self.column}'")
         place = ", ".join(where) or "table"
         got = "" if self.value is None else f": got {self.value!r}"
         exp = f"; expected {self.expected}" if self.expected else ""

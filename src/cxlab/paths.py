@@ -13,7 +13,8 @@ DATA_DIR = PROJ_ROOT / "data"
 SAMPLES_DIR = DATA_DIR / "samples"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REPORTS_DIR = PROJ_ROOT / "reports"
-FACTORS_FILE = SAMPLES_DIR / "factors.yml"
+#: The sample business's study file (its code lists, factors, calendar, targets).
+SAMPLE_STUDY = SAMPLES_DIR / "study.yml"
 #: The warehouse built from the sample data (``make report``, ``make test``, the committed
 #: notebooks). Kept apart from the real warehouse so a sample rebuild never touches it.
 SAMPLE_WAREHOUSE = DATA_DIR / "samples.duckdb"
@@ -29,3 +30,13 @@ def resolve(path: str | os.PathLike) -> Path:
     """A relative path is taken from the project root, not the working directory."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else PROJ_ROOT / p
+
+
+def default_study_path() -> Path:
+    """The study file: ``$CXLAB_STUDY`` if set, else ``study.yml`` at the project root when
+    there is one, else the sample business's (``data/samples/study.yml``)."""
+    env = os.environ.get("CXLAB_STUDY")
+    if env:
+        return resolve(env)
+    own = PROJ_ROOT / "study.yml"
+    return own if own.is_file() else SAMPLE_STUDY

@@ -25,21 +25,6 @@ import pandera.pandas as pa
 
 from cxlab.errors import Problem, ValidationError
 
-#: Coded values per column. Reports translate codes to labels.
-CODES: dict[str, tuple[str, ...]] = {
-    "programme": ("workshop", "hike", "camp"),
-    "survey_channel": ("phone", "messenger", "web"),
-    "contact_channel": ("phone", "messenger", "web", "email", "in_person"),
-    "complaint_channel": ("phone", "in_person", "messenger", "email", "review_site", "web"),
-    "survey": ("first_lesson", "repeat_lesson", "after_camp", "after_hike", "periodic", "lapsed"),
-    "origin": ("external", "internal"),
-    "importance": ("low", "medium", "critical"),
-    "source": ("referral", "search", "social", "maps", "ads", "event", "other"),
-}
-
-#: Oral vs written complaint channels (seed 001: channels are tracked this way).
-ORAL_CHANNELS = ("phone", "in_person")
-
 FACTOR_PREFIX = "f_"
 FACTOR_PATTERN = re.compile(r"^f_[a-z0-9_]+$")
 
@@ -60,6 +45,7 @@ class Col:
     required: bool = True  # must the column be present?
     nullable: bool = False  # may a cell be empty?
     codes: tuple[str, ...] = ()
+    codelist: str | None = None  # the study's code list the codes come from
     lo: float | None = None
     hi: float | None = None
     personal: bool = False  # personal data: never in a stakeholder report
@@ -68,7 +54,7 @@ class Col:
     @property
     def expected(self) -> str:
         if self.kind == "code":
-            return "one of " + ", ".join(self.codes)
+            return "one of " + ", ".join(self.codes) if self.codes else "a code"
         if self.kind == "int":
             rng = f" from {self.lo:g} to {self.hi:g}" if self.lo is not None else ""
             return "a whole number" + rng + (" or empty" if self.nullable else "")
@@ -90,6 +76,10 @@ class Table:
     factors: bool = False  # does the table carry f_* factor columns?
     date_order: tuple[tuple[str, str], ...] = ()  # (earlier, later) pairs
     doc: str = ""
+    segments: bool = False  # does the table keep the study's segment columns?
+    #: the study's factor scales (column → (lo, hi)); None: the table is not resolved
+    factor_scales: dict | None = None
+    study: str = ""  # the study file this table was resolved against
 
     @property
     def column_names(self) -> list[str]:
@@ -103,14 +93,15 @@ class Table:
         for c in self.columns:
             if c.name == name:
                 return c
-        if self.factors and FACTOR_PATTERN.match(name):
-            return factor_col(name)
+        if self.factors and FACTOR_PATTERN.match(name) and self.factor_scales \
+                and name in self.factor_scales:
+            return factor_col(name, *self.factor_scales[name])
         raise KeyError(name)
 
 
-def factor_col(name: str) -> Col:
-    return Col(name, "int", required=False, nullable=True, lo=1, hi=5,
-               doc="loyalty-factor rating 1–5; empty = not applicable")
+def factor_col(name: str, lo: int = 1, hi: int = 5) -> Col:
+    return Col(name, "int", required=False, nullable=True, lo=lo, hi=hi,
+               doc=f"loyalty-factor rating {lo}–{hi}; empty = not applicable")
 
 
 TABLES: dict[str, Table] = {
@@ -120,8 +111,10 @@ TABLES: dict[str, Table] = {
             "clients", "client_id", None,
             (
                 Col("client_id", "id", doc="pseudonymous client (family) id"),
-                Col("joined_on", "date", doc="first contact: registration of interest"),
-                Col("source", "code", codes=CODES["source"], doc="how the client found us"),
+                Col("joined_on", "date", required=False, nullable=True,
+                    doc="first contact: registration of interest"),
+                Col("source", "code", required=False, nullable=True, codelist="source",
+                    doc="how the client found us"),
                 Col("referred_by", "id", required=False, nullable=True,
                     doc="client_id of the family who recommended us"),
                 Col("parent_name", "text", required=False, nullable=True, personal=True),
@@ -137,22 +130,21 @@ TABLES: dict[str, Table] = {
                 Col("visit_id", "id"),
                 Col("client_id", "id"),
                 Col("visit_date", "date"),
-                Col("programme", "code", codes=CODES["programme"]),
-                Col("activity", "text", doc="activity name, e.g. «Гончарная мастерская»"),
-                Col("teacher_id", "id", required=False, nullable=True),
+                Col("activity", "text", required=False, nullable=True,
+                    doc="what was attended (free text a person reads)"),
             ),
-            doc="attendance of a child at an activity",
+            segments=True,
+            doc="attendance or purchase; the study's segment columns (e.g. programme) kept",
         ),
         Table(
             "responses", "response_id", "submitted_at",
             (
                 Col("response_id", "id"),
-                Col("client_id", "id"),
+                Col("client_id", "id", required=False, nullable=True,
+                    doc="empty for anonymous surveys"),
                 Col("submitted_at", "datetime"),
-                Col("channel", "code", codes=CODES["survey_channel"]),
-                Col("survey", "code", codes=CODES["survey"]),
-                Col("programme", "code", required=False, nullable=True, codes=CODES["programme"]),
-                Col("teacher_id", "id", required=False, nullable=True),
+                Col("channel", "code", codelist="channel"),
+                Col("survey", "code", required=False, nullable=True, codelist="survey"),
                 Col("nps", "int", required=False, nullable=True, lo=0, hi=10,
                     doc="likelihood to recommend, 0–10"),
                 Col("recommend", "bool", required=False, nullable=True,
@@ -164,16 +156,16 @@ TABLES: dict[str, Table] = {
                 Col("interviewer_id", "id", required=False, nullable=True,
                     doc="who asked (phone surveys)"),
             ),
-            factors=True,
-            doc="survey answer; loyalty factors as f_<id> columns",
+            factors=True, segments=True,
+            doc="survey answer; loyalty factors as f_<id> columns, the study's segments",
         ),
         Table(
             "invitations", "invitation_id", "sent_at",
             (
                 Col("invitation_id", "id"),
-                Col("client_id", "id"),
-                Col("survey", "code", codes=CODES["survey"]),
-                Col("channel", "code", codes=CODES["survey_channel"]),
+                Col("client_id", "id", required=False, nullable=True),
+                Col("survey", "code", required=False, nullable=True, codelist="survey"),
+                Col("channel", "code", codelist="channel"),
                 Col("sent_at", "datetime"),
             ),
             doc="survey invitation (for response rate)",
@@ -182,10 +174,10 @@ TABLES: dict[str, Table] = {
             "contacts", "contact_id", "opened_at",
             (
                 Col("contact_id", "id"),
-                Col("client_id", "id"),
+                Col("client_id", "id", required=False, nullable=True),
                 Col("opened_at", "datetime"),
-                Col("channel", "code", codes=CODES["contact_channel"]),
-                Col("topic", "text"),
+                Col("channel", "code", codelist="channel"),
+                Col("topic", "text", required=False, nullable=True),
                 Col("resolved_at", "datetime", required=False, nullable=True),
             ),
             date_order=(("opened_at", "resolved_at"),),
@@ -195,13 +187,14 @@ TABLES: dict[str, Table] = {
             "complaints", "complaint_id", "received_at",
             (
                 Col("complaint_id", "id"),
-                Col("client_id", "id", nullable=True, doc="empty for some internal incidents"),
+                Col("client_id", "id", required=False, nullable=True,
+                    doc="empty for some internal incidents"),
                 Col("received_at", "datetime"),
-                Col("channel", "code", codes=CODES["complaint_channel"]),
-                Col("origin", "code", codes=CODES["origin"]),
-                Col("category", "text"),
-                Col("importance", "code", codes=CODES["importance"]),
-                Col("justified", "bool", nullable=True),
+                Col("channel", "code", codelist="channel"),
+                Col("origin", "code", required=False, nullable=True, codelist="origin"),
+                Col("category", "text", required=False, nullable=True),
+                Col("importance", "code", required=False, nullable=True, codelist="importance"),
+                Col("justified", "bool", required=False, nullable=True),
                 Col("responsible", "text", required=False, nullable=True,
                     doc="team responsible for resolving it"),
                 Col("first_reaction_at", "datetime", required=False, nullable=True),
@@ -218,6 +211,40 @@ TABLES: dict[str, Table] = {
         ),
     ]
 }
+
+
+def resolve_table(table: str | Table, study=None) -> Table:
+    """The table as one study defines it: code lists from the study, its segment columns
+    (responses, visits) and its factor columns with their scales.
+
+    Parameters
+    ----------
+    table : str or Table
+        One of :data:`TABLES`.
+    study : Study, path or None
+        :func:`cxlab.study.load_study`'s argument (None: the default study).
+    """
+    from dataclasses import replace as _replace
+
+    from cxlab.study import load_study
+
+    spec = TABLES[table] if isinstance(table, str) else table
+    st = load_study(study)
+    cols = []
+    for c in spec.columns:
+        if c.kind == "code" and c.codelist:
+            cl = st.codelist(c.codelist)
+            c = _replace(c, codes=cl.values if cl is not None and cl.closed else ())
+        cols.append(c)
+    if spec.segments:
+        for name, cl in st.segments.items():
+            if name in spec.column_names:
+                continue
+            cols.append(Col(name, "code" if cl.closed else "id", required=False, nullable=True,
+                            codes=cl.values if cl.closed else (), codelist=name,
+                            doc=f"segment: {cl.title('en')}"))
+    scales = {f.column: (f.scale.lo, f.scale.hi) for f in st.factors.values()} if spec.factors else {}
+    return _replace(spec, columns=tuple(cols), factor_scales=scales, study=st.source)
 
 
 # --------------------------------------------------------------------------- coercion
@@ -281,8 +308,12 @@ def coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, pd.Series]:
     empty = _empty(s)
     if col.kind in ("id", "text", "code"):
         out = s.astype("string").str.strip()
-        if col.kind == "code":
-            out = out.str.lower()
+        if col.kind == "code" and col.codes:
+            # codes match regardless of case ('Phone' is phone); unknown codes stay as
+            # written and fail the code-list check
+            canon = {c.casefold(): c for c in col.codes}
+            out = out.map(lambda v: canon.get(v.casefold(), v) if isinstance(v, str) else v,
+                          na_action="ignore").astype("string")
         if col.kind == "id" and pd.api.types.is_float_dtype(s):
             # ids read as floats from a spreadsheet (12.0) are whole numbers
             whole = s.dropna() == np.floor(s.dropna())
@@ -372,6 +403,7 @@ def validate(
     table: str,
     source: str = "<DataFrame>",
     row_numbers: pd.Series | None = None,
+    study=None,
 ) -> pd.DataFrame:
     """Check and type a table; raise :class:`ValidationError` with every problem found.
 
@@ -386,6 +418,9 @@ def validate(
     row_numbers : Series, optional
         For each row of ``df`` (by position), the row number to report; defaults to
         position + 1 (the data row as a person counts it, header excluded).
+    study : Study or path, optional
+        Whose code lists, segments and factor scales apply (default:
+        :func:`cxlab.study.default_study`).
 
     Returns
     -------
@@ -396,7 +431,7 @@ def validate(
     if table not in TABLES:
         raise ValidationError(source, table, [Problem(None, "table", table, None,
                                                       "one of " + ", ".join(TABLES))])
-    spec = TABLES[table]
+    spec = resolve_table(table, study)
     df = df.reset_index(drop=True)
     problems: list[Problem] = []
 
@@ -405,6 +440,12 @@ def validate(
 
     present = [c.name for c in spec.columns if c.name in df.columns]
     factors = sorted(c for c in df.columns if spec.factors and FACTOR_PATTERN.match(str(c)))
+    for name in [f for f in factors if f not in spec.factor_scales]:
+        factors.remove(name)
+        problems.append(Problem(name, "factor_undeclared", None, None,
+                                f"a loyalty factor declared in the study ({spec.study} → "
+                                f"factors → {name[2:]}: {{scale: 1-5, question: …}}); declared: "
+                                + (", ".join(spec.factor_scales) or "none")))
     for c in spec.columns:
         if c.required and c.name not in df.columns:
             problems.append(Problem(c.name, "column_missing", None, None,
