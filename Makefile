@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 # renders from the warehouse your `cxlab ingest` runs fill, and never rebuilds it.
 SAMPLE_WAREHOUSE := data/samples.duckdb
 WAREHOUSE ?= $(SAMPLE_WAREHOUSE)
+# The study file (code lists, factors, targets): the samples' for the sample warehouse;
+# for yours, `make report WAREHOUSE=… STUDY=study.yml` (default: ./study.yml when present).
+STUDY ?= $(if $(filter $(SAMPLE_WAREHOUSE),$(WAREHOUSE)),data/samples/study.yml,)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with $(CURDIR)/notebooks/nbval_sanitize.cfg
 QUARTER ?= latest
 LANG_REPORT ?= en
@@ -37,13 +40,13 @@ $(STAMP): pyproject.toml
 test: $(STAMP) $(SAMPLE_WAREHOUSE)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
-$(SAMPLE_WAREHOUSE): $(STAMP) $(wildcard data/samples/*.csv)
+$(SAMPLE_WAREHOUSE): $(STAMP) $(wildcard data/samples/*.csv) data/samples/study.yml
 	$(BIN)/cxlab ingest-samples --warehouse $@ --replace
 
 warehouse: $(SAMPLE_WAREHOUSE)
 
 report: $(STAMP) $(if $(filter $(SAMPLE_WAREHOUSE),$(WAREHOUSE)),$(SAMPLE_WAREHOUSE))
-	$(BIN)/cxlab report --quarter $(QUARTER) --warehouse $(WAREHOUSE) --out $(OUT) --lang $(LANG_REPORT)
+	$(BIN)/cxlab report --quarter $(QUARTER) --warehouse $(WAREHOUSE) --out $(OUT) --lang $(LANG_REPORT) $(if $(STUDY),--study $(STUDY))
 
 samples: $(STAMP)
 	$(BIN)/cxlab samples --out data/samples

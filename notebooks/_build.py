@@ -20,15 +20,16 @@ HERE = Path(__file__).resolve().parent
 
 PARAMETERS = '''quarter: str = "2026Q3"
 warehouse: str = "data/samples.duckdb"  # the sample warehouse; relative paths resolve from the project root
+study: str = "data/samples/study.yml"  # the team's study file: code lists, factors, targets
 lang: str = "en"
 min_n: int = 30
 seed: int = 0'''
 
-SETUP = '''from cxlab import cohorts, complaints, drivers, metrics, plots, quality, report
+SETUP = '''from cxlab import cohorts, complaints, drivers, metrics, plots, quality, report, targets
 from cxlab.i18n import t
 
-report.notebook_setup(lang)
-data = report.load_quarter(quarter, warehouse)'''
+report.notebook_setup(lang, study)
+data = report.load_quarter(quarter, warehouse, study)'''
 
 
 def md(text, tags=("analyst-only",)):
@@ -63,29 +64,35 @@ NOTEBOOKS = {
         "qr",
         "# Quarterly CX report\n\nThe stakeholder report: `cxlab report --quarter 2026Q3` runs "
         "this notebook with papermill and exports it to HTML without code. Change the "
-        "parameters below to look at another quarter or language.",
+        "parameters below to look at another quarter, study or language. Parts whose data "
+        "the warehouse lacks say so in a sentence.",
     ) + [
         say("qr.intro", quarter="quarter", n="len(data.responses)", min_n="min_n"),
+        # 0. the quarter's targets
+        head("qr.h.targets"),
+        code("goals = targets.evaluate(data.study, quarter, data.responses, data.invitations, data.contacts, min_n=min_n)\n"
+             'report.readable(goals, "targets", lang, min_n) if len(goals) else report.say("qr.no_targets", lang, quarter=quarter)'),
         # 1. where we are
         head("qr.h.headline"),
         code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
              "report.bullets(report.headline_sentences(trend, quarter, min_n, lang))"),
-        code("csi = metrics.csi_table(data.responses, min_n=min_n)\n"
-             'rate = metrics.response_rate(data.responses, data.invitations, by="channel", min_n=min_n)\n'
+        code('csi = metrics.csi_table(data.responses, min_n=min_n) if data.responses["csat"].notna().any() else None\n'
+             'rate = metrics.response_rate(data.responses, data.invitations, by="channel", min_n=min_n) if len(data.invitations) else None\n'
              "report.headline_view(trend, csi, rate, quarter, min_n, lang)"),
         say("qr.headline_note"),
         code('binary = data.responses[data.responses["recommend"].notna()]  # yes/no answers: never pooled with 0–10\n'
              "if len(binary):\n"
              '    display(report.heading("qr.h.binary", lang, 3),\n'
              '            report.share_view(metrics.binary_nps_table(binary, min_n=min_n), min_n=min_n, lang=lang, name="recommend_ci"))'),
-        head("qr.h.fcr", 3),
-        code('fcr = metrics.fcr_table(data.contacts, by=["quarter", "channel"], min_n=min_n).xs(quarter)\n'
-             'report.share_view(fcr, min_n=min_n, lang=lang, name="fcr_ci")'),
-        say("qr.fcr_note"),
-        head("qr.h.programme"),
-        code('by_programme = metrics.nps_table(data.responses, by="programme", min_n=min_n)\n'
-             'report.show(plots.nps_by_group(by_programme, min_n=min_n, lang=lang, title=t("qr.programme_title", lang)))'),
-        code("report.nps_view(by_programme, min_n, lang)"),
+        code('if len(data.contacts):\n'
+             '    fcr = metrics.fcr_table(data.contacts, by=["quarter", "channel"], min_n=min_n).xs(quarter)\n'
+             '    display(report.heading("qr.h.fcr", lang, 3), report.share_view(fcr, min_n=min_n, lang=lang, name="fcr_ci"),\n'
+             '            report.say("qr.fcr_note", lang))'),
+        code('for segment in data.segments[:1]:  # the first segment here; every segment in the "segments" section\n'
+             '    by_segment = metrics.nps_table(data.responses, by=segment, min_n=min_n)\n'
+             '    display(report.heading("qr.h.segment", lang, 2, segment=report.col_label(segment, lang)))\n'
+             '    report.show(plots.nps_by_group(by_segment, min_n=min_n, lang=lang))\n'
+             '    display(report.nps_view(by_segment, min_n, lang))'),
         head("qr.h.trend"),
         code("report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
         head("qr.h.split"),
@@ -93,32 +100,35 @@ NOTEBOOKS = {
              "report.show(plots.pnd_split(by_channel, min_n=min_n, lang=lang))"),
         # 2. what drives loyalty
         head("qr.h.drivers"),
-        code("kd = drivers.key_drivers(data.responses, seed=seed, labels=lang)\n"
-             "report.bullets(report.driver_findings(kd, lang))"),
-        code("report.show(plots.quadrant(kd, lang=lang))"),
-        code("report.drivers_view(kd, lang, min_n)"),
-        say("qr.drivers_note"),
+        code('if not report.skip(data, "drivers", lang):\n'
+             "    kd = drivers.key_drivers(data.responses, seed=seed, labels=lang, study=data.study)\n"
+             "    display(report.bullets(report.driver_findings(kd, lang)))\n"
+             "    report.show(plots.quadrant(kd, lang=lang))\n"
+             "    display(report.drivers_view(kd, lang, min_n), report.say(\"qr.drivers_note\", lang))"),
         # 3. who
         head("qr.h.cohorts"),
-        code("with_cohorts = cohorts.attach(data.responses, data.clients, data.visits)\n"
-             "gaps = cohorts.compare_cohorts(with_cohorts, min_n=min_n)\n"
-             "report.show(gaps.plot(lang=lang, title=report.cohort_title(gaps, lang)))"),
-        code("report.cohort_view(gaps, min_n, lang)"),
-        head("qr.h.promotion", 3),
-        code("promo = cohorts.promotion(data.responses_all, data.clients, min_n=min_n)\n"
-             "report.say(\"text.plain\", lang, text=report.promotion_finding(promo, lang))"),
-        code("report.promotion_view(promo, min_n, lang)"),
+        code('if not report.skip(data, "cohorts", lang):\n'
+             "    with_cohorts = cohorts.attach(data.responses, data.clients, data.visits, study=data.study)\n"
+             "    gaps = cohorts.compare_cohorts(with_cohorts, min_n=min_n)\n"
+             "    report.show(gaps.plot(lang=lang, title=report.cohort_title(gaps, lang)))\n"
+             "    display(report.cohort_view(gaps, min_n, lang))"),
+        code('if not data.lacks("cohorts"):\n'
+             '    promo = cohorts.promotion(data.responses_all, data.clients, min_n=min_n)\n'
+             '    display(report.heading("qr.h.promotion", lang, 3),\n'
+             '            report.say("text.plain", lang, text=report.promotion_finding(promo, lang)),\n'
+             '            report.promotion_view(promo, min_n, lang))'),
         # 4. what went wrong
         head("qr.h.complaints"),
-        code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
-             "                                       data.visits, quarter, min_n=min_n)\n"
-             "report.complaints_view(section, min_n, lang)"),
-        code("report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))"),
-        code("recent, window = data.recent_complaints(4), data.window_label(4)  # a quarter is too few complaints to split\n"
-             'report.heading("qr.h.complaint_categories", lang, 3, window=window)'),
-        code('report.breakdown_view(complaints.monthly(recent, by="category"),\n'
-             '                      complaints.share_justified(recent, by="category", freq=None, min_n=min_n),\n'
-             '                      complaints.long_service(recent, "category", min_n=min_n), min_n, lang)'),
+        code('if not report.skip(data, "complaints", lang):\n'
+             "    section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
+             "                                           data.visits, quarter, min_n=min_n, study=data.study)\n"
+             "    display(report.complaints_view(section, min_n, lang))\n"
+             "    report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))\n"
+             "    recent, window = data.recent_complaints(4), data.window_label(4)  # a quarter is too few complaints to split\n"
+             '    display(report.heading("qr.h.complaint_categories", lang, 3, window=window),\n'
+             '            report.breakdown_view(complaints.monthly(recent, by="category"),\n'
+             '                                  complaints.share_justified(recent, by="category", freq=None, min_n=min_n),\n'
+             '                                  complaints.long_service(recent, "category", min_n=min_n, study=data.study), min_n, lang))'),
         # 5. can we trust the figures
         head("qr.h.trust"),
         code("report.bullets(report.trust_notes(quality.trust_report(data.responses, min_n=min_n), lang, min_n))"),
@@ -130,34 +140,38 @@ NOTEBOOKS = {
     ) + [
         head("nps.h.channel"),
         code('report.readable(metrics.nps_table(data.responses, min_n=min_n), "nps", lang, min_n)'),
-        head("nps.h.survey"),
-        code('report.readable(metrics.nps_table(data.responses, by="survey", min_n=min_n), "nps", lang, min_n)'),
+        code('if data.responses["survey"].notna().any():\n'
+             '    display(report.heading("nps.h.survey", lang, 2),\n'
+             '            report.readable(metrics.nps_table(data.responses, by="survey", min_n=min_n), "nps", lang, min_n))'),
         head("nps.h.trend"),
         code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
              'report.readable(trend, "trend", lang, min_n)'),
         code("report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
-        head("nps.h.channels"),
-        code('web = metrics.compare_groups(data.responses, group_col="channel", reference="web", min_n=min_n)\n'
-             'report.readable(web, "compare", lang, min_n, figure="nps")'),
+        code("if len(data.channels) > 1:  # each channel against the first one the study lists\n"
+             '    versus = metrics.compare_groups(data.responses, group_col="channel", reference=data.channels[0], min_n=min_n)\n'
+             '    display(report.heading("nps.h.channels", lang, 2, reference=report.code_label(data.channels[0], lang, "channel")),\n'
+             '            report.readable(versus, "compare", lang, min_n, figure="nps"))'),
         head("nps.h.binary"),
         code("binary = data.responses_all[data.responses_all[\"recommend\"].notna()]\n"
              'report.readable(metrics.binary_nps_table(binary, by="quarter", min_n=min_n), "binary", lang, min_n) if len(binary) else report.say("nps.no_binary", lang)'),
-        head("nps.h.csi"),
-        code('report.readable(metrics.csi_table(data.responses, by="programme", min_n=min_n), "csi", lang, min_n)'),
-        head("nps.h.response_rate"),
-        code('rate = metrics.response_rate(data.responses, data.invitations, by=["survey", "channel"], min_n=min_n)\n'
-             'report.readable(rate, "response_rate", lang, min_n)'),
-        head("nps.h.interviewers"),
-        code('phone = data.responses[data.responses["channel"] == "phone"]\n'
-             'report.readable(quality.interviewer_flags(phone, min_n=min_n), "interviewers", lang, min_n)'),
-        say("nps.interviewers_note"),
+        code('if data.responses["csat"].notna().any():\n'
+             '    display(report.heading("nps.h.csi", lang, 2),\n'
+             '            report.readable(metrics.csi_table(data.responses, min_n=min_n), "csi", lang, min_n))'),
+        code('if len(data.invitations):\n'
+             '    rate = metrics.response_rate(data.responses, data.invitations, by=["survey", "channel"], min_n=min_n)\n'
+             '    display(report.heading("nps.h.response_rate", lang, 2), report.readable(rate, "response_rate", lang, min_n))'),
+        code('interviewed = data.responses[data.responses["interviewer_id"].notna()]\n'
+             "for channel in data.study.channels.order(interviewed[\"channel\"].unique()):  # one channel per figure\n"
+             '    display(report.heading("nps.h.interviewers", lang, 2, channel=report.code_label(channel, lang, "channel")),\n'
+             '            report.readable(quality.interviewer_flags(interviewed[interviewed["channel"] == channel], min_n=min_n), "interviewers", lang, min_n),\n'
+             '            report.say("nps.interviewers_note", lang))'),
     ],
     "drivers": opening(
         "drv",
         "# What drives loyalty\n\nKey driver analysis of the quarter (`cxlab.drivers`): exact "
         "Shapley shares of R², the quadrant, robustness checks and drivers by channel.",
     ) + [
-        code("kd = drivers.key_drivers(data.responses, seed=seed, labels=lang)\n"
+        code("kd = drivers.key_drivers(data.responses, seed=seed, labels=lang, study=data.study)\n"
              "report.bullets(report.driver_findings(kd, lang))"),
         code("report.show(plots.quadrant(kd, lang=lang))"),
         head("drv.h.table"),
@@ -165,32 +179,47 @@ NOTEBOOKS = {
         say("drv.table_note"),
         code("report.bullets(kd.warnings) if kd.warnings else None", ("analyst-only",)),
         head("drv.h.robustness"),
-        code("check = drivers.robustness(data.responses)\n"
+        code("check = drivers.robustness(data.responses, study=data.study)\n"
              'labels = dict(zip(kd.table.index, kd.table["label"]))\n'
              'display(report.readable(check, "robustness", lang, min_n, labels=labels),\n'
              '        report.readable(check, "agreement", lang, min_n))'),
         say("drv.robustness_note"),
         head("drv.h.by_channel"),
-        code('by_channel = drivers.key_drivers_by(data.responses, by="channel", min_n=min_n, seed=seed, labels=lang)\n'
+        code('by_channel = drivers.key_drivers_by(data.responses, by="channel", min_n=min_n, seed=seed, labels=lang, study=data.study)\n'
              'report.readable(by_channel, "segment_drivers", lang, min_n)'),
+    ],
+    "segments": opening(
+        "seg",
+        "# Segments\n\nNPS by each segment the study declares (`segments:` in the study "
+        "file: store, region, tier, programme …), within each survey channel, and each "
+        "segment's groups compared with the rest.",
+    ) + [
+        code("for segment in data.segments:\n"
+             '    table = metrics.nps_table(data.responses, by=segment, min_n=min_n)\n'
+             '    display(report.heading("seg.h.segment", lang, 2, segment=report.col_label(segment, lang)))\n'
+             '    report.show(plots.nps_by_group(table, min_n=min_n, lang=lang))\n'
+             '    display(report.readable(table, "nps", lang, min_n),\n'
+             '            report.readable(metrics.compare_groups(data.responses, group_col=segment, min_n=min_n), "compare", lang, min_n, figure="nps"))'),
+        say("seg.compare_note", min_n="min_n"),
     ],
     "cohorts": opening(
         "coh",
-        "# Client cohorts\n\nLapsed, camp, hike, new and repeat families (`cxlab.cohorts`): "
-        "cohort sizes at the quarter's end, NPS and satisfaction by cohort, and stated vs "
-        "actual promotion.",
+        "# Client cohorts\n\nActive, lapsed and never-attended clients, new and repeat ones, and the "
+        "study's own cohorts (`cxlab.cohorts`): cohort sizes at the quarter's end, NPS and "
+        "satisfaction by cohort, and stated vs actual promotion.",
     ) + [
         head("coh.h.sizes"),
-        code('members = cohorts.assign(data.clients, data.visits, asof=data.last_day)\n'
+        code('members = cohorts.assign(data.clients, data.visits, asof=data.last_day, study=data.study)\n'
              'report.readable(members.sum(), "counts", lang, min_n, kinds={None: "cohort"})'),
         head("coh.h.nps"),
-        code("with_cohorts = cohorts.attach(data.responses, data.clients, data.visits)\n"
+        code("with_cohorts = cohorts.attach(data.responses, data.clients, data.visits, study=data.study)\n"
              "gaps = cohorts.compare_cohorts(with_cohorts, min_n=min_n)\n"
              "report.show(gaps.plot(lang=lang, title=report.cohort_title(gaps, lang)))"),
         code('report.readable(gaps, "cohorts", lang, min_n)'),
         say("coh.table_note", min_n="min_n"),
-        head("coh.h.csat"),
-        code('report.readable(cohorts.compare_cohorts(with_cohorts, metric="csat", min_n=min_n), "cohorts", lang, min_n)'),
+        code('if with_cohorts["csat"].notna().any():\n'
+             '    display(report.heading("coh.h.csat", lang, 2),\n'
+             '            report.readable(cohorts.compare_cohorts(with_cohorts, metric="csat", min_n=min_n), "cohorts", lang, min_n))'),
         head("coh.h.promotion"),
         code("promo = cohorts.promotion(data.responses_all, data.clients, min_n=min_n)\n"
              "report.say(\"text.plain\", lang, text=report.promotion_finding(promo, lang))"),
@@ -204,7 +233,7 @@ NOTEBOOKS = {
         "satisfaction and loyalty after the resolution.",
     ) + [
         code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
-             "                                       data.visits, quarter, min_n=min_n)\n"
+             "                                       data.visits, quarter, min_n=min_n, study=data.study)\n"
              "report.complaints_view(section, min_n, lang)"),
         head("cmp.h.volume"),
         code('report.readable(section.volume, "volume", lang, min_n)'),
@@ -214,19 +243,19 @@ NOTEBOOKS = {
         head("cmp.h.channels", window="window"),
         code('report.breakdown_view(complaints.monthly(recent, by="channel"),\n'
              '                      complaints.share_justified(recent, by="channel", freq=None, min_n=min_n),\n'
-             '                      complaints.long_service(recent, "channel", min_n=min_n), min_n, lang, kind="channel")'),
+             '                      complaints.long_service(recent, "channel", min_n=min_n, study=data.study), min_n, lang, kind="channel")'),
         head("cmp.h.oral_written", window="window"),
-        code('report.breakdown_view(complaints.monthly(recent, by="oral_written"),\n'
-             '                      complaints.share_justified(recent, by="oral_written", freq=None, min_n=min_n),\n'
-             '                      complaints.long_service(recent, "oral_written", min_n=min_n), min_n, lang, kind="oral_written")'),
+        code('report.breakdown_view(complaints.monthly(recent, by="oral_written", study=data.study),\n'
+             '                      complaints.share_justified(recent, by="oral_written", freq=None, min_n=min_n, study=data.study),\n'
+             '                      complaints.long_service(recent, "oral_written", min_n=min_n, study=data.study), min_n, lang, kind="oral_written")'),
         head("cmp.h.categories", window="window"),
         code('report.breakdown_view(complaints.monthly(recent, by="category"),\n'
              '                      complaints.share_justified(recent, by="category", freq=None, min_n=min_n),\n'
-             '                      complaints.long_service(recent, "category", min_n=min_n), min_n, lang)'),
+             '                      complaints.long_service(recent, "category", min_n=min_n, study=data.study), min_n, lang)'),
         head("cmp.h.importance", window="window"),
         code('report.crosstab_view(recent, "importance", "origin", min_n, lang)'),
         head("cmp.h.deadlines", window="window"),
-        code('deadlines = complaints.deadline_summary(recent, asof=data.end, min_n=min_n)\n'
+        code('deadlines = complaints.deadline_summary(recent, asof=data.end, min_n=min_n, study=data.study)\n'
              'report.readable(deadlines.drop(index="all"), "deadlines", lang, min_n)'),
         head("cmp.h.after", quarter="quarter"),
         code('report.readable(section.after_resolution, "after_resolution", lang, min_n)'),

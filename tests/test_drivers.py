@@ -16,6 +16,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 from cxlab import drivers
 from cxlab._shapley import shapley_r2, shapley_r2_many
 from cxlab.errors import CxlabError, ParameterError
+from cxlab.study import parse_study
 
 REF = Path(__file__).parent / "reference"
 
@@ -38,6 +39,11 @@ def _synthetic(rng, n=400, p=8, na=0.0) -> pd.DataFrame:
         df.loc[rng.random(n) < na, c] = pd.NA
     df["nps"] = pd.array(np.clip(np.round(y + 7), 0, 10).astype(int), dtype="Int64")
     return df
+
+
+def _study(**scales) -> "cxlab.study.Study":  # noqa: F821
+    """A study declaring factors ``f_<id>`` on the given scales, e.g. ``_study(a="1-5")``."""
+    return parse_study({"factors": {fid: {"scale": sc} for fid, sc in scales.items()}})
 
 
 def _subset_r2(X: np.ndarray, y: np.ndarray, cols) -> float:
@@ -231,7 +237,8 @@ def test_importance_from_corr_matches_rows(mtcars):
 
 def test_key_drivers_table_against_statsmodels(rng):
     df = _synthetic(rng, n=500, p=5)
-    kd = drivers.key_drivers(df, n_boot=100, labels={"f_a": "Attention"})
+    study = _study(**{c: "1-5" for c in "abcde"})
+    kd = drivers.key_drivers(df, n_boot=100, labels={"f_a": "Attention"}, study=study)
     t = kd.table
     fac = list(t.index)
     sub = df[fac + ["nps"]].astype(float)
@@ -244,7 +251,10 @@ def test_key_drivers_table_against_statsmodels(rng):
     np.testing.assert_allclose(t["vif"], vif, rtol=1e-9)
     np.testing.assert_allclose(t["r"], sub.corr()["nps"][fac], atol=1e-12)
     np.testing.assert_allclose(t["mean_rating"], sub[fac].mean(), atol=1e-12)
-    np.testing.assert_allclose(t["top2_share"], (sub[fac] >= 4).mean(), atol=1e-12)
+    # performance: own scale, 0–100 = (mean − 1)/4·100, top box of 1–5 = 4–5 (cxlab.study)
+    np.testing.assert_allclose(t["mean_100"], (sub[fac].mean() - 1) / 4 * 100, atol=1e-10)
+    np.testing.assert_allclose(t["top_box_share"], (sub[fac] >= 4).mean(), atol=1e-12)
+    assert (t["scale"] == "1-5").all() and kd.performance == "mean_100"
     assert (t["coef_sign"] == np.sign(ols.params[fac])).all()
     assert t.loc["f_a", "label"] == "Attention" and t.loc["f_b", "label"] == "b"
     assert list(t["rank"]) == list(range(1, 6))
@@ -284,12 +294,13 @@ def test_quadrants_and_thresholds():
     ratings = np.clip(np.round(3 + shift + z), 1, 5)
     y = ratings @ np.array([1.0, 1.0, 0.15, 0.15]) + rng.normal(size=n)
     df = pd.DataFrame(ratings, columns=["f_a", "f_b", "f_c", "f_d"]).assign(nps=y)
-    kd = drivers.key_drivers(df, n_boot=0, labels=None)
+    kd = drivers.key_drivers(df, n_boot=0, labels=None, study=_study(a="1-5", b="1-5",
+                                                                      c="1-5", d="1-5"))
     q = kd.table["quadrant"]
     assert q.to_dict() == {"f_a": "fix first", "f_b": "keep up", "f_c": "maintain",
                            "f_d": "low priority"}
     assert kd.importance_threshold == pytest.approx(0.25)
-    assert kd.performance_threshold == pytest.approx(kd.table["mean_rating"].mean())
+    assert kd.performance_threshold == pytest.approx(kd.table["mean_100"].mean())
     assert kd.finding == "Fix first: a"
     assert np.isnan(kd.table["share_ci_low"]).all()  # n_boot=0: no interval claimed
 
@@ -455,3 +466,124 @@ def test_pure_python_kernel_matches_compiled(rng):
     out = np.zeros(5)
     kernel(D[:5, :5].copy(), D[:5, 5].copy(), a, b, _shapley.PIVOT_TOL, out)
     np.testing.assert_allclose(out, shapley_r2(D[:5, :5], D[:5, 5]), atol=1e-14)
+
+
+# ----------------------------------------------------------------- factors on any scale
+
+def _mixed_scales(rng, n=3000):
+    """Four factors on 0–100, 1–5, 1–7 and 1–5; latent quality q drives each and nps."""
+    q = rng.normal(size=(n, 4))
+    a = np.clip(np.round(60 + 15 * q[:, 0]), 0, 100)  # 0–100, mean ≈ 60 → 60 on 0–100
+    b = np.clip(np.round(4.6 + 0.5 * q[:, 1]), 1, 5)  # 1–5, mean ≈ 4.5 → ≈ 88
+    c = np.clip(np.round(6.0 + 0.8 * q[:, 2]), 1, 7)  # 1–7, mean ≈ 5.9 → ≈ 82
+    d = np.clip(np.round(2.0 + 0.8 * q[:, 3]), 1, 5)  # 1–5, mean ≈ 2 → ≈ 25
+    y = q @ np.array([1.0, 0.2, 1.0, 0.2]) + rng.normal(size=n)
+    df = pd.DataFrame({"f_a": a, "f_b": b, "f_c": c, "f_d": d})
+    df["nps"] = np.clip(np.round(7 + 1.2 * y), 0, 10)
+    return df, _study(a="0-100", b="1-5", c="1-7", d="1-5")
+
+
+def test_performance_on_0_100_makes_mixed_scales_comparable(rng):
+    df, study = _mixed_scales(rng)
+    kd = drivers.key_drivers(df, n_boot=0, labels=None, study=study)
+    t = kd.table
+    # expected by hand: 100·(mean − lo)/(hi − lo) and the top box of each scale
+    # (cxlab.study: 80–100 of 0–100, 4–5 of 1–5, 6–7 of 1–7)
+    lo_hi = {"f_a": (0, 100, 80), "f_b": (1, 5, 4), "f_c": (1, 7, 6), "f_d": (1, 5, 4)}
+    for f, (lo, hi, top) in lo_hi.items():
+        x = df[f].to_numpy(float)
+        assert t.loc[f, "mean_rating"] == pytest.approx(x.mean())
+        assert t.loc[f, "mean_100"] == pytest.approx((x.mean() - lo) / (hi - lo) * 100)
+        assert t.loc[f, "top_box_share"] == pytest.approx((x >= top).mean())
+    assert t["scale"].to_dict() == {"f_a": "0-100", "f_b": "1-5", "f_c": "1-7", "f_d": "1-5"}
+    # quadrants on 0–100: a (60) and d (25) are weak, b and c strong; a and c important.
+    # On the raw means (60, 4.5, 5.9, 2) a would have been the only "strong" factor.
+    assert kd.performance == "mean_100"
+    assert kd.performance_threshold == pytest.approx(t["mean_100"].mean())
+    assert t["quadrant"].to_dict() == {"f_a": "fix first", "f_c": "keep up",
+                                       "f_b": "maintain", "f_d": "low priority"}
+    ax = kd.plot()
+    assert ax.get_xlabel() == "Performance, 0–100"
+    x_drawn = ax.collections[-1].get_offsets()[:, 0]
+    np.testing.assert_allclose(sorted(x_drawn), sorted(t["mean_100"]))
+    assert not any("scale" in w for w in kd.warnings)
+
+
+def test_weighted_performance_matches_statsmodels(rng):
+    df, study = _mixed_scales(rng, n=600)
+    w = rng.uniform(0.2, 3.0, size=len(df))
+    kd = drivers.key_drivers(df.assign(w=w), weights="w", n_boot=0, labels=None, study=study)
+    d = DescrStatsW(df[["f_a", "f_c"]].to_numpy(float), weights=w)
+    assert kd.table.loc["f_a", "mean_100"] == pytest.approx(d.mean[0])  # 0–100: itself
+    assert kd.table.loc["f_c", "mean_100"] == pytest.approx((d.mean[1] - 1) / 6 * 100)
+    top = DescrStatsW((df["f_c"].to_numpy() >= 6).astype(float), weights=w).mean
+    assert kd.table.loc["f_c", "top_box_share"] == pytest.approx(top)
+
+
+def test_23_sliders_on_0_100_with_missing_answers(rng):
+    # a survey tool's export: 23 items on 0–100 sliders, each skipped by ~15 %
+    n, p = 1500, 23
+    common = rng.normal(size=(n, 1))
+    Z = 0.6 * common + 0.8 * rng.normal(size=(n, p))
+    y = Z @ np.linspace(1.0, 0.05, p) + 2.0 * rng.normal(size=n)
+    X = np.clip(np.round(65 + 15 * Z), 0, 100)
+    X[rng.random((n, p)) < 0.15] = np.nan
+    ids = [f"item_{j:02d}" for j in range(p)]
+    df = pd.DataFrame(X, columns=[f"f_{i}" for i in ids]).astype("Int64")
+    df["nps"] = pd.array(np.clip(np.round(7 + y), 0, 10).astype(int), dtype="Int64")
+    study = _study(**{i: "0-100" for i in ids})
+    kd = drivers.key_drivers(df, missing="pairwise", n_boot=0, labels=None, study=study)
+    t = kd.table
+    assert len(t) == p and t["share"].sum() == pytest.approx(1.0)
+    # R² from pandas' pairwise-complete correlations: r'R⁻¹r on the rows used
+    used = df[df["nps"].notna() & df.drop(columns="nps").notna().any(axis=1)].astype(float)
+    C = used.corr().to_numpy()
+    r2 = C[:p, p] @ np.linalg.solve(C[:p, :p], C[:p, p])
+    assert kd.r2 == pytest.approx(r2, abs=1e-10)
+    # performance: 0–100 is its own common scale; top box 80–100; pandas skips empty cells
+    cols = [f"f_{i}" for i in ids]
+    np.testing.assert_allclose(t.loc[cols, "mean_100"], used[cols].mean(), atol=1e-10)
+    np.testing.assert_allclose(t.loc[cols, "top_box_share"],
+                               (used[cols] >= 80).sum() / used[cols].notna().sum(), atol=1e-12)
+    assert (t.loc[cols, "n_rated"] == used[cols].notna().sum()).all()
+    assert kd.performance_threshold == pytest.approx(t["mean_100"].mean())
+
+
+def test_default_factors_are_the_studys_declared_ones(rng):
+    df = _synthetic(rng, n=300, p=4).assign(f_extra=lambda d: d["f_a"])
+    study = parse_study({"factors": {
+        "a": {"scale": "1-5", "label": {"en": "Attention", "ru": "Внимание"}},
+        "b": {"scale": "1-5"}, "c": {"scale": "1-5"}, "d": {"scale": "1-5"},
+        "not_in_data": {"scale": "1-7"}}})
+    kd = drivers.key_drivers(df, n_boot=0, labels="ru", study=study)
+    assert set(kd.table.index) == {"f_a", "f_b", "f_c", "f_d"}
+    assert kd.table.loc["f_a", "label"] == "Внимание"
+    assert any("f_extra" in w and "left out" in w for w in kd.warnings)
+    ri = drivers.relative_importance(df, "nps", study=study)
+    assert set(ri.index) == {"f_a", "f_b", "f_c", "f_d"}
+    # an undeclared factor next to declared ones: no common performance axis
+    with pytest.raises(ParameterError, match="f_extra"):
+        drivers.key_drivers(df, factors=["f_a", "f_extra"], n_boot=0, study=study)
+    # no declared factor in the data: every f_<id> column, raw means, and a warning
+    bare = drivers.key_drivers(df, n_boot=0, labels=None, study=_study(zz="1-5"))
+    assert len(bare.table) == 5 and bare.performance == "mean_rating"
+    assert bare.table["mean_100"].isna().all() and bare.table["top_box_share"].isna().all()
+    assert any("no scale is declared" in w for w in bare.warnings)
+    assert bare.plot().get_xlabel().startswith("Performance: mean rating")
+
+
+def test_key_drivers_by_any_segment_column(rng):
+    df, study = _mixed_scales(rng, n=1200)
+    df["travel_class"] = rng.choice(["economy", "business", "first"], len(df), p=[.6, .37, .03])
+    sd = drivers.key_drivers_by(df, "travel_class", min_n=50, n_boot=0, labels=None,
+                                study=study)
+    assert list(sd.table.columns) == ["all", "business", "economy", "first"]
+    assert sd.small == ("first",)
+    counts = df["travel_class"].value_counts()
+    assert sd.table.loc["n", "economy"] == counts["economy"]
+    econ = df[df["travel_class"] == "economy"]
+    # shares by the textbook definition: Shapley of R² over every subset (statsmodels refits)
+    cols = ["f_a", "f_b", "f_c", "f_d"]
+    phi = _brute_force_shapley(econ[cols].to_numpy(float), econ["nps"].to_numpy(float))
+    np.testing.assert_allclose(sd.table.loc[cols, "economy"], phi / phi.sum(), atol=1e-10)
+    assert sd.analyses["economy"].performance == "mean_100"

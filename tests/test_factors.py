@@ -1,4 +1,4 @@
-"""Tests of cxlab.factors: the registry loader and the questionnaire lint."""
+"""Tests of cxlab.factors: the study's factors as labels and a table, and the questionnaire lint."""
 
 from __future__ import annotations
 
@@ -8,123 +8,101 @@ import pandas as pd
 import pytest
 
 from cxlab import factors
-from cxlab.errors import ReadError, ValidationError
-from cxlab.paths import FACTORS_FILE
+from cxlab.errors import ParameterError, ReadError, ValidationError
+from cxlab.paths import SAMPLE_STUDY
+from cxlab.study import load_study, parse_study
 
+# A study whose questionnaire has one clean question, one double-barrelled (the example of
+# DOMAIN.md, seed 004), one full of jargon, a duplicate (up to spacing and punctuation) and
+# a factor without a Russian question.
 GOOD = """\
+name: Lint test
 hypotheses:
-  - id: teacher
-    text_ru: Если педагог внимателен, родитель лояльнее.
-    text_en: If the teacher is attentive, the parent is more loyal.
-    factors:
-      - id: teacher_attention
-        column: f_teacher_attention
-        label_ru: Внимание педагога
-        label_en: Teacher's attention
-        question_ru: Насколько внимателен был педагог к вашему ребёнку?
-        question_en: How attentive was the teacher to your child?
-        scale: "1-5"
-  - id: food
-    text_ru: Если еда в лагере хорошая, родитель лояльнее.
-    text_en: If the camp food is good, the parent is more loyal.
-    factors:
-      - id: food
-        column: f_food
-        label_ru: Питание
-        label_en: Food
-        question_ru: Насколько вкусно и питательно кормили ребёнка в лагере?
-        question_en: How tasty and nutritious was the food at the camp?
-        scale: [1, 5]
-      - id: booking
-        column: f_booking
-        label_ru: Запись
-        label_en: Booking
-        question_ru: Насколько удобен был онбординг в CRM при записи?
-        question_en: How smooth was the onboarding touchpoint when booking?
-      - id: booking_copy
-        column: f_booking_copy
-        label_ru: Запись (копия)
-        label_en: Booking (copy)
-        question_ru: "Насколько удобен был онбординг в CRM при записи ?"
-        question_en: How easy was it to book?
-      - id: schedule
-        column: f_schedule
-        label_ru: Расписание
-        label_en: Schedule
-        question_en: How convenient are the lesson times?
+  teacher: {ru: "Если педагог внимателен, родитель лояльнее.", en: "If the teacher is attentive, the parent is more loyal."}
+  food: {ru: "Если еда в лагере хорошая, родитель лояльнее.", en: "If the camp food is good, the parent is more loyal."}
+factors:
+  teacher_attention:
+    hypothesis: teacher
+    scale: 1-5
+    label: {ru: Внимание педагога, en: Teacher's attention}
+    question: {ru: "Насколько внимателен был педагог к вашему ребёнку?", en: "How attentive was the teacher to your child?"}
+  food:
+    hypothesis: food
+    scale: [1, 7]
+    label: {ru: Питание, en: Food}
+    question: {ru: "Насколько вкусно и питательно кормили ребёнка в лагере?", en: "How tasty and nutritious was the food at the camp?"}
+  booking:
+    hypothesis: food
+    scale: 0-100
+    label: {ru: Запись, en: Booking}
+    question: {ru: "Насколько удобен был онбординг в CRM при записи?", en: "How smooth was the onboarding touchpoint when booking?"}
+  booking_copy:
+    hypothesis: food
+    label: {ru: Запись (копия), en: Booking (copy)}
+    question: {ru: "Насколько удобен был онбординг в CRM при записи ?", en: "How easy was it to book?"}
+  schedule:
+    hypothesis: food
+    scale: 0-10
+    label: {ru: Расписание, en: Schedule}
+    question: {en: "How convenient are the lesson times?"}
 """
 
 
-def _write(tmp_path, text, name="factors.yml"):
+def _write(tmp_path, text, name="study.yml"):
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
 
 
-# ----------------------------------------------------------------- loading
+# ----------------------------------------------------------------- the study's factors
 
-def test_load_factors_and_labels(tmp_path):
+def test_labels_and_table_from_a_study_file_or_object(tmp_path):
     path = _write(tmp_path, GOOD)
-    hyps = factors.load_factors(path)
-    assert [h.id for h in hyps] == ["teacher", "food"]
-    food = hyps[1].factors[0]
-    assert food.column == "f_food" and food.hypothesis == "food" and food.scale == "1-5"
-    assert food.label("ru") == "Питание" and food.question("en").startswith("How tasty")
-    assert hyps[1].factors[3].question_ru is None  # no question: loaded, flagged by lint
     assert factors.labels("en", path)["f_teacher_attention"] == "Teacher's attention"
-    assert factors.labels("ru", hyps)["f_food"] == "Питание"
+    study = load_study(path)
+    assert factors.labels("ru", study)["f_food"] == "Питание"
     table = factors.factors_table(path)
     assert list(table.index) == ["f_teacher_attention", "f_food", "f_booking", "f_booking_copy",
                                  "f_schedule"]
+    food = table.loc["f_food"]
+    assert food["factor"] == "food" and food["hypothesis"] == "food"
+    assert food["hypothesis_en"].startswith("If the camp food")
+    assert food["question_en"].startswith("How tasty")
+    # each factor's own scale and top box (cxlab.study: top two points up to 11 points,
+    # the top fifth beyond; a factor without a scale is 1-5)
+    assert table["scale"].tolist() == ["1-5", "1-7", "0-100", "1-5", "0-10"]
+    assert table["top_box"].tolist() == [4, 6, 80, 4, 9]
+    assert pd.isna(table.loc["f_schedule", "question_ru"])  # no question: kept, flagged by lint
+    # the same from a Study built in memory, and from its factors
+    same = factors.factors_table(parse_study(__import__("yaml").safe_load(GOOD)))
+    pd.testing.assert_frame_equal(same, table)
+    assert factors.labels("en", study.factors.values()) == factors.labels("en", study)
 
 
-def test_malformed_registry_names_file_and_entries(tmp_path):
-    bad = """\
-    hypotheses:
-      - id: teacher
-        text_ru: Текст
-        text_en: Text
-        factors:
-          - id: attention
-            column: teacher_attention
-            label_ru: Внимание
-          - id: attention
-            column: f_attention
-            label_ru: Внимание
-            label_en: Attention
-      - id: Bad Id
-        text_ru: Текст
-        factors: []
-    """
-    path = _write(tmp_path, bad, "broken.yml")
-    with pytest.raises(ValidationError) as info:
-        factors.load_factors(path)
-    msg = str(info.value)
-    assert "broken.yml" in msg
-    assert "hypothesis 'teacher' → factor 'attention' → column" in msg and "f_<id>" in msg
-    assert "→ label_en" in msg  # first factor lacks its English label
-    assert "duplicate" in msg  # factor id 'attention' twice
-    assert "hypotheses[1] → id" in msg and "'Bad Id'" in msg
-    assert "hypotheses[1] → text_en" in msg and "hypotheses[1] → factors" in msg
+def test_default_is_the_default_study():
+    # tests/conftest.py points CXLAB_STUDY at the sample study
+    assert factors.labels("ru") == load_study(SAMPLE_STUDY).factor_labels("ru")
 
 
-def test_missing_or_unparseable_registry(tmp_path):
-    with pytest.raises(ReadError, match="no such factors registry"):
-        factors.load_factors(tmp_path / "nope.yml")
-    with pytest.raises(ReadError, match="not valid YAML"):
-        factors.load_factors(_write(tmp_path, "hypotheses: [unclosed", "x.yml"))
-    with pytest.raises(ValidationError, match="top-level key 'hypotheses:'"):
-        factors.load_factors(_write(tmp_path, "- just a list\n", "y.yml"))
+def test_bad_source_and_language(tmp_path):
+    with pytest.raises(ParameterError, match="lang"):
+        factors.labels("de", _write(tmp_path, GOOD))
+    with pytest.raises(ParameterError, match="study"):
+        factors.labels("en", 42)
+    with pytest.raises(ReadError, match="no such study file"):
+        factors.factors_table(tmp_path / "nope.yml")
+    # a malformed factor is the study's error, naming the key
+    bad = _write(tmp_path, "factors:\n  food: {scale: 5-1}\n", "bad.yml")
+    with pytest.raises(ValidationError, match="factors → food → scale"):
+        factors.lint_questions(bad)
 
 
-def test_shipped_registry_matches_sample_columns():
-    if not FACTORS_FILE.exists():
-        pytest.skip("data/samples/factors.yml not written yet")
+def test_shipped_study_matches_sample_columns_and_lints_clean():
     samples = pytest.importorskip("cxlab.samples")
-    cols = {f.column for h in factors.load_factors() for f in h.factors}
+    cols = set(factors.factors_table(SAMPLE_STUDY).index)
     assert cols == set(samples.TRUTHS["factors"]["columns"])
     # the shipped questionnaire follows "one factor = one question"
-    assert factors.lint_questions().empty
+    assert factors.lint_questions(SAMPLE_STUDY).empty
 
 
 # ----------------------------------------------------------------- lint

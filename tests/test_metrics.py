@@ -166,25 +166,75 @@ def test_no_answers_raise():
 
 # ------------------------------------------------------------------ CSI
 
-def test_csi_top2_and_index():
+def test_csi_top_box_and_index_on_1_to_5():
     s = pd.Series([5, 5, 4, 3, 2, 1, 4, 5, 5, 3], dtype="Int64")
-    r = metrics.csi(s)
-    # top-2: 6 of 10 with statsmodels' Wilson interval
-    assert r.top2.share == pytest.approx(0.6)
-    assert (r.top2.ci_low, r.top2.ci_high) == pytest.approx(
+    r = metrics.csi(s, scale="1-5")
+    # top box of 1–5 = 4–5: 6 of 10 with statsmodels' Wilson interval
+    assert r.top_box.share == pytest.approx(0.6) and r.top_box.successes == 6
+    assert (r.top_box.ci_low, r.top_box.ci_high) == pytest.approx(
         proportion_confint(6, 10, method="wilson"))
     # index = (mean − 1)/4·100 with a t interval (scipy on the raw ratings)
     x = (s.to_numpy(dtype=float) - 1) / 4 * 100
     lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
     assert r.index.index == pytest.approx(x.mean())
     assert (r.index.ci_low, r.index.ci_high) == pytest.approx((lo, hi))
-    assert list(r.table["figure"]) == ["top-2 share", "index (0–100)"]
-    assert r.as_row()["index"] == pytest.approx(x.mean()) and "<table" in r._repr_html_()
+    assert list(r.table["figure"]) == ["top-box share", "index (0–100)"]
+    row = r.as_row()
+    assert row["index"] == pytest.approx(x.mean()) and "<table" in r._repr_html_()
+    assert row["top_box_share"] == pytest.approx(0.6) and row["scale"] == "1-5"
+    # the sample study declares csat on 1-5: the default gives the same numbers
+    assert metrics.csi(s).index.index == pytest.approx(r.index.index)
 
 
-def test_csi_rejects_zero():
+@pytest.mark.parametrize("scale, lo, hi, top", [("0-100", 0, 100, 80), ("1-7", 1, 7, 6),
+                                                ("0-10", 0, 10, 9), ("1-11", 1, 11, 10)])
+def test_csi_on_other_scales(rng, scale, lo, hi, top):
+    # top box per cxlab.study: top two points up to 11 points, the top fifth (80–100)
+    # beyond; index 100·(mean − lo)/(hi − lo). Expected values: numpy/scipy/statsmodels
+    # on the raw ratings.
+    v = rng.integers(lo, hi + 1, size=257).astype(float)
+    v[rng.random(257) < 0.1] = np.nan  # not answered
+    s = pd.Series(v).astype("Int64")
+    r = metrics.csi(s, scale=scale)
+    x = v[~np.isnan(v)]
+    k = int((x >= top).sum())
+    assert (r.top_box.successes, r.top_box.n) == (k, x.size)
+    assert (r.top_box.ci_low, r.top_box.ci_high) == pytest.approx(
+        proportion_confint(k, x.size, method="wilson"))
+    y = (x - lo) / (hi - lo) * 100
+    ci = stats.t.interval(0.95, y.size - 1, loc=y.mean(), scale=stats.sem(y))
+    assert r.index.index == pytest.approx(y.mean())
+    assert (r.index.ci_low, r.index.ci_high) == pytest.approx(ci)
+    assert r.index.mean == pytest.approx(x.mean()) and r.index.sd == pytest.approx(x.std(ddof=1))
+    # the grouped table agrees with the one-group function
+    t = metrics.csi_table(pd.DataFrame({"csat": s, "store": "s1"}), by="store", scale=scale)
+    assert t.loc["s1", "top_box"] == k
+    assert t.loc["s1", "top_box_share"] == pytest.approx(k / x.size)
+    assert t.loc["s1", "index_ci_high"] == pytest.approx(ci[1])
+    assert t.attrs["scale"] == scale and t.attrs["top_box"] == top
+
+
+def test_csi_takes_its_scale_from_the_study():
+    from cxlab.study import parse_study
+
+    study = parse_study({"csat": {"scale": "0-100"}})
+    r = metrics.csi(pd.Series([100, 80, 79, 0]), study=study)
+    # 0–100: top box 80–100 → 2 of 4; index = mean = 64.75
+    assert r.top_box.successes == 2 and r.index.index == pytest.approx(64.75)
+    # a study may set the top box itself
+    own = parse_study({"csat": {"scale": "0-100", "top_box": 90}})
+    assert metrics.csi(pd.Series([100, 80, 79, 0]), study=own).top_box.successes == 1
+    with pytest.raises(ParameterError, match="0 to 100"):
+        metrics.csi(pd.Series([101, 5]), study=study)
+    with pytest.raises(ParameterError, match="scale="):
+        metrics.csi(pd.Series([1, 5]), scale="five")
+    with pytest.raises(ParameterError, match="declares no scale"):
+        metrics.csi(pd.DataFrame({"f_nowhere": [1, 2]}), column="f_nowhere")
+
+
+def test_csi_rejects_values_off_its_scale():
     with pytest.raises(ParameterError, match="1 to 5"):
-        metrics.csi(pd.Series([0, 5]))
+        metrics.csi(pd.Series([0, 5]), scale="1-5")
 
 
 # ------------------------------------------------------------------ tables
@@ -357,6 +407,56 @@ def test_compare_groups_masks_vs_rest_split_by_channel(responses):
     early = sub.submitted_at < pd.Timestamp("2025-04-01")
     assert two.loc[("web", "hike", "early"), "diff"] == pytest.approx(
         metrics.compare_nps(sub[early], sub[~early]).diff)
+
+
+def test_any_segment_column_works_as_by_and_group_col(rng):
+    # a survey-only export of another business: no channel column, segments travel_class
+    # and store, codes the sample business never uses. Expected numbers by hand (numpy
+    # counts) and statsmodels, not by another cxlab function.
+    n = 900
+    df = pd.DataFrame({
+        "travel_class": pd.array(rng.choice(["economy", "business", "first"], n), dtype="string"),
+        "store": pd.array(rng.choice(["s01", "s02", "s03", "s04"], n), dtype="string"),
+        "nps": pd.array(rng.integers(0, 11, n), dtype="Int64"),
+        "submitted_at": pd.Timestamp("2026-01-10") + pd.to_timedelta(rng.integers(0, 170, n),
+                                                                     unit="D"),
+    })
+    df["recommend"] = pd.array(df["nps"].to_numpy(int) >= 7, dtype="boolean")
+    t = metrics.nps_table(df, by="travel_class", min_n=30)
+    assert t.index.names == ["travel_class"]  # no channel column: nothing added
+    for cls, row in t.iterrows():
+        v = df.loc[df.travel_class == cls, "nps"].to_numpy(int)
+        P, D = (v >= 9).sum(), (v <= 6).sum()
+        assert row["n"] == v.size and row["nps"] == pytest.approx(100 * (P - D) / v.size)
+        # adjusted Wald (Rocks 2016) written out
+        nt = v.size + 3
+        pt, dt = (P + 0.75) / nt, (D + 0.75) / nt
+        se = sqrt((pt + dt - (pt - dt) ** 2) / nt)
+        assert row["ci_low"] == pytest.approx(100 * (pt - dt - Z95 * se))
+    b = metrics.binary_nps_table(df, by=["store"])
+    for store, row in b.iterrows():
+        x = df.loc[df.store == store, "recommend"]
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            proportion_confint(int(x.sum()), len(x), method="wilson"))
+    cmp = metrics.compare_groups(df, group_col="store", reference="s01")
+    assert list(cmp.index) == ["s02", "s03", "s04"]
+    a, r = (df.loc[df.store == g, "nps"].to_numpy(int) for g in ("s03", "s01"))
+    e = [((x >= 9).mean() - (x <= 6).mean()) for x in (a, r)]
+    var = [((x >= 9).mean() + (x <= 6).mean() - ei ** 2) / x.size for x, ei in zip((a, r), e)]
+    assert cmp.loc["s03", "diff"] == pytest.approx(100 * (e[0] - e[1]))
+    assert cmp.loc["s03", "se"] == pytest.approx(100 * sqrt(sum(var)))
+    # a trend per segment: quarters 2026Q1 and 2026Q2, one row per class and quarter
+    tr = metrics.nps_trend(df, by="travel_class")
+    assert tr.index.names == ["travel_class", "quarter"]
+    q2 = df[(df.travel_class == "first") & (df.submitted_at >= "2026-04-01")]["nps"].to_numpy(int)
+    assert tr.loc[("first", "2026Q2"), "nps"] == pytest.approx(
+        100 * ((q2 >= 9).mean() - (q2 <= 6).mean()))
+    assert tr.loc[("first", "2026Q2"), "prev_quarter"] == "2026Q1"
+    # with a channel column of other codes, channel still leads and the segment follows
+    t2 = metrics.nps_table(df.assign(channel=np.where(np.arange(n) % 3, "email", "app")),
+                           by="store")
+    assert t2.index.names == ["channel", "store"]
+    assert set(t2.index.get_level_values("channel")) == {"email", "app"}
 
 
 # ------------------------------------------------------------------ FCR

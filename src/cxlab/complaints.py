@@ -36,9 +36,9 @@ with fewer than ``min_n`` observations is marked ``small_n``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -46,11 +46,10 @@ from scipy import stats
 
 from cxlab.errors import ParameterError, QuarterError
 from cxlab.metrics import compare_nps, fcr_table, nps_from_counts, nps_table, wilson_interval
-from cxlab.schema import CODES, ORAL_CHANNELS, quarter_of
+from cxlab.schema import quarter_of
 
 __all__ = [
-    "RUSSIAN_HOLIDAYS",
-    "RUSSIAN_TRANSFERRED_WORKDAYS",
+    "STUDY_CALENDAR_YEARS",
     "WorkCalendar",
     "working_hours",
     "add_working_hours",
@@ -74,33 +73,12 @@ __all__ = [
 
 # --------------------------------------------------------------------------- calendar
 
-#: Non-working public holidays in Russia 2024–2026 that fall on a weekday (and the
-#: weekdays they were moved to), as set by art. 112 of the Labour Code and the
-#: Government's yearly transfer decrees: 2024 — decree of 10.08.2023 No. 1306;
-#: 2025 — decree of 04.10.2024 No. 1335 (23 Feb → 8 May, 8 Mar → 13 Jun, 4 Jan → 2 May,
-#: 5 Jan → 31 Dec, 1 Nov → 3 Nov); 2026 — decree of 24.09.2025 (3 Jan → 9 Jan,
-#: 4 Jan → 31 Dec). Checked against the production calendars: together with
-#: :data:`RUSSIAN_TRANSFERRED_WORKDAYS` a Monday–Friday week gives 248 working days in
-#: 2024, 247 in 2025 and 247 in 2026. Extend it (or pass your own) for later years.
-RUSSIAN_HOLIDAYS: tuple[str, ...] = (
-    # 2024
-    "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08",
-    "2024-02-23", "2024-03-08", "2024-04-29", "2024-04-30", "2024-05-01", "2024-05-09",
-    "2024-05-10", "2024-06-12", "2024-11-04", "2024-12-30", "2024-12-31",
-    # 2025
-    "2025-01-01", "2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08",
-    "2025-05-01", "2025-05-02", "2025-05-08", "2025-05-09", "2025-06-12", "2025-06-13",
-    "2025-11-03", "2025-11-04", "2025-12-31",
-    # 2026
-    "2026-01-01", "2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08",
-    "2026-01-09", "2026-02-23", "2026-03-09", "2026-05-01", "2026-05-11", "2026-06-12",
-    "2026-11-04", "2026-12-31",
-)
-
-#: Saturdays that were working days in Russia 2024–2026 (a day off moved elsewhere).
-RUSSIAN_TRANSFERRED_WORKDAYS: tuple[str, ...] = (
-    "2024-04-27", "2024-11-02", "2024-12-28", "2025-11-01",
-)
+#: The years :meth:`WorkCalendar.from_study` takes the country's public holidays for
+#: unless told otherwise. Wide on purpose: any complaint log a team analyses falls inside
+#: it, the table costs a few tens of milliseconds once per study (cached), and a calendar
+#: that does not depend on the data gives a complaint the same working hours whatever
+#: else is loaded with it. Outside these years only the weekdays count (pass ``years=``).
+STUDY_CALENDAR_YEARS = range(2000, 2041)
 
 _HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -124,6 +102,33 @@ def _day_array(dates: Iterable, what: str) -> np.ndarray:
     return arr
 
 
+def _days_label(days: tuple[int, ...]) -> str:
+    return (f"{_WEEKDAY_NAMES[days[0]]}–{_WEEKDAY_NAMES[days[-1]]}"
+            if days == tuple(range(days[0], days[-1] + 1))
+            else ",".join(_WEEKDAY_NAMES[d] for d in days))
+
+
+@lru_cache(maxsize=32)
+def _country_days(country: str, subdiv: str | None, years: tuple[int, ...]
+                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The country's public holidays and its weekend days made working days (moved days
+    off), from the ``holidays`` package, as ISO dates."""
+    import holidays
+
+    try:
+        table = holidays.country_holidays(country, subdiv=subdiv, years=years)
+    except NotImplementedError as err:
+        raise ParameterError(f"study calendar: country {country!r} with subdiv {subdiv!r} is "
+                             f"not in the holidays package ({err}); expected a country and "
+                             "subdivision it knows (see holidays.list_supported_countries())"
+                             ) from None
+    wanted = set(years)
+    off = tuple(sorted(d.isoformat() for d in table if d.year in wanted))
+    moved = getattr(table, "weekend_workdays", set()) or set()
+    work = tuple(sorted(d.isoformat() for d in moved if d.year in wanted))
+    return off, work
+
+
 @dataclass(frozen=True, repr=False)
 class WorkCalendar:
     """When the complaint desk works: working weekdays, daily hours, holidays.
@@ -139,18 +144,20 @@ class WorkCalendar:
         Days off that would otherwise be working days.
     workdays : tuple of dates
         Extra working days on what would otherwise be a day off (a Saturday worked
-        because its day off was moved, as in the Russian production calendar).
+        because its day off was moved to a weekday, as production calendars do).
     name : str
         A label for summaries.
+
+    A team's own calendar comes from its study file: :meth:`from_study`.
 
     Examples
     --------
     >>> WorkCalendar()                      # the default: no holidays
     WorkCalendar('Mon–Fri 09:00–18:00')
-    >>> WorkCalendar.russia().hours_per_day  # same hours, Russian holidays 2024–2026
-    9.0
     >>> WorkCalendar(days=(0, 1, 2, 3, 4, 5), start="10:00", end="20:00")
     WorkCalendar('Mon–Sat 10:00–20:00')
+    >>> WorkCalendar(holidays=("2026-12-31",)).is_working_day(["2026-12-30", "2026-12-31"])
+    array([ True, False])
     """
 
     days: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -179,10 +186,7 @@ class WorkCalendar:
         object.__setattr__(self, "holidays", tuple(str(d) for d in hol))
         object.__setattr__(self, "workdays", tuple(str(d) for d in extra))
         if not self.name:
-            label = (f"{_WEEKDAY_NAMES[days[0]]}–{_WEEKDAY_NAMES[days[-1]]}"
-                     if days == tuple(range(days[0], days[-1] + 1))
-                     else ",".join(_WEEKDAY_NAMES[d] for d in days))
-            label += f" {self.start}–{self.end}"
+            label = f"{_days_label(days)} {self.start}–{self.end}"
             if hol.size:
                 label += f", {hol.size} holidays"
             object.__setattr__(self, "name", label)
@@ -191,12 +195,57 @@ class WorkCalendar:
         return f"WorkCalendar({self.name!r})"
 
     @classmethod
-    def russia(cls, start: str = "09:00", end: str = "18:00") -> WorkCalendar:
-        """Monday–Friday with Russia's public holidays and transferred working Saturdays
-        2024–2026 (:data:`RUSSIAN_HOLIDAYS`, :data:`RUSSIAN_TRANSFERRED_WORKDAYS`)."""
-        return cls(start=start, end=end, holidays=RUSSIAN_HOLIDAYS,
-                   workdays=RUSSIAN_TRANSFERRED_WORKDAYS,
-                   name=f"Russia 5-day week {start}–{end} (holidays 2024–2026)")
+    def from_study(cls, study=None, years: Iterable[int] | None = None) -> WorkCalendar:
+        """The working calendar a study file declares (``calendar:``).
+
+        Working weekdays and hours are the study's. Days off are the country's public
+        holidays from the ``holidays`` package (``country``, ``subdiv``) that fall on a
+        working weekday, plus the study's own ``holidays``. Working days are the weekend
+        days the country made working days when it moved a day off (the package's
+        ``weekend_workdays``: a moved day off and its working Saturday come together, or
+        the year would lose a working day), plus the study's ``working_days``. What the
+        study declares wins over the package: a declared working day is never a holiday,
+        a declared holiday never a working day.
+
+        Parameters
+        ----------
+        study : Study, path or None
+            :func:`cxlab.study.load_study`'s argument (None: the default study).
+        years : iterable of int, optional
+            The years to take the country's holidays for; default
+            :data:`STUDY_CALENDAR_YEARS` (2000–2040).
+
+        Examples
+        --------
+        >>> WorkCalendar.from_study().hours_per_day   # the default study's desk hours
+        9.0
+        """
+        from cxlab.study import load_study
+
+        st = load_study(study)
+        c = st.calendar
+        yrs = tuple(sorted({int(y) for y in (STUDY_CALENDAR_YEARS if years is None
+                                            else years)}))
+        if not yrs:
+            raise ParameterError("WorkCalendar.from_study: years is empty; expected the "
+                                 "years to take public holidays for, e.g. range(2024, 2027)")
+        off, moved = _country_days(c.country, c.subdiv, yrs) if c.country else ((), ())
+        days = set(c.days)
+        declared_off = {pd.Timestamp(d).date().isoformat() for d in c.holidays}
+        declared_work = {pd.Timestamp(d).date().isoformat() for d in c.working_days}
+        holidays = ({d for d in off if pd.Timestamp(d).weekday() in days} | declared_off
+                    ) - declared_work
+        workdays = (set(moved) - declared_off) | declared_work
+        name = f"{_days_label(tuple(sorted(days)))} {c.start}–{c.end}"
+        if c.country:
+            where = c.country + (f"-{c.subdiv}" if c.subdiv else "")
+            name += f", {where} public holidays {yrs[0]}–{yrs[-1]}"
+        if declared_off or declared_work:
+            name += (f" (study: {len(declared_off)} extra days off, {len(declared_work)} "
+                     "working days)")
+        return cls(days=tuple(sorted(days)), start=c.start, end=c.end,
+                   holidays=tuple(sorted(holidays)), workdays=tuple(sorted(workdays)),
+                   name=name)
 
     # -- internals (vectorised over datetime64[D] arrays)
     @cached_property
@@ -453,7 +502,22 @@ def fill_deadlines(complaints: pd.DataFrame, hours_by_importance: dict,
 # --------------------------------------------------------------------------- helpers
 
 _COMPLAINT_DATES = ("received_at", "first_reaction_at", "deadline_at", "resolved_at")
-_IMPORTANCE_ORDER = CODES["importance"][::-1]  # critical first
+#: The ``oral_written`` level of a channel the study gives no kind (oral / written).
+UNCLASSIFIED = "unclassified"
+
+
+def _study(study):
+    """The study the code lists come from (:func:`cxlab.study.load_study`)."""
+    from cxlab.study import load_study
+
+    return load_study(study)
+
+
+def _optional(table: str) -> set[str]:
+    from cxlab.schema import TABLES
+
+    spec = TABLES.get(table)
+    return {c.name for c in spec.columns if not c.required} if spec is not None else set()
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str], what: str, table: str) -> None:
@@ -462,8 +526,14 @@ def _require(df: pd.DataFrame, columns: Iterable[str], what: str, table: str) ->
                              "DataFrame")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ParameterError(f"{what}: {table} has no column(s) {', '.join(missing)}; "
-                             f"expected the '{table}' table (see cxlab.schema.TABLES)")
+        optional = [c for c in missing if c in _optional(table)]
+        note = (f" ({', '.join(optional)}: optional in the {table} table, not recorded in "
+                "this data)" if optional else "")
+        have = [str(c) for c in df.columns]
+        shown = ", ".join(have[:15]) + (" …" if len(have) > 15 else "")
+        raise ParameterError(f"{what}: the {table} table has no column(s) "
+                             f"{', '.join(missing)}{note}; expected them for this figure "
+                             f"(the table has: {shown or 'no columns'})")
 
 
 def _dates(df: pd.DataFrame, cols: Iterable[str], what: str) -> pd.DataFrame:
@@ -522,22 +592,40 @@ def _period_labels(dates: pd.Series, freq: str) -> pd.Series:
                          "(months like 2026-09)")
 
 
-def _order_levels(values: pd.Series, by: str) -> list:
+def _order_levels(values: pd.Series, by: str, st) -> list:
+    """The levels present in ``values``, in the study's order for ``by`` (channels,
+    importance from the most severe, origin …; unknown codes after, alphabetically), or
+    by volume when the study has no code list for it (categories, teams)."""
     present = [v for v in pd.unique(values.dropna())]
     if by == "oral_written":
-        return [v for v in ("oral", "written") if v in present]
-    codes = {"channel": CODES["complaint_channel"], "importance": _IMPORTANCE_ORDER,
-             "origin": CODES["origin"]}.get(by)
-    if codes is not None:
-        return [c for c in codes if c in present] + sorted(set(present) - set(codes))
+        known = ["oral", "written", UNCLASSIFIED]
+        return [v for v in known if v in present] + sorted(set(present) - set(known), key=str)
+    cl = st.codelist(by)
+    if cl is not None and len(cl):
+        return cl.order(present)
     counts = values.value_counts()
     return list(counts.index)
 
 
-def _mark_oral(df: pd.DataFrame) -> pd.DataFrame:
+def _severity_rank(st) -> dict:
+    """Importance code → rank, 0 the most severe (the study lists them that way)."""
+    cl = st.codelist("importance")
+    return {c: i for i, c in enumerate(cl.values)} if cl is not None else {}
+
+
+def _mark_oral(df: pd.DataFrame, st) -> pd.DataFrame:
+    """Add ``oral_written`` from the study's channel kinds; a channel the study gives no
+    kind is :data:`UNCLASSIFIED` (counted, not guessed)."""
+    kinds = {c.code: c.kind for c in st.channels.codes if c.kind}
+    if not kinds:
+        raise ParameterError(
+            f"oral or written: the study ({st.source}) declares no channel as oral or "
+            "written; expected 'kind: oral' or 'kind: written' on its channels "
+            "(study.yml → channels)")
     df = df.copy()
-    df["oral_written"] = np.where(df["channel"].isin(ORAL_CHANNELS), "oral", "written")
-    df.loc[df["channel"].isna(), "oral_written"] = pd.NA
+    ch = df["channel"].astype("string")
+    ow = ch.map(kinds).astype("string")
+    df["oral_written"] = ow.where(ow.notna() | ch.isna(), UNCLASSIFIED)
     return df
 
 
@@ -546,7 +634,7 @@ def _mark_oral(df: pd.DataFrame) -> pd.DataFrame:
 _BY = ("channel", "category", "importance", "origin", "oral_written", "responsible")
 
 
-def monthly(complaints: pd.DataFrame, by: str = "channel") -> pd.DataFrame:
+def monthly(complaints: pd.DataFrame, by: str = "channel", *, study=None) -> pd.DataFrame:
     """Complaints received per month, split by one classification.
 
     Parameters
@@ -554,30 +642,42 @@ def monthly(complaints: pd.DataFrame, by: str = "channel") -> pd.DataFrame:
     complaints : DataFrame
         The complaints table (``received_at`` and the ``by`` column).
     by : {"channel", "category", "importance", "origin", "oral_written", "responsible"}
-        ``"oral_written"`` groups phone and in-person (:data:`cxlab.schema.ORAL_CHANNELS`)
-        as oral and every other channel as written.
+        ``"oral_written"`` groups the channels by the kind the study gives them
+        (``kind: oral`` / ``kind: written``); a channel without a kind is
+        ``"unclassified"`` (:data:`UNCLASSIFIED`).
+    study : Study, path or None
+        Where the code lists and their order come from (None: the default study).
 
     Returns
     -------
     DataFrame
         Index ``month`` ('2025-07', every month from the first to the last complaint,
-        empty months as 0), one column per level (codes in their schema order,
-        categories by volume) and ``total``. Counts, not estimates: no interval.
+        empty months as 0), one column per level (codes in the study's order — channels
+        as listed, importance from the most severe —, codes the study does not list
+        after them, categories and teams by volume) and ``total``. Counts, not
+        estimates: no interval.
+
+    Raises
+    ------
+    ParameterError
+        The table lacks the ``by`` column (an optional column not recorded), or
+        ``by="oral_written"`` and the study gives no channel a kind.
     """
     if by not in _BY:
         raise ParameterError(f"monthly: by={by!r}; expected one of {', '.join(_BY)}")
+    st = _study(study)
     need = ["received_at", "channel" if by == "oral_written" else by]
     _require(complaints, need, "monthly", "complaints")
     df = _dates(complaints, ["received_at"], "monthly")
     if by == "oral_written":
-        df = _mark_oral(df)
+        df = _mark_oral(df, st)
     df = df[df["received_at"].notna()]
     month = df["received_at"].dt.to_period("M")
     table = pd.crosstab(month, df[by].fillna("(not recorded)"))
     if len(month):
         full = pd.period_range(month.min(), month.max(), freq="M")
         table = table.reindex(full, fill_value=0)
-    levels = _order_levels(df[by], by)
+    levels = _order_levels(df[by], by, st)
     if df[by].isna().any():
         levels.append("(not recorded)")
     table = table.reindex(columns=levels, fill_value=0)
@@ -589,7 +689,7 @@ def monthly(complaints: pd.DataFrame, by: str = "channel") -> pd.DataFrame:
 
 
 def share_justified(complaints: pd.DataFrame, by: str | None = None, freq: str | None = "Q",
-                    level: float = 0.95, min_n: int = 30) -> pd.DataFrame:
+                    level: float = 0.95, min_n: int = 30, *, study=None) -> pd.DataFrame:
     """Share of complaints found justified, with Wilson intervals.
 
     Parameters
@@ -598,6 +698,8 @@ def share_justified(complaints: pd.DataFrame, by: str | None = None, freq: str |
         A classification column (see :func:`monthly`) to split by as well.
     freq : {"Q", "M", None}
         Per quarter, per month, or over the whole table.
+    study : Study, path or None
+        The channel kinds for ``by="oral_written"`` (None: the default study).
 
     Returns
     -------
@@ -612,7 +714,7 @@ def share_justified(complaints: pd.DataFrame, by: str | None = None, freq: str |
     _require(complaints, need, "share_justified", "complaints")
     df = _dates(complaints, ["received_at"], "share_justified")
     if by == "oral_written":
-        df = _mark_oral(df)
+        df = _mark_oral(df, _study(study))
     df = df[df["justified"].notna()]
     keys = []
     if freq is not None:
@@ -631,7 +733,7 @@ def share_justified(complaints: pd.DataFrame, by: str | None = None, freq: str |
 
 def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: str = "Q",
                         origin: str | None = None, periods: Iterable[str] | None = None,
-                        level: float = 0.95) -> pd.DataFrame:
+                        level: float = 0.95, *, study=None) -> pd.DataFrame:
     """Complaints per 100 active clients per period, with an exact Poisson interval.
 
     Active clients in a period are the distinct ``client_id`` with at least one visit in
@@ -644,8 +746,9 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
         The complaints (``received_at``, ``origin``) and visits (``client_id``,
         ``visit_date``) tables.
     freq : {"Q", "M"}
-    origin : {"external", "internal", None}
-        Count only complaints of this origin.
+    origin : str, optional
+        Count only complaints of this origin code (one of the study's ``origin`` codes;
+        when the study lists none, a code present in the table).
     periods : iterable of str, optional
         The periods to report ('2025Q3' or '2025-07'). Default: every period from the
         first to the last complaint in the log — before the log starts a zero would
@@ -657,15 +760,21 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
         Index ``period``; columns
         ``n_complaints``, ``n_active``, ``rate_per_100``, ``ci_low``, ``ci_high``
         (Garwood exact interval for the count, divided by active clients / 100). NaN rate
-        where there were no active clients.
+        where there were no active clients. A period with no complaints has
+        ``n_complaints`` 0 and its exact interval (upper bound −ln(α/2) ≈ 3.69
+        complaints per active base at 95 %), not an error.
     """
     _check_level(level)
     _require(complaints, ["received_at"] + (["origin"] if origin else []),
              "rate_per_100_active", "complaints")
     _require(visits, ["client_id", "visit_date"], "rate_per_100_active", "visits")
-    if origin is not None and origin not in CODES["origin"]:
-        raise ParameterError(f"rate_per_100_active: origin={origin!r}; expected one of "
-                             f"{', '.join(CODES['origin'])} or None")
+    if origin is not None:
+        cl = _study(study).codelist("origin")
+        codes = (cl.values if cl is not None and len(cl)
+                 else tuple(sorted(map(str, complaints["origin"].dropna().unique()))))
+        if origin not in codes:
+            raise ParameterError(f"rate_per_100_active: origin={origin!r}; expected one of "
+                                 f"{', '.join(codes) or '(no origin recorded)'} or None")
     c = _dates(complaints, ["received_at"], "rate_per_100_active")
     if origin is not None:
         c = c[c["origin"] == origin]
@@ -769,28 +878,37 @@ def deadlines(complaints: pd.DataFrame, asof=None,
     return out.set_index("complaint_id")
 
 
-def _deadlines_by(complaints, asof, calendar, by: str, where: str) -> pd.DataFrame:
+def _deadlines_by(complaints, asof, calendar, by: str | None, where: str,
+                  st) -> pd.DataFrame:
     """:func:`deadlines` with the grouping column ``by`` checked (and ``oral_written`` made)."""
-    if by not in _BY:
+    if by is not None and by not in _BY:
         raise ParameterError(f"{where}: by={by!r}; expected one of {', '.join(_BY)}")
+    if by is not None:
+        _require(complaints, ["channel" if by == "oral_written" else by], where, "complaints")
     d = deadlines(complaints, asof, calendar)
     if by == "oral_written":
-        d = _mark_oral(d)
-    if by not in d.columns:
-        raise ParameterError(f"{where}: complaints has no column '{by}'; expected the "
-                             "complaints table")
+        d = _mark_oral(d, st)
     return d
 
 
 def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar | None = None,
-                     by: str = "importance", level: float = 0.95,
-                     min_n: int = 30) -> pd.DataFrame:
+                     by: str | None = "importance", level: float = 0.95,
+                     min_n: int = 30, *, study=None) -> pd.DataFrame:
     """Share of complaints resolved within their deadline, by importance (or another
     classification), with Wilson intervals, plus median reaction and resolution times.
 
     A complaint counts once its outcome is known at ``asof``: resolved (by the deadline
     or not) or still open past its deadline (not met). Complaints without a deadline, or
     open with the deadline still ahead, are not in ``n``.
+
+    Parameters
+    ----------
+    by : str or None
+        A classification (see :func:`monthly`); levels in the study's order (importance
+        from the most severe). ``None``: the ``all`` row only (for a log that does not
+        record importance).
+    study : Study, path or None
+        The code lists' order and channel kinds (None: the default study).
 
     Returns
     -------
@@ -801,8 +919,9 @@ def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar
         ``median_hours_to_resolution``.
     """
     _check_level(level)
-    d = _deadlines_by(complaints, asof, calendar, by, "deadline_summary")
-    levels = _order_levels(d[by], by)
+    st = _study(study)
+    d = _deadlines_by(complaints, asof, calendar, by, "deadline_summary", st)
+    levels = _order_levels(d[by], by, st) if by is not None else []
     rows = []
     for lev in [*levels, "all"]:
         g = d if lev == "all" else d[d[by] == lev]
@@ -815,14 +934,15 @@ def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar
             "median_hours_to_resolution": g["hours_to_resolution"].median(),
         })
     r = pd.DataFrame(rows).set_index("group")
-    r.index.name = by
+    r.index.name = by or "complaints"
     shares = _share_frame(r["successes"], r["n"], level, min_n, index=r.index)
     return pd.concat([shares, r.drop(columns=["successes", "n"])], axis=1)
 
 
 def open_and_overdue(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None = None,
-                     overdue_only: bool = False) -> pd.DataFrame:
-    """Complaints still open at ``asof``: overdue first, then critical first, oldest first.
+                     overdue_only: bool = False, *, study=None) -> pd.DataFrame:
+    """Complaints still open at ``asof``: overdue first, then the most severe first (the
+    study's ``importance`` order), oldest first.
 
     An internal working list (complaint ids, no personal columns); not for stakeholders.
 
@@ -842,8 +962,9 @@ def open_and_overdue(complaints: pd.DataFrame, asof, calendar: WorkCalendar | No
         d = d[d["overdue"]]
     d["hours_overdue"] = working_hours(d["deadline_at"].where(d["overdue"]), ts, cal) \
         if len(d) else pd.Series(dtype=float)
-    rank = {v: i for i, v in enumerate(_IMPORTANCE_ORDER)}
-    key = d["importance"].map(rank).astype(float) if "importance" in d else 0
+    rank = _severity_rank(_study(study))
+    key = (d["importance"].map(rank).astype(float).fillna(len(rank))
+           if "importance" in d else 0)
     d = d.assign(_imp=key).sort_values(["overdue", "_imp", "received_at"],
                                        ascending=[False, True, True])
     return d.drop(columns="_imp")
@@ -851,11 +972,13 @@ def open_and_overdue(complaints: pd.DataFrame, asof, calendar: WorkCalendar | No
 
 def long_service(complaints: pd.DataFrame, by: str = "category",
                  calendar: WorkCalendar | None = None, level: float = 0.95,
-                 min_n: int = 30) -> pd.DataFrame:
+                 min_n: int = 30, *, study=None) -> pd.DataFrame:
     """Where service is long: working hours to resolution per group, longest first.
 
     Only resolved complaints. The median comes with a distribution-free interval (order
     statistics, :func:`scipy.stats.quantile_test`), the spread as quartiles and IQR.
+    ``study`` gives the channel kinds for ``by="oral_written"`` (None: the default study).
+    An empty table gives an empty result.
 
     Returns
     -------
@@ -865,7 +988,17 @@ def long_service(complaints: pd.DataFrame, by: str = "category",
         for the level), ``q1_hours``, ``q3_hours``, ``iqr_hours``, ``small_n``.
     """
     _check_level(level)
-    d = _deadlines_by(complaints, None, calendar, by, "long_service")
+    st = _study(study)
+    cols = ["n", "median_hours", "ci_low", "ci_high", "q1_hours", "q3_hours", "iqr_hours",
+            "small_n"]
+    if isinstance(complaints, pd.DataFrame) and complaints.empty:
+        if by not in _BY:
+            raise ParameterError(f"long_service: by={by!r}; expected one of {', '.join(_BY)}")
+        _require(complaints, ["complaint_id", "received_at", "resolved_at",
+                              "channel" if by == "oral_written" else by],
+                 "long_service", "complaints")
+        return pd.DataFrame(columns=cols, index=pd.Index([], name=by))
+    d = _deadlines_by(complaints, None, calendar, by, "long_service", st)
     d = d[d["hours_to_resolution"].notna() & d[by].notna()]
     rows = []
     for lev, g in d.groupby(by, observed=True):
@@ -879,8 +1012,6 @@ def long_service(complaints: pd.DataFrame, by: str = "category",
         rows.append({by: lev, "n": len(h), "median_hours": med, "ci_low": lo,
                      "ci_high": hi, "q1_hours": q1, "q3_hours": q3, "iqr_hours": q3 - q1,
                      "small_n": len(h) < min_n})
-    cols = ["n", "median_hours", "ci_low", "ci_high", "q1_hours", "q3_hours", "iqr_hours",
-            "small_n"]
     if not rows:
         return pd.DataFrame(columns=cols, index=pd.Index([], name=by))
     return pd.DataFrame(rows).set_index(by).sort_values("median_hours", ascending=False)
@@ -968,7 +1099,7 @@ def after_resolution(complaints: pd.DataFrame, level: float = 0.95,
 def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
                     window_days: int | None = 365, pool_channels: bool = False,
                     ci: str = "adjusted-wald", level: float = 0.95,
-                    min_n: int = 30) -> pd.DataFrame:
+                    min_n: int = 30, *, study=None) -> pd.DataFrame:
     """NPS of clients who complained vs clients who did not, per survey channel.
 
     A response counts as a complainant's when the same client had a complaint received
@@ -980,6 +1111,7 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
 
     Group NPS and intervals come from :func:`cxlab.metrics.nps_table` (``ci`` method),
     the difference from :func:`cxlab.metrics.compare_nps` (Wald, variances add).
+    Channels come in the study's order (``study``; None: the default study).
 
     Returns
     -------
@@ -1027,7 +1159,8 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
                   pool_channels=True)
     t = t.drop(columns=[c for c in ("pooled",) if c in t.columns])
     frames = {}
-    levels = ["pooled"] if pool_channels else _order_levels(work["channel"], "channel")
+    levels = (["pooled"] if pool_channels
+              else _order_levels(work["channel"], "channel", _study(study)))
     for ch in levels:
         g = t.xs(ch, level="channel")
         rows = {grp: {"n": int(g.loc[grp, "n"]), "nps": g.loc[grp, "nps"],
@@ -1117,16 +1250,24 @@ def last_full_week(asof) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def weekly_summary(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None = None,
-                   level: float = 0.95) -> WeeklySummary:
+                   level: float = 0.95, *, study=None) -> WeeklySummary:
     """New, resolved and overdue complaints per responsible team for the Monday meeting.
 
     The week reviewed is the last full Monday–Sunday week before ``asof``'s day
     (:func:`last_full_week`): with ``asof='2026-09-28'`` (a Monday) it is 21–27 September,
     and the backlog is taken at Monday 28 September 00:00. Any day of the following week
     gives the same week, so the summary can be rerun mid-week unchanged.
+
+    Parameters
+    ----------
+    calendar : WorkCalendar, optional
+        Working hours of the desk; default the study's
+        (:meth:`WorkCalendar.from_study`: its weekdays, hours and public holidays).
+    study : Study, path or None
+        The study whose calendar and importance order are used (None: the default study).
     """
     _check_level(level)
-    cal = calendar if calendar is not None else WorkCalendar()
+    cal = calendar if calendar is not None else WorkCalendar.from_study(study)
     start, end = last_full_week(asof)
     d = deadlines(complaints, end, cal)
     team = (d["responsible"].astype("string").fillna("(not assigned)")
@@ -1162,7 +1303,7 @@ def weekly_summary(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None
     g = g.loc[sorted(teams, key=lambda t: (-g.loc[t, "overdue"], -g.loc[t, "open"], t))
               + ["all"]]
     g.index.name = "responsible"
-    overdue = open_and_overdue(complaints, end, cal, overdue_only=True)
+    overdue = open_and_overdue(complaints, end, cal, overdue_only=True, study=study)
     return WeeklySummary(week_start=start, week_end=end, table=g, overdue=overdue,
                          calendar=cal)
 
@@ -1171,7 +1312,7 @@ def weekly_summary(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None
 
 def fcr_vs_complaints(contacts: pd.DataFrame, complaints: pd.DataFrame,
                       window_days: int = 7, level: float = 0.95,
-                      min_n: int = 30) -> pd.DataFrame:
+                      min_n: int = 30, *, study=None) -> pd.DataFrame:
     """First-contact resolution per channel next to complaint volume per channel.
 
     FCR is :func:`cxlab.metrics.fcr_table` (a first contact is resolved unless the same
@@ -1182,7 +1323,8 @@ def fcr_vs_complaints(contacts: pd.DataFrame, complaints: pd.DataFrame,
     Returns
     -------
     DataFrame
-        Index ``channel`` (contact and complaint channels, schema order); columns
+        Index ``channel`` (contact and complaint channels, in the study's order, then
+        channels it does not list); columns
         ``fcr_n`` (judged first contacts), ``fcr_share``, ``fcr_ci_low``, ``fcr_ci_high``
         (Wilson), ``fcr_small_n``, ``n_complaints``, ``complaint_share`` (of all
         complaints) with ``complaint_ci_low``/``complaint_ci_high`` (Wilson). A channel
@@ -1202,10 +1344,7 @@ def fcr_vs_complaints(contacts: pd.DataFrame, complaints: pd.DataFrame,
                           "ci_high": "fcr_ci_high", "small_n": "fcr_small_n"})
     f.index = f.index.astype(str)
     vol = complaints["channel"].dropna().astype(str).value_counts()
-    present = set(f.index) | set(vol.index)
-    channels = [c for c in CODES["complaint_channel"] + CODES["contact_channel"]
-                if c in present]
-    channels = list(dict.fromkeys(channels)) + sorted(present - set(channels))
+    channels = _study(study).channels.order(set(f.index) | set(vol.index))
     out = f[["fcr_n", "fcr_share", "fcr_ci_low", "fcr_ci_high", "fcr_small_n"]].reindex(
         channels)
     out["fcr_n"] = out["fcr_n"].fillna(0).astype("int64")
@@ -1236,93 +1375,146 @@ class ComplaintsSection:
     whatever their size: they identify no family. Display the tables as they are; the
     headline figures are in :attr:`table`.
 
+    A quarter without complaints is a result, not an error: ``n_complaints`` is 0
+    (:attr:`empty`), the rate is 0 per 100 active clients with its exact interval, the
+    breakdowns have no complaints in the quarter (a category seen in the previous
+    quarter keeps its row, with ``n`` 0), and shares have ``n`` 0 and no estimate.
+
+    A part that needs a column the complaints table does not record (``category``,
+    ``importance``, ``origin``, ``justified``, ``resolved_at``, the after-resolution
+    pair) or a table that was not given (visits, responses) is ``None`` and named in
+    :attr:`left_out` with the reason; :attr:`table` shows the figures that exist.
+
     Attributes
     ----------
     quarter, previous : str
         The reported quarter ('2025Q3') and the one before it.
     min_n : int
-    volume : DataFrame
-        :func:`rate_per_100_active` per quarter up to ``quarter``: ``n_complaints``,
-        ``n_active``, ``rate_per_100`` with its exact Poisson interval.
-    by_category, by_channel : DataFrame
+    volume : DataFrame or None
+        :func:`rate_per_100_active` per quarter from the first quarter of the log up to
+        ``quarter``: ``n_complaints``, ``n_active``, ``rate_per_100`` with its exact
+        Poisson interval.
+    by_category, by_channel : DataFrame (by_category None when not recorded)
         Complaints received in ``quarter`` (``n``) and ``previous`` (``n_previous``) per
         category / channel, with ``change`` (count) and ``rate_ratio`` (quarter ÷
         previous, exact conditional binomial interval ``ci_low``/``ci_high``; NaN when
         previous is 0). ``small_n`` flags ``n + n_previous < min_n``; the ratio is kept
         there (the counts are shown anyway and the exact interval carries the
-        uncertainty). by_channel has also ``oral_written``.
-    by_importance_origin : DataFrame
-        Counts in ``quarter``: importance × origin.
-    justified : DataFrame
-        Share justified in ``quarter`` (by importance and all), Wilson.
-    deadlines : DataFrame
+        uncertainty). by_channel has also ``oral_written`` (the study's channel kind;
+        :data:`UNCLASSIFIED` for a channel it gives none); channels in the study's order.
+    by_importance_origin : DataFrame or None
+        Counts in ``quarter``: importance (rows, the most severe first) × origin
+        (columns), with ``all`` margins. When only one of the two is recorded, the other
+        is the single ``all`` row or column.
+    justified : DataFrame or None
+        Share justified in ``quarter`` (by importance when recorded, and all), Wilson.
+    deadlines : DataFrame or None
         :func:`deadline_summary` of complaints received in ``quarter`` (outcome as of the
-        quarter's end), by importance.
-    long_service : DataFrame
-        :func:`long_service` by category and by channel (complaints received in
-        ``quarter`` and resolved by the end of the data), stacked with a ``dimension``
-        level.
-    after_resolution : DataFrame
+        quarter's end), by importance when recorded.
+    long_service : DataFrame or None
+        :func:`long_service` by category (when recorded) and by channel (complaints
+        received in ``quarter`` and resolved by the end of the data), stacked with a
+        ``dimension`` level.
+    after_resolution : DataFrame or None
         :attr:`AfterResolution.shares` of complaints received in ``quarter``.
-    complainant_nps : DataFrame
+    complainant_nps : DataFrame or None
         :func:`complainant_nps` for responses submitted in ``quarter``, per survey channel.
     calendar : WorkCalendar
+    n_complaints, n_previous : int
+        Complaints received in ``quarter`` and in ``previous``.
+    left_out : dict
+        Part name (an attribute above) → why it is None.
+    log_start : str or None
+        The first quarter with a complaint in the table (None: the table is empty). A
+        ``quarter`` before it has zeros that may mean "not recorded yet": say so.
     """
 
     quarter: str
     previous: str
     min_n: int
-    volume: pd.DataFrame
-    by_category: pd.DataFrame
+    volume: pd.DataFrame | None
+    by_category: pd.DataFrame | None
     by_channel: pd.DataFrame
-    by_importance_origin: pd.DataFrame
-    justified: pd.DataFrame
-    deadlines: pd.DataFrame
-    long_service: pd.DataFrame
-    after_resolution: pd.DataFrame
-    complainant_nps: pd.DataFrame
+    by_importance_origin: pd.DataFrame | None
+    justified: pd.DataFrame | None
+    deadlines: pd.DataFrame | None
+    long_service: pd.DataFrame | None
+    after_resolution: pd.DataFrame | None
+    complainant_nps: pd.DataFrame | None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    n_complaints: int = 0
+    n_previous: int = 0
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    log_start: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No complaint was received in the quarter."""
+        return self.n_complaints == 0
 
     @property
     def table(self) -> pd.DataFrame:
         """The headline figures of the quarter, one row each, with n and interval.
 
         ``n`` is the count behind the estimate: active clients for the rate, complaints
-        with the figure recorded for the shares.
+        with the figure recorded for the shares. Figures of parts left out have no row.
         """
         rows = []
-        v = self.volume.loc[self.quarter] if self.quarter in self.volume.index else None
+        v = (self.volume.loc[self.quarter]
+             if self.volume is not None and self.quarter in self.volume.index else None)
         if v is not None:
             rows.append(("complaints per 100 active clients", v["n_active"],
                          v["rate_per_100"], v["ci_low"], v["ci_high"], False))
-        j = self.justified.loc["all"]
-        rows.append(("share justified", j["n"], j["share"], j["ci_low"], j["ci_high"],
-                     j["small_n"]))
-        dl = self.deadlines.loc["all"]
-        rows.append(("share resolved within deadline", dl["n"], dl["share"], dl["ci_low"],
-                     dl["ci_high"], dl["small_n"]))
-        for key, lab in (("satisfied", "share satisfied with the resolution"),
-                         ("loyal_after", "share loyal after the resolution"),
-                         ("not_loyal_if_satisfied", "share not loyal although satisfied")):
-            a = self.after_resolution.loc[key]
-            rows.append((lab, a["n"], a["share"], a["ci_low"], a["ci_high"], a["small_n"]))
-        return pd.DataFrame(rows, columns=["figure", "n", "estimate", "ci_low", "ci_high",
-                                           "small_n"]).set_index("figure")
+        if self.justified is not None:
+            j = self.justified.loc["all"]
+            rows.append(("share justified", j["n"], j["share"], j["ci_low"], j["ci_high"],
+                         j["small_n"]))
+        if self.deadlines is not None:
+            dl = self.deadlines.loc["all"]
+            rows.append(("share resolved within deadline", dl["n"], dl["share"],
+                         dl["ci_low"], dl["ci_high"], dl["small_n"]))
+        if self.after_resolution is not None:
+            for key, lab in (("satisfied", "share satisfied with the resolution"),
+                             ("loyal_after", "share loyal after the resolution"),
+                             ("not_loyal_if_satisfied", "share not loyal although satisfied")):
+                a = self.after_resolution.loc[key]
+                rows.append((lab, a["n"], a["share"], a["ci_low"], a["ci_high"],
+                             a["small_n"]))
+        t = pd.DataFrame(rows, columns=["figure", "n", "estimate", "ci_low", "ci_high",
+                                        "small_n"]).set_index("figure")
+        return t.astype({"n": "int64", "small_n": bool})
 
     def summary(self) -> str:
-        return (f"Complaints {self.quarter} (vs {self.previous}); working hours: "
-                f"{self.calendar.name}\n" + self.table.to_string(
-                    float_format=lambda x: f"{x:.3f}"))
+        lines = [f"Complaints {self.quarter} (vs {self.previous}): {self.n_complaints} "
+                 f"received ({self.n_previous} in {self.previous}); working hours: "
+                 f"{self.calendar.name}"]
+        if self.empty:
+            lines.append(f"No complaints received in {self.quarter}.")
+        if self.log_start is not None and self.quarter < self.log_start:
+            lines.append(f"The complaints log starts in {self.log_start}: zeros before it "
+                         "may mean 'not recorded yet'.")
+        for part, why in self.left_out.items():
+            lines.append(f"left out: {part} — {why}")
+        return "\n".join(lines) + "\n" + self.table.to_string(
+            float_format=lambda x: f"{x:.3f}")
 
     def __repr__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return (f"<p><b>Complaints {self.quarter}</b> (vs {self.previous})</p>"
+        import html
+
+        notes = "".join(f"<li>{html.escape(p)}: {html.escape(w)}</li>"
+                        for p, w in self.left_out.items())
+        return (f"<p><b>Complaints {self.quarter}</b> (vs {self.previous}): "
+                f"{self.n_complaints} received</p>"
+                + (f"<ul>{notes}</ul>" if notes else "")
                 + self.table.to_html(float_format=lambda x: f"{x:.3f}"))
 
 
-def _suppress(t: pd.DataFrame, value_cols: Iterable[str]) -> pd.DataFrame:
+def _suppress(t: pd.DataFrame | None, value_cols: Iterable[str]) -> pd.DataFrame | None:
+    if t is None:
+        return None
     t = t.copy()
     if "small_n" in t.columns and len(t):
         small = t["small_n"].astype(bool)
@@ -1367,84 +1559,165 @@ def _rate_ratio(now: pd.Series, before: pd.Series, level: float,
                         index=idx)
 
 
-def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame,
-                       clients: pd.DataFrame, visits: pd.DataFrame, quarter: str,
-                       min_n: int = 30, calendar: WorkCalendar | None = None,
-                       level: float = 0.95) -> ComplaintsSection:
+def _counts_by_importance_origin(now: pd.DataFrame, st) -> pd.DataFrame:
+    """Importance × origin counts with ``all`` margins; a dimension not recorded is the
+    single ``all`` row or column."""
+    has_imp, has_org = "importance" in now.columns, "origin" in now.columns
+    placeholder = pd.Series("_", index=now.index, dtype="string")
+    r = (now["importance"] if has_imp else placeholder).astype("string").rename("importance")
+    o = (now["origin"] if has_org else placeholder).astype("string").rename("origin")
+    t = (pd.crosstab(r, o, margins=True, margins_name="all") if len(now)
+         else pd.DataFrame(dtype="int64"))
+    rows = (_order_levels(r, "importance", st) if has_imp else []) + ["all"]
+    cols = (_order_levels(o, "origin", st) if has_org else []) + ["all"]
+    t = t.reindex(index=rows, columns=cols, fill_value=0).fillna(0).astype("int64")
+    t.index.name, t.columns.name = "importance", "origin"
+    return t
+
+
+def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
+                       clients: pd.DataFrame | None, visits: pd.DataFrame | None,
+                       quarter: str, min_n: int = 30, calendar: WorkCalendar | None = None,
+                       level: float = 0.95, *, study=None) -> ComplaintsSection:
     """Everything the quarterly report's complaints section shows, as aggregates.
 
     Parameters
     ----------
-    complaints, responses, clients, visits : DataFrame
-        The tables as loaded (``cxlab.io.load``). ``clients`` is only checked to hold
-        every complaining client (a complaint from an unknown client is a data error).
+    complaints : DataFrame
+        The complaints table as loaded (``cxlab.io.load``): ``complaint_id``,
+        ``received_at``, ``channel``; the optional classification columns add parts.
+    responses, clients, visits : DataFrame or None
+        ``visits`` gives the active clients of the rate, ``responses`` the complainants'
+        NPS; ``clients`` is only checked to hold every complaining client (a complaint
+        from an unknown client is a data error). None: the parts that need it are left
+        out.
     quarter : str
         '2025Q3'. Complaints received in it are analysed; deadlines and resolutions as
-        known at the quarter's end.
+        known at the quarter's end. A quarter without complaints gives a section with
+        zero counts (:attr:`ComplaintsSection.empty`), not an error.
     min_n : int
         Estimates from fewer observations are blanked and flagged ``small_n``.
     calendar : WorkCalendar, optional
-        Working hours for the deadline figures (default Monday–Friday 09:00–18:00).
+        Working hours for the deadline figures; default the study's
+        (:meth:`WorkCalendar.from_study`).
+    study : Study, path or None
+        Code lists (channel order and kinds, importance order, origin codes) and the
+        calendar (None: the default study).
 
     Returns
     -------
     ComplaintsSection
+        Parts whose columns or tables are missing are None and listed in ``left_out``.
+
+    Raises
+    ------
+    QuarterError
+        ``quarter`` is not like '2025Q3'.
+    ParameterError
+        The table lacks a required column, or a complaint names a client missing from
+        ``clients``.
     """
     _check_level(level)
     q = _quarter_ok(quarter)
     prev = str(q - 1)
-    _require(complaints, ["complaint_id", "client_id", "received_at", "channel", "origin",
-                          "category", "importance", "justified", "resolved_at"],
-             "complaints_section", "complaints")
-    _require(clients, ["client_id"], "complaints_section", "clients")
-    cal = calendar if calendar is not None else WorkCalendar()
-    c = _dates(complaints, list(_COMPLAINT_DATES), "complaints_section")
-    known = set(clients["client_id"].dropna().astype(str))
-    unknown = c["client_id"].dropna().astype(str)
-    unknown = unknown[~unknown.isin(known)]
-    if len(unknown):
-        raise ParameterError(f"complaints_section: {len(unknown)} complaint(s) from clients "
-                             f"not in the clients table (e.g. {unknown.iloc[0]!r}); expected "
-                             "every complaints.client_id in clients")
+    st = _study(study)
+    what = "complaints_section"
+    _require(complaints, ["complaint_id", "received_at", "channel"], what, "complaints")
+    cal = calendar if calendar is not None else WorkCalendar.from_study(st)
+    c = _dates(complaints, [x for x in _COMPLAINT_DATES if x in complaints.columns], what)
+    left: dict[str, str] = {}
+
+    def lacks(part: str, cols: Iterable[str]) -> bool:
+        missing = [x for x in cols if x not in c.columns]
+        if missing:
+            left[part] = (f"the complaints table has no column(s) {', '.join(missing)} "
+                          "(not recorded)")
+        return bool(missing)
+
+    if clients is not None and "client_id" in c.columns:
+        _require(clients, ["client_id"], what, "clients")
+        known = set(clients["client_id"].dropna().astype(str))
+        unknown = c["client_id"].dropna().astype(str)
+        unknown = unknown[~unknown.isin(known)]
+        if len(unknown):
+            raise ParameterError(f"{what}: {len(unknown)} complaint(s) from clients not in "
+                                 f"the clients table (e.g. {unknown.iloc[0]!r}); expected "
+                                 "every complaints.client_id in clients")
+    c = c[c["received_at"].notna()]
     cq = quarter_of(c["received_at"])
-    if not (cq == quarter).any():
-        raise QuarterError(f"complaints_section: no complaints received in {quarter} "
-                           f"(data covers {cq.min()}–{cq.max()}); expected a quarter with "
-                           "data")
-    now, before = c[cq == quarter], c[cq == prev]
+    log_start = str(cq.min()) if len(cq) else None
+    now, before = c[(cq == quarter).to_numpy()], c[(cq == prev).to_numpy()]
     q_end = q.end_time.normalize() + pd.Timedelta(days=1)
 
-    volume = rate_per_100_active(c, visits, freq="Q", level=level)
-    volume = volume[volume.index <= quarter]
+    volume = None
+    if visits is None:
+        left["volume"] = "no visits table: the number of active clients is unknown"
+    else:
+        first = min(pd.Period(log_start, freq="Q"), q) if log_start else q
+        periods = [str(p) for p in pd.period_range(first, q, freq="Q")]
+        volume = rate_per_100_active(c, visits, freq="Q", periods=periods, level=level,
+                                     study=st)
 
-    by_cat = _rate_ratio(now["category"].value_counts(), before["category"].value_counts(),
-                         level, min_n).sort_values("n", ascending=False)
-    by_cat.index.name = "category"
+    by_cat = None
+    if not lacks("by_category", ["category"]):
+        by_cat = _rate_ratio(now["category"].value_counts(), before["category"].value_counts(),
+                             level, min_n).sort_values("n", ascending=False, kind="stable")
+        by_cat.index.name = "category"
     by_ch = _rate_ratio(now["channel"].value_counts(), before["channel"].value_counts(),
                         level, min_n)
-    by_ch = by_ch.reindex([x for x in CODES["complaint_channel"] if x in by_ch.index]
-                          + [x for x in by_ch.index if x not in CODES["complaint_channel"]])
-    by_ch.insert(0, "oral_written", np.where(by_ch.index.isin(ORAL_CHANNELS), "oral",
-                                             "written"))
+    by_ch = by_ch.reindex(st.channels.order(by_ch.index))
+    kinds = {ch.code: ch.kind for ch in st.channels.codes if ch.kind}
+    by_ch.insert(0, "oral_written", [kinds.get(x, UNCLASSIFIED) for x in by_ch.index])
     by_ch.index.name = "channel"
-    imp = pd.crosstab(now["importance"], now["origin"], margins=True, margins_name="all")
-    imp = imp.reindex([x for x in _IMPORTANCE_ORDER if x in imp.index] + ["all"])
 
-    just = share_justified(now, by="importance", freq=None, level=level, min_n=min_n)
-    just_all = share_justified(now, by=None, freq=None, level=level, min_n=min_n)
-    just = pd.concat([just.reindex([x for x in _IMPORTANCE_ORDER if x in just.index]),
-                      just_all.set_axis(["all"])])
-    just.index.name = "importance"
+    imp = None
+    if "importance" in c.columns or "origin" in c.columns:
+        imp = _counts_by_importance_origin(now, st)
+    else:
+        lacks("by_importance_origin", ["importance", "origin"])
 
-    dl = deadline_summary(now, asof=q_end, calendar=cal, level=level, min_n=min_n)
-    ls = pd.concat({"category": long_service(now, "category", cal, level, min_n),
-                    "channel": long_service(now, "channel", cal, level, min_n)},
-                   names=["dimension", "level"])
-    ar = after_resolution(now, level=level, min_n=min_n).shares
+    just = None
+    if not lacks("justified", ["justified"]):
+        just_all = share_justified(now, by=None, freq=None, level=level, min_n=min_n)
+        just_all = just_all.set_axis(["all"])
+        if "importance" in c.columns:
+            jb = share_justified(now, by="importance", freq=None, level=level, min_n=min_n)
+            order = _order_levels(pd.Series(jb.index, dtype=object), "importance", st)
+            just = pd.concat([jb.reindex(order), just_all])
+        else:
+            just = just_all
+        just.index.name = "importance"
 
-    r = _dates(responses, ["submitted_at"], "complaints_section")
-    rq = r[quarter_of(r["submitted_at"]) == quarter]
-    cn = complainant_nps(rq, c, level=level, min_n=min_n)
+    dl = ls = None
+    if not lacks("deadlines", ["resolved_at"]):
+        by_imp = "importance" if "importance" in c.columns else None
+        dl = deadline_summary(now, asof=q_end, calendar=cal, by=by_imp, level=level,
+                              min_n=min_n, study=st)
+        dims = (["category"] if "category" in c.columns else []) + ["channel"]
+        ls = pd.concat({d: long_service(now, d, cal, level, min_n, study=st) for d in dims},
+                       names=["dimension", "level"])
+    if "resolved_at" not in c.columns:
+        left["long_service"] = left["deadlines"]
+
+    ar = None
+    if not lacks("after_resolution", ["satisfied_with_resolution", "loyal_after"]):
+        ar = after_resolution(now, level=level, min_n=min_n).shares
+
+    cn = None
+    need_r = ["client_id", "submitted_at", "channel", "nps"]
+    if responses is None:
+        left["complainant_nps"] = "no responses table"
+    elif "client_id" not in c.columns:
+        left["complainant_nps"] = "the complaints table has no column client_id (not recorded)"
+    elif any(x not in responses.columns for x in need_r):
+        missing = [x for x in need_r if x not in responses.columns]
+        left["complainant_nps"] = (f"the responses table has no column(s) {', '.join(missing)}"
+                                   + (" (anonymous answers: complainants cannot be matched)"
+                                      if "client_id" in missing else ""))
+    else:
+        r = _dates(responses, ["submitted_at"], what)
+        rq = r[(quarter_of(r["submitted_at"]) == quarter).fillna(False).to_numpy()]
+        cn = complainant_nps(rq, c, level=level, min_n=min_n, study=st)
 
     share_cols = ["share", "ci_low", "ci_high"]
     return ComplaintsSection(
@@ -1457,5 +1730,6 @@ def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame,
                                     "q3_hours", "iqr_hours"]),
         after_resolution=_suppress(ar, share_cols),
         complainant_nps=_suppress(cn, ["nps", "ci_low", "ci_high", "p"]),
-        calendar=cal,
+        calendar=cal, n_complaints=len(now), n_previous=len(before),
+        left_out=left, log_start=log_start,
     )

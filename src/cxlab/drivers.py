@@ -1,18 +1,26 @@
 """Key driver analysis: which loyalty factors move NPS, and where to act.
 
 The question (DOMAIN.md, "What NPS depends on"): of the factors rated in the survey
-(``f_<id>`` columns, 1–5, empty = not applicable), which ones drive the recommendation
-score, and which of the important ones do we perform worst on?
+(``f_<id>`` columns, each on the scale the study declares — 1–5, 1–7, 0–10, 0–100 …;
+empty = not applicable), which ones drive the recommendation score, and which of the
+important ones do we perform worst on?
 
 - :func:`relative_importance` splits the model R² among the factors: the exact Shapley
   decomposition (LMG / general dominance, every subset of factors, computed from the
   correlation matrix without refitting) or Johnson's (2000) relative weights.
 - :func:`key_drivers` is the analysis an analyst reads: importance with a bootstrap
-  interval, the full regression's standardized betas and VIFs, performance (mean rating,
-  top-2-box), the importance × performance quadrant, and warnings.
+  interval, the full regression's standardized betas and VIFs, performance (the mean on
+  the factor's own scale and on the common 0–100 scale, and the share in the scale's top
+  box), the importance × performance quadrant, and warnings.
 - :func:`robustness` refits the question as promoter-vs-rest logit and ordered logit
   (statsmodels) and reports whether their ranking agrees with Shapley's.
 - :func:`key_drivers_by` repeats the analysis per segment (channel, cohort) in one table.
+
+Factors, their labels and their scales come from the study (:mod:`cxlab.study`; the
+default study unless ``study=`` is given): by default the analysis runs on the study's
+declared factors found in the data, or on every ``f_<id>`` column when the data hold none
+of them. Correlations do not depend on a factor's scale, so importance needs no scale;
+performance does: factors on different scales are compared on 0–100.
 
 Everything is computed from (weighted) correlations, so the same numbers can come from
 sufficient statistics (:func:`importance_from_corr`): the raw rows are only needed for
@@ -39,6 +47,7 @@ import pandas as pd
 from cxlab import _shapley
 from cxlab.errors import CxlabError, ParameterError
 from cxlab.schema import factor_columns
+from cxlab.study import Scale, Study, load_study
 
 __all__ = [
     "relative_importance",
@@ -92,11 +101,23 @@ class _Prepared:
     pair_n: np.ndarray  # (p+1)×(p+1) pairwise counts (complete: all n)
 
 
-def _check_columns(df: pd.DataFrame, target: str, factors: Sequence[str] | None) -> list[str]:
+def _default_factors(df: pd.DataFrame, study) -> tuple[list[str], list[str]]:
+    """(factor columns, ``f_<id>`` columns left out): the study's declared factors present
+    in the data, in the study's order; every ``f_<id>`` column when none is declared."""
+    present = factor_columns(df)
+    st = load_study(study)
+    declared = [c for c in st.factor_columns if c in df.columns]
+    if not declared:
+        return present, []
+    return declared, [c for c in present if c not in declared]
+
+
+def _check_columns(df: pd.DataFrame, target: str, factors: Sequence[str] | None,
+                   study=None) -> list[str]:
     if not isinstance(df, pd.DataFrame):
         raise ParameterError(f"expected a pandas DataFrame of responses, got {type(df).__name__}")
     if factors is None:
-        factors = factor_columns(df)
+        factors, _ = _default_factors(df, study)
         if not factors:
             raise ParameterError(
                 "no loyalty-factor columns (named f_<id>, e.g. f_safety) in the data; "
@@ -123,7 +144,7 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(s):
         raise ParameterError(
             f"column {col!r} has {s.dtype} values (e.g. {s.dropna().iloc[:3].tolist()!r}); "
-            "expected numbers: ratings 1–5, the 0–10 score, or yes/no")
+            "expected numbers: ratings on the factor's scale, the 0–10 score, or yes/no")
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -185,10 +206,10 @@ def _wcorr_pairwise(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return R, sd, counts
 
 
-def _prepare(df, target, factors, weights, missing) -> _Prepared:
+def _prepare(df, target, factors, weights, missing, study=None) -> _Prepared:
     if missing not in MISSING:
         raise ParameterError(f"missing={missing!r}; expected one of {', '.join(MISSING)}")
-    factors = _check_columns(df, target, factors)
+    factors = _check_columns(df, target, factors, study)
     cols = [*factors, target]
     Z, w, keep = _rows(df, cols, weights, missing)
     weighted = weights is not None
@@ -281,6 +302,8 @@ def relative_importance(
     method: str = "shapley",
     weights=None,
     missing: str = "complete",
+    *,
+    study=None,
 ) -> pd.DataFrame:
     """Split the R² of a linear model of ``target`` on ``factors`` among the factors.
 
@@ -291,7 +314,8 @@ def relative_importance(
     target : str
         The outcome column, e.g. ``"nps"`` (0–10) or ``"recommend"`` (yes/no).
     factors : list of str, optional
-        Factor columns; default every ``f_<id>`` column.
+        Factor columns; default the study's declared factors present in the data (every
+        ``f_<id>`` column when none is).
     method : {"shapley", "relative_weights"}
         ``"shapley"``: exact Shapley value of R² over all subsets of factors (LMG,
         general dominance), up to :data:`MAX_SHAPLEY_FACTORS` factors.
@@ -303,6 +327,8 @@ def relative_importance(
         ``"complete"`` uses the rows where the target and every factor are answered;
         ``"pairwise"`` uses pairwise-complete correlations (each pair on the rows that
         answer both) and checks the matrix is positive definite.
+    study : Study or path, optional
+        Where the default factors come from; default :func:`cxlab.study.default_study`.
 
     Returns
     -------
@@ -320,7 +346,7 @@ def relative_importance(
     vs     0.202703  0.266023
     am     0.177489  0.232932
     """
-    prep = _prepare(df, target, factors, weights, missing)
+    prep = _prepare(df, target, factors, weights, missing, study)
     p = len(prep.factors)
     imp = _importance(prep.corr[:p, :p], prep.corr[:p, p], method)
     out = _importance_frame(imp, prep.factors)
@@ -373,24 +399,38 @@ def importance_from_corr(
 
 # =========================================================================== key drivers
 
-def _labels_for(factors: Sequence[str], labels) -> dict[str, str]:
+def _labels_for(factors: Sequence[str], labels, study=None) -> dict[str, str]:
     derived = {f: (f[2:] if f.startswith("f_") else f).replace("_", " ") for f in factors}
     if labels is None:
         return derived
     if isinstance(labels, str):
-        from cxlab import factors as _factors
-        from cxlab.paths import FACTORS_FILE
+        from cxlab.study import LANGS
 
-        if labels not in _factors.LANGS:
+        if labels not in LANGS:
             raise ParameterError(f"labels={labels!r}; expected a language "
-                                 f"({', '.join(_factors.LANGS)}), a mapping or None")
-        if not FACTORS_FILE.exists():
-            return derived
-        reg = _factors.labels(labels)
+                                 f"({', '.join(LANGS)}), a mapping or None")
+        reg = load_study(study).factor_labels(labels)
         return {f: reg.get(f, derived[f]) for f in factors}
     if isinstance(labels, Mapping):
         return {f: str(labels.get(f, derived[f])) for f in factors}
     raise ParameterError("labels must be a mapping column → label, a language code or None")
+
+
+def _scales_for(factors: Sequence[str], study) -> dict[str, Scale | None]:
+    """Each factor's declared scale (None when the study does not declare the column).
+
+    Raises when some factors have a scale and others have none: their performance could
+    not be put on one axis."""
+    st = study if isinstance(study, Study) else load_study(study)
+    scales = {f: st.scale_of(f) if f.startswith("f_") else None for f in factors}
+    undeclared = [f for f, sc in scales.items() if sc is None]
+    if undeclared and len(undeclared) < len(scales):
+        raise ParameterError(
+            f"factor(s) {', '.join(undeclared)} have no scale in the study ({st.source}) "
+            "while the others do: performance on different scales cannot share one axis. "
+            "Declare them in the study (factors → <id> → scale: 1-5, 0-100 …) or leave "
+            "them out of factors=[...]")
+    return scales
 
 
 def _std_betas(R: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -456,8 +496,11 @@ class DriverAnalysis:
         R²), ``share`` (0…1) with ``share_ci_low``/``share_ci_high`` (bootstrap
         percentile interval), ``rank``, ``coef_sign`` (+1/−1, full-model coefficient),
         ``beta`` (standardized coefficient), ``r`` (correlation with the target),
-        ``vif``, ``mean_rating`` and ``top2_share`` (performance: mean 1–5 and share of
-        4–5 answers), ``n_rated``, ``quadrant``.
+        ``vif``; performance: ``scale`` (the factor's declared scale, e.g. ``"1-5"``;
+        empty when undeclared), ``mean_rating`` (mean on its own scale), ``mean_100``
+        (the same on the common 0–100 scale, ``100 · (mean − lo) / (hi − lo)``) and
+        ``top_box_share`` (share of answers in the scale's top box, 0…1; see
+        :mod:`cxlab.study`); ``n_rated``, ``quadrant``.
     r2, r2_ci_low, r2_ci_high : float
         Model R² and its bootstrap interval.
     n : int
@@ -466,6 +509,9 @@ class DriverAnalysis:
         Input rows not used (a factor or the target not answered, zero weight).
     warnings : tuple of str
         What the reader should know before trusting the table.
+    performance : str
+        The column the quadrant's performance axis uses: ``"mean_100"``, or
+        ``"mean_rating"`` when no factor has a declared scale (then a warning says so).
     """
 
     table: pd.DataFrame
@@ -484,6 +530,7 @@ class DriverAnalysis:
     importance_threshold: float
     performance_threshold: float
     warnings: tuple[str, ...] = field(default=())
+    performance: str = "mean_100"
 
     # ------------------------------------------------------------------ views
     @property
@@ -507,7 +554,7 @@ class DriverAnalysis:
             "",
         ]
         cols = ["label", "share", "share_ci_low", "share_ci_high", "beta", "r", "vif",
-                "mean_rating", "top2_share", "quadrant"]
+                "scale", "mean_rating", "mean_100", "top_box_share", "quadrant"]
         with pd.option_context("display.width", 160, "display.max_columns", 20):
             lines.append(self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"))
         if self.warnings:
@@ -520,8 +567,8 @@ class DriverAnalysis:
 
     def _repr_html_(self) -> str:
         cols = ["label", "share", "share_ci_low", "share_ci_high", "beta", "r", "vif",
-                "mean_rating", "top2_share", "quadrant"]
-        fmt = {c: "{:.3f}".format for c in cols if c not in ("label", "quadrant")}
+                "scale", "mean_rating", "mean_100", "top_box_share", "quadrant"]
+        fmt = {c: "{:.3f}".format for c in cols if c not in ("label", "scale", "quadrant")}
         body = self.table[cols].to_html(formatters=fmt, border=0, classes="cxlab-drivers")
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         return (
@@ -536,9 +583,10 @@ class DriverAnalysis:
     def plot(self, ax=None, annotate: bool = True):
         """Importance × performance quadrant chart.
 
-        x: performance (mean rating), y: importance (share of R²) with its interval;
-        dashed lines at the means split the chart into "fix first" (important, weak),
-        "keep up", "maintain" and "low priority".
+        x: performance on the common 0–100 scale (``mean_100``; the raw mean rating only
+        when no factor has a declared scale), y: importance (share of R²) with its
+        interval; dashed lines at the means split the chart into "fix first" (important,
+        weak), "keep up", "maintain" and "low priority".
 
         Returns
         -------
@@ -550,22 +598,23 @@ class DriverAnalysis:
         if ax is None:
             _, ax = plt.subplots(figsize=(7.5, 5.5))
         t = self.table
+        perf = self.performance
         # colour-blind-safe (seaborn "colorblind"): vermillion, blue, green, grey
         palette = {"fix first": "#D55E00", "keep up": "#0072B2", "maintain": "#009E73",
                    "low priority": "#9e9e9e"}
-        ax.errorbar(t["mean_rating"], t["share"],
+        ax.errorbar(t[perf], t["share"],
                     yerr=[t["share"] - t["share_ci_low"], t["share_ci_high"] - t["share"]],
                     fmt="none", ecolor="#95a5a6", elinewidth=1, capsize=2, zorder=1)
-        sns.scatterplot(data=t, x="mean_rating", y="share", hue="quadrant",
+        sns.scatterplot(data=t, x=perf, y="share", hue="quadrant",
                         hue_order=list(palette), palette=palette, s=70, ax=ax, zorder=2,
                         legend=False)
         ax.axvline(self.performance_threshold, ls="--", lw=1, color="#555555")
         ax.axhline(self.importance_threshold, ls="--", lw=1, color="#555555")
         if annotate:
-            lo, hi = t["mean_rating"].min(), t["mean_rating"].max()
+            lo, hi = t[perf].min(), t[perf].max()
             for _, row in t.iterrows():
-                right = row["mean_rating"] > (lo + hi) / 2  # label inwards: stays in the axes
-                ax.annotate(row["label"], (row["mean_rating"], row["share"]),
+                right = row[perf] > (lo + hi) / 2  # label inwards: stays in the axes
+                ax.annotate(row["label"], (row[perf], row["share"]),
                             textcoords="offset points", xytext=(-5 if right else 5, 4),
                             ha="right" if right else "left", fontsize=8)
         ax.margins(x=0.08, y=0.1)
@@ -576,7 +625,8 @@ class DriverAnalysis:
         for name, (x, y, ha, va) in corners.items():
             ax.text(x, y, name, transform=ax.transAxes, ha=ha, va=va, fontsize=9,
                     color=palette[name], fontweight="bold")
-        ax.set_xlabel("Performance: mean rating (1–5)")
+        ax.set_xlabel("Performance, 0–100" if perf == "mean_100"
+                      else "Performance: mean rating (scales not declared)")
         ax.set_ylabel("Importance: share of R² (Shapley)" if self.method == "shapley"
                       else "Importance: share of R² (relative weights)")
         ax.set_title(f"{self.finding}\n{self.target}: n = {self.n}, R² = {self.r2:.2f}",
@@ -596,6 +646,8 @@ def key_drivers(
     level: float = 0.95,
     labels: Mapping[str, str] | str | None = "en",
     method: str = "shapley",
+    *,
+    study=None,
 ) -> DriverAnalysis:
     """Key driver analysis of ``target`` on the loyalty factors.
 
@@ -606,7 +658,9 @@ def key_drivers(
     target : str
         ``"nps"`` (0–10) by default; ``"recommend"`` (yes/no) works too.
     factors : list of str, optional
-        Factor columns; default every ``f_<id>`` column.
+        Factor columns; default the study's declared factors present in the data (every
+        ``f_<id>`` column when none is; ``f_<id>`` columns the study does not declare are
+        then left out, with a warning).
     weights, missing
         As in :func:`relative_importance`.
     n_boot : int
@@ -617,10 +671,11 @@ def key_drivers(
         Interval coverage.
     labels : mapping, "en", "ru" or None
         Factor labels: a mapping column → label; a language code to take them from the
-        factors registry (``data/samples/factors.yml`` via :func:`cxlab.factors.labels`),
-        falling back to the column name where the registry has none; None for names
-        derived from the columns.
+        study (:meth:`cxlab.study.Study.factor_labels`), falling back to the column name
+        where the study has none; None for names derived from the columns.
     method : {"shapley", "relative_weights"}
+    study : Study or path, optional
+        The factors, their labels and scales; default :func:`cxlab.study.default_study`.
 
     Returns
     -------
@@ -630,17 +685,27 @@ def key_drivers(
     Notes
     -----
     Quadrants use thresholds at the means over factors: importance above the mean share
-    (1 / number of factors) is "important"; a mean rating above the mean of the factors'
-    mean ratings is "strong". Performance is measured on the rows the analysis uses
-    (pairwise: the rows answering the factor and the target).
+    (1 / number of factors) is "important"; performance on 0–100 (``mean_100``) above the
+    mean of the factors' is "strong", so factors on different scales (1–5, 1–7, 0–100)
+    compare. Performance is measured on the rows the analysis uses (pairwise: the rows
+    answering the factor and the target), weighted when ``weights`` are given. A mean on
+    0–100 treats the points of a scale as equally spaced; the top-box share does not.
+    When no factor's scale is declared the raw mean ratings are compared instead, and a
+    warning says so (meaningful only if all share one scale); some declared and some not
+    is an error.
     """
     if not 0 < level < 1:
         raise ParameterError(f"level={level!r}; expected a coverage between 0 and 1, e.g. 0.95")
     if n_boot < 0:
         raise ParameterError(f"n_boot={n_boot!r}; expected 0 or more resamples")
-    prep = _prepare(df, target, factors, weights, missing)
+    st = load_study(study)
+    left_out: list[str] = []
+    if factors is None and isinstance(df, pd.DataFrame):
+        factors, left_out = _default_factors(df, st)
+    prep = _prepare(df, target, factors, weights, missing, st)
     fac = list(prep.factors)
     p = len(fac)
+    scales = _scales_for(fac, st)
     R, r = prep.corr[:p, :p], prep.corr[:p, p]
     imp = _importance(R, r, method)
     r2 = float(imp.sum()) if method == "shapley" else _shapley.full_r2(R, r)
@@ -650,13 +715,17 @@ def key_drivers(
         share_ci, r2_ci, failed = _bootstrap(prep, method, n_boot, seed, level)
     else:
         share_ci, r2_ci, failed = np.full((2, p), np.nan), np.full(2, np.nan), 0
-    lab = _labels_for(fac, labels)
-    mean_rating, top2, n_rated = [], [], []
-    for i in range(p):
+    lab = _labels_for(fac, labels, st)
+    mean_rating, mean_100, top_box, n_rated = [], [], [], []
+    for i, f in enumerate(fac):
         x = prep.Z[:, i]
-        mean_rating.append(_wmean(x, prep.w))
+        m = _wmean(x, prep.w)
+        sc = scales[f]
         ok = ~np.isnan(x)
-        top2.append(float((prep.w[ok] * (x[ok] >= 4)).sum() / prep.w[ok].sum()))
+        mean_rating.append(m)
+        mean_100.append(float(sc.to_100(m)) if sc is not None else np.nan)
+        top_box.append(float((prep.w[ok] * (x[ok] >= sc.top_box)).sum() / prep.w[ok].sum())
+                       if sc is not None else np.nan)
         n_rated.append(int(ok.sum()))
     table = pd.DataFrame({
         "label": [lab[f] for f in fac],
@@ -668,18 +737,29 @@ def key_drivers(
         "beta": beta,
         "r": r,
         "vif": vif,
+        "scale": [str(scales[f]) if scales[f] is not None else "" for f in fac],
         "mean_rating": mean_rating,
-        "top2_share": top2,
+        "mean_100": mean_100,
+        "top_box_share": top_box,
         "n_rated": n_rated,
     }, index=pd.Index(fac, name="factor"))
     table = table.sort_values("importance", ascending=False, kind="stable")
     table.insert(5, "rank", np.arange(1, p + 1))
+    perf = "mean_100" if all(sc is not None for sc in scales.values()) else "mean_rating"
     imp_thr = float(np.nanmean(table["share"]))
-    perf_thr = float(np.nanmean(table["mean_rating"]))
+    perf_thr = float(np.nanmean(table[perf]))
     table["quadrant"] = [QUADRANTS[(bool(s >= imp_thr), bool(m >= perf_thr))]
-                         for s, m in zip(table["share"], table["mean_rating"])]
+                         for s, m in zip(table["share"], table[perf])]
 
     warns: list[str] = []
+    if perf == "mean_rating":
+        warns.append(f"no scale is declared in the study ({st.source}) for "
+                     f"{', '.join(fac)}: performance is compared on the raw mean ratings, "
+                     "which is meaningful only if every factor is on the same scale; "
+                     "declare the factors (factors → <id> → scale) to compare on 0–100")
+    if left_out:
+        warns.append(f"{', '.join(left_out)} not declared as factors in the study "
+                     f"({st.source}): left out; declare them or pass factors=[...]")
     if prep.n < 10 * p:
         warns.append(f"n = {prep.n} is under 10 answers per factor ({10 * p} for {p} "
                      "factors): importance estimates are unstable — see the intervals")
@@ -725,7 +805,8 @@ def key_drivers(
         table=table, target=target, method=method, r2=r2, r2_ci_low=float(r2_ci[0]),
         r2_ci_high=float(r2_ci[1]), n=prep.n, dropped=prep.dropped, missing=missing,
         weighted=prep.weighted, n_boot=n_boot, level=level, seed=seed,
-        importance_threshold=imp_thr, performance_threshold=perf_thr, warnings=tuple(warns))
+        importance_threshold=imp_thr, performance_threshold=perf_thr, warnings=tuple(warns),
+        performance=perf)
 
 
 # =========================================================================== robustness
@@ -770,6 +851,8 @@ def robustness(
     target: str = "nps",
     factors: Sequence[str] | None = None,
     promoter_min: int = 9,
+    *,
+    study=None,
 ) -> RobustnessCheck:
     """Check the Shapley ranking against regressions that respect the score's scale.
 
@@ -783,8 +866,10 @@ def robustness(
     target : str
         The 0–10 score (``"nps"``). A yes/no target gets the logit only.
     factors : list of str, optional
+        Default as in :func:`key_drivers` (the study's declared factors in the data).
     promoter_min : int
         Lowest promoter score (9 on the 0–10 scale).
+    study : Study or path, optional
 
     Returns
     -------
@@ -798,7 +883,7 @@ def robustness(
     from statsmodels.miscmodels.ordinal_model import OrderedModel
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
-    prep = _prepare(df, target, factors, None, "complete")
+    prep = _prepare(df, target, factors, None, "complete", study)
     fac = list(prep.factors)
     p = len(fac)
     X = prep.Z[:, :p]
@@ -922,9 +1007,11 @@ def key_drivers_by(
     seed: int | None = 0,
     level: float = 0.95,
     labels: Mapping[str, str] | str | None = "en",
+    *,
+    study=None,
 ) -> SegmentDrivers:
-    """:func:`key_drivers` for every segment of ``by`` (a channel, a cohort column), in one
-    table with a column per segment.
+    """:func:`key_drivers` for every segment of ``by`` (a channel, a cohort column, any
+    segment column such as region, store or tier), in one table with a column per segment.
 
     Parameters
     ----------
@@ -946,7 +1033,10 @@ def key_drivers_by(
         raise ParameterError(f"min_n={min_n!r}; expected a positive number of rows")
     if missing not in MISSING:
         raise ParameterError(f"missing={missing!r}; expected one of {', '.join(MISSING)}")
-    fac = _check_columns(df, target, factors)
+    st = load_study(study)
+    if factors is None:
+        factors, _ = _default_factors(df, st)
+    fac = _check_columns(df, target, factors, st)
     parts = [("all", df)] + [(str(k), g) for k, g in df.groupby(by, sort=True, dropna=True)]
     shares, analyses, small, notes = {}, {}, [], []
     n_row, r2_row = {}, {}
@@ -960,7 +1050,7 @@ def key_drivers_by(
             continue
         try:
             kd = key_drivers(part, target, fac, weights=weights, missing=missing,
-                             n_boot=n_boot, seed=seed, level=level, labels=labels)
+                             n_boot=n_boot, seed=seed, level=level, labels=labels, study=st)
         except CxlabError as err:
             notes.append(f"{by} = {name}: not computed — {err}")
             shares[name] = pd.Series(np.nan, index=fac)
@@ -978,7 +1068,7 @@ def key_drivers_by(
     table.index.name = "factor"
     table.columns.name = by
     return SegmentDrivers(table, by, min_n, tuple(small), analyses, tuple(notes),
-                          _labels_for(fac, labels))
+                          _labels_for(fac, labels, st))
 
 
 def _rows(df, cols, weights, missing) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

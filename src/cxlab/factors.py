@@ -1,27 +1,29 @@
-"""The loyalty-factors registry and the questionnaire lint.
+"""The loyalty factors of a study, and the questionnaire lint.
 
 DOMAIN.md, "Loyalty hypotheses → loyalty factors → questions": a *hypothesis* ("if the
-teacher pays attention to the child, the parent becomes more loyal") yields *factors*
-("teacher's attention"), and each factor is asked by exactly one question, in Russian and
-English. The registry lives in ``data/samples/factors.yml``::
+client can't get through to the call centre, the client becomes less loyal") yields
+*factors* ("speed of getting through"), and each factor is asked by exactly one question,
+in Russian and English. The factors live in the study file (:mod:`cxlab.study`), each with
+its scale::
 
     hypotheses:
-      - id: teacher
-        text_ru: Если педагог уделяет ребёнку внимание, родитель лояльнее
-        text_en: If the teacher pays attention to the child, the parent is more loyal
-        factors:
-          - id: teacher_attention
-            column: f_teacher_attention
-            label_ru: Внимание педагога
-            label_en: Teacher's attention
-            question_ru: Насколько внимателен был педагог к вашему ребёнку?
-            question_en: How attentive was the teacher to your child?
-            scale: 1-5
+      reach: {ru: "Если до нас трудно дозвониться, клиент менее лоялен.",
+              en: "If the client can't get through to us, the client is less loyal."}
+    factors:
+      reach_speed:
+        hypothesis: reach
+        scale: 1-7
+        label: {ru: Скорость ответа, en: Speed of getting through}
+        question: {ru: "Насколько быстро вам ответили по телефону?",
+                   en: "How quickly was your call answered?"}
 
-:func:`load_factors` reads and checks it; :func:`labels` gives the column → label map the
-driver analysis shows; :func:`lint_questions` checks "one factor = one question": no
-question asking about two things at once, no professional jargon, no duplicates, no
-factor without a question.
+:func:`labels` gives the column → label map the driver analysis shows; :func:`factors_table`
+lists the factors with their scales; :func:`lint_questions` checks "one factor = one
+question": no question asking about two things at once, no professional jargon, no
+duplicates, no factor without a question.
+
+Every function takes ``source``: a :class:`~cxlab.study.Study`, the path of a study file,
+or None for the default study (:func:`cxlab.study.default_study`).
 """
 
 from __future__ import annotations
@@ -30,60 +32,22 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from cxlab.errors import ParameterError, Problem, ReadError, ValidationError
-from cxlab.paths import FACTORS_FILE, resolve
-from cxlab.schema import FACTOR_PATTERN
+from cxlab.errors import ParameterError, ReadError
+from cxlab.paths import resolve
+from cxlab.study import Factor, Study, load_study
 
-__all__ = ["Factor", "Hypothesis", "load_factors", "labels", "factors_table",
-           "lint_questions", "default_jargon", "LANGS", "CHECKS"]
+__all__ = ["labels", "factors_table", "lint_questions", "default_jargon", "LANGS", "CHECKS"]
 
 #: Languages of the question texts.
 LANGS = ("ru", "en")
 
 #: Lint checks, in the order findings are reported.
 CHECKS = ("no_question", "double_barrelled", "jargon", "duplicate")
-
-ID_PATTERN = re.compile(r"^[a-z0-9_]+$")
-
-
-@dataclass(frozen=True)
-class Factor:
-    """One loyalty factor: a rating column and the one question that asks it."""
-
-    id: str
-    column: str
-    label_ru: str
-    label_en: str
-    question_ru: str | None
-    question_en: str | None
-    scale: str
-    hypothesis: str
-
-    def label(self, lang: str = "en") -> str:
-        return getattr(self, f"label_{_lang(lang)}")
-
-    def question(self, lang: str = "en") -> str | None:
-        return getattr(self, f"question_{_lang(lang)}")
-
-
-@dataclass(frozen=True)
-class Hypothesis:
-    """A loyalty hypothesis and the factors it yields."""
-
-    id: str
-    text_ru: str
-    text_en: str
-    factors: tuple[Factor, ...]
-
-    def text(self, lang: str = "en") -> str:
-        return getattr(self, f"text_{_lang(lang)}")
 
 
 def _lang(lang: str) -> str:
@@ -92,192 +56,56 @@ def _lang(lang: str) -> str:
     return lang
 
 
-# =========================================================================== loading
-
-def _text(entry: Mapping, key: str, where: str, problems: list[Problem], required: bool):
-    v = entry.get(key)
-    if v is None or (isinstance(v, str) and not v.strip()):
-        if required:
-            problems.append(Problem(f"{where} → {key}", "missing", None, None, "a non-empty text"))
-        return None
-    if not isinstance(v, str):
-        problems.append(Problem(f"{where} → {key}", "type", v, None, "text"))
-        return None
-    return " ".join(v.split())
-
-
-def _scale(v) -> str:
-    if v is None:
-        return "1-5"
-    if isinstance(v, (list, tuple)):
-        return "-".join(str(x) for x in v)
-    if isinstance(v, Mapping):
-        return "-".join(str(v[k]) for k in ("min", "max") if k in v) or str(dict(v))
-    return str(v)
-
-
-def parse_factors(data, source: str = "<factors>") -> tuple[Hypothesis, ...]:
-    """Check a parsed registry (the YAML's content) and build the hypotheses.
-
-    Raises
-    ------
-    ValidationError
-        Listing every malformed entry by hypothesis and factor id (or position).
-    """
-    problems: list[Problem] = []
-    if not isinstance(data, Mapping) or not isinstance(data.get("hypotheses"), list):
-        raise ValidationError(source, "factors", [Problem(
-            "hypotheses", "structure", type(data).__name__ if not isinstance(data, Mapping)
-            else data.get("hypotheses"), None,
-            "a top-level key 'hypotheses:' holding a list of hypotheses")])
-    out: list[Hypothesis] = []
-    seen_h, seen_f, seen_c = set(), {}, {}
-    for i, h in enumerate(data["hypotheses"]):
-        where_h = f"hypotheses[{i}]"
-        if not isinstance(h, Mapping):
-            problems.append(Problem(where_h, "structure", h, None,
-                                    "a mapping with id, text_ru, text_en, factors"))
-            continue
-        hid, where_h = _check_id(h.get("id"), where_h, "hypothesis '{}'", problems)
-        if hid is not None:
-            if hid in seen_h:
-                problems.append(Problem(f"{where_h} → id", "duplicate", hid, None,
-                                        "a unique hypothesis id"))
-            seen_h.add(hid)
-        if hid is None:
-            hid = str(h.get("id"))
-        text_ru = _text(h, "text_ru", where_h, problems, True)
-        text_en = _text(h, "text_en", where_h, problems, True)
-        facs = h.get("factors")
-        if not isinstance(facs, list) or not facs:
-            problems.append(Problem(f"{where_h} → factors", "structure", facs, None,
-                                    "a non-empty list of factors"))
-            facs = []
-        built: list[Factor] = []
-        for k, f in enumerate(facs):
-            where_f = f"{where_h} → factors[{k}]"
-            if not isinstance(f, Mapping):
-                problems.append(Problem(where_f, "structure", f, None,
-                                        "a mapping with id, column, labels and questions"))
-                continue
-            fid, where_f = _check_id(f.get("id"), where_f, where_h + " → factor '{}'", problems)
-            if fid is None:
-                fid = str(f.get("id"))
-            else:
-                if fid in seen_f:
-                    problems.append(Problem(f"{where_f} → id", "duplicate", fid, None,
-                                            f"a unique factor id (also in {seen_f[fid]})"))
-                seen_f.setdefault(fid, where_h)
-            col = f.get("column", f"f_{fid}")
-            if not isinstance(col, str) or not FACTOR_PATTERN.match(col):
-                problems.append(Problem(f"{where_f} → column", "column", col, None,
-                                        "a rating column named f_<id> (e.g. f_safety)"))
-            elif col in seen_c:
-                problems.append(Problem(f"{where_f} → column", "duplicate", col, None,
-                                        f"one factor per column (also {seen_c[col]})"))
-            else:
-                seen_c[col] = where_f
-            label_ru = _text(f, "label_ru", where_f, problems, True)
-            label_en = _text(f, "label_en", where_f, problems, True)
-            q_ru = _text(f, "question_ru", where_f, problems, False)
-            q_en = _text(f, "question_en", where_f, problems, False)
-            built.append(Factor(fid, str(col), label_ru or "", label_en or "", q_ru, q_en,
-                                _scale(f.get("scale")), hid))
-        out.append(Hypothesis(hid, text_ru or "", text_en or "", tuple(built)))
-    if problems:
-        raise ValidationError(source, "factors", problems)
-    return tuple(out)
-
-
-@lru_cache(maxsize=8)
-def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[Hypothesis, ...]:
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as err:
-        raise ReadError(f"{path}: not valid YAML ({err}); expected the factors registry "
-                        "(hypotheses → factors → questions)") from None
-    except UnicodeDecodeError as err:
-        raise ReadError(f"{path}: not UTF-8 text ({err})") from None
-    return parse_factors(data, source=path)
-
-
-def _check_id(value, where: str, named: str, problems: list) -> tuple[str | None, str]:
-    """A registry id must be snake_case. Returns (id or None, where to point at it next:
-    ``named`` filled with the id once it is valid)."""
-    if not isinstance(value, str) or not ID_PATTERN.match(value):
-        problems.append(Problem(f"{where} → id", "id", value, None,
-                                "a snake_case id (a-z, 0-9, _)"))
-        return None, where
-    return value, named.format(value)
-
-
-def load_factors(path: str | os.PathLike = FACTORS_FILE) -> tuple[Hypothesis, ...]:
-    """Read and check the loyalty-factors registry.
-
-    Parameters
-    ----------
-    path : path, default ``data/samples/factors.yml``
-        Relative paths are taken from the project root.
-
-    Returns
-    -------
-    tuple of Hypothesis
-        Each with its factors.
-
-    Raises
-    ------
-    ReadError
-        The file is missing or not YAML.
-    ValidationError
-        An entry is malformed; the message names the file and every bad entry.
-    """
-    p = resolve(path)
-    try:
-        st = p.stat()
-    except OSError:
-        raise ReadError(f"{p}: no such factors registry; expected a YAML file with "
-                        "'hypotheses:' (see cxlab.factors)") from None
-    return _load_cached(str(p), st.st_mtime_ns, st.st_size)
-
-
-def _as_factors(source) -> list[Factor]:
-    if source is None or isinstance(source, (str, os.PathLike)):
-        source = load_factors(FACTORS_FILE if source is None else source)
-    items = list(source)
-    out: list[Factor] = []
-    for item in items:
-        if isinstance(item, Hypothesis):
-            out.extend(item.factors)
-        elif isinstance(item, Factor):
-            out.append(item)
-        else:
-            raise ParameterError(f"expected hypotheses or factors from load_factors(), got "
-                                 f"{type(item).__name__}")
-    return out
+def _resolve(source) -> tuple[Study | None, list[Factor]]:
+    """(study, its factors in the study's order). ``source`` may also be an iterable (or a
+    mapping) of :class:`~cxlab.study.Factor`, taken as it is (no study)."""
+    if source is None or isinstance(source, (Study, str, os.PathLike)):
+        st = load_study(source)
+        return st, list(st.factors.values())
+    if isinstance(source, Iterable):
+        items = list(source.values() if isinstance(source, Mapping) else source)
+        if all(isinstance(f, Factor) for f in items):
+            return None, items
+    raise ParameterError(f"expected a Study, the path of a study file, None (the default "
+                         f"study) or study factors; got {type(source).__name__}")
 
 
 def labels(lang: str = "en", source=None) -> dict[str, str]:
-    """Column → label of every factor, e.g. ``{"f_safety": "Safety"}``.
+    """Column → label of every factor, e.g. ``{"f_safety": "Child's safety"}``.
 
     Parameters
     ----------
     lang : {"en", "ru"}
-    source : path, hypotheses or factors, optional
-        Default: the registry file ``data/samples/factors.yml``.
+    source : Study, path of a study file, or None
+        None: the default study (:func:`cxlab.study.default_study`).
     """
     _lang(lang)
-    return {f.column: f.label(lang) for f in _as_factors(source)}
+    return {f.column: f.label(lang) for f in _resolve(source)[1]}
 
 
 def factors_table(source=None) -> pd.DataFrame:
-    """The registry as a table, one row per factor (index: column)."""
-    rows = [{"column": f.column, "factor": f.id, "hypothesis": f.hypothesis,
-             "label_ru": f.label_ru, "label_en": f.label_en, "question_ru": f.question_ru,
-             "question_en": f.question_en, "scale": f.scale} for f in _as_factors(source)]
-    return pd.DataFrame(rows).set_index("column")
+    """The study's factors as a table, one row per factor (index: ``column``).
+
+    Columns: ``factor`` (id), ``hypothesis`` (its id, or the text when the study writes
+    the hypothesis out), ``hypothesis_ru``/``hypothesis_en``, ``label_ru``/``label_en``,
+    ``question_ru``/``question_en`` (empty where the study has none), ``scale`` (``"1-5"``),
+    ``lo``, ``hi`` and ``top_box`` (the lowest value counted in the top box).
+    """
+    st, facs = _resolve(source)
+    rows = []
+    for f in facs:
+        h = st.hypotheses.get(f.hypothesis) if st is not None and f.hypothesis else None
+        rows.append({
+            "column": f.column, "factor": f.id, "hypothesis": f.hypothesis,
+            "hypothesis_ru": h.text("ru") if h else f.hypothesis,
+            "hypothesis_en": h.text("en") if h else f.hypothesis,
+            "label_ru": f.label("ru"), "label_en": f.label("en"),
+            "question_ru": f.question("ru"), "question_en": f.question("en"),
+            "scale": str(f.scale), "lo": f.scale.lo, "hi": f.scale.hi,
+            "top_box": f.scale.top_box})
+    cols = ["column", "factor", "hypothesis", "hypothesis_ru", "hypothesis_en", "label_ru",
+            "label_en", "question_ru", "question_en", "scale", "lo", "hi", "top_box"]
+    return pd.DataFrame(rows, columns=cols).set_index("column")
 
 
 # =========================================================================== lint
@@ -388,14 +216,14 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", t).split())
 
 
-def lint_questions(factors_or_path=None, jargon=None, use_default_jargon: bool = True
+def lint_questions(source=None, jargon=None, use_default_jargon: bool = True
                    ) -> pd.DataFrame:
     """Check the questionnaire against "one factor = one question".
 
     Parameters
     ----------
-    factors_or_path : path, hypotheses or factors, optional
-        Default: the registry file ``data/samples/factors.yml``.
+    source : Study, path of a study file, or None
+        None: the default study (:func:`cxlab.study.default_study`).
     jargon : list of str, mapping language → list, or path to a YAML file, optional
         Terms to flag, added to the shipped list (:func:`default_jargon`, editable in
         ``cxlab/jargon.yml``).
@@ -413,9 +241,9 @@ def lint_questions(factors_or_path=None, jargon=None, use_default_jargon: bool =
 
     Examples
     --------
-    >>> lint_questions()  # doctest: +SKIP
+    >>> lint_questions("data/samples/study.yml")  # doctest: +SKIP
     """
-    facs = _as_factors(factors_or_path)
+    facs = _resolve(source)[1]
     lists = _jargon_lists(jargon, use_default_jargon)
     patterns = {lang: [(t, _jargon_pattern(t)) for t in dict.fromkeys(lists[lang]) if t.strip()]
                 for lang in LANGS}
@@ -431,7 +259,8 @@ def lint_questions(factors_or_path=None, jargon=None, use_default_jargon: bool =
             q = f.question(lang)
             if not q:
                 add(f, lang, "no_question", None,
-                    f"factor '{f.id}' has no question_{lang}: one factor = one question")
+                    f"factor '{f.id}' has no question in '{lang}' (study: factors → {f.id} → "
+                    f"question → {lang}): one factor = one question")
                 continue
             for joined in _double_barrelled(q, lang):
                 add(f, lang, "double_barrelled", q,
@@ -443,7 +272,7 @@ def lint_questions(factors_or_path=None, jargon=None, use_default_jargon: bool =
                     continue
                 add(f, lang, "jargon", q,
                     f"«{m.group(0).strip()}» is professional jargon (list term '{t}'); "
-                    "say it in the parents' words")
+                    "say it in the clients' own words")
             seen.setdefault((lang, _normal(q)), []).append(f)
     for (lang, _), group in seen.items():
         if len(group) > 1:

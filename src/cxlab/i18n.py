@@ -10,8 +10,8 @@ Examples
 --------
 >>> t("heading.headline", "ru")
 'Главное за квартал'
->>> label("programme", "workshop", "ru")
-'Мастерские'
+>>> label("nps_group", "promoter", "ru")
+'Промоутеры'
 """
 
 from __future__ import annotations
@@ -77,14 +77,47 @@ def has(key: str, lang: str = DEFAULT_LANG) -> bool:
     return key in catalogue(lang) or key in catalogue(DEFAULT_LANG)
 
 
-def label(kind: str, code, lang: str = DEFAULT_LANG) -> str:
-    """The reader's label for a coded value, e.g. ``label("channel", "phone", "ru")``.
+_STUDY = None  # the study whose labels reports use (set by use_study)
 
-    Unknown codes are shown as they are (a new programme must still appear in a report).
+
+def use_study(study) -> None:
+    """Label codes with this study's labels from now on (a report notebook's set-up)."""
+    global _STUDY
+    from cxlab.study import load_study
+
+    _STUDY = None if study is None else load_study(study)
+
+
+def active_study():
+    """The study :func:`use_study` set (None before)."""
+    return _STUDY
+
+
+def study_label(kind: str, code, lang: str = DEFAULT_LANG) -> str | None:
+    """The active study's label of ``code`` of ``kind`` (a code list or ``cohort``)."""
+    if _STUDY is None or code is None:
+        return None
+    if kind == "cohort":
+        rule = _STUDY.cohorts.get(code)
+        return rule.label(lang) if rule is not None and rule.labels else None
+    if kind in ("segment", "column"):
+        cl = _STUDY.segments.get(code)
+        return cl.title(lang) if cl is not None and cl.labels else None
+    return _STUDY.label(kind, code, lang)
+
+
+def label(kind: str, code, lang: str = DEFAULT_LANG) -> str:
+    """The reader's label for a coded value, e.g. ``label("channel", "email", "ru")``:
+    the study's label first (:func:`use_study`), then the catalogue's.
+
+    Unknown codes are shown as they are (a new store must still appear in a report).
     """
     if code is None or (pd.api.types.is_scalar(code) and pd.isna(code)):
         key = f"code.{kind}.none"
         return t(key, lang) if has(key, lang) else t("code.none", lang)
+    own = study_label(kind, code, lang)
+    if own is not None:
+        return own
     key = f"code.{kind}.{code}"
     return t(key, lang) if has(key, lang) else str(code)
 

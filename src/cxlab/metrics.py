@@ -5,6 +5,13 @@ Every figure comes with its n and an interval; grouped tables flag groups under
 
 Units: ``nps`` is in points (−100…100), ``share`` is 0…1, ``index`` is 0…100.
 
+**Scales.** NPS is always the 0–10 recommendation score (a 1–11 export is mapped onto it
+at ingest). Satisfaction (``csat``) and factor ratings are on the scale the study declares
+(:mod:`cxlab.study`: any whole-number ``lo–hi``; ``csat: {scale: 1-5}`` by default): the
+CSI's top box is that scale's (top two points up to 11 points, the top fifth beyond) and
+its index is ``100 · (mean − lo) / (hi − lo)``. Pass ``scale="0-100"`` (or a
+:class:`~cxlab.study.Scale`) to override the study.
+
 Everything is computed from counts or sufficient statistics (``np.bincount`` on the
 0–10 scores, ``groupby().size()`` in tables), never from Python loops over rows, so a
 10-million-row frame costs one pass; the NPS bootstrap resamples the three category
@@ -41,6 +48,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 
 from cxlab.errors import ChannelMixingError, ParameterError
 from cxlab.schema import quarter_of
+from cxlab.study import Scale, load_study
 
 __all__ = [
     "NPSResult", "ProportionResult", "MeanIndexResult", "CSIResult", "ComparisonResult",
@@ -86,6 +94,30 @@ def _need_columns(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
             f"{what}: column(s) {', '.join(map(repr, missing))} not found; the frame has "
             f"{', '.join(map(str, df.columns[:20]))}{' …' if len(df.columns) > 20 else ''}"
         )
+
+
+def _scale_for(column: str, scale=None, study=None, *, required: bool = True) -> Scale | None:
+    """The rating scale of ``column``: ``scale`` when given (a :class:`Scale`, ``"1-7"``
+    or ``(1, 7)``), else the study's (``csat`` → its CSAT scale, ``f_<id>`` → the factor's).
+
+    Raises :class:`ParameterError` when the column has no declared scale and ``required``.
+    """
+    if scale is not None:
+        if isinstance(scale, Scale):
+            return scale
+        try:
+            return Scale.parse(scale)
+        except (TypeError, ValueError):
+            raise ParameterError(f"scale={scale!r} for column '{column}': expected a "
+                                 "whole-number range such as '1-5', '1-7' or '0-100'") from None
+    st = load_study(study)
+    found = st.scale_of(column)
+    if found is None and required:
+        raise ParameterError(
+            f"column '{column}': the study ({st.source}) declares no scale for it; declare "
+            f"it (factors → {column[2:] if column.startswith('f_') else column} → scale: "
+            "1-7) or pass scale='1-7'")
+    return found
 
 
 def _channels_of(df: pd.DataFrame, valid: pd.Series | np.ndarray | None,
@@ -376,7 +408,7 @@ def wilson_interval(successes, n, level: float = 0.95):
 
 @dataclass(frozen=True, repr=False)
 class ProportionResult(_Result):
-    """A share (0…1) of n with a Wilson interval: binary NPS, CSI top-2, FCR, response rate."""
+    """A share (0…1) of n with a Wilson interval: binary NPS, CSI top box, FCR, response rate."""
 
     share: float
     n: int
@@ -449,7 +481,8 @@ def binary_nps(data, level: float = 0.95, pool_channels: bool = False, *,
 
 @dataclass(frozen=True, repr=False)
 class MeanIndexResult(_Result):
-    """CSI as a 0–100 index ``(mean − 1)/4 × 100`` of 1–5 ratings, with a t interval."""
+    """CSI as a 0–100 index ``100 · (mean − lo) / (hi − lo)`` of ratings on ``lo–hi``, with a
+    t interval (``mean`` and ``sd`` on the ratings' own scale)."""
 
     index: float
     n: int
@@ -462,26 +495,28 @@ class MeanIndexResult(_Result):
     method: str = "t"
     pooled: bool = False
     channels: tuple = ()
+    scale: str = "1-5"
 
     def summary(self) -> str:
         pooled = " POOLED over channels" if self.pooled else ""
         return (f"CSI index {_fmt(self.index)} of 100, {self.level:.0%} CI "
                 f"[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}] (t), n = {self.n}{pooled}; "
-                f"mean rating {self.mean:.2f} (sd {self.sd:.2f})")
+                f"mean rating {self.mean:.2f} of {self.scale} (sd {self.sd:.2f})")
 
 
 @dataclass(frozen=True, repr=False)
 class CSIResult(_Result):
-    """CSI both ways: top-2-box share (4–5 of 1–5, Wilson) and the 0–100 mean index."""
+    """CSI both ways: the top-box share of the scale (Wilson) and the 0–100 mean index."""
 
-    top2: ProportionResult
+    top_box: ProportionResult
     index: MeanIndexResult
 
     @property
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([
-            {"figure": "top-2 share", "value": self.top2.share, "ci_low": self.top2.ci_low,
-             "ci_high": self.top2.ci_high, "n": self.top2.n, "method": "wilson"},
+            {"figure": "top-box share", "value": self.top_box.share,
+             "ci_low": self.top_box.ci_low, "ci_high": self.top_box.ci_high,
+             "n": self.top_box.n, "method": "wilson"},
             {"figure": "index (0–100)", "value": self.index.index,
              "ci_low": self.index.ci_low, "ci_high": self.index.ci_high,
              "n": self.index.n, "method": "t"},
@@ -489,68 +524,96 @@ class CSIResult(_Result):
 
     def as_row(self) -> pd.Series:
         return pd.Series({
-            "n": self.index.n, "top2_share": self.top2.share, "top2_ci_low": self.top2.ci_low,
-            "top2_ci_high": self.top2.ci_high, "index": self.index.index,
+            "n": self.index.n, "top_box": self.top_box.successes,
+            "top_box_share": self.top_box.share, "top_box_ci_low": self.top_box.ci_low,
+            "top_box_ci_high": self.top_box.ci_high, "index": self.index.index,
             "index_ci_low": self.index.ci_low, "index_ci_high": self.index.ci_high,
-            "level": self.index.level, "pooled": self.index.pooled,
-            "channels": ", ".join(self.index.channels)})
+            "level": self.index.level, "scale": self.index.scale,
+            "pooled": self.index.pooled, "channels": ", ".join(self.index.channels)})
 
     def summary(self) -> str:
-        return f"CSI\n  {self.top2.summary()}\n  {self.index.summary()}"
+        return f"CSI\n  {self.top_box.summary()}\n  {self.index.summary()}"
 
 
-def _rating_counts(s: pd.Series, column: str, lo: int = 1, hi: int = 5) -> np.ndarray:
+def _rating_counts(s: pd.Series, column: str, scale: Scale) -> np.ndarray:
+    """Counts of each value ``lo..hi`` (one bincount); a value off the scale raises."""
+    lo, hi = scale.lo, scale.hi
     num = pd.to_numeric(s, errors="coerce")
     bad = num.isna() & s.notna()
     v = num.dropna().to_numpy(dtype=float)
-    if bad.any() or ((v < lo) | (v > hi) | (v != np.floor(v))).any():
-        val = s[bad].iloc[0] if bad.any() else v[(v < lo) | (v > hi) | (v != np.floor(v))][0]
+    off = (v < lo) | (v > hi) | (v != np.floor(v))
+    if bad.any() or off.any():
+        val = s[bad].iloc[0] if bad.any() else v[off][0]
         raise ParameterError(f"column '{column}': got {val!r}; expected a whole number from "
-                             f"{lo} to {hi} (empty = not answered)")
+                             f"{lo} to {hi} (its scale; empty = not answered)")
     return np.bincount(v.astype(np.int64) - lo, minlength=hi - lo + 1)
 
 
-def _mean_index_from_counts(counts: np.ndarray, level: float):
-    """(n, mean, sd, index, se_index, lo, hi) of 1–5 rating counts (rows = groups)."""
+def _mean_index_from_counts(counts: np.ndarray, level: float, scale: Scale):
+    """(n, mean, sd, index, se_index, lo, hi) of rating counts over ``scale.lo..scale.hi``
+    (rows = groups); the index and its t interval are on 0–100."""
     counts = np.atleast_2d(np.asarray(counts, dtype=float))
-    vals = np.arange(1, counts.shape[1] + 1, dtype=float)
+    vals = np.arange(scale.lo, scale.hi + 1, dtype=float)
     n = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = counts @ vals / n
-        ss = counts @ (vals ** 2) - n * mean ** 2
+        # centred on the scale's bottom so a 0–100 scale loses no precision
+        m0 = mean - scale.lo
+        ss = counts @ ((vals - scale.lo) ** 2) - n * m0 ** 2
         sd = np.sqrt(np.clip(ss, 0, None) / (n - 1))
-        scale = 100 / (counts.shape[1] - 1)
-        index = (mean - 1) * scale
-        se = sd / np.sqrt(n) * scale
+        index = scale.to_100(mean)
+        se = sd / np.sqrt(n) * (100.0 / (scale.hi - scale.lo))
         t = stats.t.ppf(0.5 + level / 2, n - 1)
         lo, hi = index - t * se, index + t * se
     return n, mean, sd, index, se, np.clip(lo, 0, 100), np.clip(hi, 0, 100)
 
 
 def csi(data, level: float = 0.95, pool_channels: bool = False, *, column: str = "csat",
-        channel_col: str = "channel") -> CSIResult:
-    """Customer satisfaction index of 1–5 ratings: top-2-box share and 0–100 mean index.
+        channel_col: str = "channel", scale=None, study=None) -> CSIResult:
+    """Customer satisfaction index: the top-box share and the 0–100 mean index.
+
+    Parameters
+    ----------
+    data : DataFrame or Series
+        Responses (column ``column``) or the ratings themselves; empty = not answered.
+    scale : Scale, str or tuple, optional
+        The ratings' scale, e.g. ``"1-5"`` or ``"0-100"``. Default: the study's
+        (``csat`` → ``csat: {scale: …}``; a factor column → that factor's scale).
+    study : Study or path, optional
+        Default: :func:`cxlab.study.default_study`.
+
+    Returns
+    -------
+    CSIResult
+        ``top_box``: share of ratings in the scale's top box (values ≥ ``scale.top_box``:
+        4–5 of 1–5, 6–7 of 1–7, 80–100 of 0–100), Wilson interval; ``index``:
+        ``100 · (mean − lo) / (hi − lo)`` with a t interval (ratings treated as interval
+        data, answers independent).
 
     Examples
     --------
-    >>> r = csi(pd.Series([5, 4, 3, 5]))
-    >>> r.top2.share, r.index.index
+    >>> r = csi(pd.Series([5, 4, 3, 5]), scale="1-5")
+    >>> r.top_box.share, r.index.index
     (0.75, 81.25)
     """
     _z(level)
+    sc = _scale_for(column, scale, study)
     s, df = _score_series(data, column, "csi")
     pooled, channels = (False, ())
     if df is not None:
         pooled, channels = _channel_rule(df, s.notna(), channel_col, pool_channels, "CSI")
-    c = _rating_counts(s, column)
+    c = _rating_counts(s, column, sc)
     n = int(c.sum())
     if n == 0:
-        raise ParameterError(f"no 1–5 ratings in column '{column}': nothing to compute a CSI from")
-    top2 = _proportion(int(c[3:].sum()), n, level, "CSI top-2 (4–5 of 5)", pooled, channels)
-    n_, mean, sd, index, se, lo, hi = _mean_index_from_counts(c, level)
+        raise ParameterError(f"no ratings ({sc}) in column '{column}': nothing to compute a "
+                             "CSI from")
+    top = _proportion(int(c[sc.top_box - sc.lo:].sum()), n, level,
+                      f"CSI top box ({sc.top_box_text})", pooled, channels)
+    n_, mean, sd, index, se, lo, hi = _mean_index_from_counts(c, level, sc)
     idx = MeanIndexResult(float(index[0]), n, float(mean[0]), float(sd[0]), float(se[0]),
-                          float(lo[0]), float(hi[0]), level, "t", bool(pooled), channels)
-    return CSIResult(top2, idx)
+                          float(lo[0]), float(hi[0]), level, "t", bool(pooled), channels,
+                          str(sc))
+    return CSIResult(top, idx)
 
 
 # =========================================================================== grouped tables
@@ -671,32 +734,44 @@ def binary_nps_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 
 
 def csi_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 0.95, *,
               pool_channels: bool = False, column: str = "csat",
-              channel_col: str = "channel") -> pd.DataFrame:
-    """CSI per group: ``n, top2, top2_share, top2_ci_low, top2_ci_high`` (Wilson) and
-    ``index, index_ci_low, index_ci_high`` (0–100, t interval), ``small_n``."""
+              channel_col: str = "channel", scale=None, study=None) -> pd.DataFrame:
+    """CSI per group on the ratings' scale (``scale``, else the study's; see :func:`csi`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``n, top_box`` (ratings in the top box), ``top_box_share,
+        top_box_ci_low, top_box_ci_high`` (Wilson), ``mean, sd`` (own scale),
+        ``index, index_se, index_ci_low, index_ci_high`` (0–100, t interval),
+        ``small_n``. ``attrs`` records ``scale`` and ``top_box`` (its lowest value).
+    """
     _z(level)
+    sc = _scale_for(column, scale, study)
     _need_columns(df, [column], "csi_table")
     df, by = _group_frame(df, by, pool_channels, channel_col, "csi_table")
     s = df[column]
-    _rating_counts(s, column)
+    _rating_counts(s, column, sc)
     num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     valid = ~np.isnan(num)
     codes = np.zeros(len(num), dtype=np.int64)
-    codes[valid] = num[valid].astype(np.int64) - 1
-    c = _counts_table(df, by, codes, 5, valid)
-    top2 = c[3] + c[4]
+    codes[valid] = num[valid].astype(np.int64) - sc.lo
+    c = _counts_table(df, by, codes, sc.points, valid)
+    top = c.iloc[:, sc.top_box - sc.lo:].sum(axis=1)
     n = c.sum(axis=1)
-    lo2, hi2 = wilson_interval(top2.to_numpy(), n.to_numpy(), level)
-    _, mean, sd, index, se, lo, hi = _mean_index_from_counts(c.to_numpy(), level)
-    out = pd.DataFrame({"n": n.astype("int64"), "top2": top2.astype("int64"),
-                        "top2_share": top2 / n, "top2_ci_low": lo2, "top2_ci_high": hi2,
-                        "mean": mean, "sd": sd, "index": index, "index_se": se,
-                        "index_ci_low": lo, "index_ci_high": hi}, index=c.index)
+    lo2, hi2 = wilson_interval(top.to_numpy(), n.to_numpy(), level)
+    _, mean, sd, index, se, lo, hi = _mean_index_from_counts(c.to_numpy(), level, sc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = top.to_numpy(dtype=float) / n.to_numpy(dtype=float)
+    out = pd.DataFrame({"n": n.astype("int64"), "top_box": top.astype("int64"),
+                        "top_box_share": share, "top_box_ci_low": lo2,
+                        "top_box_ci_high": hi2, "mean": mean, "sd": sd, "index": index,
+                        "index_se": se, "index_ci_low": lo, "index_ci_high": hi},
+                       index=c.index)
     out["small_n"] = out["n"] < min_n
     pooled = _pooled_col(df, by, valid, channel_col, pool_channels, out.index)
     if pooled is not None:
         out["pooled"] = pooled.to_numpy(dtype=bool)
-    out.attrs.update(level=level, min_n=min_n, figure="CSI")
+    out.attrs.update(level=level, min_n=min_n, figure="CSI", scale=str(sc), top_box=sc.top_box)
     return out
 
 

@@ -37,11 +37,16 @@ from pathlib import Path
 import pandas as pd
 
 from cxlab import i18n
+from cxlab import sections as _sections
 from cxlab.errors import CxlabError, ParameterError, QuarterError
 from cxlab.paths import NOTEBOOKS_DIR, REPORTS_DIR, default_warehouse, resolve
 
-#: Report notebooks, in the order the quarter's index lists them.
-NOTEBOOKS: tuple[str, ...] = ("quarterly_report", "nps_overview", "drivers", "cohorts", "complaints")
+#: Report notebooks, in the order the quarter's index lists them (what each needs from the
+#: warehouse: :data:`cxlab.sections.SECTIONS`).
+NOTEBOOKS: tuple[str, ...] = tuple(_sections.SECTIONS)
+#: The quarter folder's record of its sections (kept so ``--notebook X`` re-renders one
+#: section and keeps the others).
+MANIFEST = "sections.json"
 #: The kernel papermill starts. ``python3`` resolves to the interpreter running cxlab when
 #: ipykernel is importable (jupyter_client's native kernel), so a report run from ``.venv``
 #: uses ``.venv`` whatever kernels are installed elsewhere.
@@ -158,10 +163,12 @@ class RenderResult:
     seconds: float
     lang: str = "en"
     parameters: dict = field(default_factory=dict)
+    left_out: tuple = ()  # (section title, reason) of sections whose data is missing
 
     def summary(self) -> str:
         lines = [f"{self.quarter}: {len(self.sections)} section(s) in {self.seconds:.1f} s → {self.index}"]
         lines += [f"  {s.name:<18} {s.seconds:6.1f} s" for s in self.sections]
+        lines += [f"  left out: {t} — {r}" for t, r in self.left_out]
         return "\n".join(lines)
 
 
@@ -314,17 +321,24 @@ def _page(title: str, body: str, lang: str) -> str:
     )
 
 
-def quarter_index_html(quarter: str, sections, lang: str, parameters: dict) -> str:
-    """The quarter's front page: its sections, and how the report was made."""
+def quarter_index_html(quarter: str, sections, lang: str, parameters: dict,
+                       left_out=()) -> str:
+    """The quarter's front page: its sections, those left out and why, and how the report
+    was made. ``left_out`` is a sequence of ``(title, reason text)``."""
     title = i18n.t("report.quarter_title", lang, quarter=quarter)
     items = "\n".join(
         f'<li><a href="{html.escape(s.html)}">{html.escape(s.title)}</a></li>' for s in sections
     )
+    skipped = ""
+    if left_out:
+        rows = "\n".join(f"<li>{html.escape(t)}: {html.escape(r)}</li>" for t, r in left_out)
+        skipped = (f'<h2>{html.escape(i18n.t("report.left_out", lang))}</h2>\n'
+                   f'<ul class="left-out">\n{rows}\n</ul>\n')
     when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     meta = i18n.t("report.made", lang, when=when, min_n=parameters.get("min_n", ""))
     body = (
         f'<p class="meta"><a href="../index.html">{html.escape(i18n.t("report.all_quarters", lang))}</a></p>\n'
-        f"<h1>{html.escape(title)}</h1>\n<ul>\n{items}\n</ul>\n"
+        f"<h1>{html.escape(title)}</h1>\n<ul>\n{items}\n</ul>\n{skipped}"
         f'<p class="meta">{html.escape(meta)}</p>'
     )
     return _page(title, body, lang)
@@ -378,15 +392,20 @@ def render(
     quarter: str = "latest",
     warehouse=None,
     out=REPORTS_DIR,
-    lang: str = "en",
-    min_n: int = 30,
+    lang: str | None = None,
+    min_n: int | None = None,
     notebooks=None,
     seed: int = 0,
     progress: bool = True,
     kernel_name: str = KERNEL_NAME,
     jobs: int = 2,
+    study=None,
 ) -> RenderResult:
     """Render one quarter's report: papermill → executed notebooks → HTML → index pages.
+
+    Every section whose data the warehouse holds is rendered; the others are listed on
+    the quarter's index with the reason (:mod:`cxlab.sections`). Asking for sections by
+    name (``notebooks=``) re-renders just those and keeps the quarter's other sections.
 
     Parameters
     ----------
@@ -397,13 +416,13 @@ def render(
         :func:`cxlab.paths.default_warehouse`.
     out : path
         The reports folder; the quarter goes to ``out/<quarter>/``.
-    lang : {"en", "ru"}
-        Language of headings, labels and narration.
-    min_n : int
-        Groups with fewer answers are suppressed in the report (shown as ``n < min_n``).
+    lang : {"en", "ru"}, optional
+        Language of headings, labels and narration (default: the study's).
+    min_n : int, optional
+        Groups with fewer answers are suppressed in the report (default: the study's).
     notebooks : list of str or paths, optional
-        Notebook names in ``notebooks/`` or paths to ``.ipynb`` files; defaults to
-        :data:`NOTEBOOKS`.
+        Sections to (re-)render: names in ``notebooks/`` or paths to ``.ipynb`` files.
+        Default: every section of :data:`NOTEBOOKS` whose data exists.
     seed : int
         Seed for bootstrap intervals: same seed, same report.
     progress : bool
@@ -412,6 +431,8 @@ def render(
         Jupyter kernel to run the notebooks in.
     jobs : int
         Notebooks executed at the same time (each in its own kernel process).
+    study : Study or path, optional
+        The study file (default :func:`cxlab.study.default_study`).
 
     Returns
     -------
@@ -421,30 +442,55 @@ def render(
     ------
     QuarterError
         Unknown, malformed or empty quarter.
+    ReportError
+        A section asked for by name cannot run: every missing table or column of every
+        such section is named in one message, before any notebook starts.
     NotebookError
         A notebook failed: names the notebook, the cell and the error; ``out/<quarter>/``
         is left exactly as it was.
     """
+    from cxlab.study import load_study
+
     started = time.perf_counter()
-    lang = i18n.check_lang(lang)
+    st = load_study(study)
+    lang = i18n.check_lang(lang if lang is not None else st.language)
+    min_n = st.min_n if min_n is None else min_n
     if not isinstance(min_n, int) or isinstance(min_n, bool) or min_n < 1:
         raise ParameterError(f"min_n must be a whole number ≥ 1; got {min_n!r}")
     warehouse = resolve(warehouse) if warehouse is not None else default_warehouse()
     quarter = resolve_quarter(quarter, warehouse)
+    asked = notebooks is not None
     paths = _notebook_paths(notebooks)
+    holdings = _sections.inspect(warehouse)
+    lacking = {p.stem: _sections.missing(p.stem, holdings, st) for p in paths}
+    if asked and any(lacking.values()):
+        lines = [f"  - {section_title(name, 'en')} ({name}): "
+                 + "; ".join(str(x) for x in lacks) for name, lacks in lacking.items() if lacks]
+        raise ReportError(f"cannot render {quarter} from {warehouse}: the warehouse lacks what "
+                          "these sections need:\n" + "\n".join(lines)
+                          + "\nIngest the missing tables (cxlab ingest FILE --table NAME) or "
+                          "leave these sections out.")
+    run = [p for p in paths if not lacking[p.stem]]
+    rerun_titles = {section_title(p.stem, lang) for p in run}
     out = resolve(out)
     out.mkdir(parents=True, exist_ok=True)
     parameters = {"quarter": quarter, "warehouse": str(warehouse), "lang": lang,
-                  "min_n": int(min_n), "seed": int(seed)}
+                  "min_n": int(min_n), "seed": int(seed), "study": str(st.source)}
 
+    dest = out / quarter
+    kept, kept_left = _kept_sections(dest, {p.stem for p in run}) if asked else ([], [])
+    left_out = [x for x in kept_left if x[0] not in rerun_titles] + [(section_title(p.stem, lang), "; ".join(x.text(lang) for x in lacking[p.stem]))
+                            for p in paths if lacking[p.stem]]
     tmp = out / f".tmp-{quarter}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    titles = {p.stem: section_title(p.stem, lang) for p in paths}
+    order = [n for n in NOTEBOOKS if n in {p.stem for p in run} | {k.name for k in kept}]
+    order += [p.stem for p in run if p.stem not in order]
+    titles = {name: section_title(name, lang) for name in order}
     footer = _footer_html(quarter, parameters, lang)
     failed_dir = out / f".failed-{quarter}"
-    jobs = max(1, min(int(jobs), len(paths)))
+    jobs = max(1, min(int(jobs), max(1, len(run))))
     done: dict[str, Section] = {}
 
     def one(path: Path) -> Section:
@@ -459,12 +505,17 @@ def render(
                        time.perf_counter() - t0)
 
     try:
+        for k in kept:  # sections not re-rendered this time stay as they were
+            for name in (k.html, k.notebook):
+                if (dest / name).is_file():
+                    shutil.copy2(dest / name, tmp / name)
+            done[k.name] = k
         with _progress(progress) as bar:
-            task = bar.add_task(f"{quarter}", total=len(paths))
+            task = bar.add_task(f"{quarter}", total=len(run))
             # Kernels are separate processes: two notebooks at a time use both cores
             # while papermill itself mostly waits on them.
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(one, p): p for p in paths}
+                futures = {pool.submit(one, p): p for p in run}
                 errors: dict[str, BaseException] = {}
                 for fut in as_completed(futures):
                     path = futures[fut]
@@ -476,12 +527,13 @@ def render(
                             other.cancel()
                     bar.update(task, advance=1, description=f"{quarter} · {path.stem}")
             if errors:
-                first = next(p.stem for p in paths if p.stem in errors)
+                first = next(p.stem for p in run if p.stem in errors)
                 raise errors[first]
-        sections = [done[p.stem] for p in paths]
-        (tmp / "index.html").write_text(quarter_index_html(quarter, sections, lang, parameters),
-                                        encoding="utf-8")
-        _swap_in(tmp, out / quarter)
+        sections = [done[name] for name in order if name in done]
+        (tmp / "index.html").write_text(
+            quarter_index_html(quarter, sections, lang, parameters, left_out), encoding="utf-8")
+        _write_manifest(tmp / MANIFEST, sections, left_out, parameters)
+        _swap_in(tmp, dest)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -489,8 +541,34 @@ def render(
     if failed.exists():  # this run succeeded: an older failure record is stale
         shutil.rmtree(failed, ignore_errors=True)
     (out / "index.html").write_text(reports_index_html(out, lang), encoding="utf-8")
-    return RenderResult(quarter, out / quarter / "index.html", tuple(sections),
-                        time.perf_counter() - started, lang, parameters)
+    return RenderResult(quarter, dest / "index.html", tuple(sections),
+                        time.perf_counter() - started, lang, parameters, tuple(left_out))
+
+
+def _write_manifest(path: Path, sections, left_out, parameters: dict) -> None:
+    import json
+
+    data = {"parameters": parameters,
+            "sections": [{"name": s.name, "title": s.title, "html": s.html,
+                          "notebook": s.notebook, "seconds": round(s.seconds, 3)} for s in sections],
+            "left_out": [{"title": t, "reason": r} for t, r in left_out]}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _kept_sections(dest: Path, rerendered: set[str]) -> tuple[list[Section], list[tuple[str, str]]]:
+    """The sections of an existing quarter folder that this run does not re-render."""
+    import json
+
+    try:
+        data = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [], []
+    kept = [Section(d["name"], d["title"], d["html"], d["notebook"], float(d["seconds"]))
+            for d in data.get("sections", []) if d["name"] not in rerendered
+            and (dest / d["html"]).is_file()]
+    names = {s.title for s in kept}
+    left = [(d["title"], d["reason"]) for d in data.get("left_out", []) if d["title"] not in names]
+    return kept, left
 
 
 def _nav_html(quarter: str, titles: dict[str, str], current: str, lang: str) -> str:
@@ -599,9 +677,16 @@ def suppress_small(table: pd.DataFrame, min_n: int = 30, n_col: str = "n",
 
 # ------------------------------------------------------------------------- formatting
 
-#: Index levels whose values are codes translated with :func:`cxlab.i18n.label`.
-CODE_LEVELS = ("channel", "programme", "survey", "origin", "importance", "source", "cohort",
+#: Index levels whose values are codes translated with :func:`cxlab.i18n.label` (besides
+#: the code lists of the study in use: its segments and ``codes``).
+CODE_LEVELS = ("channel", "survey", "origin", "importance", "source", "cohort",
                "nps_group", "group")
+
+
+def _is_code_level(name) -> bool:
+    st = i18n.active_study()
+    return name in CODE_LEVELS or (st is not None and isinstance(name, str)
+                                   and st.codelist(name) is not None)
 MINUS = "\u2212"
 
 
@@ -638,7 +723,7 @@ def _translate_index(table: pd.DataFrame, lang: str, kinds: dict | None = None) 
     out = table.copy()
 
     def one(level_name, values):
-        kind = kinds.get(level_name, level_name if level_name in CODE_LEVELS else None)
+        kind = kinds.get(level_name, level_name if _is_code_level(level_name) else None)
         if kind is None:
             return [str(v) for v in values]
         return [i18n.label(kind, v, lang) for v in values]
@@ -654,9 +739,13 @@ def _translate_index(table: pd.DataFrame, lang: str, kinds: dict | None = None) 
 
 
 def col_label(name: str, lang: str, **values) -> str:
-    """A column or index header in the report language (the name itself if unknown)."""
+    """A column or index header in the report language: the catalogue's, else the study's
+    name of a segment (``travel_class`` → «Класс»), else the name itself."""
     key = f"col.{name}"
-    return i18n.t(key, lang, **values) if i18n.has(key, lang) else str(name)
+    if i18n.has(key, lang):
+        return i18n.t(key, lang, **values)
+    own = i18n.study_label("segment", name, lang)
+    return own if own is not None else str(name)
 
 
 def _view(rows: dict[str, list], index, min_n: int, n, lang: str, kinds=None,
@@ -769,6 +858,30 @@ def say(key: str, lang: str = "en", **values):
     return Markdown(i18n.t(key, lang, **values))
 
 
+def skip(data, section: str, lang: str = "en") -> bool:
+    """In a notebook: True (and a sentence saying why) when the quarter's data lack what
+    ``section`` needs (:mod:`cxlab.sections`); False when the section can be shown.
+
+    >>> if not report.skip(data, "complaints", lang):   # doctest: +SKIP
+    ...     section = complaints.complaints_section(...)
+    """
+    lacks = data.lacks(section)
+    if not lacks:
+        return False
+    text = i18n.t("left.sentence", lang, reasons="; ".join(x.text(lang) for x in lacks))
+    _display_markdown(text)
+    return True
+
+
+def _display_markdown(text: str) -> None:
+    try:
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        print(text)
+        return
+    display(Markdown(html.escape(text, quote=False)))
+
+
 def bullets(lines) -> object:
     """Markdown bullet list."""
     from IPython.display import Markdown
@@ -825,7 +938,9 @@ class QuarterData:
 
     Nothing after the quarter's end is loaded (a past quarter renders the same later),
     except contacts up to ``fcr_window_days`` after it, so that a request late in the
-    quarter can still be judged for first-contact resolution.
+    quarter can still be judged for first-contact resolution. A table the warehouse does
+    not hold is an empty frame with the table's columns; :meth:`lacks` says what a section
+    misses.
 
     Attributes
     ----------
@@ -843,6 +958,10 @@ class QuarterData:
         Contacts up to ``end + fcr_window_days``, with a ``quarter`` column.
     clients, visits, complaints : DataFrame
         Up to the quarter's end (clients who joined by then).
+    study : Study
+        Whose code lists, segments, factors and targets apply.
+    holdings : cxlab.sections.Holdings
+        What the warehouse holds (tables, filled columns).
     """
 
     quarter: str
@@ -857,6 +976,34 @@ class QuarterData:
     clients: pd.DataFrame
     visits: pd.DataFrame
     complaints: pd.DataFrame
+    study: object = None
+    holdings: object = None
+
+    def lacks(self, section: str) -> list:
+        """What ``section`` (a name of :data:`cxlab.sections.SECTIONS`) lacks; empty when
+        it can be shown."""
+        return _sections.missing(section, self.holdings, self.study)
+
+    def has(self, table: str) -> bool:
+        """Does the warehouse hold ``table`` with rows?"""
+        return self.holdings.has(table)
+
+    @property
+    def segments(self) -> list[str]:
+        """The study's segment columns that hold values in the quarter's responses."""
+        r = self.responses
+        return [s for s in self.study.segments if s in r.columns and r[s].notna().any()]
+
+    @property
+    def factor_columns(self) -> list[str]:
+        """The study's loyalty factors answered in the quarter."""
+        r = self.responses
+        return [c for c in self.study.factor_columns if c in r.columns and r[c].notna().any()]
+
+    @property
+    def channels(self) -> list[str]:
+        """The survey channels of the quarter's responses, in the study's order."""
+        return self.study.channels.order(self.responses["channel"].dropna().unique())
 
     def recent_complaints(self, quarters: int = 4) -> pd.DataFrame:
         """Complaints received in the trailing ``quarters`` quarters ending with this one.
@@ -897,42 +1044,56 @@ def previous_quarter(quarter: str) -> str:
     return f"{p.year}Q{p.quarter}"
 
 
-def load_quarter(quarter: str, warehouse=None, fcr_window_days: int = 7) -> QuarterData:
+def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int = 7) -> QuarterData:
     """Load what a report notebook needs for ``quarter`` (see :class:`QuarterData`).
 
-    ``warehouse`` is resolved from the project root (:func:`cxlab.paths.resolve`), so a
-    notebook behaves the same under JupyterLab, papermill and nbval.
+    ``warehouse`` and ``study`` are resolved from the project root
+    (:func:`cxlab.paths.resolve`), so a notebook behaves the same under JupyterLab,
+    papermill and nbval. Tables the warehouse lacks come back empty.
     """
     io = _io()
-    from cxlab.schema import quarter_of
+    from cxlab import schema
+    from cxlab.study import load_study
 
+    st = load_study(study)
     path = resolve(warehouse) if warehouse is not None else default_warehouse()
     q = resolve_quarter(quarter, path)
     start, end = quarter_bounds(q)
+    holdings = _sections.inspect(path)
 
-    def upto(table: str, column: str, limit: pd.Timestamp) -> pd.DataFrame:
-        df = io.load(table, path)
+    def table(name: str) -> pd.DataFrame:
+        if name in holdings.rows:
+            return io.load(name, path)
+        spec = schema.resolve_table(name, st)
+        return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
+                                             spec.column_names}), name, study=st)
+
+    def upto(name: str, column: str, limit: pd.Timestamp) -> pd.DataFrame:
+        df = table(name)
         return df.loc[df[column] < limit].reset_index(drop=True)
 
     responses_all = upto("responses", "submitted_at", end)
-    responses_all = responses_all.assign(quarter=quarter_of(responses_all["submitted_at"]))
+    responses_all = responses_all.assign(quarter=schema.quarter_of(responses_all["submitted_at"]))
     contacts = upto("contacts", "opened_at", end + pd.Timedelta(days=fcr_window_days))
-    contacts = contacts.assign(quarter=quarter_of(contacts["opened_at"]))
-    clients = io.load("clients", path)
-    clients = clients.loc[clients["joined_on"] < end].reset_index(drop=True)
+    contacts = contacts.assign(quarter=schema.quarter_of(contacts["opened_at"]))
+    clients = table("clients")
+    if "joined_on" in clients.columns:
+        clients = clients.loc[clients["joined_on"].isna() | (clients["joined_on"] < end)]
+    invitations = upto("invitations", "sent_at", end)
     return QuarterData(
         quarter=q, prev_quarter=previous_quarter(q), start=start, end=end, warehouse=path,
         responses_all=responses_all,
         responses=responses_all.loc[responses_all["quarter"] == q].reset_index(drop=True),
-        invitations=io.load("invitations", path, quarter=q),
-        contacts=contacts, clients=clients,
+        invitations=invitations.loc[invitations["sent_at"] >= start].reset_index(drop=True),
+        contacts=contacts, clients=clients.reset_index(drop=True),
         visits=upto("visits", "visit_date", end),
         complaints=upto("complaints", "received_at", end),
+        study=st, holdings=holdings,
     )
 
 
-def headline_view(trend: pd.DataFrame, csi: pd.DataFrame, rate: pd.DataFrame, quarter: str,
-                  min_n: int = 30, lang: str = "en", alpha: float = 0.05) -> pd.DataFrame:
+def headline_view(trend: pd.DataFrame, csi: pd.DataFrame | None, rate: pd.DataFrame | None,
+                  quarter: str, min_n: int = 30, lang: str = "en", alpha: float = 0.05) -> pd.DataFrame:
     """The quarter's headline per survey channel: NPS with its interval and the change from
     the previous quarter (marked only where significant), CSI (top-2 share) and the
     response rate, each with its interval; every figure from fewer than ``min_n``
@@ -940,10 +1101,18 @@ def headline_view(trend: pd.DataFrame, csi: pd.DataFrame, rate: pd.DataFrame, qu
 
     ``trend`` is :func:`cxlab.metrics.nps_trend` (per channel), ``csi`` is
     :func:`cxlab.metrics.csi_table` and ``rate`` :func:`cxlab.metrics.response_rate` with
-    ``by="channel"``, both on the quarter's data.
+    ``by="channel"``, both on the quarter's data; None (or empty) when the data have no
+    satisfaction answers or no invitations: the column is then left out.
     """
-    t = trend.xs(quarter, level="quarter")
+    t = trend.xs(quarter, level="quarter") if quarter in trend.index.get_level_values("quarter") \
+        else trend.iloc[0:0].droplevel("quarter")
+    show_csi, show_rate = csi is not None and len(csi) > 0, rate is not None and len(rate) > 0
+    csi = csi if show_csi else pd.DataFrame(index=pd.Index([], name="channel"))
+    rate = rate if show_rate else pd.DataFrame(index=pd.Index([], name="channel"))
     channels = list(dict.fromkeys(list(t.index) + list(csi.index) + list(rate.index)))
+    st = i18n.active_study()
+    if st is not None:
+        channels = st.channels.order(channels)
     hidden = suppressed_label(min_n)
     rows = []
     for ch in channels:
@@ -956,13 +1125,17 @@ def headline_view(trend: pd.DataFrame, csi: pd.DataFrame, rate: pd.DataFrame, qu
                                            r["change_p"], bool(r["change_small_n"]), lang, alpha)
         else:
             row["n"] = row["nps_ci"] = row["change_ci"] = hidden if ch in t.index else "–"
-        if ch in csi.index and csi.loc[ch, "n"] >= min_n:
+        if not show_csi:
+            pass
+        elif ch in csi.index and csi.loc[ch, "n"] >= min_n:
             c = csi.loc[ch]
-            row["csi_ci"] = estimate_text(c["top2_share"], c["top2_ci_low"], c["top2_ci_high"],
-                                          0, lang, scale=100, suffix="%")
+            row["csi_ci"] = estimate_text(c["top_box_share"], c["top_box_ci_low"],
+                                          c["top_box_ci_high"], 0, lang, scale=100, suffix="%")
         else:
             row["csi_ci"] = hidden if ch in csi.index else "–"
-        if ch in rate.index and rate.loc[ch, "invitations"] >= min_n and not rate.loc[ch, "over_invited"]:
+        if not show_rate:
+            pass
+        elif ch in rate.index and rate.loc[ch, "invitations"] >= min_n and not rate.loc[ch, "over_invited"]:
             x = rate.loc[ch]
             row["rate_ci"] = estimate_text(x["share"], x["ci_low"], x["ci_high"], 0, lang,
                                            scale=100, suffix="%")
@@ -1026,13 +1199,13 @@ def driver_findings(analysis, lang: str = "en") -> list[str]:
 
 def drivers_view(analysis, lang: str = "en", min_n: int = 30) -> pd.DataFrame:
     """The driver table for stakeholders: share of explained NPS with its interval,
-    performance (mean rating, % rating 4–5) and the quadrant, in the report language."""
+    performance (the mean on the item's own scale and on the common 0–100 scale, the share
+    in the scale's top box) and the quadrant, in the report language."""
     t = analysis.table
     rows = {
         "importance_ci": [estimate_text(s, lo, hi, 0, lang, scale=100, suffix="%") for s, lo, hi in
                           zip(t["share"], t["share_ci_low"], t["share_ci_high"])],
-        "mean_rating": [fmt_num(v, 2, lang) for v in t["mean_rating"]],
-        "top2_pct": [_pct(v, lang) for v in t["top2_share"]],
+        **_performance(t, lang),
         "quadrant": [_quadrant_label(q, lang) for q in t["quadrant"]],
     }
     view = pd.DataFrame(rows, index=pd.Index(t["label"].tolist(), name=col_label("factor", lang)))
@@ -1040,6 +1213,16 @@ def drivers_view(analysis, lang: str = "en", min_n: int = 30) -> pd.DataFrame:
         view.loc[:, :] = suppressed_label(min_n)
     view.columns = [col_label(c, lang) for c in view.columns]
     return view
+
+
+def _performance(t: pd.DataFrame, lang: str) -> dict[str, list[str]]:
+    """A driver table's performance columns: scale, own-scale mean, 0–100 mean, top box."""
+    return {
+        "scale": [str(v).replace("-", "–") for v in t["scale"]],
+        "mean_rating": [fmt_num(v, 2, lang) for v in t["mean_rating"]],
+        "mean_100": [fmt_num(v, 0, lang) for v in t["mean_100"]],
+        "top_box_pct": [_pct(v, lang) for v in t["top_box_share"]],
+    }
 
 
 def cohort_view(comparison, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
@@ -1212,10 +1395,12 @@ def _trust_evidence(check: str, row, lang: str, min_n: int) -> str:
     return f"{row['subject']}: {row['evidence']}"
 
 
-def notebook_setup(lang: str = "en") -> None:
-    """House style for charts and stable, readable tables in a report notebook."""
+def notebook_setup(lang: str = "en", study=None) -> None:
+    """House style for charts and stable, readable tables in a report notebook; codes are
+    labelled with ``study``'s labels from now on (:func:`cxlab.i18n.use_study`)."""
     from cxlab import plots
 
+    i18n.use_study(study)
     try:  # inline PNGs even when MPLBACKEND=Agg is inherited from the caller's shell
         from IPython import get_ipython
 
@@ -1321,7 +1506,7 @@ def _pct_ci(s, lo, hi, lang: str) -> str:
 
 #: Kinds of coded values, searched in this order when an index level's name does not say
 #: which kind its values are (``group`` in a comparison, ``figure`` in a table).
-_LABEL_KINDS = ("channel", "programme", "survey", "cohort", "nps_group", "origin", "importance",
+_LABEL_KINDS = ("channel", "survey", "cohort", "nps_group", "origin", "importance",
                 "source", "figure", "method", "segment", "group")
 
 
@@ -1330,7 +1515,13 @@ def code_label(value, lang: str = "en", kind: str | None = None) -> str:
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return i18n.label(kind or "", None, lang)
     kinds = ([kind] if kind else []) + [k for k in _LABEL_KINDS if k != kind]
+    st = i18n.active_study()
+    if st is not None:
+        kinds += [k for k in list(st.segments) + list(st.codes) if k not in kinds]
     for k in kinds:
+        own = i18n.study_label(k, value, lang)
+        if own is not None:
+            return own
         if i18n.has(f"code.{k}.{value}", lang):
             return i18n.t(f"code.{k}.{value}", lang)
     return str(value)
@@ -1340,7 +1531,7 @@ def _level_kind(name, kinds: dict | None):
     kinds = kinds or {}
     if name in kinds:
         return kinds[name]
-    return name if name in CODE_LEVELS or name in _LABEL_KINDS else "free"
+    return name if _is_code_level(name) or name in _LABEL_KINDS else "free"
 
 
 def _labels_for(values, name, lang: str, kinds: dict | None, labels: dict | None):
@@ -1478,7 +1669,7 @@ def _r_csi(t, lang, min_n, **kw):
     rows = {
         "n": [count_text(v, min_n, lang) for v in t["n"]],
         "csi_ci": [_own(o, _pct_ci(s, a, b, lang), min_n)
-                   for o, s, a, b in zip(ok, t["top2_share"], t["top2_ci_low"], t["top2_ci_high"])],
+                   for o, s, a, b in zip(ok, t["top_box_share"], t["top_box_ci_low"], t["top_box_ci_high"])],
         "mean_stars": [_own(o, fmt_num(m, 2, lang), min_n) for o, m in zip(ok, t["mean"])],
         "csi_index_ci": [_own(o, estimate_text(e, a, b, 0, lang), min_n)
                          for o, e, a, b in zip(ok, t["index"], t["index_ci_low"], t["index_ci_high"])],
@@ -1529,8 +1720,7 @@ def _r_drivers(analysis, lang, min_n, **kw):
         "beta": [fmt_num(v, 2, lang, sign=True) for v in t["beta"]],
         "r": [fmt_num(v, 2, lang) for v in t["r"]],
         "vif": [fmt_num(v, 1, lang) for v in t["vif"]],
-        "mean_rating": [fmt_num(v, 2, lang) for v in t["mean_rating"]],
-        "top2_pct": [_pct(v, lang) for v in t["top2_share"]],
+        **_performance(t, lang),
         "quadrant": [_quadrant_label(q, lang) for q in t["quadrant"]],
     }
     if not ok:
@@ -1661,6 +1851,32 @@ def _r_complainant_nps(t, lang, min_n, **kw):
     return _assemble(rows, t.index, lang, **kw)
 
 
+def _r_targets(t, lang, min_n, **kw):
+    """:func:`cxlab.targets.evaluate`: each target, the quarter's figure with its interval
+    and n, and the verdict decided from the interval."""
+    def where(w):
+        if not isinstance(w, dict) or not w:
+            return i18n.t("text.all", lang)
+        return ", ".join(code_label(v, lang, k) for k, v in w.items())
+
+    ok = _own_ok(t["n"], min_n)
+    pct = t["metric"].isin(["recommend", "csi_top_box", "response_rate", "fcr"]).to_numpy()
+    rows = {
+        "where": [where(w) for w in t["where"]],
+        "target": [i18n.t(f"code.direction.{d}", lang, value=fmt_num(v, 0, lang))
+                   for d, v in zip(t["direction"], t["target"])],
+        "n": [count_text(v, min_n, lang) for v in t["n"]],
+        "result_ci": [_own(o, estimate_text(e, a, b, 0, lang, suffix="%" if p else ""), min_n)
+                      if pd.notna(e) else "–"
+                      for o, p, e, a, b in zip(ok, pct, t["estimate"], t["ci_low"], t["ci_high"])],
+        # a verdict from fewer than min_n answers is as unreliable as the figure itself
+        "status": [i18n.label("status", s, lang) if o or s == "no_data" else suppressed_label(min_n)
+                   for o, s in zip(ok, t["status"])],
+    }
+    index = pd.Index([i18n.label("metric", m, lang) for m in t["metric"]], name="metric")
+    return _assemble(rows, index, lang, kinds={"metric": "free"}, **kw)
+
+
 _READABLE = {
     "nps": _r_nps, "trend": _r_trend, "compare": _r_compare, "cohorts": _r_cohorts,
     "binary": _r_binary, "csi": _r_csi, "response_rate": _r_response_rate,
@@ -1669,7 +1885,7 @@ _READABLE = {
     "segment_drivers": _r_segment_drivers, "complaints": _r_complaints, "volume": _r_volume,
     "deadlines": _r_deadlines, "long_service": _r_long_service,
     "after_resolution": _r_after_resolution, "complainant_nps": _r_complainant_nps,
-    "share": _r_share,
+    "share": _r_share, "targets": _r_targets,
 }
 
 
@@ -1758,12 +1974,12 @@ def crosstab_view(table: pd.DataFrame, rows: str, columns: str, min_n: int = 30,
     """Counts of ``table``'s rows by two classifications (e.g. importance × origin), with
     totals, and small or recoverable cells hidden (:func:`protect_counts`); codes as labels
     in their schema order, the totals as "Total"."""
-    from cxlab.schema import CODES
-
     counts = pd.crosstab(table[rows], table[columns], margins=True, margins_name=margins)
+    st = i18n.active_study()
 
     def order(values, name):
-        known = list(CODES.get(name, ()))
+        cl = st.codelist(name) if st is not None else None
+        known = list(cl.values) if cl is not None else []
         inner = [v for v in values if v != margins]
         first = [v for v in known if v in inner] + [v for v in inner if v not in known]
         return first + [margins]
