@@ -4,6 +4,7 @@ Run from the project root::
 
     .venv/bin/python benchmarks/drivers.py            # the table in benchmarks/README.md
     .venv/bin/python benchmarks/drivers.py --quick    # 10 and 15 factors only
+    .venv/bin/python benchmarks/drivers.py --survey   # key_drivers on a survey tool's export
 
 Each case runs in a fresh child process (so peak memory is its own):
 
@@ -14,6 +15,11 @@ Each case runs in a fresh child process (so peak memory is its own):
 - ``refit``: what other tools do: for each of the 2^p subsets of factors, refit OLS
   (``numpy.linalg.lstsq`` on ``[1, X_S]``) to get its R², then combine the R² values into
   Shapley values. Both results are compared (max absolute difference).
+
+``--survey`` times :func:`cxlab.drivers.key_drivers` end to end on what a survey tool
+exports: 23 items on 0–100 sliders, each skipped by 15 % of the respondents (pairwise
+correlations), 3,000 responses, for 0, 50 and 500 bootstrap resamples (the reports use
+500).
 
 Peak memory is the child's peak resident set size (``resource.getrusage``) after the
 timed call (imports included: numpy, and numba for the exact method; pandas is imported
@@ -123,6 +129,30 @@ def run_one(kind: str, p: int, repeat: int) -> dict:
     raise SystemExit(f"unknown case {kind}")
 
 
+def survey_export(n: int = 3000, p: int = 23, skipped: float = 0.15, seed: int = SEED) -> None:
+    """Time key_drivers on p items on 0–100 with missing answers (pairwise)."""
+    import pandas as pd
+
+    from cxlab import drivers
+    from cxlab.study import parse_study
+
+    X, y = _data(p, n, seed)
+    rng = np.random.default_rng(seed)
+    items = np.clip(np.round(65 + 15 * X), 0, 100)
+    items[rng.random((n, p)) < skipped] = np.nan
+    ids = [f"item_{j:02d}" for j in range(p)]
+    df = pd.DataFrame(items, columns=[f"f_{i}" for i in ids]).astype("Int64")
+    df["nps"] = np.clip(np.round(7 + y / 2), 0, 10)
+    study = parse_study({"factors": {i: {"scale": "0-100"} for i in ids}})
+    drivers.key_drivers(df, n_boot=0, missing="pairwise", labels=None, study=study)  # warm-up
+    print(f"key_drivers: {n:,} responses, {p} items on 0–100, {skipped:.0%} skipped, pairwise\n")
+    print("| bootstrap resamples | seconds |\n|---|---|")
+    for n_boot in (0, 50, 500):
+        t0 = time.perf_counter()
+        drivers.key_drivers(df, n_boot=n_boot, missing="pairwise", labels=None, study=study)
+        print(f"| {n_boot} | {time.perf_counter() - t0:.2f} |")
+
+
 def _child(kind: str, p: int, repeat: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--one", kind, str(p), "--repeat",
                           str(repeat)], capture_output=True, text=True, check=True)
@@ -134,7 +164,12 @@ def main(argv=None) -> None:
     ap.add_argument("--one", nargs=2, metavar=("KIND", "P"), help=argparse.SUPPRESS)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="10 and 15 factors only")
+    ap.add_argument("--survey", action="store_true",
+                    help="key_drivers on 23 items on 0–100 with missing answers")
     args = ap.parse_args(argv)
+    if args.survey:
+        survey_export()
+        return
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]), args.repeat)))
         return

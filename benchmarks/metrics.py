@@ -29,6 +29,7 @@ def main(n: int = N) -> None:
         "submitted_at": pd.Timestamp("2024-10-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D"),
         "interviewer_id": pd.Series(rng.choice(np.array([f"I{i:02d}" for i in range(20)]), n),
                                     dtype="string"),
+        "csat": pd.array(rng.integers(0, 101, n), dtype="Int64"),  # a 0–100 slider
     })
     print(f"built {n:,} synthetic responses in {time.perf_counter() - t:.1f} s\n")
     print("| operation | seconds |\n|---|---|")
@@ -40,6 +41,8 @@ def main(n: int = N) -> None:
           lambda: metrics.compare_groups(df, groups={"lapsed": df.survey == "lapsed"},
                                          combine_strata=True))
     timed("interviewer_flags", lambda: quality.interviewer_flags(df))
+    timed("csi_table by survey (× channel), 0–100 scale",
+          lambda: metrics.csi_table(df, by="survey", scale="0-100"))
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ NOTEBOOKS = {
         head("qr.h.headline"),
         code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
              "report.bullets(report.headline_sentences(trend, quarter, min_n, lang))"),
-        code('csi = metrics.csi_table(data.responses, min_n=min_n) if data.responses["csat"].notna().any() else None\n'
+        code('csi = metrics.csi_table(data.responses, min_n=min_n, study=data.study) if data.responses["csat"].notna().any() else None\n'
              'rate = metrics.response_rate(data.responses, data.invitations, by="channel", min_n=min_n) if len(data.invitations) else None\n'
              "report.headline_view(trend, csi, rate, quarter, min_n, lang)"),
         say("qr.headline_note"),
@@ -122,16 +122,18 @@ NOTEBOOKS = {
         code('if not report.skip(data, "complaints", lang):\n'
              "    section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
              "                                           data.visits, quarter, min_n=min_n, study=data.study)\n"
-             "    display(report.complaints_view(section, min_n, lang))\n"
-             "    report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))\n"
-             "    recent, window = data.recent_complaints(4), data.window_label(4)  # a quarter is too few complaints to split\n"
+             "    display(report.complaints_note(section, lang), report.complaints_view(section, min_n, lang))\n"
+             "    report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))"),
+        code('recent, window = data.recent_complaints(4), data.window_label(4)  # a quarter is too few complaints to split\n'
+             'if report.recorded(recent, "category"):\n'
              '    display(report.heading("qr.h.complaint_categories", lang, 3, window=window),\n'
-             '            report.breakdown_view(complaints.monthly(recent, by="category"),\n'
-             '                                  complaints.share_justified(recent, by="category", freq=None, min_n=min_n),\n'
-             '                                  complaints.long_service(recent, "category", min_n=min_n, study=data.study), min_n, lang))'),
+             '            report.breakdown_view(complaints.monthly(recent, by="category", study=data.study),\n'
+             '                                  complaints.share_justified(recent, by="category", freq=None, min_n=min_n, study=data.study) if report.recorded(recent, "justified") else None,\n'
+             '                                  complaints.long_service(recent, "category", calendar=section.calendar, min_n=min_n, study=data.study) if report.recorded(recent, "resolved_at") else None,\n'
+             '                                  min_n, lang))'),
         # 5. can we trust the figures
         head("qr.h.trust"),
-        code("report.bullets(report.trust_notes(quality.trust_report(data.responses, min_n=min_n), lang, min_n))"),
+        code("report.bullets(report.trust_notes(quality.trust_report(data.responses, min_n=min_n, study=data.study), lang, min_n))"),
     ],
     "nps_overview": opening(
         "nps",
@@ -156,7 +158,7 @@ NOTEBOOKS = {
              'report.readable(metrics.binary_nps_table(binary, by="quarter", min_n=min_n), "binary", lang, min_n) if len(binary) else report.say("nps.no_binary", lang)'),
         code('if data.responses["csat"].notna().any():\n'
              '    display(report.heading("nps.h.csi", lang, 2),\n'
-             '            report.readable(metrics.csi_table(data.responses, min_n=min_n), "csi", lang, min_n))'),
+             '            report.readable(metrics.csi_table(data.responses, min_n=min_n, study=data.study), "csi", lang, min_n))'),
         code('if len(data.invitations):\n'
              '    rate = metrics.response_rate(data.responses, data.invitations, by=["survey", "channel"], min_n=min_n)\n'
              '    display(report.heading("nps.h.response_rate", lang, 2), report.readable(rate, "response_rate", lang, min_n))'),
@@ -234,33 +236,32 @@ NOTEBOOKS = {
     ) + [
         code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
              "                                       data.visits, quarter, min_n=min_n, study=data.study)\n"
-             "report.complaints_view(section, min_n, lang)"),
+             "display(report.complaints_note(section, lang), report.complaints_view(section, min_n, lang))"),
         head("cmp.h.volume"),
         code('report.readable(section.volume, "volume", lang, min_n)'),
         code("report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))"),
-        code("recent, window = data.recent_complaints(4), data.window_label(4)\n"
+        code("recent, window, cal = data.recent_complaints(4), data.window_label(4), section.calendar\n"
+             "justified, resolved = report.recorded(recent, \"justified\"), report.recorded(recent, \"resolved_at\")\n"
              'report.say("cmp.window_note", lang, window=window, min_n=min_n)'),
-        head("cmp.h.channels", window="window"),
-        code('report.breakdown_view(complaints.monthly(recent, by="channel"),\n'
-             '                      complaints.share_justified(recent, by="channel", freq=None, min_n=min_n),\n'
-             '                      complaints.long_service(recent, "channel", min_n=min_n, study=data.study), min_n, lang, kind="channel")'),
-        head("cmp.h.oral_written", window="window"),
-        code('report.breakdown_view(complaints.monthly(recent, by="oral_written", study=data.study),\n'
-             '                      complaints.share_justified(recent, by="oral_written", freq=None, min_n=min_n, study=data.study),\n'
-             '                      complaints.long_service(recent, "oral_written", min_n=min_n, study=data.study), min_n, lang, kind="oral_written")'),
-        head("cmp.h.categories", window="window"),
-        code('report.breakdown_view(complaints.monthly(recent, by="category"),\n'
-             '                      complaints.share_justified(recent, by="category", freq=None, min_n=min_n),\n'
-             '                      complaints.long_service(recent, "category", min_n=min_n, study=data.study), min_n, lang)'),
-        head("cmp.h.importance", window="window"),
-        code('report.crosstab_view(recent, "importance", "origin", min_n, lang)'),
-        head("cmp.h.deadlines", window="window"),
-        code('deadlines = complaints.deadline_summary(recent, asof=data.end, min_n=min_n, study=data.study)\n'
-             'report.readable(deadlines.drop(index="all"), "deadlines", lang, min_n)'),
+        code('for by, kind in [("channel", "channel"), ("oral_written", "oral_written"), ("category", None)]:\n'
+             '    if by == "category" and not report.recorded(recent, "category"):\n'
+             '        continue\n'
+             '    display(report.heading(f"cmp.h.{by}", lang, 2, window=window),\n'
+             '            report.breakdown_view(complaints.monthly(recent, by=by, study=data.study),\n'
+             '                                  complaints.share_justified(recent, by=by, freq=None, min_n=min_n, study=data.study) if justified else None,\n'
+             '                                  complaints.long_service(recent, by, calendar=cal, min_n=min_n, study=data.study) if resolved else None,\n'
+             '                                  min_n, lang, kind=kind))'),
+        code('if report.recorded(recent, "importance", "origin"):\n'
+             '    display(report.heading("cmp.h.importance", lang, 2, window=window),\n'
+             '            report.crosstab_view(recent, "importance", "origin", min_n, lang))'),
+        code('if report.recorded(recent, "importance") and resolved:\n'
+             '    deadlines = complaints.deadline_summary(recent, asof=data.end, calendar=cal, min_n=min_n, study=data.study)\n'
+             '    display(report.heading("cmp.h.deadlines", lang, 2, window=window),\n'
+             '            report.readable(deadlines.drop(index="all"), "deadlines", lang, min_n))'),
         head("cmp.h.after", quarter="quarter"),
-        code('report.readable(section.after_resolution, "after_resolution", lang, min_n)'),
+        code('report.part(section, "after_resolution", "after_resolution", lang, min_n)'),
         head("cmp.h.complainant_nps", quarter="quarter"),
-        code('report.readable(section.complainant_nps, "complainant_nps", lang, min_n)'),
+        code('report.part(section, "complainant_nps", "complainant_nps", lang, min_n)'),
     ],
 }
 

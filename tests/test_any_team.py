@@ -206,7 +206,7 @@ def test_drivers_over_every_item_on_its_own_scale(airline):
     cc = data.responses[["nps", *cols]].dropna().astype(float)
     ols = sm.OLS(cc["nps"], sm.add_constant(cc[cols])).fit()
     assert kd.r2 == pytest.approx(ols.rsquared, abs=1e-10)  # independent: statsmodels
-    assert kd.table["share"].sum() == pytest.approx(ols.rsquared, abs=1e-10)
+    assert kd.table["share"].sum() == pytest.approx(1.0, abs=1e-10)  # shares of R²
     top3 = set(kd.table["share"].nlargest(3).index)
     assert top3 == {f"f_{f}" for f in AIRLINE_DRIVERS}  # the planted drivers
     # performance on the item's own 0–100 scale and the common one agree (0–100 both)

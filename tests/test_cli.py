@@ -129,3 +129,147 @@ def test_console_script_has_no_traceback(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "row 5, column 'submitted_at'" in proc.stdout
+
+
+# ------------------------------------------------------------------ --study, mappings, warnings
+
+SURVEY_TOOL = DATA / "survey_tool_export.csv"
+SURVEY_MAP = DATA / "survey_tool_mapping.yml"
+SURVEY_STUDY = DATA / "survey_tool_study.yml"
+
+
+def test_validate_with_a_full_mapping_needs_no_table():
+    res = run("validate", SURVEY_TOOL, "--map", SURVEY_MAP, "--study", SURVEY_STUDY)
+    assert res.exit_code == 0, res.output
+    assert "responses" in res.output and "OK" in res.output
+    assert "response_id generated from each row's content" in res.output
+
+
+def test_validate_with_another_study_rejects_what_it_does_not_declare():
+    # the sample business's study has no travel_class or 0–100 items
+    res = run("validate", SURVEY_TOOL, "--map", SURVEY_MAP, "--study", paths.SAMPLE_STUDY)
+    assert res.exit_code == 1
+    assert "travel_class" in res.output and "Traceback" not in res.output
+
+
+def test_validate_prints_warnings_and_does_not_fail(tmp_path):
+    path = tmp_path / "responses.csv"
+    scores = [1, 2] + [5] * 10 + [8] * 10 + [10] * 20
+    path.write_text("response_id,submitted_at,channel,nps\n" + "".join(
+        f"R{i},2026-07-01,web,{s}\n" for i, s in enumerate(scores)), encoding="utf-8")
+    res = run("validate", path)
+    assert res.exit_code == 0, res.output
+    assert "warning:" in res.output and "42 answers from 1 to 10 and no 0" in res.output
+
+
+def test_ingest_with_study_and_mapping(tmp_path):
+    wh = tmp_path / "w.duckdb"
+    args = ("ingest", SURVEY_TOOL, "-m", SURVEY_MAP, "--study", SURVEY_STUDY, "-w", wh)
+    res = run(*args)
+    assert res.exit_code == 0, res.output
+    assert "400" in res.output and "response_id generated" in res.output
+    assert run(*args).exit_code == 0
+    back = io.load("responses", wh, study=SURVEY_STUDY)
+    assert len(back) == 400 and back["travel_class"].notna().all()
+
+
+def test_a_missing_study_is_one_clear_message(tmp_path):
+    res = runner.invoke(app, ["validate", str(DATA / "responses_cp1251.csv"),
+                              "--study", str(tmp_path / "nope.yml")])
+    assert res.exit_code == 1
+    assert "no such study file" in res.output and "Traceback" not in res.output
+
+
+def test_a_bad_mapping_is_one_clear_message(tmp_path):
+    bad = tmp_path / "m.yml"
+    bad.write_text("table: responses\ncolumns: {a: nps}\nscale: {nps: 1-10}\n", encoding="utf-8")
+    res = runner.invoke(app, ["ingest", str(SURVEY_TOOL), "-m", str(bad),
+                              "-w", str(tmp_path / "w.duckdb")])
+    assert res.exit_code == 1
+    assert "scale → nps" in res.output and "Traceback" not in res.output
+
+
+def test_headline_takes_min_n_and_channel_order_from_the_study(tmp_path):
+    wh = tmp_path / "w.duckdb"
+    run("ingest", DATA / "responses_cp1251.csv", "--warehouse", wh)
+    study = tmp_path / "study.yml"
+    study.write_text("channels: {web: {en: Web}, phone: {en: Phone}, messenger: {en: Chat}}\n"
+                     "min_n: 1\n", encoding="utf-8")
+    res = run("headline", "--quarter", "2026Q3", "--warehouse", wh, "--study", study)
+    assert res.exit_code == 0, res.output
+    assert "fewer than" not in res.output  # min_n 1: no channel is too small
+    rows = [line.split("│")[1].strip() for line in res.output.splitlines()
+            if line.count("│") > 3 and ("web" in line or "phone" in line)]
+    assert rows == ["web", "phone"]
+
+
+def captured(monkeypatch, module, name, result):
+    """Replace ``module.name`` by a fake that records its call and returns ``result``."""
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append((args, kwargs))
+        return result
+    monkeypatch.setattr(module, name, fake)
+    return calls
+
+
+def test_report_passes_the_study_and_its_defaults(monkeypatch):
+    from cxlab import report
+
+    class Result:
+        def summary(self):
+            return "rendered"
+    calls = captured(monkeypatch, report, "render", Result())
+    res = run("report", "--quarter", "2026Q3", "--study", SURVEY_STUDY)
+    assert res.exit_code == 0, res.output
+    (_, kwargs), = calls
+    assert kwargs["study"].source == str(SURVEY_STUDY)
+    assert kwargs["lang"] is None and kwargs["min_n"] is None  # the study's
+
+
+def test_followups_pass_the_study(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from cxlab import cohorts
+
+    monkeypatch.setattr(io, "load", lambda *a, **k: pd.DataFrame())
+    calls = captured(monkeypatch, cohorts, "followups", pd.DataFrame({"priority": []}))
+    res = run("followups", "--asof", "2026-09-30", "--out", tmp_path / "f.csv",
+              "--study", SURVEY_STUDY)
+    assert res.exit_code == 0, res.output
+    (_, kwargs), = calls
+    assert kwargs["study"].source == str(SURVEY_STUDY)
+    assert kwargs["lang"] == "ru" and kwargs["lapsed_after_days"] == 90  # the study's
+
+
+def test_complaints_weekly_passes_the_study(monkeypatch):
+    import pandas as pd
+
+    from cxlab import complaints
+
+    class Summary:
+        overdue = pd.DataFrame()
+
+        def summary(self):
+            return "summary"
+    monkeypatch.setattr(io, "load", lambda *a, **k: pd.DataFrame())
+    calls = captured(monkeypatch, complaints, "weekly_summary", Summary())
+    res = run("complaints-weekly", "--asof", "2026-09-28", "--study", SURVEY_STUDY)
+    assert res.exit_code == 0, res.output
+    (_, kwargs), = calls
+    assert kwargs["study"].source == str(SURVEY_STUDY)
+    assert kwargs["calendar"] is None  # the study's calendar
+
+
+def test_lint_questions_reads_the_study(monkeypatch):
+    import pandas as pd
+
+    from cxlab import factors
+
+    calls = captured(monkeypatch, factors, "lint_questions", pd.DataFrame())
+    res = run("lint-questions", SURVEY_STUDY)
+    assert res.exit_code == 0 and "no findings" in res.output
+    assert calls[0][0][0].source == str(SURVEY_STUDY)
+    res = run("lint-questions", "--study", SURVEY_STUDY)
+    assert res.exit_code == 0 and calls[1][0][0].source == str(SURVEY_STUDY)

@@ -12,6 +12,11 @@ from scipy import stats
 from cxlab import cohorts as co
 from cxlab import paths
 from cxlab.errors import CxlabError, ParameterError
+from cxlab.study import load_study, parse_study
+
+#: The sample business's study (tests/conftest.py makes it the default): its own cohorts
+#: camp, hike and workshop_only are expressions over n_<programme> features.
+SAMPLE = load_study(paths.SAMPLE_STUDY)
 
 ASOF = pd.Timestamp("2026-06-30")  # quarter 2026Q2 starts 2026-04-01
 
@@ -21,6 +26,8 @@ def ago(days: int) -> pd.Timestamp:
 
 
 # ------------------------------------------------------------------ hand-made tables
+# Built-in cohorts (active … repeat) and the sample study's rules (camp, hike,
+# workshop_only over the visits column 'programme'):
 #   A  last visit exactly 90 days before asof (threshold day) → active; camp 364 days ago
 #   B  one workshop 91 days before → lapsed, workshop_only
 #   C  joined in May, visits only AFTER asof → never_attended (the future must not leak)
@@ -36,11 +43,11 @@ EXPECTED = pd.DataFrame(
         "active":        [1, 0, 0, 1, 1, 0, 0, 1],
         "lapsed":        [0, 1, 0, 0, 0, 1, 0, 0],
         "never_attended": [0, 0, 1, 0, 0, 0, 1, 0],
+        "new":           [0, 0, 0, 0, 1, 0, 0, 1],
+        "repeat":        [1, 0, 0, 1, 1, 0, 0, 0],
         "camp":          [1, 0, 0, 1, 0, 0, 0, 0],
         "hike":          [0, 0, 0, 1, 0, 0, 0, 0],
         "workshop_only": [0, 1, 0, 0, 1, 0, 0, 1],
-        "new":           [0, 0, 0, 0, 1, 0, 0, 1],
-        "repeat":        [1, 0, 0, 1, 1, 0, 0, 0],
     },
     index=pd.Index(list("ABCEFGHI"), name="client_id"),
 ).astype(bool)
@@ -128,7 +135,7 @@ def test_cohort_sizes_add_up(clients, visits):
     assert (parts.sum(axis=1) == 1).all()  # a partition: exactly one each
     assert parts.to_numpy().sum() == joined == len(got) == 8
     # a client in several cohorts
-    assert got.loc["E"][got.loc["E"]].index.tolist() == ["active", "camp", "hike", "repeat"]
+    assert got.loc["E"][got.loc["E"]].index.tolist() == ["active", "repeat", "camp", "hike"]
 
 
 def test_features_referrals_and_source(clients, visits):
@@ -184,6 +191,116 @@ def test_bad_arguments(clients, visits):
         co.assign(pd.concat([clients, clients.iloc[:1]]), visits, ASOF)
 
 
+# ------------------------------------------------------------------ the study's cohorts
+
+#: A retailer: stores as a segment of its visits (purchases), its own cohort over them,
+#: a 30-day lapsed window and a 180-day recent window.
+RETAIL = parse_study({
+    "name": "Acme retail",
+    "channels": {"email": {"en": "E-mail", "kind": "written"}, "app": {"en": "App"}},
+    "segments": {"store": {}},
+    "cohorts": {
+        "lapsed_after_days": 30, "recent_days": 180, "by": "store",
+        "rules": {"mitte_regular": {"rule": "n_mitte_recent >= 2",
+                                     "en": "Regulars of the Mitte store"}},
+    },
+}, source="retail-study.yml")
+
+
+@pytest.fixture
+def purchases(visits):
+    # the hand-made visits as purchases in two stores, row by row: A's visit 90 days ago,
+    # E's first visit (2024) and its visit 51 days ago, and both of F's are in Mitte
+    stores = ["spandau", "mitte",      # A: 364 and 90 days ago
+              "spandau",               # B
+              "spandau", "spandau",    # C, D (after asof)
+              "mitte", "spandau", "mitte",  # E: 2024-12-01, 365 and 51 days ago
+              "mitte", "mitte",        # F: 2 April and asof
+              "spandau", "spandau"]    # G, I
+    assert len(stores) == len(visits)
+    return visits.assign(store=stores)
+
+
+def test_study_rule_and_its_features(clients, purchases):
+    got = co.assign(clients, purchases, ASOF, study=RETAIL)
+    # the built-ins, then the retailer's own cohort — no sample-business cohort
+    assert list(got.columns) == list(co.COHORT_RULES) + ["mitte_regular"]
+    f = co.features(clients, purchases, ASOF, study=RETAIL)
+    assert {"n_mitte", "n_spandau", "n_mitte_recent"} <= set(f.columns)
+    assert not any(c.startswith(("n_camp", "n_hike", "n_workshop")) for c in f.columns)
+    # Mitte visits within 180 days: F on 2 Apr and on asof → 2; E 51 days ago → 1 (its
+    # Mitte visit of 2024-12-01 counts in n_mitte only); A 90 days ago → 1
+    assert f.loc["F", "n_mitte_recent"] == 2 and f.loc["E", "n_mitte_recent"] == 1
+    assert (f.loc["E", "n_mitte"], f.loc["A", "n_mitte_recent"]) == (2, 1)
+    assert got.index[got["mitte_regular"]].tolist() == ["F"]
+    # the retailer's 30-day window: A (last visit 90 days ago) is lapsed; passed
+    # explicitly, 90 days wins over the study
+    assert got.loc["A", "lapsed"]
+    assert co.assign(clients, purchases, ASOF, lapsed_after_days=90, study=RETAIL).loc["A",
+                                                                                     "active"]
+    rules = co.study_rules(RETAIL)
+    assert list(rules) == ["mitte_regular"]
+    assert "Regulars of the Mitte store" in rules["mitte_regular"].description
+    assert "mitte_regular" in co.assign(clients, purchases, ASOF, rules=["mitte_regular"],
+                                        study=RETAIL).columns
+
+
+def test_a_study_without_cohort_column_has_only_generic_features(clients, visits):
+    plain = parse_study({"name": "no segments"})
+    f = co.features(clients, visits, ASOF, study=plain)
+    assert not any(c.startswith(("n_camp", "n_hike", "n_workshop")) for c in f.columns)
+    assert f.loc["E", "n_visits"] == 3 and f.loc["E", "n_visits_recent"] == 2
+    got = co.assign(clients, visits, ASOF, study=plain)
+    assert list(got.columns) == list(co.COHORT_RULES)
+    pd.testing.assert_frame_equal(got.sort_index(), EXPECTED[list(co.COHORT_RULES)],
+                                  check_names=False)
+    # or a column named by hand
+    assert "n_camp_recent" in co.features(clients, visits, ASOF, by="programme",
+                                          study=plain).columns
+
+
+def test_study_codes_give_features_even_without_visits(clients, visits):
+    # the sample study lists workshop, hike, camp: a rule over camps evaluates (to False)
+    # on visits that hold no camp at all
+    no_camps = visits[visits["programme"] != "camp"]
+    f = co.features(clients, no_camps, ASOF)
+    assert (f["n_camp"] == 0).all() and (f["n_camp_recent"] == 0).all()
+    assert not co.assign(clients, no_camps, ASOF)["camp"].any()
+
+
+def test_study_rule_errors_say_where_the_rule_is(clients, visits):
+    # the study counts per programme, but these visits have no programme column
+    with pytest.raises(ParameterError, match=r"cohorts → rules → camp.*cohorts → by"):
+        co.assign(clients, visits.drop(columns="programme"), ASOF)
+    clash = parse_study({"cohorts": {"rules": {"active": "n_visits > 5"}}})
+    with pytest.raises(ParameterError, match="built-in"):
+        co.assign(clients, visits, ASOF, study=clash)
+
+
+def test_anonymous_responses_cannot_be_placed_in_cohorts(clients, visits):
+    anon = pd.DataFrame({"submitted_at": [ASOF, ASOF], "channel": "web",
+                         "nps": pd.array([9, 3], dtype="Int64")})
+    for call in (lambda r: co.attach(r, clients, visits),
+                 lambda r: co.followups(r, clients, visits, ASOF),
+                 lambda r: co.compare_cohorts(r),
+                 lambda r: co.promotion(r, clients)):
+        with pytest.raises(ParameterError, match="cohorts need client ids"):
+            call(anon)
+        with pytest.raises(ParameterError, match="cohorts need client ids"):
+            call(anon.assign(client_id=pd.array([None, None], dtype="string")))
+    # a survey where some answers are anonymous: those are in no cohort, counted, and left
+    # out of comparisons (not put in "the rest")
+    mixed = pd.DataFrame({"client_id": pd.array(["A", None, "B", None], dtype="string"),
+                          "submitted_at": [ASOF] * 4, "channel": "web",
+                          "nps": pd.array([9, 3, 2, 10], dtype="Int64")})
+    got = co.attach(mixed, clients, visits)
+    assert got.attrs["without_client_id"] == 2
+    assert got["active"].tolist() == [True, False, False, False]
+    assert got["lapsed"].tolist() == [False, False, True, False]
+    res = co.compare_cohorts(got, cohorts=["lapsed"], min_n=0).table
+    assert (res.iloc[0]["n"], res.iloc[0]["ref_n"]) == (1, 1)
+
+
 # ------------------------------------------------------------------ attach vs a loop
 
 def _brute_force(resp, visits, lapsed_after_days=90, recent_days=365):
@@ -230,7 +347,8 @@ def test_attach_equals_a_brute_force_loop(rng):
     assert got[["client_id", "submitted_at"]].equals(resp)
     want = _brute_force(resp, visits)
     pd.testing.assert_frame_equal(got[list(want.columns)], want)
-    assert got.attrs["cohorts"] == list(co.COHORT_RULES)
+    # the built-ins, then the study's rules
+    assert got.attrs["cohorts"] == list(co.COHORT_RULES) + ["camp", "hike", "workshop_only"]
     assert want.sum().min() > 0  # every cohort occurs, so the comparison means something
 
 
@@ -361,6 +479,8 @@ def test_channels_are_compared_within_unless_pooled_on_purpose():
 def test_compare_cohorts_errors():
     df = pd.DataFrame({"nps": pd.array([1, 9], dtype="Int64"), "x": [1, 0]})
     with pytest.raises(ParameterError, match="attach"):
+        co.compare_cohorts(df[["nps"]].assign(client_id=["a", "b"]))
+    with pytest.raises(ParameterError, match="cohorts need client ids"):
         co.compare_cohorts(df[["nps"]])
     with pytest.raises(ParameterError, match="True/False"):
         co.compare_cohorts(df, cohorts=["x"])

@@ -16,9 +16,56 @@ from statsmodels.stats.rates import confint_poisson
 
 from cxlab import complaints as C
 from cxlab.errors import CxlabError, ParameterError, QuarterError
-from cxlab.paths import SAMPLES_DIR
+from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
+from cxlab.study import load_study, parse_study
 
-RU = C.WorkCalendar.russia()
+#: The sample business's desk: Monday–Friday 09:00–18:00 with Russia's public holidays
+#: (the holidays package) and the working Saturdays of its study file.
+RU = C.WorkCalendar.from_study(SAMPLE_STUDY)
+
+#: The hand-made Russian calendar cxlab carried before the study file, kept here as an
+#: independent reference for the holidays package: non-working public holidays 2024–2026
+#: that fall on a weekday (and the weekdays they were moved to), as set by art. 112 of
+#: the Labour Code and the Government's yearly transfer decrees: 2024 — decree of
+#: 10.08.2023 No. 1306; 2025 — decree of 04.10.2024 No. 1335 (23 Feb → 8 May, 8 Mar →
+#: 13 Jun, 4 Jan → 2 May, 5 Jan → 31 Dec, 1 Nov → 3 Nov); 2026 — decree of 24.09.2025
+#: (3 Jan → 9 Jan, 4 Jan → 31 Dec). With the transferred working Saturdays a
+#: Monday–Friday week gives 248 working days in 2024, 247 in 2025 and 247 in 2026 (the
+#: official production calendars).
+DECREE_HOLIDAYS = (
+    # 2024
+    "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08",
+    "2024-02-23", "2024-03-08", "2024-04-29", "2024-04-30", "2024-05-01", "2024-05-09",
+    "2024-05-10", "2024-06-12", "2024-11-04", "2024-12-30", "2024-12-31",
+    # 2025
+    "2025-01-01", "2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08",
+    "2025-05-01", "2025-05-02", "2025-05-08", "2025-05-09", "2025-06-12", "2025-06-13",
+    "2025-11-03", "2025-11-04", "2025-12-31",
+    # 2026
+    "2026-01-01", "2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08",
+    "2026-01-09", "2026-02-23", "2026-03-09", "2026-05-01", "2026-05-11", "2026-06-12",
+    "2026-11-04", "2026-12-31",
+)
+#: Saturdays that were working days in Russia 2024–2026 (a day off moved elsewhere).
+DECREE_WORKING_SATURDAYS = ("2024-04-27", "2024-11-02", "2024-12-28", "2025-11-01")
+
+#: A second business, not the sample: a retailer whose complaints come by e-mail, SMS,
+#: its app or in a store, classed p1 (most severe) … p3, with no cohorts and a
+#: Monday–Saturday desk in Berlin.
+RETAIL = parse_study({
+    "name": "Acme retail",
+    "language": "en",
+    "timezone": "Europe/Berlin",
+    "channels": {
+        "email": {"en": "E-mail", "kind": "written"},
+        "sms": {"en": "SMS", "kind": "written"},
+        "app": {"en": "App", "kind": "written"},
+        "store": {"en": "In a store", "kind": "oral"},
+    },
+    "codes": {"importance": {"p1": {"en": "Blocker"}, "p2": {"en": "Major"},
+                             "p3": {"en": "Minor"}}},
+    "calendar": {"country": "DE", "subdiv": "BE", "days": "mon-sat", "hours": "10:00-20:00"},
+}, source="retail-study.yml")
 
 
 def ts(s):
@@ -81,7 +128,7 @@ def test_working_hours_transferred_working_saturday():
 
 
 @pytest.mark.parametrize("year, days", [(2024, 248), (2025, 247), (2026, 247)])
-def test_russian_calendar_matches_production_calendar(year, days):
+def test_sample_study_calendar_matches_production_calendar(year, days):
     # working days of a 5-day week in the official production calendars
     # (производственный календарь): 2024 — 248, 2025 — 247, 2026 — 247
     n = RU.count_working_days(np.datetime64(f"{year}-01-01"),
@@ -90,6 +137,57 @@ def test_russian_calendar_matches_production_calendar(year, days):
     # and hours: e.g. 2025 has 247 × 9 = 2223 hours of a 09:00–18:00 desk
     h = C.working_hours(f"{year}-01-01 00:00", f"{year + 1}-01-01 00:00", RU)
     assert h == pytest.approx(days * 9)
+
+
+def test_sample_study_calendar_equals_the_decrees_day_by_day():
+    # the holidays package (country RU) against the hand-made list from the decrees:
+    # the same days off and the same working Saturdays, 2024–2026
+    in_years = [d for d in RU.holidays if "2024" <= d[:4] <= "2026"]
+    assert sorted(in_years) == sorted(DECREE_HOLIDAYS)
+    assert [d for d in RU.workdays if "2024" <= d[:4] <= "2026"] == \
+        list(DECREE_WORKING_SATURDAYS)
+    days = pd.date_range("2024-01-01", "2026-12-31", freq="D")
+    by_hand = (days.day_of_week < 5) & ~days.strftime("%Y-%m-%d").isin(DECREE_HOLIDAYS) \
+        | days.strftime("%Y-%m-%d").isin(DECREE_WORKING_SATURDAYS)
+    got = RU.is_working_day(days.to_numpy().astype("datetime64[D]"))
+    np.testing.assert_array_equal(got, by_hand)
+
+
+def test_calendar_from_study_takes_moved_days_from_the_package():
+    # a study naming only its country gets the working Saturdays too: a moved day off and
+    # its working Saturday come together (else 2024 would have 247 working days, not 248)
+    bare = C.WorkCalendar.from_study(parse_study({"calendar": {"country": "RU"}}),
+                                     years=range(2024, 2027))
+    assert bare.holidays == tuple(sorted(DECREE_HOLIDAYS))
+    assert bare.workdays == DECREE_WORKING_SATURDAYS
+    # what a study declares wins over the package: 9 Jan 2026 (a moved day off) worked,
+    # 22 Sep 2026 off
+    own = C.WorkCalendar.from_study(parse_study({"calendar": {
+        "country": "RU", "working_days": ["2026-01-09"], "holidays": ["2026-09-22"]}}),
+        years=[2026])
+    assert own.is_working_day(["2026-01-09", "2026-09-22", "2026-01-08"]).tolist() == \
+        [True, False, False]
+    assert all(d[:4] == "2026" for d in own.holidays)  # only the years asked for
+    # no country: the weekdays and the study's own days off only
+    plain = C.WorkCalendar.from_study(parse_study({"calendar": {"days": "mon-fri"}}))
+    assert plain.holidays == () and plain.workdays == ()
+    with pytest.raises(ParameterError, match="subdiv"):
+        C.WorkCalendar.from_study(parse_study({"calendar": {"country": "DE", "subdiv": "XX"}}))
+
+
+def test_calendar_from_a_retail_study():
+    # Monday–Saturday 10:00–20:00 in Berlin. 2026 has 313 Mondays–Saturdays (52 weeks and
+    # Thursday 1 January); Berlin's public holidays on them (holidays package, DE-BE):
+    # 1 Jan Thu, 3 Apr Fri, 6 Apr Mon, 1 May Fri, 14 May Thu, 25 May Mon, 3 Oct Sat,
+    # 25 Dec Fri, 26 Dec Sat = 9 (Women's Day 8 March is a Sunday) → 304 working days
+    cal = C.WorkCalendar.from_study(RETAIL)
+    assert cal.hours_per_day == 10 and cal.days == (0, 1, 2, 3, 4, 5)
+    assert int(cal.count_working_days(np.datetime64("2026-01-01"),
+                                      np.datetime64("2027-01-01"))) == 304
+    # Friday 2 October 19:00 → Monday 5 October 11:00: Fri 1 h, Sat 3 Oct (German Unity
+    # Day) off, Sunday off, Mon 1 h = 2 working hours
+    assert C.working_hours("2026-10-02 19:00", "2026-10-05 11:00", cal) == pytest.approx(2.0)
+    assert "DE-BE public holidays" in cal.name
 
 
 def test_working_hours_custom_calendar():
@@ -333,12 +431,17 @@ def test_monthly_counts_by_channel_and_oral_written():
     assert m.index.tolist() == ["2026-09", "2026-10", "2026-11"]
     assert m["total"].tolist() == [6, 0, 1]
     assert m.loc["2026-09", "phone"] == 1 and m.loc["2026-11", "phone"] == 1
-    assert list(m.columns[:3]) == ["phone", "in_person", "messenger"]  # schema order
+    # channels in the order the sample study lists them
+    assert list(m.columns) == list(load_study(SAMPLE_STUDY).channels) + ["total"]
     ow = C.monthly(df, by="oral_written")
-    # oral: phone C1, in_person C4 in September → 2; written 4
+    # the sample study's kinds: oral phone C1, in_person C4 in September → 2; written 4
     assert ow.loc["2026-09", "oral"] == 2 and ow.loc["2026-09", "written"] == 4
+    assert list(ow.columns) == ["oral", "written", "total"]
     with pytest.raises(ParameterError, match="by="):
         C.monthly(df, by="colour")
+    # an optional column the log does not record: the error names it and the table
+    with pytest.raises(ParameterError, match="complaints table has no column.*importance"):
+        C.monthly(df.drop(columns="importance"), by="importance")
 
 
 def test_share_justified_wilson():
@@ -494,6 +597,118 @@ def test_bad_input_raises_cxlab_errors():
                              pd.DataFrame(), quarter="2026-3")
 
 
+# =========================================================================== another business
+
+def retail_log() -> pd.DataFrame:
+    """Eight complaints of the retailer (RETAIL), July–September 2026."""
+    rows = [
+        # id, received, deadline, resolved, channel, importance
+        ("R1", "2026-07-06 10:00", "2026-07-06 13:00", "2026-07-06 12:00", "store", "p1"),
+        ("R2", "2026-07-07 11:00", "2026-07-08 11:00", None, "app", "p3"),
+        ("R3", "2026-08-03 15:00", "2026-08-04 15:00", "2026-08-05 15:00", "email", "p2"),
+        ("R4", "2026-08-10 10:00", "2026-08-11 10:00", "2026-08-10 18:00", "sms", "p1"),
+        ("R5", "2026-09-01 10:00", "2026-09-02 10:00", None, "fax", "p2"),
+        ("R6", "2026-09-14 12:00", None, "2026-09-15 12:00", "store", "urgent"),
+        ("R7", "2026-09-29 10:00", "2026-10-05 10:00", None, "store", "p1"),
+        ("R8", "2026-09-21 10:00", "2026-09-22 10:00", "2026-09-21 11:00", "email", "p3"),
+    ]
+    df = pd.DataFrame(rows, columns=["complaint_id", "received_at", "deadline_at",
+                                     "resolved_at", "channel", "importance"])
+    for c in ("received_at", "deadline_at", "resolved_at"):
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    return df
+
+
+def test_retail_study_orders_channels_and_splits_oral_written():
+    log = retail_log()
+    m = C.monthly(log, by="channel", study=RETAIL)
+    # the retailer's channel order; 'fax' (not in its study) still counted, after them
+    assert list(m.columns) == ["email", "sms", "app", "store", "fax", "total"]
+    assert m["total"].tolist() == [2, 2, 4]  # July, August, September
+    ow = C.monthly(log, by="oral_written", study=RETAIL).sum()
+    # oral: store R1 R6 R7 = 3; written: app R2, e-mail R3 R8, sms R4 = 4; fax has no
+    # kind in the study: unclassified, not guessed
+    assert (ow["oral"], ow["written"], ow[C.UNCLASSIFIED]) == (3, 4, 1)
+    # the same log under the sample study: its oral channels are others, nothing is oral
+    with pytest.raises(KeyError):
+        C.monthly(log, by="oral_written")["oral"]
+    # a study that gives no channel a kind cannot split: it says so
+    kindless = parse_study({"channels": {"email": {"en": "E-mail"}, "app": {"en": "App"}}})
+    with pytest.raises(ParameterError, match="kind: oral"):
+        C.monthly(log, by="oral_written", study=kindless)
+
+
+def test_retail_study_orders_importance_most_severe_first():
+    log = retail_log()
+    s = C.deadline_summary(log, asof="2026-10-01", min_n=1, study=RETAIL)
+    # p1 … p3 as the study lists them; 'urgent' (not in its list) after them
+    assert list(s.index) == ["p1", "p2", "p3", "urgent", "all"]
+    # outcome known at 1 Oct: R1 met, R2 overdue, R3 late, R4 met, R5 overdue, R8 met;
+    # R6 has no deadline, R7's deadline is ahead → 3 of 6 met
+    assert (s.loc["all", "n"], s.loc["all", "successes"]) == (6, 3)
+    assert (s.loc["p1", "n"], s.loc["p1", "successes"], s.loc["p1", "n_open"]) == (2, 2, 1)
+    o = C.open_and_overdue(log, asof="2026-10-01", study=RETAIL)
+    # overdue first (R5 p2 before R2 p3 although R2 is older), then the open R7
+    assert list(o.index) == ["R5", "R2", "R7"]
+    # working hours on the retailer's desk (Mon–Sat 10:00–20:00): R3 Mon 3 Aug 15:00 →
+    # Wed 5 Aug 15:00 = Mon 5 h + Tue 10 h + Wed 5 h = 20 h
+    d = C.deadlines(log, calendar=C.WorkCalendar.from_study(RETAIL))
+    assert d.loc["R3", "hours_to_resolution"] == pytest.approx(20.0)
+
+
+def test_retail_section_leaves_out_what_the_log_does_not_record():
+    s = C.complaints_section(retail_log(), None, None, None, "2026Q3", min_n=1,
+                             study=RETAIL)
+    assert s.n_complaints == 8 and s.n_previous == 0 and not s.empty
+    assert list(s.by_channel.index) == ["email", "sms", "app", "store", "fax"]
+    assert s.by_channel["oral_written"].tolist() == ["written"] * 3 + ["oral", C.UNCLASSIFIED]
+    assert s.by_channel["n"].tolist() == [2, 1, 1, 3, 1]
+    # importance is recorded, origin is not: one 'all' column
+    t = s.by_importance_origin
+    assert list(t.index) == ["p1", "p2", "p3", "urgent", "all"] and list(t.columns) == ["all"]
+    assert t["all"].tolist() == [3, 2, 2, 1, 8]
+    assert list(s.deadlines.index) == ["p1", "p2", "p3", "urgent", "all"]
+    assert set(s.left_out) == {"volume", "by_category", "justified", "after_resolution",
+                               "complainant_nps"}
+    assert s.by_category is None and s.justified is None and s.volume is None
+    assert "category" in s.left_out["by_category"]
+    assert list(s.table.index) == ["share resolved within deadline"]
+    assert "DE-BE" in s.calendar.name and "left out: justified" in s.summary()
+
+
+def test_missing_optional_columns_name_the_column_and_the_table():
+    log = hand_log().drop(columns=["importance", "origin", "justified", "category"])
+    with pytest.raises(ParameterError, match=r"importance \(importance: optional in the "
+                                             r"complaints table"):
+        C.deadline_summary(log, asof="2026-10-01")
+    s = C.deadline_summary(log, asof="2026-10-01", by=None, min_n=3)
+    assert list(s.index) == ["all"] and (s.loc["all", "n"], s.loc["all", "successes"]) == (5, 1)
+    with pytest.raises(ParameterError, match="justified"):
+        C.share_justified(log)
+    with pytest.raises(ParameterError, match="category"):
+        C.long_service(log)
+    visits = pd.DataFrame({"client_id": ["K1"], "visit_date": pd.to_datetime(["2026-09-01"])})
+    with pytest.raises(ParameterError, match="origin"):
+        C.rate_per_100_active(log, visits, origin="external")
+    sec = C.complaints_section(log, None, None, visits, "2026Q3", min_n=1)
+    assert set(sec.left_out) == {"by_category", "by_importance_origin", "justified",
+                                 "after_resolution", "complainant_nps"}
+    assert list(sec.table.index) == ["complaints per 100 active clients",
+                                     "share resolved within deadline"]
+
+
+def test_weekly_summary_takes_the_study_calendar():
+    # the CLI calls weekly_summary(..., study=...): the desk's calendar comes from it
+    w = C.weekly_summary(hand_log(), asof="2026-09-28", study=SAMPLE_STUDY)
+    assert "RU public holidays" in w.calendar.name
+    pd.testing.assert_frame_equal(w.table, C.weekly_summary(hand_log(), "2026-09-28").table)
+    r = C.weekly_summary(hand_log(), asof="2026-09-28", study=RETAIL)
+    assert "DE-BE" in r.calendar.name
+    # C2 open Mon 21 11:00 → Mon 28 00:00 on the Mon–Sat 10:00–20:00 desk:
+    # Mon 9 h + Tue–Sat 5 × 10 h = 59 working hours
+    assert r.table.loc["all", "oldest_open_hours"] == pytest.approx(59.0)
+
+
 # =========================================================================== sample data
 
 @pytest.fixture(scope="module")
@@ -582,6 +797,49 @@ def test_sample_section_has_no_personal_data_and_flags_small(sample):
     assert small["median_hours"].isna().all()  # blanked, n kept
     assert (small["n"] < 30).all()
     assert "complaints per 100 active clients" in s.table.index
+
+
+def test_quarter_without_complaints_is_a_section_with_zeros(sample):
+    # a good quarter: the sample's 2026Q3 complaints removed, its visits kept
+    comp = sample["complaints"]
+    q = comp["received_at"].dt.to_period("Q").astype(str)
+    quiet = comp[(q != "2026Q3").to_numpy()]
+    s = C.complaints_section(quiet, sample["responses"], sample["clients"],
+                             sample["visits"], "2026Q3")
+    assert s.empty and s.n_complaints == 0
+    assert s.n_previous == int((q == "2026Q2").sum()) > 0
+    assert s.left_out == {} and s.log_start == "2024Q4"
+    # 0 per 100 active clients, with the exact interval of a zero count: independently,
+    # statsmodels' exact-c Poisson interval for 0 events over the active clients
+    v = sample["visits"]
+    active = v.loc[v["visit_date"].dt.to_period("Q").astype(str) == "2026Q3",
+                   "client_id"].nunique()
+    row = s.volume.loc["2026Q3"]
+    assert (row["n_complaints"], row["n_active"], row["rate_per_100"]) == (0, active, 0.0)
+    lo, hi = confint_poisson(0, active, method="exact-c")
+    assert row["ci_low"] == 0 and row["ci_high"] == pytest.approx(100 * hi)
+    assert hi * active == pytest.approx(-math.log(0.025))  # ≈ 3.69 events
+    head = s.table.loc["complaints per 100 active clients"]
+    assert head["estimate"] == 0 and head["ci_high"] == pytest.approx(100 * hi)
+    # breakdowns: nothing this quarter; last quarter's categories keep their rows at 0
+    assert s.by_channel["n"].sum() == 0 and s.by_category["n"].sum() == 0
+    assert s.by_category["n_previous"].sum() == s.n_previous
+    assert s.by_importance_origin.loc["all", "all"] == 0
+    assert s.justified.loc["all", "n"] == 0 and np.isnan(s.justified.loc["all", "share"])
+    assert s.deadlines.loc["all", "n_received"] == 0
+    assert s.long_service.empty
+    assert (s.after_resolution["n"] == 0).all()
+    assert s.table.loc["share justified", "small_n"]  # no estimate from 0 complaints
+    assert "No complaints received in 2026Q3" in s.summary()
+
+
+def test_empty_complaints_table_is_a_section_too(sample):
+    s = C.complaints_section(sample["complaints"].iloc[:0], sample["responses"],
+                             sample["clients"], sample["visits"], "2026Q3")
+    assert s.empty and s.n_previous == 0 and s.log_start is None
+    assert s.by_channel.empty and list(s.volume.index) == ["2026Q3"]
+    assert s.volume.loc["2026Q3", "rate_per_100"] == 0
+    assert list(s.deadlines.index) == ["all"]
 
 
 # =========================================================================== command line

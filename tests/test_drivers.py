@@ -41,7 +41,7 @@ def _synthetic(rng, n=400, p=8, na=0.0) -> pd.DataFrame:
     return df
 
 
-def _study(**scales) -> "cxlab.study.Study":  # noqa: F821
+def _study(**scales):
     """A study declaring factors ``f_<id>`` on the given scales, e.g. ``_study(a="1-5")``."""
     return parse_study({"factors": {fid: {"scale": sc} for fid, sc in scales.items()}})
 
@@ -561,6 +561,9 @@ def test_default_factors_are_the_studys_declared_ones(rng):
     assert any("f_extra" in w and "left out" in w for w in kd.warnings)
     ri = drivers.relative_importance(df, "nps", study=study)
     assert set(ri.index) == {"f_a", "f_b", "f_c", "f_d"}
+    # ratings off the declared scale (a 0–100 slider declared 1–5) are a mapping mistake
+    with pytest.raises(ParameterError, match="declares its scale 1-5"):
+        drivers.key_drivers(df.assign(f_b=df["f_b"] * 20), n_boot=0, study=study)
     # an undeclared factor next to declared ones: no common performance axis
     with pytest.raises(ParameterError, match="f_extra"):
         drivers.key_drivers(df, factors=["f_a", "f_extra"], n_boot=0, study=study)

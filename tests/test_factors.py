@@ -6,6 +6,7 @@ import textwrap
 
 import pandas as pd
 import pytest
+import yaml
 
 from cxlab import factors
 from cxlab.errors import ParameterError, ReadError, ValidationError
@@ -74,7 +75,7 @@ def test_labels_and_table_from_a_study_file_or_object(tmp_path):
     assert table["top_box"].tolist() == [4, 6, 80, 4, 9]
     assert pd.isna(table.loc["f_schedule", "question_ru"])  # no question: kept, flagged by lint
     # the same from a Study built in memory, and from its factors
-    same = factors.factors_table(parse_study(__import__("yaml").safe_load(GOOD)))
+    same = factors.factors_table(parse_study(yaml.safe_load(GOOD)))
     pd.testing.assert_frame_equal(same, table)
     assert factors.labels("en", study.factors.values()) == factors.labels("en", study)
 

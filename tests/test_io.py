@@ -211,13 +211,18 @@ def test_mapping_json_file(tmp_path):
 
 def test_without_mapping_the_headers_are_reported_missing_and_ignored():
     rep = io.check(DATA / "survey_export.csv", table="responses")
-    assert {p.column for p in rep.problems if p.check == "column_missing"} >= {
-        "response_id", "client_id", "submitted_at"}
+    # a date and a channel are required; response_id is generated, client_id optional
+    assert {p.column for p in rep.problems if p.check == "column_missing"} == {
+        "submitted_at", "channel"}
     assert "Номер анкеты" in rep.ignored_columns
+    # no answer to the recommendation question: the 1–11 score column is named
+    (p,) = [p for p in rep.problems if p.check == "no_answers"]
+    assert "'ОЦЕНКА' (whole numbers 1–11)" in p.expected
+    assert 'columns: {"ОЦЕНКА": nps} and scale: {nps: 1-11}' in p.expected
 
 
 def test_mapping_to_an_unknown_column_is_reported(tmp_path):
-    mapping = {**io.read_mapping(DATA / "mapping.yml"), "Оценка": "npss"}
+    mapping = {**io.read_mapping(DATA / "mapping.yml").columns, "Оценка": "npss"}
     with pytest.raises(ValidationError, match="npss"):
         io.read(DATA / "survey_export.csv", table="responses", mapping=mapping)
 

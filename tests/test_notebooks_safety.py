@@ -26,6 +26,7 @@ MAX_CELL_LINES = 10  # DESIGN.md: a longer cell is a function waiting to be writ
 #: The defaults of every parameters cell; quarter is the sample data's last quarter
 #: (planted: data 2024Q4–2026Q3, ends 2026-09-30).
 DEFAULTS = {"quarter": ("str", "2026Q3"), "warehouse": ("str", "data/samples.duckdb"),
+            "study": ("str", "data/samples/study.yml"),
             "lang": ("str", "en"), "min_n": ("int", 30), "seed": ("int", 0)}
 FORBIDDEN_CALLS = {"open", "read_csv", "read_excel", "read_parquet", "read_sql", "connect",
                    "execute", "sql", "to_csv", "to_excel", "to_parquet", "savefig", "eval", "exec"}
@@ -128,11 +129,23 @@ def test_every_message_key_used_exists_in_both_languages():
     assert not i18n.missing_keys("ru")
 
 
-def test_code_labels_are_translated():
-    assert i18n.label("programme", "workshop", "ru") == "Мастерские"
-    assert i18n.label("channel", "phone", "ru") == "Телефон"
-    assert i18n.label("programme", None, "en") == "General surveys (no programme)"
-    assert i18n.label("programme", "sailing", "ru") == "sailing"  # unknown code shown as is
+def test_code_labels_come_from_the_study_in_use(tmp_path):
+    from cxlab.paths import SAMPLE_STUDY
+
+    i18n.use_study(SAMPLE_STUDY)
+    try:
+        assert i18n.label("programme", "workshop", "ru") == "Мастерские"
+        assert i18n.label("channel", "phone", "ru") == "Телефон"
+        assert i18n.label("programme", None, "en") == "(not recorded)"
+        assert i18n.label("programme", "sailing", "ru") == "sailing"  # unknown code shown as is
+        assert i18n.label("nps_group", "promoter", "ru") == "Промоутеры"  # cxlab's own code
+        other = tmp_path / "study.yml"
+        other.write_text("channels: {phone: {en: Call centre, ru: Колл-центр}}\n", encoding="utf-8")
+        i18n.use_study(other)
+        assert i18n.label("channel", "phone", "en") == "Call centre"
+        assert i18n.label("programme", "workshop", "ru") == "workshop"  # not this team's code
+    finally:
+        i18n.use_study(None)
 
 
 def test_sanitize_file_is_valid():

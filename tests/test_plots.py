@@ -17,6 +17,18 @@ from matplotlib.collections import PolyCollection
 
 from cxlab import i18n, metrics, plots
 from cxlab.errors import ParameterError
+from cxlab.study import parse_study
+
+
+@pytest.fixture(autouse=True)
+def _sample_labels():
+    """Codes are labelled by the study a report uses: the sample business's here."""
+    from cxlab.paths import SAMPLE_STUDY
+
+    before = i18n.active_study()
+    i18n.use_study(SAMPLE_STUDY)
+    yield
+    i18n.use_study(before)
 
 
 def _responses(counts: dict[str, tuple[int, int, int]]) -> pd.DataFrame:
@@ -145,7 +157,8 @@ def test_complaints_monthly_lines_per_level_and_total():
     table["total"] = table.sum(axis=1)
     ax = plots.complaints_monthly(table, months=12)
     lines = ax.get_lines()
-    assert [ln.get_label() for ln in lines] == ["Oral (phone, in person)", "Written", "Total"]
+    assert [ln.get_label() for ln in lines] == [i18n.t("plot.oral"), i18n.t("plot.written"),
+                                                i18n.t("plot.total")]
     np.testing.assert_array_equal(lines[2].get_ydata(), (np.arange(3, 15) * 3))  # last 12 months
 
 
@@ -161,12 +174,17 @@ def test_quadrant_speaks_the_report_language(rng):
     f = rng.integers(1, 6, size=(n, 3)).astype(float)
     nps = np.clip(np.round(1.5 * f[:, 0] + 0.5 * f[:, 1] + rng.normal(0, 1.5, n)), 0, 10)
     df = pd.DataFrame(f, columns=["f_a", "f_b", "f_c"]).assign(nps=nps)
-    kd = drivers.key_drivers(df, labels=None, n_boot=50, seed=1)
+    study = parse_study({"factors": {"a": {"scale": "1-5"}, "b": {"scale": "1-5"},
+                                     "c": {"scale": "1-5"}}})
+    kd = drivers.key_drivers(df, labels=None, n_boot=50, seed=1, study=study)
     ax = plots.quadrant(kd, lang="ru")
     texts = {t.get_text() for t in ax.texts}
     assert {i18n.t("quadrant.fix_first", "ru"), i18n.t("quadrant.keep_up", "ru")} <= texts
     assert "fix first" not in texts
     assert ax.get_xlabel() == i18n.t("plot.performance", "ru")
+    # the points sit at the factors' 0–100 performance, not at their 1–5 means
+    x = ax.collections[-1].get_offsets()[:, 0]
+    np.testing.assert_allclose(sorted(x), sorted((df[["f_a", "f_b", "f_c"]].mean() - 1) / 4 * 100))
 
 
 def test_complaint_rate_band_is_the_poisson_interval_and_small_quarters_are_gaps():
@@ -188,3 +206,19 @@ def test_complaint_rate_band_is_the_poisson_interval_and_small_quarters_are_gaps
     verts = band.get_paths()[0].vertices
     assert np.isclose(verts[:, 1].max(), hi[1:].max())
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2025Q2", "2025Q3", "2025Q4"]
+
+
+def test_segment_groups_are_labelled_by_the_study():
+    # another business: a labelled segment (travel_class) and a free one (store)
+    study = parse_study({"segments": {
+        "travel_class": {"values": {"economy": {"en": "Economy", "ru": "Эконом"},
+                                    "business": {"en": "Business", "ru": "Бизнес"}}},
+        "store": {}}})
+    df = pd.DataFrame({"travel_class": ["economy"] * 40 + ["business"] * 35,
+                       "store": ["s01"] * 45 + ["s02"] * 30,
+                       "nps": [10, 9, 3, 7, 8] * 15})
+    i18n.use_study(study)
+    ax = plots.nps_by_group(metrics.nps_table(df, by="travel_class"), lang="ru")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Бизнес  (n=35)", "Эконом  (n=40)"]
+    ax = plots.nps_by_group(metrics.nps_table(df, by="store"))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["s01  (n=45)", "s02  (n=30)"]

@@ -114,6 +114,50 @@ def test_straight_lining_hand_frame():
     assert len(df) == 5  # nothing dropped from the input
 
 
+def test_straight_lining_across_scales_compares_on_0_100():
+    # f_a on 1–5, f_b on 1–7, f_c on 0–100, f_d on 0–10 (declared in the study). By hand,
+    # on 0–100 = 100·(x − lo)/(hi − lo):
+    #   r0: 5, 7, 100, 10  → 100, 100, 100, 100: the same point (top of every scale) ✓
+    #   r1: 3, 4, 50, 5    → 50, 50, 50, 50 ✓
+    #   r2: 5, 5, 5, 5     → 100, 66.7, 5, 50: the same raw number, not the same point ✗
+    #   r3: 1, 1, 0, —     → 0, 0, 0 (3 answered) ✓
+    #   r4: 4, 4, —, —     → only 2 answered: not judged
+    #   r5: —, 4, 5, 5     → 50, 5, 50: 5 of 0–100 is not 5 of 0–10 ✗
+    from cxlab.study import parse_study
+
+    study = parse_study({"factors": {"a": {"scale": "1-5"}, "b": {"scale": "1-7"},
+                                     "c": {"scale": "0-100"}, "d": {"scale": "0-10"}}})
+    na = pd.NA
+    df = pd.DataFrame({
+        "response_id": [f"r{i}" for i in range(6)],
+        "f_a": [5, 3, 5, 1, 4, na], "f_b": [7, 4, 5, 1, 4, 4],
+        "f_c": [100, 50, 5, 0, na, 5], "f_d": [10, 5, 5, na, na, 5],
+    }).astype({c: "Int64" for c in ["f_a", "f_b", "f_c", "f_d"]})
+    out = quality.straight_lining(df, study=study)
+    assert out["response_id"].tolist() == ["r0", "r1", "r3"]
+    assert out["rating_100"].tolist() == [100.0, 50.0, 0.0]
+    assert out["rating"].isna().all()  # each answered several scales: no own-scale value
+    assert out.attrs["compared_on"] == "0-100" and out.attrs["n_judged"] == 5
+    # the same frame without declared scales compares the raw numbers: r2 (all 5s) is flagged
+    raw = quality.straight_lining(df)
+    assert raw.attrs["compared_on"] == "raw"
+    assert raw["response_id"].tolist() == ["r2"] and raw["rating"].tolist() == [5]
+    # the trust report counts the same responses
+    rep = quality.trust_report(df, study=study)
+    sl = rep[rep.check == "straight-lining"].iloc[0]
+    assert sl["details"]["k"] == 3 and sl["details"]["n"] == 5
+
+
+def test_straight_lining_on_one_scale_keeps_the_rating():
+    from cxlab.study import parse_study
+
+    study = parse_study({"factors": {k: {"scale": "0-100"} for k in "abc"}})
+    df = pd.DataFrame({"f_a": [80, 80], "f_b": [80, 81], "f_c": [80, 80]})
+    out = quality.straight_lining(df, study=study)
+    assert out.index.tolist() == [0] and out["rating"].tolist() == [80]
+    assert out["rating_100"].tolist() == [80.0]
+
+
 def test_duplicate_submissions_hand_frame():
     df = pd.DataFrame({
         "response_id": ["a", "b", "c", "d", "e"],

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from cxlab import i18n, report
 from cxlab.errors import CxlabError, ParameterError, QuarterError
-from cxlab.paths import SAMPLES_DIR
+from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
 
 needs_samples = pytest.mark.skipif(not (SAMPLES_DIR / "responses.csv").exists(),
                                    reason="sample data not generated")
@@ -184,7 +184,8 @@ def test_render_writes_every_section_and_the_indexes(rendered):
         nb = nbformat.read(out / q / f"{name}.ipynb", as_version=4)  # the run's record
         assert nb.metadata.papermill.parameters == {
             "quarter": q, "warehouse": str(result.parameters["warehouse"]), "lang": "ru",
-            "min_n": 30, "seed": 0}
+            "min_n": 30, "seed": 0, "study": str(SAMPLE_STUDY)}
+    assert result.left_out == ()  # the sample warehouse holds every section's data
     index = (out / q / "index.html").read_text(encoding="utf-8")
     for name in names:
         assert f'href="{name}.html"' in index
@@ -218,12 +219,14 @@ def test_report_has_russian_section_headings_and_inlined_charts(rendered):
     _, out = rendered
     text = (out / LATEST_SAMPLE_QUARTER / "quarterly_report.html").read_text(encoding="utf-8")
     headings = re.findall(r"<h[1-3][^>]*>(.*?)<", text)
-    for key in ("headline", "programme", "trend", "split", "drivers", "cohorts", "promotion",
+    for key in ("targets", "headline", "trend", "split", "drivers", "cohorts", "promotion",
                 "complaints", "trust"):
         expected = i18n.t(f"qr.h.{key}", "ru")
         assert expected in headings, (key, headings)
         assert re.search("[а-яё]", expected)  # Russian, not the English fallback
         assert expected != i18n.t(f"qr.h.{key}", "en")
+    # the first segment of the study (programme), by its label in the study
+    assert i18n.t("qr.h.segment", "ru", segment="Программа") in headings
     assert 'lang="ru"' in text
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', text)) >= 5
     # "fix first" is spelled out in words, not only drawn
@@ -335,14 +338,14 @@ def test_headline_view_suppresses_each_figure_on_its_own():
                           "change_ci_low": [-22.0, -40.0], "change_ci_high": [-8.0, 44.0],
                           "change_p": [0.0001, 0.9], "change_small_n": [False, True],
                           "prev_quarter": ["2026Q2", "2026Q2"]}, index=idx)
-    csi = pd.DataFrame({"n": [290, 40], "top2_share": [0.8, 0.7], "top2_ci_low": [0.75, 0.55],
-                        "top2_ci_high": [0.84, 0.82]}, index=pd.Index(["phone", "web"], name="channel"))
+    csi = pd.DataFrame({"n": [290, 40], "top_box_share": [0.8, 0.7], "top_box_ci_low": [0.75, 0.55],
+                        "top_box_ci_high": [0.84, 0.82]}, index=pd.Index(["phone", "web"], name="channel"))
     rate = pd.DataFrame({"invitations": [700, 900], "share": [0.43, 0.12], "ci_low": [0.39, 0.10],
                          "ci_high": [0.47, 0.14], "over_invited": [False, False]},
                         index=pd.Index(["phone", "web"], name="channel"))
     view = report.headline_view(trend, csi, rate, "2026Q3", min_n=30)
     assert view.loc["Web form", "NPS [95% CI]"] == "n < 30"
-    assert view.loc["Web form", "CSI: rated 4–5 [95% CI]"] == "70% [55, 82]"  # its own n = 40
+    assert view.loc["Web form", "CSI: top box [95% CI]"] == "70% [55, 82]"  # its own n = 40
     assert view.loc["Phone", "Change from previous quarter [95% CI]"] == "▼ \u221215 [\u221222, \u22128]"
     assert np.all(view.loc["Phone"].str.len() > 0)
 
@@ -559,11 +562,12 @@ def _parse(path: Path) -> _TableCells:
 def test_no_count_under_min_n_in_any_rendered_table(rendered):
     result, out = rendered
     min_n, lang = result.parameters["min_n"], result.parameters["lang"]
-    from cxlab.schema import CODES
+    from cxlab.study import load_study
 
     count_headers = {report.col_label(k, lang) for k in report.COUNT_COLUMNS}
     # the complaints cross-tab: its cells are counts under origin headers and "Total"
-    count_headers |= {i18n.label("origin", c, lang) for c in CODES["origin"]} | {i18n.t("col.total", lang)}
+    origins = load_study(SAMPLE_STUDY).codes["origin"].values
+    count_headers |= {i18n.label("origin", c, lang) for c in origins} | {i18n.t("col.total", lang)}
     allowed = {"–", report.small_count_label(min_n), report.suppressed_label(min_n), i18n.t("text.hidden", lang)}
     whole = re.compile(r"^\d[\d\u202f\u00a0 ]*$")
     checked = counted = 0

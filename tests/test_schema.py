@@ -11,6 +11,7 @@ import pytest
 
 from cxlab import schema
 from cxlab.errors import ValidationError
+from cxlab.study import parse_study
 
 
 def valid(table: str) -> pd.DataFrame:
@@ -93,7 +94,7 @@ def only(problems, check=None):
 @pytest.mark.parametrize("table", list(schema.TABLES))
 def test_valid_frames_pass_and_are_typed(table):
     out = schema.validate(valid(table), table)
-    spec = schema.TABLES[table]
+    spec = schema.resolve_table(table)  # with the study's segments and factor scales
     expected_dtype = {"id": "string", "text": "string", "code": "string", "int": "Int64",
                       "bool": "boolean", "date": "datetime64[ns]", "datetime": "datetime64[ns]"}
     for name in out.columns:
@@ -186,6 +187,65 @@ def test_unknown_codes(table, column, value):
     assert p.expected.startswith("one of ")
 
 
+# A study that is not the sample business: its own code lists, a closed and an open
+# segment, a factor on 0–100.
+RETAIL = parse_study({
+    "channels": {"email": {"en": "E-mail"}, "sms": {"en": "SMS"}, "app": {"en": "App"}},
+    "surveys": ["after_purchase"],
+    "segments": {"store": {}, "tier": {"values": ["basic", "gold"]}},
+    "factors": {"checkout_speed": {"scale": "1-7"}, "cleanliness": {"scale": "0-100"}},
+}, source="retail.yml")
+
+
+def retail_responses() -> pd.DataFrame:
+    return pd.DataFrame({
+        "response_id": ["R1", "R2", "R3"], "submitted_at": ["2026-07-01"] * 3,
+        "channel": ["email", "SMS", "app"], "survey": ["after_purchase", "", ""],
+        "nps": ["9", "3", "10"], "store": ["S-12", "any code", ""],
+        "tier": ["gold", "Basic", ""], "f_checkout_speed": ["7", "1", ""],
+        "f_cleanliness": ["0", "100", "55"],
+    }, dtype="string")
+
+
+def test_code_lists_and_scales_come_from_the_study():
+    out = schema.validate(retail_responses(), "responses", study=RETAIL)
+    assert out["channel"].tolist() == ["email", "sms", "app"]
+    assert out["tier"].tolist()[:2] == ["gold", "basic"]  # closed list: case-insensitive
+    assert out["store"].tolist()[:2] == ["S-12", "any code"]  # open list: any code
+    assert out["f_cleanliness"].tolist() == [0, 100, 55]
+    # the sample business's codes are not this study's
+    df = retail_responses()
+    df.loc[0, "channel"] = "phone"
+    p = only(problems_of_study(df, RETAIL), "value")
+    assert (p.row, p.column, p.value) == (1, "channel", "phone")
+    assert p.expected == "one of email, sms, app"
+
+
+@pytest.mark.parametrize("column, value, expected", [
+    ("tier", "platinum", "one of basic, gold"),
+    ("f_checkout_speed", "8", "from 1 to 7"),
+    ("f_cleanliness", "101", "from 0 to 100"),
+])
+def test_closed_segments_and_factor_scales_reject_other_values(column, value, expected):
+    df = retail_responses()
+    df.loc[2, column] = value
+    p = only(problems_of_study(df, RETAIL), "value")
+    assert (p.row, p.column) == (3, column) and expected in p.expected
+
+
+def test_a_factor_the_study_does_not_declare_is_an_error_naming_the_study():
+    df = retail_responses()
+    df["f_safety"] = "5"  # the sample business's factor, not the retailer's
+    p = only(problems_of_study(df, RETAIL), "factor_undeclared")
+    assert p.column == "f_safety" and "retail.yml" in p.expected
+
+
+def problems_of_study(df, study):
+    with pytest.raises(ValidationError) as info:
+        schema.validate(df, "responses", source="test.csv", study=study)
+    return info.value.problems
+
+
 def test_codes_are_case_and_space_insensitive():
     df = valid("responses")
     df.loc[0, "channel"] = " Phone "
@@ -195,8 +255,8 @@ def test_codes_are_case_and_space_insensitive():
 # ------------------------------------------------------------------ empties, ids, columns
 
 @pytest.mark.parametrize("table, column", [
-    ("responses", "client_id"), ("responses", "submitted_at"), ("visits", "activity"),
-    ("complaints", "received_at"), ("clients", "joined_on"),
+    ("responses", "channel"), ("responses", "submitted_at"), ("visits", "client_id"),
+    ("complaints", "received_at"), ("clients", "client_id"), ("invitations", "sent_at"),
 ])
 def test_empty_in_non_nullable_column(table, column):
     df = valid(table)
@@ -209,6 +269,25 @@ def test_nullable_column_may_be_empty():
     df = valid("complaints")
     df.loc[0, "client_id"] = ""  # internal incidents have no client
     assert schema.validate(df, "complaints")["client_id"].isna().sum() == 2
+
+
+@pytest.mark.parametrize("table, column", [
+    ("responses", "client_id"),  # anonymous surveys
+    ("responses", "survey"), ("visits", "activity"), ("clients", "joined_on"),
+])
+def test_optional_columns_may_be_empty_or_absent(table, column):
+    df = valid(table)
+    df.loc[1, column] = ""
+    assert schema.validate(df, table)[column].isna().tolist() == [False, True, False]
+    assert column not in schema.validate(df.drop(columns=column), table).columns
+
+
+def test_a_survey_export_needs_only_a_date_a_channel_and_an_answer():
+    df = valid("responses")[["response_id", "submitted_at", "channel", "nps"]]
+    assert list(schema.validate(df, "responses").columns) == list(df.columns)
+    for required in ("submitted_at", "channel"):
+        p = only(problems_of(df.drop(columns=required), "responses"), "column_missing")
+        assert p.column == required
 
 
 @pytest.mark.parametrize("table", list(schema.TABLES))

@@ -15,6 +15,7 @@ import pytest
 
 from cxlab import io, paths, schema
 from cxlab.errors import QuarterError, ReadError, ValidationError, WarehouseError
+from cxlab.study import Study, parse_study
 
 DATA = Path(__file__).parent / "data"
 
@@ -69,9 +70,10 @@ def test_ingest_then_load_round_trips_the_typed_frame(wh):
     back = io.load("responses", wh)
     expected = io.read(DATA / "responses_cp1251.csv")
     pd.testing.assert_frame_equal(back[expected.columns], expected)  # dtypes included
-    # the warehouse table has every schema column; those the file lacked are empty
+    # the warehouse table has every column of the study's table (its segments after the
+    # table's own columns); those the file lacked are empty
     others = [c for c in back.columns if c not in expected.columns]
-    assert others == ["programme", "teacher_id", "interviewer_id"]
+    assert others == ["interviewer_id", "programme", "teacher_id"]
     assert back[others].isna().all().all()
 
 
@@ -372,4 +374,74 @@ def test_on_conflict_error_inside_one_batch(wh, tmp_path):
     b = write(responses_frame(["R1"], nps=[2]), tmp_path / "responses_b.csv")
     with pytest.raises(ValidationError, match="responses_b.csv.*\\n.*'R1'"):
         io.ingest([a, b], warehouse=wh, on_conflict="error")
+    assert not wh.exists()
+
+
+# ------------------------------------------------------------------ the study's segments
+
+def retail_study(segments: dict) -> Study:
+    """A study that is not the sample business's: a retailer with its own segments."""
+    return parse_study({
+        "channels": {"email": {"en": "E-mail"}, "app": {"en": "App"}},
+        "segments": segments,
+        "factors": {"checkout_speed": {"scale": "1-7"}, "cleanliness": {"scale": "0-100"}},
+    }, source="retail.yml")
+
+
+def test_segment_columns_are_stored_and_loaded(wh, tmp_path):
+    st = retail_study({"store": {}, "tier": {"values": ["basic", "gold"]}})
+    df = pd.DataFrame({"response_id": ["R1", "R2", "R3"], "submitted_at": ["2026-07-01"] * 3,
+                       "channel": ["email", "app", "app"], "nps": ["9", "6", "10"],
+                       "store": ["S-12", "S-7", ""], "tier": ["Gold", "basic", ""],
+                       "f_cleanliness": ["0", "100", ""]})
+    assert io.ingest([write(df, tmp_path / "responses.csv")], warehouse=wh,
+                     study=st) == {"responses": 3}
+    back = io.load("responses", wh, study=st).set_index("response_id")
+    # values as written (codes of a closed list in the list's spelling), empties empty
+    assert back["store"].tolist()[:2] == ["S-12", "S-7"] and pd.isna(back.loc["R3", "store"])
+    assert back["tier"].tolist()[:2] == ["gold", "basic"] and pd.isna(back.loc["R3", "tier"])
+    assert back["f_cleanliness"].tolist()[:2] == [0, 100]
+    assert str(back["store"].dtype) == "string" and str(back["f_cleanliness"].dtype) == "Int64"
+    con = io.connect(wh)
+    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_name = 'responses'").fetchall())
+    con.close()
+    assert types["store"] == types["tier"] == "VARCHAR"
+    assert types["f_cleanliness"] == "INTEGER"
+    # the study's order: the table's columns, its segments, then the factors
+    cols = list(io.load("responses", wh, study=st).columns)
+    assert cols.index("interviewer_id") < cols.index("store") < cols.index("tier") \
+        < cols.index("f_cleanliness")
+    # a segment's rows can be grouped in SQL too
+    by_store = io.query("SELECT store, count(*) AS n FROM responses WHERE store IS NOT NULL "
+                        "GROUP BY store ORDER BY store", wh)
+    assert by_store["store"].tolist() == ["S-12", "S-7"]
+
+
+def test_a_segment_declared_later_is_added_by_the_next_ingest(wh, tmp_path):
+    before = retail_study({"store": {}})
+    df = pd.DataFrame({"response_id": ["R1"], "submitted_at": ["2026-07-01"],
+                       "channel": ["email"], "nps": ["9"], "store": ["S-1"]})
+    io.ingest([write(df, tmp_path / "responses.csv")], warehouse=wh, study=before)
+    after = retail_study({"store": {}, "region": {"values": ["north", "south"]}})
+    # not stored yet: load returns what is stored, and says why a column is not there
+    assert "region" not in io.load("responses", wh, study=after).columns
+    with pytest.raises(WarehouseError, match="region: declared in the study retail.yml but "
+                                             "not stored yet; the next ingest adds it"):
+        io.load("responses", wh, study=after, columns=["region"])
+    df2 = df.assign(response_id=["R2"], region=["south"])
+    io.ingest([write(df2, tmp_path / "responses_2.csv")], warehouse=wh, study=after)
+    back = io.load("responses", wh, study=after).set_index("response_id")
+    assert pd.isna(back.loc["R1", "region"]) and back.loc["R2", "region"] == "south"
+    assert back["store"].tolist() == ["S-1", "S-1"]
+
+
+def test_a_closed_segment_rejects_other_codes_before_anything_is_written(wh, tmp_path):
+    st = retail_study({"tier": {"values": ["basic", "gold"]}})
+    df = pd.DataFrame({"response_id": ["R1", "R2"], "submitted_at": ["2026-07-01"] * 2,
+                       "channel": ["email"] * 2, "nps": ["9", "8"], "tier": ["gold", "platinum"]})
+    with pytest.raises(ValidationError) as info:
+        io.ingest([write(df, tmp_path / "responses.csv")], warehouse=wh, study=st)
+    (p,) = info.value.problems
+    assert (p.row, p.column, p.value, p.expected) == (2, "tier", "platinum", "one of basic, gold")
     assert not wh.exists()

@@ -31,6 +31,28 @@ def fail(err: Exception) -> None:
     raise typer.Exit(1)
 
 
+STUDY_HELP = "Study file (default: $CXLAB_STUDY, ./study.yml, or the samples' study)"
+
+
+def _study_option():
+    """``--study PATH``: every command that reads or interprets data takes one."""
+    return typer.Option(None, "--study", help=STUDY_HELP)
+
+
+def _load_study(path: str | None):
+    """The study a command works with (a path typed here is from the working directory);
+    raises CxlabError for a missing or malformed file."""
+    from cxlab.study import load_study
+
+    return load_study(_cli_path(path))
+
+
+def _warn(out: Console, where: str, message: str) -> None:
+    """One warning line: yellow, never failing the command."""
+    out.print(f"warning: {where}: {message}" if where else f"warning: {message}",
+              style="yellow", markup=False, highlight=False)
+
+
 # Commands are registered below by topic; keep each a thin call into the package.
 # ---------------------------------------------------------------- commands
 
@@ -43,20 +65,24 @@ def report_cmd(
     warehouse: str = typer.Option(None, "--warehouse", "-w",
                                   help="DuckDB file (default data/warehouse.duckdb)."),
     out: str = typer.Option(None, "--out", "-o", help="Reports folder (default: reports/ of the project)."),
-    lang: str = typer.Option("en", "--lang", help="Report language: en or ru."),
-    min_n: int = typer.Option(30, "--min-n", help="Suppress figures from fewer answers."),
+    lang: str = typer.Option(None, "--lang",
+                             help="Report language: en or ru (default: the study's)."),
+    min_n: int = typer.Option(None, "--min-n",
+                              help="Suppress figures from fewer answers (default: the study's)."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed (same seed, same report)."),
     notebook: list[str] = typer.Option(None, "--notebook", "-n",
                                        help="Render only these notebooks (repeatable)."),
+    study: str = _study_option(),
 ):
     """Render a quarter's report: notebooks → papermill → HTML in OUT/<quarter>/."""
     from cxlab import paths, report
 
     notebooks = [_cli_path(n) if n.endswith(".ipynb") else n for n in notebook or []]
     try:
+        st = _load_study(study)
         result = report.render(quarter=quarter, warehouse=_cli_path(warehouse),
                                out=_cli_path(out) or paths.REPORTS_DIR, lang=lang, min_n=min_n,
-                               notebooks=notebooks or None, seed=seed)
+                               notebooks=notebooks or None, seed=seed, study=st)
     except CxlabError as err:
         fail(err)
     console.print(result.summary(), highlight=False, markup=False)
@@ -84,16 +110,21 @@ def notebooks_cmd(
 
 @app.command("lint-questions")
 def lint_questions_cmd(
-    path: str = typer.Argument("data/samples/factors.yml",
-                               help="Factors registry (YAML); relative = from the project root."),
+    path: str = typer.Argument(None, help=STUDY_HELP + "; its factors' questions are checked."),
     jargon: list[str] = typer.Option(None, "--jargon", "-j",
                                      help="An extra jargon term, or a YAML list file; repeatable."),
+    study: str = _study_option(),
 ):
     """Check the questionnaire: double-barrelled questions, jargon, duplicates, factors
     without a question. Exits 1 when there are findings."""
     from cxlab import factors
+    from cxlab.errors import ParameterError
 
     try:
+        if path is not None and study is not None and _cli_path(path) != _cli_path(study):
+            raise ParameterError(f"two study files: {path} and --study {study}; give one")
+        st = _load_study(path if path is not None else study)
+        path = st.source
         extra = None
         if jargon:
             files = [j for j in jargon if j.endswith((".yml", ".yaml"))]
@@ -101,7 +132,7 @@ def lint_questions_cmd(
             for f in files:
                 for lang, more in factors._jargon_lists(f, use_default=False).items():
                     extra[lang] += more
-        found = factors.lint_questions(path, jargon=extra)
+        found = factors.lint_questions(st, jargon=extra)
     except CxlabError as err:
         fail(err)
     if found.empty:
@@ -152,24 +183,28 @@ def complaints_weekly_cmd(
                              help="Meeting day (yyyy-mm-dd); the last full Mon–Sun week "
                                   "before it is reviewed."),
     warehouse: str = typer.Option(None, "--warehouse", "-w", help="DuckDB file."),
-    calendar: str = typer.Option("default", "--calendar",
-                                 help="Working hours: 'default' (Mon–Fri 09:00–18:00) or "
-                                      "'russia' (same, with Russian public holidays)."),
+    calendar: str = typer.Option(None, "--calendar",
+                                 help="Working hours: the study's calendar by default, or "
+                                      "'default' (Mon–Fri 09:00–18:00, no holidays)."),
     show_overdue: bool = typer.Option(True, "--overdue/--no-overdue",
                                       help="List the overdue complaints (ids only)."),
+    study: str = _study_option(),
 ):
     """Complaints of last week per responsible team: new, resolved, overdue, backlog."""
     from cxlab import complaints, io
     from cxlab.errors import ParameterError
 
     try:
-        if calendar not in ("default", "russia"):
-            raise ParameterError(f"--calendar {calendar!r}: expected 'default' or 'russia'")
-        cal = (complaints.WorkCalendar.russia() if calendar == "russia"
-               else complaints.WorkCalendar())
-        table = io.load("complaints", _cli_path(warehouse))
+        st = _load_study(study)
+        if calendar not in (None, "default"):
+            raise ParameterError(f"--calendar {calendar!r}: expected 'default', or leave it "
+                                 "out for the study's working calendar (calendar: in the "
+                                 "study file: weekdays, hours, country holidays)")
+        # None: the study's calendar (complaints.WorkCalendar.from_study)
+        cal = complaints.WorkCalendar() if calendar == "default" else None
+        table = io.load("complaints", _cli_path(warehouse), study=st)
         table = table.drop(columns=["description", "client_id"], errors="ignore")
-        result = complaints.weekly_summary(table, asof, calendar=cal)
+        result = complaints.weekly_summary(table, asof, calendar=cal, study=st)
     except CxlabError as err:
         fail(err)
     out = Console(soft_wrap=True)
@@ -225,16 +260,19 @@ def followups_cmd(
                                  help="Use the sample data set (data/samples) instead."),
     detractor_days: int = typer.Option(14, "--detractor-days",
                                        help="Detractors who answered within this many days."),
-    lapsed_after_days: int = typer.Option(90, "--lapsed-after-days",
-                                          help="No visit for this many days = lapsed."),
+    lapsed_after_days: int = typer.Option(None, "--lapsed-after-days",
+                                          help="No visit for this many days = lapsed "
+                                               "(default: the study's)."),
     lapsed_within_days: int = typer.Option(365, "--lapsed-within-days",
                                            help="Leave out families gone longer than this "
                                                 "(0 = keep all)."),
     valuable_visits: int = typer.Option(10, "--valuable-visits",
                                         help="Lapsed with at least this many visits: priority 3."),
-    lang: str = typer.Option("ru", "--lang", help="Language of the reasons: ru or en."),
+    lang: str = typer.Option(None, "--lang",
+                             help="Language of the reasons: ru or en (default: the study's)."),
     sep: str = typer.Option(";", "--sep",
                             help="Field separator: ';' opens in Russian-locale Excel."),
+    study: str = _study_option(),
 ):
     """Write the internal call-back list: detractors and lapsed families, with reasons.
 
@@ -242,9 +280,11 @@ def followups_cmd(
     (Russian-locale Excel splits columns on ';'). It contains personal data: the command
     refuses to write inside reports/.
     """
-    from cxlab import cohorts
+    from cxlab import cohorts, paths
 
     try:
+        # the sample data is the sample business's: read it with its own study
+        st = _load_study(study if study is not None or not samples else str(paths.SAMPLE_STUDY))
         day = cohorts._day(asof)
         target = _followups_out(out, str(day.date()))
         if samples:
@@ -255,17 +295,21 @@ def followups_cmd(
             from cxlab import io
 
             wh = _cli_path(warehouse)
-            tables = {t: io.load(t, warehouse=wh) for t in ("clients", "visits", "responses")}
+            tables = {t: io.load(t, warehouse=wh, study=st)
+                      for t in ("clients", "visits", "responses")}
             try:
-                tables["complaints"] = io.load("complaints", warehouse=wh)
+                tables["complaints"] = io.load("complaints", warehouse=wh, study=st)
             except CxlabError as err:
                 console.print(f"note: no complaints used ({err})", markup=False)
                 tables["complaints"] = None
         lst = cohorts.followups(
             tables["responses"], tables["clients"], tables["visits"], day,
-            detractor_days=detractor_days, lapsed_after_days=lapsed_after_days,
+            detractor_days=detractor_days,
+            lapsed_after_days=(st.lapsed_after_days if lapsed_after_days is None
+                               else lapsed_after_days),
             complaints=tables["complaints"], valuable_visits=valuable_visits,
-            lapsed_within_days=lapsed_within_days or None, lang=lang,
+            lapsed_within_days=lapsed_within_days or None,
+            lang=st.language if lang is None else lang, study=st,
         )
     except CxlabError as err:
         fail(err)
@@ -292,21 +336,36 @@ def _sheet(sheet: str | None):
     return int(sheet) if sheet is not None and sheet.isdigit() else sheet
 
 
+TABLE_HELP = "Table the files hold (default: the mapping's table:, else each file name)."
+MAP_HELP = ("YAML/JSON mapping: export header → column pairs, or the keys table, columns, "
+            "constants, values, scale, ids (README: 'Your own data').")
+SCALE_HELP = "NPS scale of the export: 0-10, 1-11 or 1-5 (→ 0–10); same as scale: {nps: …}."
+
+
+def _file_notes(out: Console, reports) -> None:
+    """Each file's warnings (yellow) and generated ids: worth reading, never failing."""
+    for rep in reports:
+        for w in rep.warnings:
+            _warn(out, rep.path, w)
+        if rep.generated_ids and rep.ok:
+            out.print(f"note: {rep.path}: {rep.generated_ids} generated from each row's "
+                      "content (the same row gets the same id on every re-ingest)",
+                      markup=False, highlight=False)
+
+
 @app.command("validate")
 def validate_cmd(
     files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
-    table: str = typer.Option(None, "--table", "-t",
-                              help="Table the files hold (default: from each file name)."),
-    mapping: str = typer.Option(None, "--map", "-m",
-                                help="YAML/JSON file mapping export headers to our columns."),
-    scale: str = typer.Option(None, "--scale", "-s",
-                              help="NPS scale of the export: 0-10, 1-11 or 1-5 (→ 0–10)."),
+    table: str = typer.Option(None, "--table", "-t", help=TABLE_HELP),
+    mapping: str = typer.Option(None, "--map", "-m", help=MAP_HELP),
+    scale: str = typer.Option(None, "--scale", "-s", help=SCALE_HELP),
     sheet: str = typer.Option(None, "--sheet", help="Spreadsheet sheet (name or 0-based number)."),
+    study: str = _study_option(),
 ):
-    """Check export files against the schema without writing anything.
+    """Check export files against the study and the schema without writing anything.
 
-    Prints a summary per file and every problem (row, column, value, expected);
-    exits 1 if any file has a problem.
+    Prints a summary per file, its warnings and every problem (row, column, value,
+    expected); exits 1 if any file has a problem (warnings do not fail).
     """
     from rich.table import Table
 
@@ -315,18 +374,22 @@ def validate_cmd(
 
     out = Console(soft_wrap=True)
     try:
-        reports = [io.check(f, table, mapping, scale, _sheet(sheet)) for f in files]
+        st = _load_study(study)
+        m = io.read_mapping(mapping)
+        reports = [io.check(f, table, m, scale, _sheet(sheet), study=st) for f in files]
     except CxlabError as err:
         fail(err)
     summary = Table(title="cxlab validate", title_justify="left")
     for col in ("file", "table", "rows", "result", "ignored columns"):
         summary.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
     for f, rep in zip(files, reports):
-        result = ("[green]OK[/]" if rep.ok else
+        warned = f" [yellow]({len(rep.warnings)} warning(s))[/]" if rep.warnings else ""
+        result = (f"[green]OK[/]{warned}" if rep.ok else
                   "[red]unreadable[/]" if rep.error else f"[red]{len(rep.problems)} problem(s)[/]")
         summary.add_row(escape(f), rep.table_name or "?", str(rep.rows), result,
                         escape(", ".join(rep.ignored_columns)))
     out.print(summary)
+    _file_notes(out, reports)
     for f, rep in zip(files, reports):
         if rep.error:
             out.print(rep.error, markup=False, highlight=False)
@@ -341,6 +404,7 @@ def _ingest_summary(result, warehouse: str) -> None:
     from rich.table import Table
 
     out = Console(soft_wrap=True)
+    _file_notes(out, result.files)
     t = Table(title=f"ingested into {escape(warehouse)}", title_justify="left")
     for col in ("table", "rows added", "already stored (skipped)", "conflicts (skipped)"):
         t.add_column(col, justify="left" if col == "table" else "right")
@@ -353,6 +417,8 @@ def _ingest_summary(result, warehouse: str) -> None:
             out.print(f"{name}: {n} row(s) have an id already stored with different content "
                       f"and were not applied (the warehouse keeps the first version), e.g. "
                       + ", ".join(result.conflict_ids.get(name, [])), markup=False)
+    for w in result.warnings:
+        _warn(out, "", w)
 
 
 def _with_progress(total: int, work):
@@ -373,17 +439,15 @@ def _with_progress(total: int, work):
 @app.command("ingest")
 def ingest_cmd(
     files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
-    table: str = typer.Option(None, "--table", "-t",
-                              help="Table the files hold (default: from each file name)."),
+    table: str = typer.Option(None, "--table", "-t", help=TABLE_HELP),
     warehouse: str = typer.Option(None, "--warehouse", "-w",
                                   help="DuckDB file (default data/warehouse.duckdb or "
                                        "$CXLAB_WAREHOUSE)."),
-    mapping: str = typer.Option(None, "--map", "-m",
-                                help="YAML/JSON file mapping export headers to our columns."),
-    scale: str = typer.Option(None, "--scale", "-s",
-                              help="NPS scale of the export: 0-10, 1-11 or 1-5 (→ 0–10)."),
+    mapping: str = typer.Option(None, "--map", "-m", help=MAP_HELP),
+    scale: str = typer.Option(None, "--scale", "-s", help=SCALE_HELP),
     on_conflict: str = typer.Option("skip", "--on-conflict",
                                     help="A stored id with different content: skip or error."),
+    study: str = _study_option(),
 ):
     """Validate export files and append them to the warehouse in one transaction.
 
@@ -394,9 +458,10 @@ def ingest_cmd(
 
     wh = _cli_path(warehouse) or str(paths.default_warehouse())
     try:
+        st = _load_study(study)
         result = _with_progress(len(files) + 1, lambda tick: io.ingest(
             files, table=table, warehouse=wh, mapping=mapping, scale=scale,
-            on_conflict=on_conflict, progress=tick))
+            on_conflict=on_conflict, progress=tick, study=st))
     except CxlabError as err:
         fail(err)
     _ingest_summary(result, wh)
@@ -415,8 +480,9 @@ def ingest_samples_cmd(
     wh = _cli_path(warehouse) or str(paths.default_warehouse())
     try:
         n_files = len(list(paths.SAMPLES_DIR.glob("*.csv")))
+        # the sample data is read with its own study, whatever $CXLAB_STUDY says
         result = _with_progress(n_files + 1, lambda tick: io.build_sample_warehouse(
-            wh, replace=replace, progress=tick))
+            wh, replace=replace, progress=tick, study=paths.SAMPLE_STUDY))
     except CxlabError as err:
         fail(err)
     _ingest_summary(result, wh)
@@ -445,7 +511,9 @@ def headline_cmd(
     quarter: str = typer.Option("latest", "--quarter", "-q",
                                 help="Calendar quarter like 2026Q3, or 'latest'."),
     warehouse: str = typer.Option(None, "--warehouse", "-w", help="DuckDB file."),
-    min_n: int = typer.Option(30, "--min-n", help="Flag channels with fewer 0–10 answers."),
+    min_n: int = typer.Option(None, "--min-n",
+                              help="Flag channels with fewer 0–10 answers (default: the study's)."),
+    study: str = _study_option(),
 ):
     """The quarter's headline from the warehouse: responses and NPS per survey channel."""
     from rich.table import Table
@@ -453,7 +521,9 @@ def headline_cmd(
     from cxlab import io
 
     try:
-        t = io.headline(quarter, _cli_path(warehouse), min_n=min_n)
+        st = _load_study(study)
+        min_n = st.min_n if min_n is None else min_n
+        t = io.headline(quarter, _cli_path(warehouse), min_n=min_n, study=st)
     except CxlabError as err:
         fail(err)
     q = t["quarter"].iloc[0]

@@ -1,22 +1,37 @@
-"""Cohorts: lapsed clients, camp attendees, new and repeat families — and whom to call back.
+"""Cohorts: lapsed, new and repeat clients, a study's own cohorts — and whom to call back.
 
-The client department compares groups of families (DOMAIN.md, "Lapsed and interested
-clients"): lapsed vs active, camp and hike attendees, workshop-only, new vs repeat,
-interested but never came. This module
+The client department compares groups of clients (DOMAIN.md, "Lapsed and interested
+clients"): lapsed vs active, new vs repeat, interested but never came, and the groups a
+business defines for itself (in the sample study: camp and hike attendees,
+workshop-only families). This module
 
 * turns the clients and visits tables into **per-client features as of a date**
-  (:func:`features`) and evaluates **cohort rules** on them (:data:`COHORT_RULES`,
-  :func:`assign`), with user-defined cohorts as plain boolean expressions;
+  (:func:`features`): visit counts, recency, referrals and — when the study names a
+  visits column under ``cohorts → by`` — one count per code of that column
+  (``n_<code>``, ``n_<code>_recent``);
+* evaluates **cohort rules** on them: the generic built-ins (:data:`COHORT_RULES`:
+  active, lapsed, never_attended, new, repeat), the study file's rules (boolean
+  expressions under ``cohorts → rules``) and any passed as ``extra=`` (:func:`assign`);
 * attaches the cohorts to survey responses **as of each response's date**
   (:func:`attach`, vectorised with :func:`pandas.merge_asof`);
 * compares a metric across cohorts with intervals and Holm-adjusted p-values
   (:func:`compare_cohorts`, statistics from :mod:`cxlab.metrics`);
-* checks stated against actual promotion — do promoters really bring new families?
+* checks stated against actual promotion — do promoters really bring new clients?
   (:func:`promotion`: each respondent classed by the first 0–10 answer, referrals that
   joined after it, Wilson and exact Poisson intervals);
-* builds the internal **follow-up list** of detractors and lapsed families to call
+* builds the internal **follow-up list** of detractors and lapsed clients to call
   (:func:`followups`). It is the only cxlab output that carries names and phone numbers;
   the ``cxlab followups`` command writes it outside ``reports/``.
+
+Cohorts are about clients: they need ``client_id`` on the responses. An anonymous survey
+has none, and :func:`attach`, :func:`compare_cohorts` and :func:`followups` say so
+(:class:`~cxlab.errors.ParameterError`) rather than guess.
+
+The study (keyword ``study=``; None: the default study, :func:`cxlab.study.load_study`)
+gives the rules, the visits column of the ``n_<code>`` features and the defaults of
+``lapsed_after_days`` and ``recent_days``; arguments passed explicitly win. Results carry
+the rule names (columns, ``attrs["cohorts"]``); a report labels a study rule with its
+:meth:`cxlab.study.CohortRule.label` and a built-in from the i18n catalogue.
 
 Examples
 --------
@@ -24,28 +39,28 @@ Examples
 
     c = assign(clients, visits, "2026-09-30", extra={"big_family": "n_visits >= 20"})
     r = attach(responses, clients, visits)         # cohorts as of each answer's day
-    compare_cohorts(r, ["lapsed", "camp"]).table   # within each channel, Holm p
-    promotion(responses, clients).table            # do promoters bring new families?
+    compare_cohorts(r, ["lapsed", "new"]).table    # within each channel, Holm p
+    promotion(responses, clients).table            # do promoters bring new clients?
 
 Conventions (one place, so every rule reads the same way)
 ---------------------------------------------------------
 ``asof``
     A calendar day. Everything *on or before* it counts; nothing after it leaks in.
     For :func:`attach` it is the calendar day of each response's ``submitted_at``, so a
-    visit earlier on the day of the response counts (an after-camp survey filled in on
-    the last camp day sees that camp).
+    visit earlier on the day of the response counts (a survey filled in on the last day
+    of a programme sees that visit).
 ``days_since_last_visit``
     Whole calendar days from the last visit on or before ``asof`` to ``asof`` (0 = visited
     that day); missing when the client has no visit by then.
 "Within N days"
     At most N days ago: ``days_ago <= N`` (the days ``asof − N … asof``, both ends
-    included). So with ``lapsed_after_days=90`` a family whose last visit was exactly 90
+    included). So with ``lapsed_after_days=90`` a client whose last visit was exactly 90
     days before ``asof`` is still **active**; at 91 days it is **lapsed** — "lapsed after
     90 days" means more than 90 days without a visit. This is the definition the sample
     generator plants its lapsed gap with (``cxlab.samples``: ``day − last_visit > 90``).
-"The last 12 months" (``recent_days``, default 365)
-    Within the last 365 days by the same rule: a camp 365 days before ``asof`` counts,
-    one 366 days before does not.
+"The last 12 months" (``recent_days``, default the study's, 365 unless it says)
+    Within the last 365 days by the same rule: a visit 365 days before ``asof`` is
+    recent, one 366 days before is not.
 "The quarter"
     The calendar quarter that contains ``asof`` (for :func:`attach`: the quarter of the
     response). ``new`` = first visit ever falls in that quarter, on or before ``asof``.
@@ -64,6 +79,8 @@ from cxlab.errors import ParameterError
 
 __all__ = [
     "COHORT_RULES",
+    "CODE_FEATURES",
+    "CONTACT_COLUMNS",
     "FEATURE_COLUMNS",
     "CohortComparison",
     "CohortParams",
@@ -77,6 +94,7 @@ __all__ = [
     "followups",
     "promotion",
     "segment",
+    "study_rules",
     "FOLLOWUP_COLUMNS",
     "FOLLOWUP_PRIORITIES",
 ]
@@ -85,28 +103,23 @@ __all__ = [
 
 #: The per-client features a cohort rule or a user expression can use (see :func:`features`).
 FEATURE_COLUMNS: dict[str, str] = {
-    "client_id": "the client (family)",
+    "client_id": "the client",
     "asof": "the day the features are evaluated at",
     "joined_on": "first contact / registration of interest (clients.joined_on)",
     "source": "how the client found us (clients.source)",
-    "referred": "True if another family recommended us (clients.referred_by not empty)",
+    "referred": "True if another client recommended us (clients.referred_by not empty)",
     "days_since_joined": "days from joined_on to asof",
     "n_visits": "visits on or before asof",
-    "n_workshop": "workshop visits on or before asof (one n_<programme> per programme code)",
-    "n_hike": "hike visits on or before asof",
-    "n_camp": "camp days on or before asof",
-    "n_visits_recent": "visits within the last `recent_days` (365) days: asof − 365 … asof",
-    "n_workshop_recent": "workshop visits within the last `recent_days` days",
-    "n_hike_recent": "hikes within the last `recent_days` days",
-    "n_camp_recent": "camp visits within the last `recent_days` days",
+    "n_visits_recent": "visits within the last `recent_days` days: asof − recent_days … asof",
     "first_visit": "date of the first visit (NaT if none by asof)",
     "last_visit": "date of the last visit on or before asof (NaT if none)",
     "days_since_first_visit": "days from first_visit to asof (NaN if none)",
     "days_since_last_visit": "days from last_visit to asof (NaN if none)",
-    "n_referrals": "families who named this client in referred_by and joined by asof",
+    "n_referrals": "clients who named this client in referred_by and joined by asof",
 }
-
-_PROGRAMMES = ("workshop", "hike", "camp")
+#: Per code of the study's ``cohorts → by`` visits column (e.g. a programme or a store):
+#: ``n_<code>`` visits on or before asof and ``n_<code>_recent`` within ``recent_days``.
+CODE_FEATURES = ("n_{code}", "n_{code}_recent")
 
 
 def _need(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
@@ -166,17 +179,69 @@ def _check_positive(name: str, value) -> None:
         raise ParameterError(f"{name}: got {value!r}; expected a positive whole number")
 
 
-def _programmes(visits: pd.DataFrame) -> list[str]:
-    seen = visits["programme"].dropna().astype("string").str.strip().str.lower().unique()
-    extra = sorted(set(map(str, seen)) - set(_PROGRAMMES))
-    return list(_PROGRAMMES) + extra
+def _windows(st, lapsed_after_days, recent_days) -> tuple[int, int]:
+    """The lapsed and recent windows: the arguments when given, else the study's."""
+    lapsed_after_days = st.lapsed_after_days if lapsed_after_days is None else lapsed_after_days
+    recent_days = st.recent_days if recent_days is None else recent_days
+    _check_positive("lapsed_after_days", lapsed_after_days)
+    _check_positive("recent_days", recent_days)
+    return lapsed_after_days, recent_days
+
+
+def _need_client_ids(responses: pd.DataFrame, what: str) -> None:
+    """Cohorts are about clients: an anonymous survey cannot be placed in them."""
+    if not isinstance(responses, pd.DataFrame):
+        raise ParameterError(f"responses: expected a DataFrame, got {type(responses).__name__}")
+    if "client_id" not in responses.columns or not responses["client_id"].notna().any():
+        found = ("no column 'client_id'" if "client_id" not in responses.columns
+                 else f"an empty column 'client_id' ({len(responses)} rows)")
+        raise ParameterError(
+            f"{what}: cohorts need client ids, and the responses have {found} (an anonymous "
+            "survey?); expected responses that name their client (client_id), linked to "
+            "the clients and visits tables — without them this analysis does not apply")
+
+
+def _study(study):
+    from cxlab.study import load_study
+
+    return load_study(study)
+
+
+def _by_column(visits: pd.DataFrame, by, st) -> str | None:
+    """The visits column whose codes give ``n_<code>`` features: ``by`` if given (it must
+    exist), else the study's ``cohorts → by`` when the visits carry it, else None."""
+    if by is not None:
+        _need(visits, "visits", [by])
+        return str(by)
+    if st.cohort_by is not None and st.cohort_by in visits.columns:
+        return st.cohort_by
+    return None
+
+
+def _codes_of(values: pd.Series, by: str, st) -> list[str]:
+    """The codes of ``by`` to count: the study's list (in its order, so a rule over a code
+    with no visit yet still evaluates) and any other code in the data, after it."""
+    seen = set(map(str, values.dropna().unique()))
+    cl = st.codelist(by)
+    known = list(cl.values) if cl is not None else []
+    codes = known + sorted(seen - set(known))
+    taken = {c for c in FEATURE_COLUMNS} | {f"{c}_recent" for c in FEATURE_COLUMNS}
+    clash = [c for c in codes if f"n_{c}" in taken]
+    if clash:
+        raise ParameterError(f"visits: the code {clash[0]!r} of column {by!r} would make the "
+                             f"feature 'n_{clash[0]}', which is already a generic feature; "
+                             "expected codes that do not repeat a feature name")
+    return codes
 
 
 def features_at(
     clients: pd.DataFrame,
     visits: pd.DataFrame,
     points: pd.DataFrame,
-    recent_days: int = 365,
+    recent_days: int | None = None,
+    *,
+    by: str | None = None,
+    study=None,
 ) -> pd.DataFrame:
     """Per-client features at many (client, day) points at once, without a Python loop.
 
@@ -185,32 +250,44 @@ def features_at(
     clients : DataFrame
         Columns ``client_id``, ``joined_on``; optional ``source``, ``referred_by``.
     visits : DataFrame
-        Columns ``client_id``, ``visit_date``, ``programme``.
+        Columns ``client_id``, ``visit_date``; the ``by`` column when there is one.
     points : DataFrame
         Columns ``client_id`` and ``asof`` (a day per row). Rows may repeat clients and
         days; the result is aligned with ``points`` (same index, same order).
-    recent_days : int
-        Length of the "recent" window of the ``*_recent`` counts (days, both ends in).
+    recent_days : int, optional
+        Length of the "recent" window of the ``*_recent`` counts (days, both ends in);
+        default the study's ``cohorts → recent_days``.
+    by : str, optional
+        The visits column whose codes give ``n_<code>`` and ``n_<code>_recent``; default
+        the study's ``cohorts → by`` when the visits carry that column. Without one only
+        the generic features are made.
+    study : Study, path or None
+        None: the default study.
 
     Returns
     -------
     DataFrame
-        The columns of :data:`FEATURE_COLUMNS` (plus ``n_<programme>`` for any other
-        programme code in ``visits``), one row per point. Counts are int64, days are
-        float64 (NaN where there is no visit), dates datetime64[ns].
+        The columns of :data:`FEATURE_COLUMNS` plus, with ``by``, ``n_<code>`` and
+        ``n_<code>_recent`` for every code the study lists for that column and every
+        other code in ``visits``; one row per point. Counts are int64, days are float64
+        (NaN where there is no visit), dates datetime64[ns].
 
     Notes
     -----
-    Visits are first reduced to one row per (client, day, programme) count and cumulated
+    Visits are first reduced to one row per (client, day, code) count and cumulated
     per client; :func:`pandas.merge_asof` then finds, for every point, the cumulated row
     of the last visit day on or before ``asof`` (and on or before the start of the recent
     window). The cost is a few sorts: O((visits + points) log) — a million responses take
     seconds, not hours.
     """
+    st = _study(study)
+    if recent_days is None:
+        recent_days = st.recent_days
     _need(clients, "clients", ["client_id", "joined_on"])
-    _need(visits, "visits", ["client_id", "visit_date", "programme"])
+    _need(visits, "visits", ["client_id", "visit_date"])
     _need(points, "points", ["client_id", "asof"])
     _check_positive("recent_days", recent_days)
+    by = _by_column(visits, by, st)
 
     pts = pd.DataFrame(
         {
@@ -223,21 +300,25 @@ def features_at(
         raise ParameterError("points: column 'asof' has empty dates; every point needs a day")
     pts["_start"] = pts["asof"] - pd.Timedelta(days=recent_days)
 
-    # ---- visits: one row per client and day, counts per programme, cumulated per client
+    # ---- visits: one row per client and day, counts per code, cumulated per client
     v = pd.DataFrame(
         {
             "client_id": _ids(visits["client_id"]).to_numpy(),
             "visit_date": _dates(visits["visit_date"], "visits", "visit_date").to_numpy(),
-            "programme": visits["programme"].astype("string").str.strip().str.lower().to_numpy(),
         }
-    ).dropna(subset=["client_id", "visit_date"])
-    progs = _programmes(v)
+    )
+    if by is not None:
+        v["_code"] = visits[by].astype("string").str.strip().to_numpy()
+    v = v.dropna(subset=["client_id", "visit_date"])
     # groupby().size() is vectorised (pd.crosstab aggregates in Python: minutes at 4M rows)
-    counts = (v.groupby(["client_id", "visit_date", "programme"], sort=True, dropna=False)
-              .size().unstack("programme", fill_value=0))
-    counts = counts.reindex(columns=progs, fill_value=0)
-    counts.columns = [f"n_{p}" for p in progs]
-    counts.insert(0, "n_visits", counts.sum(axis=1))
+    counts = v.groupby(["client_id", "visit_date"], sort=True).size().to_frame("n_visits")
+    if by is not None:
+        codes = _codes_of(v["_code"], by, st)
+        per_code = (v.groupby(["client_id", "visit_date", "_code"], sort=True)
+                    .size().unstack("_code", fill_value=0))
+        per_code = per_code.reindex(index=counts.index, columns=codes, fill_value=0)
+        per_code.columns = [f"n_{c}" for c in codes]
+        counts = pd.concat([counts, per_code], axis=1)
     count_cols = list(counts.columns)
     cum = counts.groupby(level="client_id").cumsum().astype("int64").reset_index()
     cum["last_visit"] = cum["visit_date"]
@@ -318,7 +399,10 @@ def features(
     clients: pd.DataFrame,
     visits: pd.DataFrame,
     asof,
-    recent_days: int = 365,
+    recent_days: int | None = None,
+    *,
+    by: str | None = None,
+    study=None,
 ) -> pd.DataFrame:
     """Per-client features as of one day, for the clients who had joined by then.
 
@@ -328,13 +412,16 @@ def features(
         The clients and visits tables (see :func:`features_at` for the columns used).
     asof : date-like
         The day; visits after it are ignored, clients who joined after it are left out.
-    recent_days : int
-        The recent window of the ``*_recent`` counts.
+    recent_days : int, optional
+        The recent window of the ``*_recent`` counts (default: the study's).
+    by, study
+        As in :func:`features_at`.
 
     Returns
     -------
     DataFrame
-        Indexed by ``client_id``; columns as in :data:`FEATURE_COLUMNS`.
+        Indexed by ``client_id``; columns as in :data:`FEATURE_COLUMNS`, plus
+        ``n_<code>`` / ``n_<code>_recent`` per code of the ``by`` column.
 
     Examples
     --------
@@ -350,7 +437,7 @@ def features(
     joined = _dates(clients["joined_on"], "clients", "joined_on")
     keep = clients[~(joined > day).to_numpy()]  # an unknown join date is not "after asof"
     pts = pd.DataFrame({"client_id": _ids(keep["client_id"]).to_numpy(), "asof": day})
-    f = features_at(keep, visits, pts, recent_days=recent_days)
+    f = features_at(keep, visits, pts, recent_days=recent_days, by=by, study=study)
     return f.set_index("client_id")
 
 
@@ -396,21 +483,6 @@ def never_attended(f: pd.DataFrame, p: CohortParams) -> pd.Series:
     return f["n_visits"] == 0
 
 
-def camp(f: pd.DataFrame, p: CohortParams) -> pd.Series:
-    """At least one camp visit within the last ``recent_days`` (365) days."""
-    return f["n_camp_recent"] > 0
-
-
-def hike(f: pd.DataFrame, p: CohortParams) -> pd.Series:
-    """At least one hike within the last ``recent_days`` (365) days."""
-    return f["n_hike_recent"] > 0
-
-
-def workshop_only(f: pd.DataFrame, p: CohortParams) -> pd.Series:
-    """Has visited, and every visit on or before asof was a workshop (ever, not 12 months)."""
-    return (f["n_visits"] > 0) & (f["n_visits"] == f["n_workshop"])
-
-
 def new(f: pd.DataFrame, p: CohortParams) -> pd.Series:
     """First visit ever falls in the calendar quarter of asof (on or before asof)."""
     quarter_start = f["asof"].dt.to_period("Q").dt.start_time.astype("datetime64[ns]")
@@ -422,26 +494,44 @@ def repeat(f: pd.DataFrame, p: CohortParams) -> pd.Series:
     return f["n_visits"] >= 2
 
 
-#: The built-in cohorts, in the order they are reported. ``active``, ``lapsed`` and
-#: ``never_attended`` partition the clients who had joined by asof.
+#: The built-in cohorts, generic to any business, in the order they are reported.
+#: ``active``, ``lapsed`` and ``never_attended`` partition the clients who had joined by
+#: asof. A business's own cohorts are expressions in its study file (``cohorts → rules``).
 COHORT_RULES: dict[str, Rule] = {
     r.name: r
     for r in [
         Rule("active", "visited within the last lapsed_after_days days", active),
         Rule("lapsed", "visited before, but not within the last lapsed_after_days days", lapsed),
         Rule("never_attended", "registered interest, no visit yet", never_attended),
-        Rule("camp", "a camp within the last 365 days (recent_days)", camp),
-        Rule("hike", "a hike within the last 365 days (recent_days)", hike),
-        Rule("workshop_only", "attended workshops only (no hike, no camp, ever)", workshop_only),
         Rule("new", "first visit in the quarter of asof", new),
         Rule("repeat", "two or more visits", repeat),
     ]
 }
 
 
-def _rules(rules, extra) -> dict[str, Rule]:
+def study_rules(study=None) -> dict[str, Rule]:
+    """The study file's cohorts (``cohorts → rules``) as :class:`Rule` objects, in its
+    order; each rule's ``description`` is its English label and expression."""
+    st = _study(study)
+    out = {}
+    for name, cr in st.cohorts.items():
+        if name in COHORT_RULES:
+            raise ParameterError(f"study {st.source}: cohort rule {name!r} has the name of a "
+                                 f"built-in cohort; expected another name (built-ins: "
+                                 f"{', '.join(COHORT_RULES)})")
+        out[name] = Rule(name, f"{cr.label('en')}: {cr.rule}",
+                         _expression_rule(name, cr.rule, st))
+    return out
+
+
+def _available(st=None) -> dict[str, Rule]:
+    return {**COHORT_RULES, **study_rules(st)}
+
+
+def _rules(rules, extra, st) -> dict[str, Rule]:
+    known = _available(st)
     if rules is None:
-        chosen = dict(COHORT_RULES)
+        chosen = dict(known)
     elif isinstance(rules, Mapping):
         chosen = {}
         for name, r in rules.items():
@@ -451,13 +541,14 @@ def _rules(rules, extra) -> dict[str, Rule]:
             chosen[str(name)] = r
     else:
         names = [rules] if isinstance(rules, str) else list(rules)
-        unknown = [n for n in names if n not in COHORT_RULES]
+        unknown = [n for n in names if n not in known]
         if unknown:
             raise ParameterError(
                 f"rules: unknown cohort(s) {', '.join(map(repr, unknown))}; expected names "
-                f"from {', '.join(COHORT_RULES)} (add your own with extra=)"
+                f"from {', '.join(known)} (the built-ins and the study's cohorts → rules; "
+                "add your own with extra=)"
             )
-        chosen = {n: COHORT_RULES[n] for n in names}
+        chosen = {n: known[n] for n in names}
     for name, spec in (extra or {}).items():
         name = str(name)
         if not name.isidentifier():
@@ -479,15 +570,23 @@ def _rules(rules, extra) -> dict[str, Rule]:
     return chosen
 
 
-def _expression_rule(name: str, expr: str):
+def _expression_rule(name: str, expr: str, st=None):
+    where = f" (study {st.source}, cohorts → rules → {name})" if st is not None else ""
+
     def rule(f: pd.DataFrame, p: CohortParams) -> pd.Series:
         try:
             res = f.eval(expr)
         except Exception as err:  # pandas raises many kinds for a bad expression
+            generic = set(FEATURE_COLUMNS) | {"n_visits_recent"}
+            per_code = [c for c in f.columns if str(c).startswith("n_") and c not in generic]
+            hint = ""
+            if st is not None and st.cohort_by and not per_code:
+                hint = (f"; the per-code features n_<code> come from the visits column "
+                        f"{st.cohort_by!r} (cohorts → by), which the visits table lacks")
             raise ParameterError(
-                f"cohort {name!r}: cannot evaluate {expr!r} ({type(err).__name__}: {err}); "
-                f"expected a boolean expression over the columns "
-                f"{', '.join(map(str, f.columns))}"
+                f"cohort {name!r}{where}: cannot evaluate {expr!r} ({type(err).__name__}: "
+                f"{err}); expected a boolean expression over the columns "
+                f"{', '.join(map(str, f.columns))}{hint}"
             ) from None
         return res
 
@@ -515,10 +614,12 @@ def assign(
     clients: pd.DataFrame,
     visits: pd.DataFrame,
     asof,
-    lapsed_after_days: int = 90,
+    lapsed_after_days: int | None = None,
     rules=None,
     extra: Mapping | None = None,
-    recent_days: int = 365,
+    recent_days: int | None = None,
+    *,
+    study=None,
 ) -> pd.DataFrame:
     """Which cohorts each client belongs to, as of a day.
 
@@ -528,27 +629,31 @@ def assign(
         The clients and visits tables.
     asof : date-like
         Visits after this day are ignored and clients who joined after it are left out.
-    lapsed_after_days : int
+    lapsed_after_days : int, optional
         A client is **active** if the last visit was at most this many days before
-        ``asof`` (exactly 90 days: still active) and **lapsed** from one day more (91);
-        see the module notes.
+        ``asof`` (with 90: exactly 90 days is still active) and **lapsed** from one day
+        more (91); see the module notes. Default: the study's
+        ``cohorts → lapsed_after_days``.
     rules : None, list of str, or dict of name → :class:`Rule`
-        Which cohorts to evaluate: all of :data:`COHORT_RULES` (default), a subset by
-        name, or a registry of your own rules.
+        Which cohorts to evaluate: the built-ins (:data:`COHORT_RULES`) and the study's
+        rules (default), a subset of them by name, or a registry of your own rules.
     extra : dict, optional
-        More cohorts, without editing the package: name → a boolean expression over the
-        feature columns (:data:`FEATURE_COLUMNS`; evaluated with
-        :meth:`pandas.DataFrame.eval`), a function ``features → bool Series``, or a
-        :class:`Rule`.
-    recent_days : int
-        The window of ``camp`` and ``hike`` (and the ``*_recent`` features), in days.
+        More cohorts, without editing the package or the study: name → a boolean
+        expression over the feature columns (:data:`FEATURE_COLUMNS` and the
+        ``n_<code>`` ones; evaluated with :meth:`pandas.DataFrame.eval`), a function
+        ``features → bool Series``, or a :class:`Rule`.
+    recent_days : int, optional
+        The window of the ``*_recent`` features, in days (default: the study's).
+    study : Study, path or None
+        The rules, the ``n_<code>`` column and the defaults (None: the default study).
 
     Returns
     -------
     DataFrame
-        Indexed by ``client_id``, one bool column per cohort. ``active``, ``lapsed`` and
-        ``never_attended`` are mutually exclusive and together cover every client who had
-        joined by ``asof``; other cohorts overlap freely.
+        Indexed by ``client_id``, one bool column per cohort (built-ins first, then the
+        study's rules, then ``extra``). ``active``, ``lapsed`` and ``never_attended`` are
+        mutually exclusive and together cover every client who had joined by ``asof``;
+        other cohorts overlap freely.
 
     Examples
     --------
@@ -557,9 +662,10 @@ def assign(
     ...                   "came_by_referral": "referred and n_visits > 0"})  # doctest: +SKIP
     >>> c.sum()                                                            # doctest: +SKIP
     """
-    _check_positive("lapsed_after_days", lapsed_after_days)
-    chosen = _rules(rules, extra)
-    f = features(clients, visits, asof, recent_days=recent_days)
+    st = _study(study)
+    lapsed_after_days, recent_days = _windows(st, lapsed_after_days, recent_days)
+    chosen = _rules(rules, extra, st)
+    f = features(clients, visits, asof, recent_days=recent_days, study=st)
     params = CohortParams(lapsed_after_days=lapsed_after_days, recent_days=recent_days)
     out = _evaluate(chosen, f, params)
     out.index.name = "client_id"
@@ -572,27 +678,32 @@ def attach(
     responses: pd.DataFrame,
     clients: pd.DataFrame,
     visits: pd.DataFrame,
-    lapsed_after_days: int = 90,
+    lapsed_after_days: int | None = None,
     rules=None,
     extra: Mapping | None = None,
-    recent_days: int = 365,
+    recent_days: int | None = None,
     date_col: str = "submitted_at",
     prefix: str = "",
+    *,
+    study=None,
 ) -> pd.DataFrame:
     """Responses with cohort columns evaluated as of each response's own day.
 
     "Lapsed" for a response means no visit in the ``lapsed_after_days`` days before the
-    day it was submitted (``days_since_last_visit > lapsed_after_days`` on that day);
-    "camp" a camp within the 365 days up to that day — the definitions of :func:`assign`
-    applied at ``asof = submitted_at``'s calendar day.
+    day it was submitted (``days_since_last_visit > lapsed_after_days`` on that day); a
+    study rule over ``n_<code>_recent`` counts the visits within ``recent_days`` up to
+    that day — the definitions of :func:`assign` applied at ``asof = submitted_at``'s
+    calendar day.
 
     Parameters
     ----------
     responses : DataFrame
-        Needs ``client_id`` and ``date_col``.
+        Needs ``client_id`` and ``date_col``. Rows without a client id (answers given
+        anonymously) are in no cohort (all False) and counted in
+        ``attrs["without_client_id"]``; :func:`compare_cohorts` leaves them out.
     clients, visits : DataFrame
         The clients and visits tables.
-    lapsed_after_days, rules, extra, recent_days
+    lapsed_after_days, rules, extra, recent_days, study
         As in :func:`assign`.
     date_col : str
         The response's date column.
@@ -611,10 +722,18 @@ def attach(
     Vectorised with :func:`features_at` (a few :func:`pandas.merge_asof` calls): no loop
     over responses. A response from a client absent from ``clients`` still gets the
     visit-based cohorts; its ``joined_on``/``source`` features are missing.
+
+    Raises
+    ------
+    ParameterError
+        The responses have no client ids at all (an anonymous survey): cohorts are about
+        clients and cannot be placed.
     """
-    _check_positive("lapsed_after_days", lapsed_after_days)
-    _need(responses, "responses", ["client_id", date_col])
-    chosen = _rules(rules, extra)
+    st = _study(study)
+    lapsed_after_days, recent_days = _windows(st, lapsed_after_days, recent_days)
+    _need_client_ids(responses, "attach")
+    _need(responses, "responses", [date_col])
+    chosen = _rules(rules, extra, st)
     names = [f"{prefix}{n}" for n in chosen]
     clash = [n for n in names if n in responses.columns]
     if clash:
@@ -627,16 +746,20 @@ def attach(
         pos = int(np.flatnonzero(day.isna().to_numpy())[0])
         raise ParameterError(f"responses: row {pos + 1}, column '{date_col}' is empty; "
                              "every response needs its date to place it in time")
-    pts = pd.DataFrame({"client_id": responses["client_id"].to_numpy(), "asof": day.to_numpy()},
-                       index=responses.index)
-    f = features_at(clients, visits, pts, recent_days=recent_days)
+    known = responses["client_id"].notna().to_numpy()
+    pts = pd.DataFrame({"client_id": responses["client_id"].to_numpy()[known],
+                        "asof": day.to_numpy()[known]})
+    f = features_at(clients, visits, pts, recent_days=recent_days, study=st)
     params = CohortParams(lapsed_after_days=lapsed_after_days, recent_days=recent_days)
     flags = _evaluate(chosen, f, params)
     out = responses.copy()
     for name, new_name in zip(chosen, names):
-        out[new_name] = flags[name].to_numpy()
+        col = np.zeros(len(responses), dtype=bool)
+        col[known] = flags[name].to_numpy()
+        out[new_name] = col
     out.attrs = dict(responses.attrs)
     out.attrs["cohorts"] = names
+    out.attrs["without_client_id"] = int((~known).sum())
     return out
 
 
@@ -675,11 +798,14 @@ def segment(
 
 # ------------------------------------------------------------------------- comparisons
 
-def _cohort_names(responses: pd.DataFrame, cohorts) -> list[str]:
+def _cohort_names(responses: pd.DataFrame, cohorts, st=None) -> list[str]:
     if cohorts is None:
         names = [c for c in responses.attrs.get("cohorts", []) if c in responses.columns]
         if not names:
-            names = [c for c in COHORT_RULES if c in responses.columns]
+            names = [c for c in _available(st) if c in responses.columns]
+        if not names and ("client_id" not in responses.columns
+                          or not responses["client_id"].notna().any()):
+            _need_client_ids(responses, "compare_cohorts")
         if not names:
             raise ParameterError(
                 "compare_cohorts: the responses carry no cohort columns; add them with "
@@ -801,20 +927,25 @@ def compare_cohorts(
     pool_channels: bool = False,
     ci: str = "adjusted-wald",
     channel_col: str = "channel",
+    *,
+    study=None,
 ) -> CohortComparison:
     """Compare a metric between each cohort and a reference group.
 
     Parameters
     ----------
     responses : DataFrame
-        Responses with boolean cohort columns (from :func:`attach`).
+        Responses with boolean cohort columns (from :func:`attach`). When they carry
+        ``client_id``, rows without one (anonymous answers) are in no cohort and are
+        left out of every comparison, the reference group included.
     cohorts : list of str, optional
         The cohort columns; default: those :func:`attach` added (``attrs["cohorts"]``),
-        else every :data:`COHORT_RULES` name present.
+        else every built-in or study cohort name present (``study``; None: the default
+        study).
     metric : str
         ``"nps"`` (0–10 NPS in points), ``"recommend"`` (binary NPS: share saying yes),
-        ``"csat"`` or a factor rating ``f_<id>`` (mean rating 1–5), or any boolean column
-        (share; e.g. ``df.assign(csat_top2=df.csat >= 4)`` for the CSI top-2 box).
+        ``"csat"`` or a factor rating ``f_<id>`` (mean rating on its scale), or any boolean
+        column (share; e.g. ``df.assign(csat_top2=df.csat >= 4)`` for the CSI top-2 box).
     reference : str
         ``"rest"``: respondents not in the cohort. Or a cohort name: that cohort's
         respondents **who are not in the compared cohort** — the two groups are kept
@@ -835,6 +966,12 @@ def compare_cohorts(
     CohortComparison
         ``.table`` indexed by (channel,) cohort; see :class:`CohortComparison`.
 
+    Raises
+    ------
+    ParameterError
+        No cohort columns and no client ids to make them (an anonymous survey), or a
+        ``client_id`` column with no id in it.
+
     Notes
     -----
     The differences, their intervals and tests come from
@@ -845,7 +982,11 @@ def compare_cohorts(
     """
     from cxlab import metrics as mt
 
-    names = _cohort_names(responses, cohorts)
+    names = _cohort_names(responses, cohorts, _study(study))
+    if "client_id" in responses.columns:
+        _need_client_ids(responses, "compare_cohorts")
+        # an anonymous answer is in no cohort, and not in "the rest" either
+        responses = responses[responses["client_id"].notna().to_numpy()]
     if not isinstance(min_n, (int, np.integer)) or min_n < 0:
         raise ParameterError(f"min_n={min_n!r}: expected a whole number ≥ 0")
     if reference != "rest":
@@ -1040,7 +1181,8 @@ def promotion(
 
     from cxlab import metrics as mt
 
-    _need(responses, "responses", ["client_id", "nps", date_col])
+    _need_client_ids(responses, "promotion")
+    _need(responses, "responses", ["nps", date_col])
     _need(clients, "clients", ["client_id", "referred_by", "joined_on"])
     behaviour_cols = list(behaviour_cols or [])
     _need(clients, "clients", behaviour_cols)
@@ -1149,15 +1291,31 @@ FOLLOWUP_PRIORITIES: dict[int, tuple[str, str, str]] = {
     5: ("never_attended", "interested, never came", "интересовался, не пришёл"),
 }
 
+def _contact_columns() -> tuple[str, ...]:
+    """How to reach a client: the clients table's personal columns (cxlab.schema) but the
+    child's name — the call is to the client, and the list carries no more than it needs."""
+    from cxlab.schema import TABLES
+
+    return tuple(c for c in TABLES["clients"].personal_columns if c != "child_name")
+
+
+#: The contact columns the follow-up list carries (``parent_name``, the phone number, the
+#: e-mail address: whatever the schema marks personal in the clients table).
+CONTACT_COLUMNS = _contact_columns()
+
 #: Columns of the follow-up list, in order.
 FOLLOWUP_COLUMNS = [
-    "priority", "priority_label", "client_id", "parent_name", "phone", "email", "reason",
+    "priority", "priority_label", "client_id", *CONTACT_COLUMNS, "reason",
     "reason_codes", "last_nps", "last_nps_on", "last_visit", "days_since_last_visit",
     "n_visits", "joined_on",
 ]
 
 
-def _label(kind: str, code, lang: str) -> str:
+def _label(kind: str, code, lang: str, st=None) -> str:
+    """The study's label of a code, else the i18n catalogue's, else the code itself."""
+    own = st.label(kind, code, lang) if st is not None else None
+    if own is not None:
+        return own
     try:
         from cxlab import i18n
 
@@ -1177,13 +1335,15 @@ def followups(
     visits: pd.DataFrame,
     asof,
     detractor_days: int = 14,
-    lapsed_after_days: int = 90,
+    lapsed_after_days: int | None = None,
     complaints: pd.DataFrame | None = None,
     complaint_days: int = 30,
     valuable_visits: int = 10,
     lapsed_within_days: int | None = 365,
     interested_days: int | None = 60,
-    lang: str = "ru",
+    lang: str | None = None,
+    *,
+    study=None,
 ) -> pd.DataFrame:
     """The internal call-back list for the client department (closed loop).
 
@@ -1217,27 +1377,43 @@ def followups(
     Parameters
     ----------
     responses, clients, visits : DataFrame
-        The tables; ``clients`` should carry the personal columns ``parent_name``,
-        ``phone``, ``email`` (left empty when absent).
+        The tables; ``responses`` must name their clients (``client_id``); ``clients``
+        should carry the contact columns (:data:`CONTACT_COLUMNS`, left empty when
+        absent).
     asof : date-like
         The day the list is made for.
+    lapsed_after_days : int, optional
+        Default: the study's ``cohorts → lapsed_after_days``.
     complaints : DataFrame, optional
         ``client_id``, ``received_at`` (and ``resolved_at``, ``category``,
         ``importance``) — for priority 1.
-    lang : {"ru", "en"}
-        Language of ``reason`` and ``priority_label``; ``reason_codes`` are fixed English
-        codes (``detractor_complaint; detractor; lapsed_valuable; lapsed;
-        never_attended``).
+    lang : {"ru", "en"}, optional
+        Language of ``reason`` and ``priority_label`` (default: the study's language);
+        ``reason_codes`` are fixed English codes (``detractor_complaint; detractor;
+        lapsed_valuable; lapsed; never_attended``). Survey, channel and importance codes
+        are shown with the study's labels.
+    study : Study, path or None
+        Labels, language and lapsed window (None: the default study).
 
     Returns
     -------
     DataFrame
         Columns :data:`FOLLOWUP_COLUMNS`, sorted by priority. ``reason`` reads e.g.
-        ``"detractor: NPS 3 on 2026-09-20 (After a camp, Phone)"`` or
+        ``"detractor: NPS 3 on 2026-09-20 (<survey label>, <channel label>)"`` or
         ``"lapsed: last visit 2026-05-01, 152 days ago, 23 visits"``.
+
+    Raises
+    ------
+    ParameterError
+        The responses have no client ids (an anonymous survey): nobody can be called
+        back from them.
     """
+    st = _study(study)
+    lang = st.language if lang is None else lang
     if lang not in ("ru", "en"):
         raise ParameterError(f"lang={lang!r}: expected 'ru' or 'en'")
+    if lapsed_after_days is None:
+        lapsed_after_days = st.lapsed_after_days
     for name, v in (("detractor_days", detractor_days), ("lapsed_after_days", lapsed_after_days),
                     ("complaint_days", complaint_days), ("valuable_visits", valuable_visits)):
         _check_positive(name, v)
@@ -1246,11 +1422,12 @@ def followups(
         if v is not None:
             _check_positive(name, v)
     day = _day(asof)
-    _need(responses, "responses", ["client_id", "submitted_at"])
+    _need_client_ids(responses, "followups")
+    _need(responses, "responses", ["submitted_at"])
     if "nps" not in responses.columns and "recommend" not in responses.columns:
         raise ParameterError("responses: needs a column 'nps' (0–10) or 'recommend' (yes/no)")
 
-    f = features(clients, visits, day)
+    f = features(clients, visits, day, study=st)
     cohort = _evaluate({n: COHORT_RULES[n] for n in ("lapsed", "never_attended")}, f,
                        CohortParams(lapsed_after_days=lapsed_after_days))
     en = lang == "en"
@@ -1303,7 +1480,7 @@ def followups(
             last = g.iloc[-1]
             what = [] if pd.isna(last["category"]) else [f"«{last['category']}»"]
             if not pd.isna(last["importance"]):
-                what.append(_label("importance", last["importance"], lang).lower())
+                what.append(_label("importance", last["importance"], lang, st).lower())
             if last["open"]:
                 what.append("not resolved" if en else "не решена")
             complained[cid] = ((f"complaint on {_fmt_day(last['received'], lang)}" if en
@@ -1314,7 +1491,7 @@ def followups(
     fmt = "%Y-%m-%d" if en else "%d.%m.%Y"
 
     def labels(kind: str, values: pd.Series) -> pd.Series:
-        uniq = {v: _label(kind, v, lang) for v in values.dropna().unique()}
+        uniq = {v: _label(kind, v, lang, st) for v in values.dropna().unique()}
         return values.map(uniq).astype("string")
 
     parts = []
@@ -1386,7 +1563,7 @@ def followups(
         "client_id": ids.to_numpy(),
         **{c: (cl[c].reindex(ids).astype("string").to_numpy() if c in cl.columns
                else pd.array([pd.NA] * len(ids), dtype="string"))
-           for c in ("parent_name", "phone", "email")},
+           for c in CONTACT_COLUMNS},
         "reason": top["reason"].to_numpy(), "reason_codes": top["reason_codes"].to_numpy(),
         "last_nps": last_nps["nps"].reindex(ids).to_numpy(),
         "last_nps_on": last_nps["when"].reindex(ids).to_numpy(),
@@ -1397,8 +1574,8 @@ def followups(
     })
     out = out.sort_values(["priority", "_key", "client_id"], kind="stable").drop(columns="_key")
     out = out.reset_index(drop=True).astype({
-        "priority": "int64", "client_id": "string", "parent_name": "string", "phone": "string",
-        "email": "string", "reason": "string", "reason_codes": "string", "priority_label": "string",
+        "priority": "int64", "client_id": "string", **{c: "string" for c in CONTACT_COLUMNS},
+        "reason": "string", "reason_codes": "string", "priority_label": "string",
         "last_nps": "Int64", "n_visits": "int64", "days_since_last_visit": "Int64",
         "last_nps_on": "datetime64[ns]", "last_visit": "datetime64[ns]",
         "joined_on": "datetime64[ns]",

@@ -3,8 +3,8 @@ resolution, the Monday control summary and the link to first-contact resolution.
 
 What a head of a customer-service desk asks of the complaint log (seeds 001 and 003):
 
-* **Dynamics** — how many complaints per month by channel (oral: phone, in person;
-  written: messenger, e-mail, review site, web form), by category, importance and origin
+* **Dynamics** — how many complaints per month by channel (and oral vs written, as the
+  study file declares each channel's ``kind``), by category, importance and origin
   (external from a client / internal raised by staff); the share justified; and the
   rate per 100 active clients, so that a growing business does not read as a growing
   number of complaints (:func:`monthly`, :func:`share_justified`,
@@ -31,6 +31,23 @@ an event counts as having happened when its timestamp is strictly before ``asof`
 complaint received on or after ``asof`` does not exist yet; one resolved on or after
 ``asof`` is still open. Every share comes with its ``n`` and a Wilson interval; a group
 with fewer than ``min_n`` observations is marked ``small_n``.
+
+Codes come from the study file (keyword ``study=``; None: the default study,
+:func:`cxlab.study.load_study`): the channels' order and kind (oral / written), the
+importance codes (listed from the most severe, and reported in that order) and the
+origin codes. Codes the study does not list still appear, after the listed ones.
+
+Calendars: the low-level functions (:func:`working_hours`, :func:`add_working_hours`,
+:func:`deadlines`, :func:`deadline_summary` …) default to :class:`WorkCalendar`
+(Monday–Friday 09:00–18:00, no holidays) — pass ``calendar=`` for anything else; the
+report section and the weekly summary default to the study's calendar
+(:meth:`WorkCalendar.from_study`: its hours, the country's public holidays, declared
+exceptions).
+
+Optional columns (importance, origin, category, justified, resolved_at, the
+after-resolution pair): a function that needs one the table lacks raises
+:class:`~cxlab.errors.ParameterError` naming the column and the table;
+:func:`complaints_section` leaves that part out and names it in ``left_out`` instead.
 """
 
 from __future__ import annotations
@@ -240,9 +257,11 @@ class WorkCalendar:
         if c.country:
             where = c.country + (f"-{c.subdiv}" if c.subdiv else "")
             name += f", {where} public holidays {yrs[0]}–{yrs[-1]}"
-        if declared_off or declared_work:
-            name += (f" (study: {len(declared_off)} extra days off, {len(declared_work)} "
-                     "working days)")
+        declared = [f"{len(x)} {what}" for x, what in ((declared_off, "extra days off"),
+                                                       (declared_work, "working days"))
+                    if x]
+        if declared:
+            name += f" (declared in the study: {', '.join(declared)})"
         return cls(days=tuple(sorted(days)), start=c.start, end=c.end,
                    holidays=tuple(sorted(holidays)), workdays=tuple(sorted(workdays)),
                    name=name)
@@ -472,7 +491,8 @@ def fill_deadlines(complaints: pd.DataFrame, hours_by_importance: dict,
     complaints : DataFrame
         The complaints table (``received_at``, ``importance``; ``deadline_at`` if any).
     hours_by_importance : dict
-        E.g. ``{"critical": 3, "medium": 27, "low": 45}`` (working hours).
+        Importance code → working hours, one entry per code in the table, e.g.
+        ``{"p1": 3, "p2": 27, "p3": 45}`` for a study whose importance codes are p1–p3.
     overwrite : bool
         Replace recorded deadlines too (to ask "what if the standard were …"); by
         default only empty ``deadline_at`` cells are filled.
@@ -1105,7 +1125,8 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
     A response counts as a complainant's when the same client had a complaint received
     in the ``window_days`` before the response was submitted (``None``: at any time
     before it). Only 0–10 answers (``nps``) are used; binary answers are a different
-    figure. Survey channels are not pooled (phone answers run higher than web ones):
+    figure. Survey channels are not pooled (answers given to an interviewer run higher
+    than self-completed ones):
     one comparison per channel, unless ``pool_channels=True`` — then a single
     ``channel='pooled'`` comparison is returned, and the label says so.
 
@@ -1328,7 +1349,8 @@ def fcr_vs_complaints(contacts: pd.DataFrame, complaints: pd.DataFrame,
         ``fcr_n`` (judged first contacts), ``fcr_share``, ``fcr_ci_low``, ``fcr_ci_high``
         (Wilson), ``fcr_small_n``, ``n_complaints``, ``complaint_share`` (of all
         complaints) with ``complaint_ci_low``/``complaint_ci_high`` (Wilson). A channel
-        with no contacts (a review site) has NaN FCR; one with no complaints has 0.
+        with no contacts (one clients only write complaints to) has NaN FCR; one with no
+        complaints has 0.
     """
     _check_level(level)
     _require(contacts, ["client_id", "opened_at", "channel", "topic"], "fcr_vs_complaints",

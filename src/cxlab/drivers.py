@@ -722,6 +722,11 @@ def key_drivers(
         m = _wmean(x, prep.w)
         sc = scales[f]
         ok = ~np.isnan(x)
+        if sc is not None and ok.any() and (x[ok].min() < sc.lo or x[ok].max() > sc.hi):
+            raise ParameterError(
+                f"{f}: ratings from {x[ok].min():g} to {x[ok].max():g}, but the study "
+                f"({st.source}) declares its scale {sc}; declare the scale the question "
+                "was asked on (factors → <id> → scale, e.g. 0-100)")
         mean_rating.append(m)
         mean_100.append(float(sc.to_100(m)) if sc is not None else np.nan)
         top_box.append(float((prep.w[ok] * (x[ok] >= sc.top_box)).sum() / prep.w[ok].sum())

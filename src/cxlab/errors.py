@@ -71,8 +71,8 @@ class ChannelMixingError(CxlabError):
         self.channels = sorted(map(str, channels))
         super().__init__(
             f"{what} over responses from {len(self.channels)} survey channels "
-            f"({', '.join(self.channels)}): answers given by phone, messenger and web form "
-            "are not comparable and must not be pooled into one figure. Split by channel "
+            f"({', '.join(self.channels)}): answers given in different survey channels "
+            "are answered under different conditions and must not be pooled into one figure. Split by channel "
             "(e.g. a grouped table with by=['channel']) or pass pool_channels=True to "
             "pool on purpose; the result then records that it pooled."
         )

@@ -71,7 +71,7 @@ def _resolve(source) -> tuple[Study | None, list[Factor]]:
 
 
 def labels(lang: str = "en", source=None) -> dict[str, str]:
-    """Column → label of every factor, e.g. ``{"f_safety": "Child's safety"}``.
+    """Column → label of every factor, e.g. ``{"f_reach_speed": "Speed of getting through"}``.
 
     Parameters
     ----------

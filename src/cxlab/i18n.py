@@ -89,21 +89,31 @@ def use_study(study) -> None:
 
 
 def active_study():
-    """The study :func:`use_study` set (None before)."""
-    return _STUDY
+    """The study :func:`use_study` set, else the default study
+    (:func:`cxlab.study.default_study`; None when it cannot be read)."""
+    if _STUDY is not None:
+        return _STUDY
+    from cxlab.errors import CxlabError
+    from cxlab.study import default_study
+
+    try:
+        return default_study()
+    except CxlabError:
+        return None
 
 
 def study_label(kind: str, code, lang: str = DEFAULT_LANG) -> str | None:
     """The active study's label of ``code`` of ``kind`` (a code list or ``cohort``)."""
-    if _STUDY is None or code is None:
+    st = active_study()
+    if st is None or code is None or (pd.api.types.is_scalar(code) and pd.isna(code)):
         return None
     if kind == "cohort":
-        rule = _STUDY.cohorts.get(code)
+        rule = st.cohorts.get(code)
         return rule.label(lang) if rule is not None and rule.labels else None
     if kind in ("segment", "column"):
-        cl = _STUDY.segments.get(code)
+        cl = st.segments.get(code)
         return cl.title(lang) if cl is not None and cl.labels else None
-    return _STUDY.label(kind, code, lang)
+    return st.label(kind, code, lang)
 
 
 def label(kind: str, code, lang: str = DEFAULT_LANG) -> str:

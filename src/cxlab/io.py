@@ -48,7 +48,6 @@ Quarters are calendar quarters written ``2026Q3``.
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
 import json
 import os
@@ -405,9 +404,10 @@ def _mapping_data(mapping) -> tuple[object, str]:
 
 
 def _is_full_form(data: Mapping) -> bool:
-    """Full form: a nested ``columns``/``constants``/… mapping, or only ``table`` (and
-    other full-form keys). A flat mapping's values are all column names (text)."""
-    if any(isinstance(data.get(k), Mapping) for k in MAPPING_KEYS if k != "table"):
+    """Full form: any nested mapping (``columns: {…}``, or a misspelt key holding one),
+    or only full-form keys with ``table``. A flat mapping's values are all column
+    names (text)."""
+    if any(isinstance(v, Mapping) for v in data.values()):
         return True
     return "table" in data and set(data) <= set(MAPPING_KEYS)
 
@@ -636,7 +636,7 @@ def _mapping_problems(columns: list[str], spec: schema.Table, m: ExportMapping,
                                     f"ids: generate for the id column of table '{spec.name}' "
                                     f"({spec.key})"))
     if generate and m.ids.get(spec.key) and spec.key in columns:
-        problems.append(Problem(spec.key, "constant_and_column", None, None,
+        problems.append(Problem(spec.key, "generated_and_column", None, None,
                                 f"'{spec.key}' either from the export or generated (ids), "
                                 "not both"))
     return problems
@@ -661,27 +661,28 @@ def _recode(df: pd.DataFrame, values: Mapping[str, Mapping[str, object]]) -> Non
         if column not in df.columns:
             continue  # one mapping may serve exports that lack this column
         lookup = {_norm(k): _cell(v) for k, v in table.items()}
-        keys = df[column].map(lambda v: None if _missing(v) else _norm(v))
-        hit = keys.isin(list(lookup)).to_numpy(bool)
+        keys = df[column].astype("string").str.strip().str.casefold()
+        hit = keys.isin(list(lookup)).fillna(False).to_numpy(bool)
         if hit.any():
             col = df[column].astype(object)
             col[hit] = [lookup[k] for k in keys[hit]]
             df[column] = col
 
 
-def _missing(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+def _filled(s: pd.Series) -> pd.Series:
+    """Cells with something in them (not empty, not only spaces)."""
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        text = s.astype("string").str.strip()
+        return (text.notna() & (text != "")).fillna(False)
+    return s.notna()
 
 
 def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(numbers of the non-empty cells, mask of non-empty cells) of a raw column."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        num = pd.to_numeric(s, errors="coerce").astype("Float64")
-        return num, s.notna()
-    text = s.astype("string").str.strip()
-    filled = text.notna() & (text != "")
-    num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    return num.astype("Float64"), filled.fillna(False)
+        return pd.to_numeric(s, errors="coerce").astype("Float64"), s.notna()
+    text = s.astype("string").str.strip().str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype("Float64"), _filled(s)
 
 
 def _looks_like_recommend(header: str, s: pd.Series) -> str | None:
@@ -703,8 +704,7 @@ def _no_answer_problem(df: pd.DataFrame, names: list[str], ignored: list[str],
     """A responses file without any answer to the recommendation question: which of its
     ignored columns look like it, and how to map them."""
     present = [c for c in ("nps", "recommend") if c in df.columns]
-    answered = any(df[c].map(lambda v: not _missing(v) and str(v).strip() != "").any()
-                   for c in present)
+    answered = any(_filled(df[c]).any() for c in present)
     if answered or (present and len(df) == 0):
         return None
     if not present:
@@ -724,9 +724,8 @@ def _no_answer_problem(df: pd.DataFrame, names: list[str], ignored: list[str],
         listed = "; ".join(f"'{h}' ({why})" for h, why in candidates[:5])
         h0, why0 = candidates[0]
         scale = " and scale: {nps: 1-11}" if why0.endswith("–11") else ""
-        hint = (f"; columns not mapped that look like it: {listed}. Map it in the mapping: "
-                f"columns: {{\"{h0}\": nps}}{scale} (or --map FILE"
-                + (", --scale 1-11" if scale else "") + ")")
+        hint = (f"; columns not mapped that look like it: {listed}. Map it in the mapping "
+                f"(--map FILE): columns: {{\"{h0}\": nps}}{scale}")
     else:
         hint = ("; map the export's recommendation question to nps (0–10; scale: {nps: 1-11} "
                 "for 1–11) or recommend (yes/no) in the mapping's columns")
@@ -864,6 +863,17 @@ def _scale_hint(p: Problem) -> Problem:
     return p
 
 
+def _missing_hint(p: Problem, spec: schema.Table) -> Problem:
+    """A required column the export lacks: say how a mapping supplies it."""
+    if p.check != "column_missing" or p.column in (None, "nps"):
+        return p
+    if p.column == spec.key:
+        how = f"ids: {{{p.column}: generate}} in the mapping to make it from each row"
+    else:
+        how = f"constants: {{{p.column}: …}} in the mapping when every row has the same"
+    return replace(p, expected=f"{p.expected}, mapped from a header, or {how}")
+
+
 def _table_of(source: str, p: Path, table: str | None, m: ExportMapping) -> str:
     """The table a file holds: ``table=``, else the mapping's ``table``, else its name."""
     if table is not None and m.table is not None and table != m.table:
@@ -966,7 +976,7 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
             if no_answer is not None and q.column == "nps" and q.check == "column_missing":
                 continue  # said better by the no-answer problem
             q = _scale_hint(q) if nps_scale is None else q
-            problems.append(_factor_hint(q, df, spec, cache))
+            problems.append(_missing_hint(_factor_hint(q, df, spec, cache), spec))
         typed = None
     if problems:
         problems.sort(key=lambda q: (q.row is not None, q.row or 0, q.column or ""))
@@ -1065,7 +1075,11 @@ def check(
     try:
         return _prepare(path, table, mapping, scale, sheet, study=study)[1]
     except ReadError as err:
-        tname = table or schema.table_for_file(Path(path).name)
+        try:
+            told = read_mapping(mapping).table
+        except ReadError:
+            told = None
+        tname = table or told or schema.table_for_file(Path(path).name)
         return FileReport(str(path), tname, 0, [], str(err))
 
 
@@ -1085,15 +1099,21 @@ class IngestResult(dict):
     conflict_ids : dict
         Per table, up to 10 example ids of those conflicts.
     files : list of FileReport
-        One per ingested file.
+        One per ingested file (their ``warnings`` included).
+    warnings : list of str
+        What the batch itself suggests checking: a file ingested before that added
+        rows again (its generated ids changed with the mapping, so answers may now be
+        stored twice).
     """
 
-    def __init__(self, added=(), duplicates=None, conflicts=None, conflict_ids=None, files=()):
+    def __init__(self, added=(), duplicates=None, conflicts=None, conflict_ids=None, files=(),
+                 warnings=()):
         super().__init__(added)
         self.duplicates = dict(duplicates or {})
         self.conflicts = dict(conflicts or {})
         self.conflict_ids = dict(conflict_ids or {})
         self.files = list(files)
+        self.warnings = list(warnings)
 
 
 def _warehouse_path(warehouse) -> Path:
@@ -1133,14 +1153,24 @@ def _existing_columns(con, table: str) -> list[str] | None:
     return [r[0] for r in rows] or None
 
 
-def _ensure_table(con, spec: schema.Table, factor_cols: Iterable[str]) -> None:
-    cols = _existing_columns(con, spec.name)
-    if cols is None:
-        defs = ", ".join(f"{_q(c.name)} {DUCKDB_TYPES[c.kind]}" for c in spec.columns)
+def _ensure_table(con, spec: schema.Table, columns: Iterable[str]) -> None:
+    """Create the table with the study's columns, or add the ones it lacks.
+
+    ``spec`` is the table as the study defines it (:func:`cxlab.schema.resolve_table`):
+    a segment declared after the table was created, or a factor column arriving for
+    the first time (``columns``: the batch's), is added (segments ``VARCHAR``, factors
+    ``INTEGER``). Inside the ingest transaction, so a failed batch adds no column.
+    """
+    wanted = spec.column_names + sorted(set(columns) - set(spec.column_names))
+    stored = _existing_columns(con, spec.name)
+    if stored is None:
+        defs = ", ".join(f"{_q(c)} {DUCKDB_TYPES[spec.col(c).kind]}" for c in wanted)
         con.execute(f"CREATE TABLE {_q(spec.name)} ({defs})")
-        cols = spec.column_names
-    for f in sorted(set(factor_cols) - set(cols)):
-        con.execute(f"ALTER TABLE {_q(spec.name)} ADD COLUMN {_q(f)} INTEGER")
+        return
+    for c in wanted:
+        if c not in stored:
+            con.execute(f"ALTER TABLE {_q(spec.name)} ADD COLUMN {_q(c)} "
+                        f"{DUCKDB_TYPES[spec.col(c).kind]}")
 
 
 def _ensure_log(con) -> None:
@@ -1180,11 +1210,12 @@ def ingest(
     paths: Iterable[str | os.PathLike] | str | os.PathLike,
     table: str | None = None,
     warehouse: str | os.PathLike | None = None,
-    mapping: Mapping[str, str] | str | os.PathLike | None = None,
+    mapping: ExportMapping | Mapping | str | os.PathLike | None = None,
     scale: str | None = None,
     *,
     on_conflict: str = "skip",
     progress: Callable[[str], None] | None = None,
+    study=None,
 ) -> IngestResult:
     """Validate export files and append them to the warehouse in one transaction.
 
@@ -1192,7 +1223,8 @@ def ingest(
     ----------
     paths : path or list of paths
         The files. Each is read with :func:`read` (``table``, ``mapping`` and ``scale``
-        apply to every file; without ``table`` each file's name must say its table).
+        apply to every file; without ``table``, or ``table:`` in the mapping, each
+        file's name must say its table).
     warehouse : path, optional
         The DuckDB file (created if missing); default :func:`cxlab.paths.default_warehouse`.
         A relative path is taken from the project root.
@@ -1203,6 +1235,9 @@ def ingest(
     progress : callable, optional
         Called with each file's name after it is validated, and with ``"warehouse"``
         when the batch has been written.
+    study : Study or path, optional
+        Whose code lists, segments and factor scales apply (default
+        :func:`cxlab.study.default_study`); its segment columns are stored.
 
     Returns
     -------
@@ -1225,6 +1260,10 @@ def ingest(
         raise ReadError("no files to ingest; expected one or more export files")
     if on_conflict not in ("skip", "error"):
         raise ReadError(f"on_conflict={on_conflict!r}; expected 'skip' or 'error'")
+    from cxlab.study import load_study
+
+    st = load_study(study)
+    mapping = read_mapping(mapping)  # once: a bad mapping is no file's fault
 
     # 1. validate every file before touching the warehouse
     frames: dict[str, list[pd.DataFrame]] = {}
@@ -1232,7 +1271,7 @@ def ingest(
     failures: list[tuple[FileReport, Exception | None]] = []
     for f in files:
         try:
-            typed, rep = _prepare(f, table, mapping, scale, None)
+            typed, rep = _prepare(f, table, mapping, scale, None, study=st)
         except ReadError as err:
             failures.append((FileReport(str(f), table, 0, [], str(err)), err))
             if progress:
@@ -1258,7 +1297,7 @@ def ingest(
     ids_batch: dict[str, list[str]] = {}
     for tname, parts in frames.items():
         frame = pd.concat(parts, ignore_index=True, sort=False)
-        spec = schema.TABLES[tname]
+        spec = schema.resolve_table(tname, st)
         frame, same, conflicts, ids = _dedupe_batch(frame, spec.key)
         batch[tname] = frame
         dup_batch[tname], con_batch[tname], ids_batch[tname] = same, conflicts, ids
@@ -1284,9 +1323,9 @@ def ingest(
         con.execute("BEGIN TRANSACTION")
         _ensure_log(con)
         for tname, frame in batch.items():
-            spec = schema.TABLES[tname]
+            spec = schema.resolve_table(tname, st)
             cols = [c for c in frame.columns if not c.startswith("__")]
-            _ensure_table(con, spec, schema.factor_columns(frame))
+            _ensure_table(con, spec, cols)
             view = f"__staged_{tname}"
             con.register(view, frame)
             key = _q(spec.key)
@@ -1328,9 +1367,21 @@ def ingest(
                 if rep.table_name == tname:
                     per_file.append((rep.path, tname, rep.rows, int(by_src.get(rep.path, 0))))
         now = datetime.now().replace(microsecond=0)
+        warnings = []
         for src, tname, n_rows, n_added in per_file:
+            sha = _sha256(_source_path(src))
+            before = con.execute(f"SELECT max(ingested_at) FROM {INGEST_LOG} "
+                                 "WHERE sha256 = ? AND table_name = ?", [sha, tname]).fetchone()[0]
+            if before is not None and n_added:
+                # the same bytes once added these rows already: only ids that changed
+                # since (generated from a changed mapping, --scale or constants) explain it
+                warnings.append(
+                    f"{src}: the same file was ingested on {before:%Y-%m-%d %H:%M}, yet "
+                    f"{n_added} of its {n_rows} rows were added again: their ids differ "
+                    "from last time (ids generated from a changed mapping, --scale or "
+                    "constants?); check whether these answers are now stored twice")
             con.execute(f"INSERT INTO {INGEST_LOG} VALUES (?, ?, ?, ?, ?, ?)",
-                        [now, src, _sha256(_source_path(src)), tname, n_rows, n_added])
+                        [now, src, sha, tname, n_rows, n_added])
         con.execute("COMMIT")
     except Exception as err:
         try:
@@ -1347,7 +1398,7 @@ def ingest(
     con.close()
     if progress:
         progress("warehouse")
-    return IngestResult(added, dups, confl, confl_ids, reports)
+    return IngestResult(added, dups, confl, confl_ids, reports, warnings)
 
 
 def _remove_warehouse(path: Path) -> None:
@@ -1384,13 +1435,17 @@ def _raise_batch(failures: list[tuple[FileReport, Exception | None]], n_files: i
 
 def build_sample_warehouse(warehouse: str | os.PathLike | None = None,
                            replace: bool = False,
-                           progress: Callable[[str], None] | None = None) -> IngestResult:
+                           progress: Callable[[str], None] | None = None,
+                           *, study=None) -> IngestResult:
     """Ingest the sample data (``data/samples/*.csv``) into the warehouse.
 
     With ``replace=True`` the warehouse is built afresh in a temporary file beside the
     target and moved over it atomically (``os.replace``): a reader never sees half a
-    warehouse, and a failure leaves the old one in place.
+    warehouse, and a failure leaves the old one in place. The sample data is read with
+    its own study (:data:`cxlab.paths.SAMPLE_STUDY`) unless ``study`` says otherwise,
+    whatever ``$CXLAB_STUDY`` points to.
     """
+    study = _paths.SAMPLE_STUDY if study is None else study
     files = sorted(p for p in _paths.SAMPLES_DIR.glob("*.csv")
                    if schema.table_for_file(p.name) is not None)
     if not files:
@@ -1398,14 +1453,14 @@ def build_sample_warehouse(warehouse: str | os.PathLike | None = None,
                         "`cxlab samples` (or `make samples`)")
     target = _warehouse_path(warehouse)
     if not replace:
-        return ingest(files, warehouse=target, progress=progress)
+        return ingest(files, warehouse=target, progress=progress, study=study)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
     os.close(fd)
     os.unlink(tmp)  # duckdb wants to create the file itself
     tmp_path = Path(tmp)
     try:
-        result = ingest(files, warehouse=tmp_path, progress=progress)
+        result = ingest(files, warehouse=tmp_path, progress=progress, study=study)
         os.replace(tmp_path, target)
         stale_wal = Path(str(target) + ".wal")
         if stale_wal.exists():
@@ -1494,6 +1549,8 @@ def load(
     warehouse: str | os.PathLike | None = None,
     quarter: str | None = None,
     columns: list[str] | None = None,
+    *,
+    study=None,
 ) -> pd.DataFrame:
     """Rows of one warehouse table as a typed DataFrame.
 
@@ -1507,7 +1564,12 @@ def load(
         ``"2026Q3"`` (or ``"latest"``: :func:`latest_quarter`): only rows whose
         ``date_column`` falls in that calendar quarter, filtered in SQL.
     columns : list of str, optional
-        Only these columns (default: all, in schema order, factor columns last).
+        Only these columns (default: all, in the study's order: the table's columns,
+        its segments, then the factor columns and any other stored column by name).
+    study : Study or path, optional
+        Whose table this is (default :func:`cxlab.study.default_study`): it orders the
+        columns. Only stored columns come back: a segment declared since the last
+        ingest is added to the table by the next one.
 
     Returns
     -------
@@ -1518,7 +1580,7 @@ def load(
     """
     if table not in schema.TABLES:
         raise WarehouseError(f"unknown table {table!r}; expected one of {', '.join(schema.TABLES)}")
-    spec = schema.TABLES[table]
+    spec = schema.resolve_table(table, study)
     path = _warehouse_path(warehouse)
     where, params = "", []
     if quarter is not None:
@@ -1534,16 +1596,23 @@ def load(
     con = connect(path)
     try:
         stored = _require_table(con, table, path)
-        ordered = [c for c in spec.column_names if c in stored] + sorted(
+        # the warehouse is the truth, the study the order: its table's columns (segments
+        # included), then factor and other stored columns by name. Columns are never
+        # made up here: a caller on another study must not get its segments as empties.
+        wanted = [c for c in spec.column_names if c in stored] + sorted(
             c for c in stored if c not in spec.column_names)
         if columns is not None:
             missing = [c for c in columns if c not in stored]
             if missing:
-                raise WarehouseError(f"table {table!r} in {path} has no column(s) "
-                                     f"{', '.join(missing)}; expected some of {', '.join(ordered)}")
-            ordered = list(columns)
+                later = [c for c in missing if c in spec.column_names]
+                raise WarehouseError(
+                    f"table {table!r} in {path} has no column(s) {', '.join(missing)}; "
+                    f"expected some of {', '.join(wanted)}"
+                    + (f" ({', '.join(later)}: declared in the study {spec.study} but not "
+                       "stored yet; the next ingest adds it)" if later else ""))
+            wanted = list(columns)
         order = ", ".join(_q(c) for c in [spec.date_column, spec.key] if c)
-        sql = (f"SELECT {', '.join(_q(c) for c in ordered)} FROM {_q(table)}{where} "
+        sql = (f"SELECT {', '.join(_q(c) for c in wanted)} FROM {_q(table)}{where} "
                f"ORDER BY {order}")
         return _fetch(con, sql, params)
     finally:
@@ -1615,7 +1684,7 @@ def latest_quarter(warehouse: str | os.PathLike | None = None, today: date | Non
 
 
 def headline(quarter: str = "latest", warehouse: str | os.PathLike | None = None,
-             min_n: int = 30) -> pd.DataFrame:
+             min_n: int | None = None, *, study=None) -> pd.DataFrame:
     """The quarter's headline: responses and NPS per survey channel, computed in SQL.
 
     One row per channel (channels are never pooled into one NPS): ``responses``,
@@ -1624,7 +1693,12 @@ def headline(quarter: str = "latest", warehouse: str | os.PathLike | None = None
     for binary (yes/no) answers, and ``small`` (n below ``min_n``). The interval comes
     from :func:`cxlab.metrics.nps_table` when that exists, else it is the Wald interval
     ``nps ± 1.96·100·sqrt((p₊ + p₋ − (p₊ − p₋)²)/n)`` computed in the same query.
+    Channels come in the study's order; ``min_n`` defaults to the study's.
     """
+    from cxlab.study import load_study
+
+    st = load_study(study)
+    min_n = st.min_n if min_n is None else min_n
     path = _warehouse_path(warehouse)
     if str(quarter).strip().lower() == "latest":
         label = latest_quarter(path)
@@ -1665,6 +1739,8 @@ def headline(quarter: str = "latest", warehouse: str | os.PathLike | None = None
     table = table.drop(columns="half_width")
     table = _metrics_interval(table, label, path, min_n)
     table["small"] = table["n"] < min_n
+    order = st.channels.order(table["channel"].dropna().tolist())
+    table = table.set_index("channel").loc[order].reset_index()
     table.insert(0, "quarter", label)
     cols = ["quarter", "channel", "responses", "n", "promoters", "detractors", "nps",
             "nps_low", "nps_high", "interval", "recommend_n", "recommend_pct", "small"]

@@ -495,7 +495,7 @@ class MeanIndexResult(_Result):
     method: str = "t"
     pooled: bool = False
     channels: tuple = ()
-    scale: str = "1-5"
+    scale: str = ""  # the ratings' scale, e.g. "1-7"
 
     def summary(self) -> str:
         pooled = " POOLED over channels" if self.pooled else ""

@@ -72,13 +72,19 @@ def _num(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
 
 
-#: Index levels / columns whose values are codes with labels in the message catalogue.
-CODE_KINDS = ("channel", "programme", "survey", "origin", "importance", "source", "cohort",
-              "nps_group")
+#: Index levels / columns whose codes always get a reader's label (the study's, see
+#: :func:`cxlab.i18n.use_study`, or the message catalogue's). Any other level is labelled
+#: when the study labels its codes (a segment such as region or store), else shown as is.
+CODE_KINDS = ("channel", "survey", "origin", "importance", "source", "cohort", "nps_group")
 
 
 def _label(kind: str | None, value, lang: str) -> str:
-    return i18n.label(kind, value, lang) if kind in CODE_KINDS else str(value)
+    if kind is None:
+        return str(value)
+    if kind in CODE_KINDS:
+        return i18n.label(kind, value, lang)
+    own = i18n.study_label(kind, value, lang)
+    return own if own is not None else str(value)
 
 
 def _group_labels(table: pd.DataFrame, group: str | None, kind: str | None, lang: str) -> list[str]:
@@ -206,7 +212,7 @@ def nps_by_group(table: pd.DataFrame, y: str = "nps", lo: str = "ci_low", hi: st
                  n: str | None = "n", min_n: int = 30, group: str | None = None,
                  kind: str | None = None, lang: str = "en", title: str | None = None,
                  suppress: bool = True, ax=None):
-    """NPS per group (channel, programme, …) with 95 % error bars; groups under ``min_n``
+    """NPS per group (channel, a segment, …) with 95 % error bars; groups under ``min_n``
     suppressed (see :func:`estimates`)."""
     return estimates(table, y, lo, hi, n=n, min_n=min_n, group=group, kind=kind, lang=lang,
                      xlabel=i18n.t("plot.nps_points", lang),
@@ -339,6 +345,11 @@ def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
     """The importance × performance chart of a :class:`cxlab.drivers.DriverAnalysis`
     (its own ``.plot``), with axis labels, corner names and title in the report language.
 
+    The performance axis is the factors' mean on the common 0–100 scale (message
+    ``plot.performance``), so factors on 1–5, 1–7 and 0–100 share it; when the study
+    declares no scale for the factors the raw mean ratings are drawn (``plot.performance_raw``
+    when the catalogue has it, else the chart's own English label).
+
     The title states the finding: the "fix first" factors (important, rated below
     average), else the strongest driver.
     """
@@ -348,7 +359,11 @@ def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
         key = "quadrant." + name.replace(" ", "_")
         if name in ("fix first", "keep up", "maintain", "low priority") and i18n.has(key, lang):
             text.set_text(i18n.t(key, lang))
-    ax.set_xlabel(i18n.t("plot.performance", lang))
+    # performance is on the common 0–100 scale unless no factor's scale was declared
+    if getattr(analysis, "performance", "mean_100") == "mean_100":
+        ax.set_xlabel(i18n.t("plot.performance", lang))
+    elif i18n.has("plot.performance_raw", lang):
+        ax.set_xlabel(i18n.t("plot.performance_raw", lang))
     ax.set_ylabel(i18n.t("plot.importance", lang))
     if title is None:
         t = analysis.table

@@ -4,8 +4,9 @@ Signs of gaming by interviewers (too many 10s, too little spread), straight-lini
 duplicate submissions, channel mixing and small groups. Every check returns flags with
 the evidence; no function drops or edits a row.
 
-The interviewer checks compare each interviewer with all the *other* interviewers
-(same table, same channel: interviewers only exist for phone surveys):
+The interviewer checks compare each interviewer with all the *other* interviewers on the
+0–10 recommendation score (interviewers exist only where a person asks the questions,
+e.g. a call; rows without an interviewer are left out):
 
 - share of 10s: Fisher's exact test on the 2×2 table (10 / not 10 × this interviewer /
   the others), two-sided (scipy ``fisher_exact``), with the sample odds ratio;
@@ -30,6 +31,7 @@ from statsmodels.stats.multitest import multipletests
 
 from cxlab.errors import ParameterError
 from cxlab.schema import factor_columns, quarter_of
+from cxlab.study import load_study
 
 __all__ = ["interviewer_flags", "straight_lining", "duplicate_submissions", "channel_mix",
            "small_n_mask", "trust_report", "brown_forsythe_from_counts"]
@@ -170,22 +172,50 @@ def interviewer_flags(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0
     return out
 
 
+def _factors_and_scales(responses: pd.DataFrame, factors, study):
+    """The factor columns to judge (default: the study's declared factors present, else
+    every ``f_<id>`` column) and each one's declared scale (None when undeclared)."""
+    st = load_study(study)
+    if factors is None:
+        declared = [c for c in st.factor_columns if c in responses.columns]
+        factors = declared or factor_columns(responses)
+    factors = list(factors)
+    return factors, {f: st.scale_of(f) for f in factors}
+
+
 def straight_lining(responses: pd.DataFrame, factors=None, min_answered: int = 3,
-                    id_col: str = "response_id") -> pd.DataFrame:
-    """Responses whose answered factor ratings are all identical (straight-lining).
+                    id_col: str = "response_id", *, study=None) -> pd.DataFrame:
+    """Responses whose answered factor ratings all sit at the same point (straight-lining).
+
+    Factors may be on different scales (1–5, 1–7, 0–100 …): when every factor has a
+    declared scale the ratings are compared on the common 0–100 scale
+    (``100 · (x − lo) / (hi − lo)``), so 5 of 1–5, 7 of 1–7 and 100 of 0–100 are the same
+    point and 3 of 1–5 equals 50 of 0–100. When some factor's scale is not declared the
+    raw ratings are compared (meaningful only if they share one scale).
 
     Only responses with at least ``min_answered`` answered factors are judged (two equal
-    ratings say little). Identical ratings can be honest (an all-5 fan); this is a flag
-    for a look, not a verdict.
+    ratings say little). Identical ratings can be honest (a delighted client rating
+    everything at the top); this is a flag for a look, not a verdict.
+
+    Parameters
+    ----------
+    factors : list of str, optional
+        Default: the study's declared factors present in the data, else every ``f_<id>``
+        column.
+    study : Study or path, optional
+        Where the factors and scales come from; default :func:`cxlab.study.default_study`.
 
     Returns
     -------
     DataFrame
         The flagged responses (original index): ``response_id`` (if present),
-        ``n_answered``, ``rating``, plus ``client_id``, ``channel``, ``interviewer_id``
-        where present. ``attrs['n_judged']`` holds how many responses were judged.
+        ``n_answered``, ``rating`` (the common rating on the items' own scale when they
+        share one, else empty), ``rating_100`` (the common point on 0–100; empty when
+        compared raw), plus ``client_id``, ``channel``, ``interviewer_id`` where present.
+        ``attrs``: ``n_judged`` (responses judged), ``factors``, ``min_answered`` and
+        ``compared_on`` (``"0-100"`` or ``"raw"``).
     """
-    factors = factor_columns(responses) if factors is None else list(factors)
+    factors, scales = _factors_and_scales(responses, factors, study)
     if len(factors) < min_answered:
         raise ParameterError(f"straight_lining: {len(factors)} factor columns "
                              f"({', '.join(factors) or 'none'}); need at least {min_answered} "
@@ -193,18 +223,34 @@ def straight_lining(responses: pd.DataFrame, factors=None, min_answered: int = 3
     _need(responses, factors, "straight_lining")
     F = responses[factors].apply(pd.to_numeric, errors="coerce").to_numpy(
         dtype=float, na_value=np.nan)
+    on_100 = all(sc is not None for sc in scales.values())
+    G = np.column_stack([scales[f].to_100(F[:, j]) for j, f in enumerate(factors)]) \
+        if on_100 else F
     answered = (~np.isnan(F)).sum(axis=1)
     judged = answered >= min_answered
     with np.errstate(all="ignore"):
-        lo = np.where(judged, np.nanmin(np.where(judged[:, None], F, 0), axis=1), np.nan)
-        hi = np.where(judged, np.nanmax(np.where(judged[:, None], F, 0), axis=1), np.nan)
-    flag = judged & (lo == hi)
+        lo = np.where(judged, np.nanmin(np.where(judged[:, None], G, 0), axis=1), np.nan)
+        hi = np.where(judged, np.nanmax(np.where(judged[:, None], G, 0), axis=1), np.nan)
+    # 0–100 values of different scales are ratios of small integers: equal up to rounding
+    flag = judged & np.isclose(lo, hi, rtol=0, atol=1e-9)
     keep = [c for c in (id_col, "client_id", "channel", "interviewer_id")
             if c in responses.columns]
     out = responses.loc[flag, keep].copy()
     out["n_answered"] = answered[flag]
-    out["rating"] = lo[flag].astype("int64")
-    out.attrs.update(n_judged=int(judged.sum()), factors=factors, min_answered=min_answered)
+    # the rating on the items' own scale, when the items a response answered share one
+    Ff = F[flag]
+    n_scales = np.zeros(len(Ff), dtype=int)
+    for sc in {str(v) for v in scales.values()}:
+        cols = [j for j, f in enumerate(factors) if str(scales[f]) == sc]
+        n_scales += (~np.isnan(Ff[:, cols])).any(axis=1)
+    with np.errstate(all="ignore"):
+        own = np.where(n_scales == 1, np.nanmin(Ff, axis=1, initial=np.inf,
+                                                where=~np.isnan(Ff)), np.nan) \
+            if len(Ff) else np.empty(0)
+    out["rating"] = pd.array(own, dtype="Float64")
+    out["rating_100"] = lo[flag] if on_100 else np.full(int(flag.sum()), np.nan)
+    out.attrs.update(n_judged=int(judged.sum()), factors=factors, min_answered=min_answered,
+                     compared_on="0-100" if on_100 else "raw")
     return out
 
 
@@ -269,15 +315,15 @@ def small_n_mask(table: pd.DataFrame, min_n: int, n_col: str = "n") -> pd.Series
 
 def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, *,
                  factors=None, date_col: str = "submitted_at",
-                 straight_lining_share: float = 0.05) -> pd.DataFrame:
+                 straight_lining_share: float = 0.05, study=None) -> pd.DataFrame:
     """One table of data-trust flags with their evidence.
 
     Checks (one row per subject):
 
     - **interviewer gaming**, per interviewer (:func:`interviewer_flags`);
     - **straight-lining**, per channel: flagged when more than ``straight_lining_share``
-      of the judged responses rate every answered factor the same (a few honest
-      all-5 answers are normal; :func:`straight_lining` lists the rows);
+      of the judged responses rate every answered factor at the same point of its scale
+      (a few honest all-top answers are normal; :func:`straight_lining` lists the rows);
     - **duplicate submissions** (same client, survey and day): flagged when any;
     - **channel mix** per quarter (shares, for information) and **channel mix shift**:
       a chi-square test of channel × quarter (scipy ``chi2_contingency``); flagged when
@@ -303,9 +349,9 @@ def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, 
                           "odds_ratio": float(r.odds_ratio), "q_tens": float(r.q_tens),
                           "sd": float(r.sd), "others_sd": float(r.others_sd),
                           "q_sd": float(r.q_sd), "small_n": bool(r.small_n)}))
-    facs = factor_columns(responses) if factors is None else list(factors)
+    facs, _ = _factors_and_scales(responses, factors, study)
     if len(facs) >= 3:
-        sl = straight_lining(responses, facs)
+        sl = straight_lining(responses, facs, study=study)
         judged = responses[facs].notna().sum(axis=1) >= 3
         has_ch = "channel" in responses.columns
         groups = sorted(responses["channel"].dropna().unique(), key=str) if has_ch else [None]

@@ -1063,7 +1063,7 @@ def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int 
 
     def table(name: str) -> pd.DataFrame:
         if name in holdings.rows:
-            return io.load(name, path)
+            return io.load(name, path, study=st)
         spec = schema.resolve_table(name, st)
         return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
                                              spec.column_names}), name, study=st)
@@ -1299,6 +1299,31 @@ def promotion_finding(result, lang: str = "en", behaviour: str = "referral", alp
                          scale=100, sign=True)
     key = "text.promotion_real" if r["share_p"] < alpha else "text.promotion_not_shown"
     return i18n.t(key, lang, diff=diff, p=_p_text(r["share_p"], lang))
+
+
+def complaints_note(section, lang: str = "en"):
+    """A sentence when the quarter had no complaints (a good quarter is a result, not an
+    error), else nothing (an empty Markdown)."""
+    from IPython.display import Markdown
+
+    if section.n_complaints:
+        return Markdown("")
+    return say("cmp.none", lang, quarter=section.quarter)
+
+
+def part(result, name: str, kind: str, lang: str = "en", min_n: int = 30, **options):
+    """``readable(result.<name>, kind)``, or a sentence saying why that part is missing
+    (``result.left_out[name]``: the data do not record what it needs)."""
+    value = getattr(result, name, None)
+    if value is None:
+        reason = getattr(result, "left_out", {}).get(name, "")
+        return say("left.part", lang, reason=reason)
+    return readable(value, kind, lang, min_n, **options)
+
+
+def recorded(df: pd.DataFrame, *columns: str) -> bool:
+    """Do ``columns`` exist in ``df`` with at least one value each?"""
+    return all(c in df.columns and df[c].notna().any() for c in columns)
 
 
 def complaints_view(section, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
