@@ -115,7 +115,7 @@ factors:
 {factors}
 targets:
   2026Q3:
-    - {{metric: nps, channel: web, at_least: 0}}
+    - {{metric: nps, channel: web, at_least: -30}}
     - {{metric: nps, channel: web, travel_class: business, at_least: 90}}
 """, encoding="utf-8")
     return path

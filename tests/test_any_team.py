@@ -145,8 +145,8 @@ def _quarter_rows(export: Path, quarter: str) -> list[dict]:
                    .to_period("Q")) == quarter]
 
 
-def _nps_text(scores: list[int], lang: str = "ru") -> str:
-    """NPS and its adjusted-Wald 95% interval, computed from the scores (0–10) by hand."""
+def _nps_interval(scores: list[int]) -> tuple[float, float, float]:
+    """NPS and its adjusted-Wald 95% interval (points), from the 0–10 scores by hand."""
     n = len(scores)
     P = sum(s >= 9 for s in scores)
     D = sum(s <= 6 for s in scores)
@@ -154,8 +154,11 @@ def _nps_text(scores: list[int], lang: str = "ru") -> str:
     pt, dt = (P + 0.75) / (n + 3), (D + 0.75) / (n + 3)
     et = pt - dt
     se = np.sqrt((pt + dt - et ** 2) / (n + 3))
-    est, lo, hi = 100 * (P - D) / n, 100 * (et - z * se), 100 * (et + z * se)
-    return report.estimate_text(est, lo, hi, 0, lang)
+    return 100 * (P - D) / n, 100 * (et - z * se), 100 * (et + z * se)
+
+
+def _nps_text(scores: list[int], lang: str = "ru") -> str:
+    return report.estimate_text(*_nps_interval(scores), 0, lang)
 
 
 def test_survey_export_is_stored_exactly_once(airline):
@@ -214,9 +217,16 @@ def test_drivers_over_every_item_on_its_own_scale(airline):
 
 
 def test_targets_decided_from_the_interval(airline):
+    """NPS ≥ −30 on web is met (the whole interval lies above −30); business class NPS ≥ 90
+    is not met (the whole interval lies below 90); intervals computed by hand above."""
+    rows = _quarter_rows(airline["export"], "2026Q3")
+    every = [int(r[NPS_HEADER]) - 1 for r in rows]
+    business = [int(r[NPS_HEADER]) - 1 for r in rows if r[CLASS_HEADER] == "Бизнес"]
+    assert _nps_interval(every)[1] > -30 and _nps_interval(business)[2] < 90
     html = (airline["out"] / "2026Q3" / "quarterly_report.html").read_text(encoding="utf-8")
     assert "Цели квартала" in html
-    assert "выполнена" in html  # NPS ≥ 0 on web: its interval lies well above 0
+    assert len(re.findall(r">выполнена<", html)) == 1 and len(re.findall(r">не выполнена<", html)) == 1
+    assert _nps_text(business) in html  # the figure the verdict comes from, with its n
 
 
 # ----------------------------------------------------------------------------- reports from what exists

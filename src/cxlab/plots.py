@@ -81,8 +81,8 @@ CODE_KINDS = ("channel", "survey", "origin", "importance", "source", "cohort", "
 def _label(kind: str | None, value, lang: str) -> str:
     if kind is None:
         return str(value)
-    if kind in CODE_KINDS:
-        return i18n.label(kind, value, lang)
+    if kind in CODE_KINDS or value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return i18n.label(kind, value, lang)  # a missing code: "(not recorded)"
     own = i18n.study_label(kind, value, lang)
     return own if own is not None else str(value)
 

@@ -769,6 +769,7 @@ def _view(rows: dict[str, list], index, min_n: int, n, lang: str, kinds=None,
 def nps_view(table: pd.DataFrame, min_n: int = 30, lang: str = "en", kinds=None) -> pd.DataFrame:
     """An :func:`cxlab.metrics.nps_table` for stakeholders: NPS with its interval, shares
     of promoters and detractors, groups under ``min_n`` suppressed, codes translated."""
+    table = in_study_order(table)
     n = table["n"]
     rows = {
         "nps_ci": [estimate_text(e, l, h, 0, lang) for e, l, h in
@@ -782,7 +783,8 @@ def nps_view(table: pd.DataFrame, min_n: int = 30, lang: str = "en", kinds=None)
 def share_view(table: pd.DataFrame, share: str = "share", lo: str = "ci_low", hi: str = "ci_high",
                n_col: str = "n", min_n: int = 30, lang: str = "en", name: str = "share_ci",
                kinds=None) -> pd.DataFrame:
-    """A table of shares (CSI top-2, FCR, response rate) as "% [interval]" with n."""
+    """A table of shares (CSI top box, FCR, response rate) as "% [interval]" with n."""
+    table = in_study_order(table)
     rows = {name: [estimate_text(e, l, h, 0, lang, scale=100, suffix="%") for e, l, h in
                    zip(table[share], table[lo], table[hi])]}
     return _view(rows, table.index, min_n, table[n_col], lang, kinds)
@@ -905,7 +907,7 @@ def headline_sentences(trend: pd.DataFrame, quarter: str, min_n: int = 30, lang:
     """One sentence per channel (group) on this quarter's NPS and its change, for a summary."""
     t = trend.xs(quarter, level="quarter") if isinstance(trend.index, pd.MultiIndex) else trend.loc[[quarter]]
     out = []
-    for key, r in t.iterrows():
+    for key, r in in_study_order(t).iterrows():
         name = i18n.label(kind, key if not isinstance(key, tuple) else key[0], lang)
         if r["n"] < min_n:
             out.append(i18n.t("text.group_suppressed", lang, group=name, min_n=min_n))
@@ -1948,7 +1950,33 @@ def readable(table, kind: str, lang: str = "en", min_n: int = 30, **options) -> 
     lang = i18n.check_lang(lang)
     if kind not in _READABLE:
         raise ParameterError(f"readable: kind={kind!r}; expected one of {', '.join(sorted(_READABLE))}")
+    if isinstance(table, pd.DataFrame):
+        table = in_study_order(table)
     return _READABLE[kind](table, lang, min_n, **options)
+
+
+def in_study_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order the study lists the codes of each index level (channels, surveys,
+    segment values, importance …); codes it does not list after, as they were; levels that
+    are not code lists (quarters, figures) keep their order."""
+    st = i18n.active_study()
+    idx = table.index
+    if st is None or len(table) < 2:
+        return table
+    keys = []
+    for i, name in enumerate(idx.names):
+        values = idx.get_level_values(i)
+        cl = st.codelist(name) if isinstance(name, str) else None
+        if cl is not None and len(cl):
+            rank = {c: k for k, c in enumerate(cl.values)}
+            keys.append([rank.get(v, len(rank)) for v in values])
+        else:
+            first = {}
+            keys.append([first.setdefault(v, len(first)) for v in values])
+    if not any(st.codelist(n) is not None for n in idx.names if isinstance(n, str)):
+        return table
+    order = sorted(range(len(table)), key=lambda r: tuple(k[r] for k in keys) + (r,))
+    return table.iloc[order]
 
 
 def protect_counts(counts: pd.DataFrame, min_n: int = 30, margins: str | None = None) -> pd.DataFrame:
