@@ -74,8 +74,8 @@ NOTEBOOKS = {
              'report.readable(goals, "targets", lang, min_n) if len(goals) else report.say("qr.no_targets", lang, quarter=quarter)'),
         # 1. where we are
         head("qr.h.headline"),
-        code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
-             "report.bullets(report.headline_sentences(trend, quarter, min_n, lang))"),
+        code("trend = metrics.nps_trend(data.responses_all, min_n=min_n) if data.scored else None  # 0–10 answers\n"
+             'report.bullets(report.headline_sentences(trend, quarter, min_n, lang)) if data.scored else report.say("qr.no_scores", lang)'),
         code('csi = metrics.csi_table(data.responses, min_n=min_n, study=data.study) if data.responses["csat"].notna().any() else None\n'
              'rate = metrics.response_rate(data.responses, data.invitations, by="channel", min_n=min_n) if len(data.invitations) else None\n'
              "report.headline_view(trend, csi, rate, quarter, min_n, lang)"),
@@ -88,16 +88,16 @@ NOTEBOOKS = {
              '    fcr = metrics.fcr_table(data.contacts, by=["quarter", "channel"], min_n=min_n).xs(quarter)\n'
              '    display(report.heading("qr.h.fcr", lang, 3), report.share_view(fcr, min_n=min_n, lang=lang, name="fcr_ci"),\n'
              '            report.say("qr.fcr_note", lang))'),
-        code('for segment in data.segments[:1]:  # the first segment here; every segment in the "segments" section\n'
+        code('for segment in data.segments[:1] if data.scored else []:  # the first segment here; all in "segments"\n'
              '    by_segment = metrics.nps_table(data.responses, by=segment, min_n=min_n)\n'
              '    display(report.heading("qr.h.segment", lang, 2, segment=report.col_label(segment, lang)))\n'
              '    report.show(plots.nps_by_group(by_segment, min_n=min_n, lang=lang))\n'
              '    display(report.nps_view(by_segment, min_n, lang))'),
-        head("qr.h.trend"),
-        code("report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
-        head("qr.h.split"),
-        code("by_channel = metrics.nps_table(data.responses, min_n=min_n)\n"
-             "report.show(plots.pnd_split(by_channel, min_n=min_n, lang=lang))"),
+        code("if data.scored:\n"
+             '    display(report.heading("qr.h.trend", lang, 2))\n'
+             "    report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))\n"
+             '    display(report.heading("qr.h.split", lang, 2))\n'
+             "    report.show(plots.pnd_split(metrics.nps_table(data.responses, min_n=min_n), min_n=min_n, lang=lang))"),
         # 2. what drives loyalty
         head("qr.h.drivers"),
         code('if not report.skip(data, "drivers", lang):\n'
@@ -120,8 +120,8 @@ NOTEBOOKS = {
         # 4. what went wrong
         head("qr.h.complaints"),
         code('if not report.skip(data, "complaints", lang):\n'
-             "    section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
-             "                                           data.visits, quarter, min_n=min_n, study=data.study)\n"
+             "    section = complaints.complaints_section(data.complaints, data.responses_all if data.scored else None,\n"
+             "                                           data.clients, data.visits, quarter, min_n=min_n, study=data.study)\n"
              "    display(report.complaints_note(section, lang), report.complaints_view(section, min_n, lang))\n"
              "    report.show(plots.complaint_rate(section.volume, min_n=min_n, lang=lang))"),
         code('recent, window = data.recent_complaints(4), data.window_label(4)  # a quarter is too few complaints to split\n'
@@ -141,15 +141,15 @@ NOTEBOOKS = {
         "same `cxlab.metrics` functions as the stakeholder report, with every column.",
     ) + [
         head("nps.h.channel"),
-        code('report.readable(metrics.nps_table(data.responses, min_n=min_n), "nps", lang, min_n)'),
-        code('if data.responses["survey"].notna().any():\n'
+        code('report.readable(metrics.nps_table(data.responses, min_n=min_n), "nps", lang, min_n) if data.scored else report.say("qr.no_scores", lang)'),
+        code('if data.scored and data.responses["survey"].notna().any():\n'
              '    display(report.heading("nps.h.survey", lang, 2),\n'
              '            report.readable(metrics.nps_table(data.responses, by="survey", min_n=min_n), "nps", lang, min_n))'),
-        head("nps.h.trend"),
-        code("trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
-             'report.readable(trend, "trend", lang, min_n)'),
-        code("report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
-        code("if len(data.channels) > 1:  # each channel against the first one the study lists\n"
+        code("if data.scored:\n"
+             "    trend = metrics.nps_trend(data.responses_all, min_n=min_n)\n"
+             '    display(report.heading("nps.h.trend", lang, 2), report.readable(trend, "trend", lang, min_n))\n'
+             "    report.show(plots.nps_trend(trend, min_n=min_n, lang=lang, title=report.trend_title(trend, quarter, lang)))"),
+        code("if data.scored and len(data.channels) > 1:  # each channel against the first one the study lists\n"
              '    versus = metrics.compare_groups(data.responses, group_col="channel", reference=data.channels[0], min_n=min_n)\n'
              '    display(report.heading("nps.h.channels", lang, 2, reference=report.code_label(data.channels[0], lang, "channel")),\n'
              '            report.readable(versus, "compare", lang, min_n, figure="nps"))'),
@@ -162,7 +162,7 @@ NOTEBOOKS = {
         code('if len(data.invitations):\n'
              '    rate = metrics.response_rate(data.responses, data.invitations, by=["survey", "channel"], min_n=min_n)\n'
              '    display(report.heading("nps.h.response_rate", lang, 2), report.readable(rate, "response_rate", lang, min_n))'),
-        code('interviewed = data.responses[data.responses["interviewer_id"].notna()]\n'
+        code('interviewed = data.responses[data.responses["interviewer_id"].notna() & data.responses["nps"].notna()]\n'
              "for channel in data.study.channels.order(interviewed[\"channel\"].unique()):  # one channel per figure\n"
              '    display(report.heading("nps.h.interviewers", lang, 2, channel=report.code_label(channel, lang, "channel")),\n'
              '            report.readable(quality.interviewer_flags(interviewed[interviewed["channel"] == channel], min_n=min_n), "interviewers", lang, min_n),\n'
@@ -196,12 +196,16 @@ NOTEBOOKS = {
         "file: store, region, tier, programme …), within each survey channel, and each "
         "segment's groups compared with the rest.",
     ) + [
-        code("for segment in data.segments:\n"
-             '    table = metrics.nps_table(data.responses, by=segment, min_n=min_n)\n'
+        code('binary = data.responses[data.responses["recommend"].notna()]  # yes/no answers: reported apart\n'
+             "for segment in data.segments:\n"
              '    display(report.heading("seg.h.segment", lang, 2, segment=report.col_label(segment, lang)))\n'
-             '    report.show(plots.nps_by_group(table, min_n=min_n, lang=lang))\n'
-             '    display(report.readable(table, "nps", lang, min_n),\n'
-             '            report.readable(metrics.compare_groups(data.responses, group_col=segment, min_n=min_n), "compare", lang, min_n, figure="nps"))'),
+             "    if data.scored:\n"
+             '        table = metrics.nps_table(data.responses, by=segment, min_n=min_n)\n'
+             '        report.show(plots.nps_by_group(table, min_n=min_n, lang=lang))\n'
+             '        display(report.readable(table, "nps", lang, min_n),\n'
+             '                report.readable(metrics.compare_groups(data.responses, group_col=segment, min_n=min_n), "compare", lang, min_n, figure="nps"))\n'
+             '    if len(binary):\n'
+             '        display(report.readable(metrics.binary_nps_table(binary, by=segment, min_n=min_n), "binary", lang, min_n))'),
         say("seg.compare_note", min_n="min_n"),
     ],
     "cohorts": opening(
@@ -234,8 +238,8 @@ NOTEBOOKS = {
         "volume per 100 active clients, channels and categories, deadlines in working hours, "
         "satisfaction and loyalty after the resolution.",
     ) + [
-        code("section = complaints.complaints_section(data.complaints, data.responses_all, data.clients,\n"
-             "                                       data.visits, quarter, min_n=min_n, study=data.study)\n"
+        code("section = complaints.complaints_section(data.complaints, data.responses_all if data.scored else None,\n"
+             "                                       data.clients, data.visits, quarter, min_n=min_n, study=data.study)\n"
              "display(report.complaints_note(section, lang), report.complaints_view(section, min_n, lang))"),
         head("cmp.h.volume"),
         code('report.readable(section.volume, "volume", lang, min_n)'),

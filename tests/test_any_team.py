@@ -305,3 +305,49 @@ def test_sections_read_what_the_warehouse_holds(retail):
     lacks = sections.missing("cohorts", held, st)
     assert [x.key for x in lacks] == ["no_table", "no_table"]
     assert "no clients table" in str(lacks[0])
+
+
+def test_a_quarter_without_factor_answers_leaves_drivers_out_with_the_reason(retail, tmp_path):
+    """The questionnaire dropped its items in 2026Q3: drivers are left out of that quarter's
+    report (not a failed run) and still render for 2026Q2."""
+    resp = pd.read_csv(retail["files"]["responses"], dtype=str)
+    late = pd.to_datetime(resp["submitted_at"]) >= "2026-07-01"
+    resp.loc[late, ["f_staff", "f_queue", "f_price"]] = ""
+    d = tmp_path / "exports"
+    d.mkdir()
+    resp.to_csv(d / "responses.csv", index=False)
+    wh = tmp_path / "w.duckdb"
+    st = retail["files"]["study"]
+    io.ingest([d / "responses.csv"], warehouse=wh, study=st)
+    res = report.render("2026Q3", warehouse=wh, out=tmp_path / "r", study=st,
+                        notebooks=None, progress=False)
+    assert "drivers" not in [s.name for s in res.sections]
+    assert dict(res.left_out)["What drives loyalty"] == "fewer than 2 loyalty factors have answers (0)"
+    before = report.render("2026Q2", warehouse=wh, out=tmp_path / "r", study=st,
+                           notebooks=["drivers"], progress=False)
+    assert [s.name for s in before.sections] == ["drivers"]
+
+
+def test_yes_no_survey_renders_the_share_who_would_recommend(retail, tmp_path):
+    """A team that asks "would you recommend us: yes/no" (DOMAIN.md, binary NPS): no 0–10
+    figure anywhere, the share of yes per channel with its Wilson interval (statsmodels)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    resp = pd.read_csv(retail["files"]["responses"], dtype=str)
+    resp["recommend"] = np.where(resp.pop("nps").astype(int) >= 7, "да", "нет")
+    d = tmp_path / "exports"
+    d.mkdir()
+    resp.to_csv(d / "responses.csv", index=False)
+    wh = tmp_path / "w.duckdb"
+    st = retail["files"]["study"]
+    io.ingest([d / "responses.csv"], warehouse=wh, study=st)
+    res = report.render("2026Q3", warehouse=wh, out=tmp_path / "r", study=st, progress=False)
+    assert [s.name for s in res.sections] == ["quarterly_report", "nps_overview", "segments"]
+    assert "no values in column nps" in dict(res.left_out)["What drives loyalty"]
+    html = (tmp_path / "r" / "2026Q3" / "quarterly_report.html").read_text(encoding="utf-8")
+    q3 = resp[pd.to_datetime(resp["submitted_at"]).dt.to_period("Q").astype(str) == "2026Q3"]
+    for channel in ("email", "app"):
+        yes = q3.loc[q3["channel"] == channel, "recommend"].eq("да")
+        lo, hi = proportion_confint(int(yes.sum()), len(yes), method="wilson")
+        assert report.estimate_text(yes.mean(), lo, hi, 0, "en", scale=100, suffix="%") in html
+    assert "yes/no only" in html

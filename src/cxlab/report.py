@@ -461,7 +461,7 @@ def render(
     quarter = resolve_quarter(quarter, warehouse)
     asked = notebooks is not None
     paths = _notebook_paths(notebooks)
-    holdings = _sections.inspect(warehouse)
+    holdings = _sections.inspect(warehouse, quarter)
     lacking = {p.stem: _sections.missing(p.stem, holdings, st) for p in paths}
     if asked and any(lacking.values()):
         lines = [f"  - {section_title(name, 'en')} ({name}): "
@@ -991,6 +991,11 @@ class QuarterData:
         return self.holdings.has(table)
 
     @property
+    def scored(self) -> bool:
+        """Are there 0–10 recommendation answers this quarter (not only yes/no)?"""
+        return "nps" in self.responses.columns and bool(self.responses["nps"].notna().any())
+
+    @property
     def segments(self) -> list[str]:
         """The study's segment columns that hold values in the quarter's responses."""
         r = self.responses
@@ -1061,7 +1066,7 @@ def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int 
     path = resolve(warehouse) if warehouse is not None else default_warehouse()
     q = resolve_quarter(quarter, path)
     start, end = quarter_bounds(q)
-    holdings = _sections.inspect(path)
+    holdings = _sections.inspect(path, q)
 
     def table(name: str) -> pd.DataFrame:
         if name in holdings.rows:
@@ -1106,8 +1111,12 @@ def headline_view(trend: pd.DataFrame, csi: pd.DataFrame | None, rate: pd.DataFr
     ``by="channel"``, both on the quarter's data; None (or empty) when the data have no
     satisfaction answers or no invitations: the column is then left out.
     """
-    t = trend.xs(quarter, level="quarter") if quarter in trend.index.get_level_values("quarter") \
-        else trend.iloc[0:0].droplevel("quarter")
+    if trend is None:  # yes/no answers only: no 0–10 NPS to head the table
+        t = pd.DataFrame(index=pd.Index([], name="channel"))
+    elif quarter in trend.index.get_level_values("quarter"):
+        t = trend.xs(quarter, level="quarter")
+    else:
+        t = trend.iloc[0:0].droplevel("quarter")
     show_csi, show_rate = csi is not None and len(csi) > 0, rate is not None and len(rate) > 0
     csi = csi if show_csi else pd.DataFrame(index=pd.Index([], name="channel"))
     rate = rate if show_rate else pd.DataFrame(index=pd.Index([], name="channel"))
@@ -1119,7 +1128,9 @@ def headline_view(trend: pd.DataFrame, csi: pd.DataFrame | None, rate: pd.DataFr
     rows = []
     for ch in channels:
         row = {}
-        if ch in t.index and t.loc[ch, "n"] >= min_n:
+        if trend is None:
+            pass
+        elif ch in t.index and t.loc[ch, "n"] >= min_n:
             r = t.loc[ch]
             row["n"] = f"{int(r['n'])}"
             row["nps_ci"] = estimate_text(r["nps"], r["ci_low"], r["ci_high"], 0, lang)

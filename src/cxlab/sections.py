@@ -43,9 +43,10 @@ class Needs:
 SECTIONS: dict[str, Needs] = {
     "quarterly_report": Needs(),
     "nps_overview": Needs(),
-    "drivers": Needs(factors=2),
+    "drivers": Needs(columns={"responses": ("nps",)}, factors=2),
     "segments": Needs(segments=1),
-    "cohorts": Needs(tables=("responses", "clients", "visits"), client_ids=True),
+    "cohorts": Needs(tables=("responses", "clients", "visits"), columns={"responses": ("nps",)},
+                     client_ids=True),
     "complaints": Needs(tables=("responses", "complaints")),
 }
 
@@ -79,9 +80,14 @@ class Holdings:
         return column in self.filled.get(table, ())
 
 
-def inspect(warehouse) -> Holdings:
+def inspect(warehouse, quarter: str | None = None) -> Holdings:
     """Tables, row counts and filled columns of a warehouse, from one SQL pass per table
-    (``count(col)`` counts non-null values; no row is loaded)."""
+    (``count(col)`` counts non-null values; no row is loaded).
+
+    With ``quarter``, the survey answers are those of that quarter: a section whose factors
+    or segments were not asked that quarter is left out of its report, with the reason.
+    Other tables count whole (a quarter without complaints is shown as such).
+    """
     from cxlab import io, schema
 
     path = io._warehouse_path(warehouse)
@@ -92,9 +98,14 @@ def inspect(warehouse) -> Holdings:
             cols = io._existing_columns(con, table)
             if cols is None:
                 continue
+            where, params = "", []
+            if quarter is not None and table == "responses":
+                start, end = io.parse_quarter(quarter)
+                where = " WHERE submitted_at >= ? AND submitted_at < ?"
+                params = [start.to_pydatetime(), end.to_pydatetime()]
             counts = con.execute(
                 "SELECT count(*), " + ", ".join(f"count({io._q(c)})" for c in cols)
-                + f" FROM {io._q(table)}").fetchone()
+                + f" FROM {io._q(table)}{where}", params).fetchone()
             rows[table] = int(counts[0])
             filled[table] = {c for c, k in zip(cols, counts[1:]) if k}
     finally:
