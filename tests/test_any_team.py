@@ -285,12 +285,8 @@ def test_quarter_without_complaints_renders_and_says_so(retail, tmp_path):
     """The complaints table exists but holds nothing in 2026Q3: a good quarter is not an error."""
     comp = pd.read_csv(retail["files"]["complaints"], dtype=str)
     early = comp[pd.to_datetime(comp["received_at"]) < "2026-07-01"]
-    d = tmp_path / "exports"
-    d.mkdir()
-    early.to_csv(d / "complaints.csv", index=False)
-    wh = tmp_path / "w.duckdb"
-    st = retail["files"]["study"]
-    io.ingest([retail["files"]["responses"], d / "complaints.csv"], warehouse=wh, study=st)
+    wh, st = _warehouse_of(retail, tmp_path, complaints=early,
+                           responses=pd.read_csv(retail["files"]["responses"], dtype=str))
     res = report.render("2026Q3", warehouse=wh, out=tmp_path / "r", study=st,
                         notebooks=["complaints"], progress=False)
     html = (tmp_path / "r" / "2026Q3" / "complaints.html").read_text(encoding="utf-8")
@@ -307,18 +303,25 @@ def test_sections_read_what_the_warehouse_holds(retail):
     assert "no clients table" in str(lacks[0])
 
 
+def _warehouse_of(retail, tmp_path, **tables):
+    """A warehouse of the retailer's study holding these tables (name → DataFrame),
+    written as CSV exports and ingested as a user would."""
+    d = tmp_path / "exports"
+    d.mkdir()
+    for name, frame in tables.items():
+        frame.to_csv(d / f"{name}.csv", index=False)
+    wh = tmp_path / "w.duckdb"
+    io.ingest([d / f"{name}.csv" for name in tables], warehouse=wh, study=retail["files"]["study"])
+    return wh, retail["files"]["study"]
+
+
 def test_a_quarter_without_factor_answers_leaves_drivers_out_with_the_reason(retail, tmp_path):
     """The questionnaire dropped its items in 2026Q3: drivers are left out of that quarter's
     report (not a failed run) and still render for 2026Q2."""
     resp = pd.read_csv(retail["files"]["responses"], dtype=str)
     late = pd.to_datetime(resp["submitted_at"]) >= "2026-07-01"
     resp.loc[late, ["f_staff", "f_queue", "f_price"]] = ""
-    d = tmp_path / "exports"
-    d.mkdir()
-    resp.to_csv(d / "responses.csv", index=False)
-    wh = tmp_path / "w.duckdb"
-    st = retail["files"]["study"]
-    io.ingest([d / "responses.csv"], warehouse=wh, study=st)
+    wh, st = _warehouse_of(retail, tmp_path, responses=resp)
     res = report.render("2026Q3", warehouse=wh, out=tmp_path / "r", study=st,
                         notebooks=None, progress=False)
     assert "drivers" not in [s.name for s in res.sections]
@@ -335,12 +338,7 @@ def test_yes_no_survey_renders_the_share_who_would_recommend(retail, tmp_path):
 
     resp = pd.read_csv(retail["files"]["responses"], dtype=str)
     resp["recommend"] = np.where(resp.pop("nps").astype(int) >= 7, "да", "нет")
-    d = tmp_path / "exports"
-    d.mkdir()
-    resp.to_csv(d / "responses.csv", index=False)
-    wh = tmp_path / "w.duckdb"
-    st = retail["files"]["study"]
-    io.ingest([d / "responses.csv"], warehouse=wh, study=st)
+    wh, st = _warehouse_of(retail, tmp_path, responses=resp)
     res = report.render("2026Q3", warehouse=wh, out=tmp_path / "r", study=st, progress=False)
     assert [s.name for s in res.sections] == ["quarterly_report", "nps_overview", "segments"]
     assert "no values in column nps" in dict(res.left_out)["What drives loyalty"]
