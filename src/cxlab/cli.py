@@ -264,7 +264,7 @@ def followups_cmd(
                                           help="No visit for this many days = lapsed "
                                                "(default: the study's)."),
     lapsed_within_days: int = typer.Option(365, "--lapsed-within-days",
-                                           help="Leave out families gone longer than this "
+                                           help="Leave out clients gone longer than this "
                                                 "(0 = keep all)."),
     valuable_visits: int = typer.Option(10, "--valuable-visits",
                                         help="Lapsed with at least this many visits: priority 3."),
@@ -274,7 +274,7 @@ def followups_cmd(
                             help="Field separator: ';' opens in Russian-locale Excel."),
     study: str = _study_option(),
 ):
-    """Write the internal call-back list: detractors and lapsed families, with reasons.
+    """Write the internal call-back list: detractors and lapsed clients, with reasons.
 
     The CSV is UTF-8 with a BOM (Excel then shows Cyrillic correctly) and ';'-separated
     (Russian-locale Excel splits columns on ';'). It contains personal data: the command
@@ -318,7 +318,7 @@ def followups_cmd(
     counts = lst["priority"].value_counts().sort_index()
     by_priority = ", ".join(
         f"{p} {cohorts.FOLLOWUP_PRIORITIES[p][1]}: {n}" for p, n in counts.items()) or "nobody"
-    console.print(f"wrote {len(lst)} famil{'y' if len(lst) == 1 else 'ies'} to {target} "
+    console.print(f"wrote {len(lst)} client{'' if len(lst) == 1 else 's'} to {target} "
                   f"({by_priority})", markup=False)
     console.print(FOLLOWUPS_NOTICE, markup=False, style="bold yellow")
 
