@@ -214,6 +214,11 @@ def test_drivers_over_every_item_on_its_own_scale(airline):
     assert top3 == {f"f_{f}" for f in AIRLINE_DRIVERS}  # the planted drivers
     # performance on the item's own 0–100 scale and the common one agree (0–100 both)
     assert np.allclose(kd.table["mean_rating"], kd.table["mean_100"])
+    # 18 items: the chart names the important ones only (the others crowd at the bottom)
+    ax = kd.plot()
+    named = {a.get_text() for a in ax.texts} - {"fix first", "keep up", "maintain", "low priority"}
+    important = kd.table.loc[kd.table["share"] >= kd.importance_threshold, "label"]
+    assert named == set(important) and 3 <= len(named) < 18
 
 
 def test_targets_decided_from_the_interval(airline):
@@ -349,3 +354,36 @@ def test_yes_no_survey_renders_the_share_who_would_recommend(retail, tmp_path):
         lo, hi = proportion_confint(int(yes.sum()), len(yes), method="wilson")
         assert report.estimate_text(yes.mean(), lo, hi, 0, "en", scale=100, suffix="%") in html
     assert "yes/no only" in html
+
+
+def test_readme_worked_example_runs_as_written(airline, tmp_path):
+    """The README's study.yml and mapping.yml, copied as they are, with its two commands,
+    on the survey tool's export: a report, and the sections it cannot have listed."""
+    from typer.testing import CliRunner
+
+    from cxlab.cli import app
+
+    text = (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = dict(re.findall(r"\*\*`(study\.yml|mapping\.yml)`\*\*.*?```yaml\n(.*?)```", text,
+                             flags=re.S))
+    assert set(blocks) == {"study.yml", "mapping.yml"}
+    for name, body in blocks.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    commands = re.findall(r"^\.venv/bin/cxlab (ingest .*--map mapping\.yml.*|report --study study\.yml.*)$",
+                          text, flags=re.M)
+    assert len(commands) == 2
+    export = tmp_path / "Выгрузка опроса.csv"
+    export.write_bytes(airline["export"].read_bytes())
+    wh, out = tmp_path / "w.duckdb", tmp_path / "reports"
+    runner = CliRunner()
+    for line in commands:
+        args = [a.strip('"') for a in re.findall(r'"[^"]*"|\S+', line)]
+        args = [str(tmp_path / a) if a in ("study.yml", "mapping.yml", export.name) else a
+                for a in args]
+        args = [str(wh) if a == "data/warehouse.duckdb" else a for a in args]
+        if args[0] == "report":
+            args += ["--out", str(out)]
+        res = runner.invoke(app, args, catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    index = (out / "2026Q3" / "index.html").read_text(encoding="utf-8")
+    assert "drivers.html" in index and "segments.html" in index and "нет таблицы complaints" in index

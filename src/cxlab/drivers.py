@@ -64,6 +64,8 @@ __all__ = [
 
 #: Largest number of factors for the exact Shapley decomposition.
 MAX_SHAPLEY_FACTORS = _shapley.MAX_FACTORS
+#: The quadrant chart names every factor up to this many; beyond, only the important ones.
+LABEL_ALL_UP_TO = 12
 
 #: Quadrant names: (important?, performing above the mean?) → name.
 QUADRANTS = {
@@ -586,7 +588,9 @@ class DriverAnalysis:
         x: performance on the common 0–100 scale (``mean_100``; the raw mean rating only
         when no factor has a declared scale), y: importance (share of R²) with its
         interval; dashed lines at the means split the chart into "fix first" (important,
-        weak), "keep up", "maintain" and "low priority".
+        weak), "keep up", "maintain" and "low priority". With more than
+        :data:`LABEL_ALL_UP_TO` factors only the important ones (above the importance
+        line) are named: the unimportant crowd at the bottom and are named in the table.
 
         Returns
         -------
@@ -612,7 +616,8 @@ class DriverAnalysis:
         ax.axhline(self.importance_threshold, ls="--", lw=1, color="#555555")
         if annotate:
             lo, hi = t[perf].min(), t[perf].max()
-            for _, row in t.iterrows():
+            named = t if len(t) <= LABEL_ALL_UP_TO else t[t["share"] >= self.importance_threshold]
+            for _, row in named.iterrows():
                 right = row[perf] > (lo + hi) / 2  # label inwards: stays in the axes
                 ax.annotate(row["label"], (row[perf], row["share"]),
                             textcoords="offset points", xytext=(-5 if right else 5, 4),
