@@ -15,7 +15,7 @@ import pytest
 from statsmodels.stats.rates import confint_poisson
 
 from cxlab import complaints as C
-from cxlab.errors import CxlabError, ParameterError, QuarterError
+from cxlab.errors import CxlabError, ParameterError, QuarterError, ValidationError
 from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
 from cxlab.study import load_study, parse_study
 
@@ -171,8 +171,9 @@ def test_calendar_from_study_takes_moved_days_from_the_package():
     # no country: the weekdays and the study's own days off only
     plain = C.WorkCalendar.from_study(parse_study({"calendar": {"days": "mon-fri"}}))
     assert plain.holidays == () and plain.workdays == ()
-    with pytest.raises(ParameterError, match="subdiv"):
-        C.WorkCalendar.from_study(parse_study({"calendar": {"country": "DE", "subdiv": "XX"}}))
+    # an unknown subdivision is refused where it is written (the study file, naming the key)
+    with pytest.raises(ValidationError, match="calendar → subdiv"):
+        parse_study({"calendar": {"country": "DE", "subdiv": "XX"}})
 
 
 def test_calendar_from_a_retail_study():

@@ -132,13 +132,13 @@ def _country_days(country: str, subdiv: str | None, years: tuple[int, ...]
     off), from the ``holidays`` package, as ISO dates."""
     import holidays
 
-    try:
-        table = holidays.country_holidays(country, subdiv=subdiv, years=years)
-    except NotImplementedError as err:
+    known = holidays.list_supported_countries()
+    if country not in known or (subdiv is not None and subdiv not in known[country]):
         raise ParameterError(f"study calendar: country {country!r} with subdiv {subdiv!r} is "
-                             f"not in the holidays package ({err}); expected a country and "
-                             "subdivision it knows (see holidays.list_supported_countries())"
-                             ) from None
+                             "not in the holidays package; expected a country and a "
+                             "subdivision it knows (holidays.list_supported_countries(): "
+                             f"{', '.join(known.get(country, [])) or 'none for this country'})")
+    table = holidays.country_holidays(country, subdiv=subdiv, years=years)
     wanted = set(years)
     off = tuple(sorted(d.isoformat() for d in table if d.year in wanted))
     moved = getattr(table, "weekend_workdays", set()) or set()

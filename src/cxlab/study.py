@@ -438,6 +438,12 @@ def _calendar(value, problems) -> Calendar:
             country = None
         else:
             country = str(country).upper()
+            subdiv = value.get("subdiv")
+            known = holidays.list_supported_countries()[country]
+            if subdiv is not None and str(subdiv) not in known:
+                problems.append(Problem(f"{where} → subdiv", "value", subdiv, None,
+                                        "a subdivision of " + country + " the holidays package "
+                                        "knows: " + (", ".join(known) or "none")))
     days = (0, 1, 2, 3, 4)
     if value.get("days") is not None:
         raw = value["days"]
