@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from cxlab import warehouse as warehouse_module
 from cxlab import io, paths, schema
 from cxlab.errors import QuarterError, ReadError, ValidationError, WarehouseError
 from cxlab.study import Study, parse_study
@@ -191,7 +192,7 @@ def test_a_failure_while_writing_is_rolled_back(wh, tmp_path, monkeypatch):
     def broken(path):  # fails after the rows were inserted, inside the transaction
         raise OSError("disk full")
 
-    monkeypatch.setattr(io, "_sha256", broken)
+    monkeypatch.setattr(warehouse_module, "_sha256", broken)
     more = write(responses_frame(["R2", "R3"], factors={"f_safety": [1, 2]}),
                  tmp_path / "responses_2.csv")
     with pytest.raises(WarehouseError, match="rolled back.*disk full"):
