@@ -273,3 +273,153 @@ def test_lint_questions_reads_the_study(monkeypatch):
     assert calls[0][0][0].source == str(SURVEY_STUDY)
     res = run("lint-questions", "--study", SURVEY_STUDY)
     assert res.exit_code == 0 and calls[1][0][0].source == str(SURVEY_STUDY)
+
+
+# ------------------------------------------------------------------ the operating system says no
+
+def _error_line(res) -> str:
+    """The command failed with exactly one line of error, and no traceback."""
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1, res.output
+    return errors[0]
+
+
+@pytest.fixture
+def blocker(tmp_path) -> Path:
+    """A file where a folder should be: even root cannot write below it (NotADirectoryError),
+    unlike a read-only folder, whose permission bits root ignores."""
+    path = tmp_path / "blocker"
+    path.write_text("a file, not a folder")
+    return path
+
+
+@pytest.fixture
+def small_warehouse(tmp_path) -> Path:
+    wh = tmp_path / "w.duckdb"
+    io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    return wh
+
+
+NOT_A_FOLDER = "a part of the path is a file, not a folder"
+DISK_FULL = "the disk is full; free some space"
+
+
+def _enospc(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device", "/data/out")
+
+
+def test_report_with_an_unwritable_out(small_warehouse, blocker):
+    line = _error_line(runner.invoke(app, [
+        "report", "--quarter", "2026Q3", "--warehouse", str(small_warehouse),
+        "--out", str(blocker / "reports")]))
+    assert "cannot write the 2026Q3 report" in line and str(blocker) in line
+    assert NOT_A_FOLDER in line
+
+
+def test_report_on_a_full_disk(small_warehouse, tmp_path, monkeypatch):
+    from cxlab import report
+
+    monkeypatch.setattr(report, "_render_into", _enospc)
+    line = _error_line(runner.invoke(app, [
+        "report", "--quarter", "2026Q3", "--warehouse", str(small_warehouse),
+        "--out", str(tmp_path / "reports")]))
+    assert "cannot write the 2026Q3 report" in line and DISK_FULL in line and "ENOSPC" in line
+
+
+def _fake_followups(monkeypatch):
+    import pandas as pd
+
+    from cxlab import cohorts
+
+    monkeypatch.setattr(io, "load", lambda *a, **k: pd.DataFrame())
+    captured(monkeypatch, cohorts, "followups",
+             pd.DataFrame({"client_id": ["C1"], "priority": [1]}))
+
+
+def test_followups_with_an_unwritable_out(monkeypatch, blocker):
+    _fake_followups(monkeypatch)
+    line = _error_line(runner.invoke(app, ["followups", "--asof", "2026-09-30",
+                                           "--out", str(blocker / "f.csv")]))
+    assert "cannot write the follow-up list" in line and NOT_A_FOLDER in line
+
+
+def test_followups_on_a_full_disk_leave_no_half_file(monkeypatch, tmp_path):
+    _fake_followups(monkeypatch)
+    target = tmp_path / "f.csv"
+    monkeypatch.setattr(paths, "write_atomic", _enospc)
+    line = _error_line(runner.invoke(app, ["followups", "--asof", "2026-09-30",
+                                           "--out", str(target)]))
+    assert DISK_FULL in line and not target.exists()
+    monkeypatch.undo()
+    _fake_followups(monkeypatch)
+    res = runner.invoke(app, ["followups", "--asof", "2026-09-30", "--out", str(target)])
+    assert res.exit_code == 0, res.output
+    assert target.read_bytes().startswith(b"\xef\xbb\xbfclient_id;priority")
+    assert [p.name for p in tmp_path.iterdir()] == ["f.csv"]
+
+
+def test_samples_with_an_unwritable_out(blocker):
+    line = _error_line(runner.invoke(app, ["samples", "--out", str(blocker / "samples")]))
+    assert "cannot write the sample data" in line and NOT_A_FOLDER in line
+
+
+def test_ingest_samples_with_an_unwritable_warehouse(blocker):
+    line = _error_line(runner.invoke(app, ["ingest-samples", "--warehouse",
+                                           str(blocker / "w.duckdb")]))
+    assert "create the folder of the warehouse" in line and NOT_A_FOLDER in line
+
+
+def test_ingest_with_an_unwritable_warehouse_and_a_full_disk(blocker, tmp_path, monkeypatch):
+    from cxlab import warehouse
+
+    line = _error_line(runner.invoke(app, ["ingest", str(DATA / "responses_cp1251.csv"),
+                                           "--warehouse", str(blocker / "w.duckdb")]))
+    assert NOT_A_FOLDER in line
+    monkeypatch.setattr(warehouse, "_write_table", _enospc)
+    line = _error_line(runner.invoke(app, ["ingest", str(DATA / "responses_cp1251.csv"),
+                                           "--warehouse", str(tmp_path / "w.duckdb")]))
+    assert "rolled back" in line and DISK_FULL in line
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_validate_reports_a_file_it_may_not_read(monkeypatch):
+    import errno
+
+    from cxlab import exports
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(exports, "_read_raw", denied)
+    res = runner.invoke(app, ["validate", str(DATA / "responses_cp1251.csv")])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "unreadable" in res.output
+    assert "permission denied; check the permissions" in " ".join(res.output.split())
+
+
+def test_an_os_error_anywhere_is_one_line(monkeypatch, small_warehouse):
+    """The safety net under every command: an OSError nothing else caught."""
+    monkeypatch.setattr(io, "quarters", _enospc)
+    line = _error_line(runner.invoke(app, ["quarters", "--warehouse", str(small_warehouse)]))
+    assert DISK_FULL in line and "/data/out" in line
+
+
+def test_history_and_undo_commands(tmp_path):
+    wh = tmp_path / "w.duckdb"
+    res = runner.invoke(app, ["history", "--warehouse", str(wh)])
+    assert "no warehouse at" in _error_line(res)
+    run("ingest", DATA / "responses_cp1251.csv", "--warehouse", wh)
+    res = run("history", "--warehouse", wh)
+    assert res.exit_code == 0
+    assert "batch 1" in res.output and "responses: 5 rows read, 5 added" in res.output
+    assert "responses_cp1251.csv (" in res.output
+    res = run("undo", "1", "--warehouse", wh)
+    assert res.exit_code == 0 and "responses: 5 row(s) removed" in res.output
+    assert "removed again: responses" in res.output
+    res = runner.invoke(app, ["quarters", "--warehouse", str(wh)])
+    assert "table 'responses' is not in the warehouse" in _error_line(res)

@@ -11,7 +11,7 @@ from scipy import stats
 
 from cxlab import cohorts as co
 from cxlab import paths
-from cxlab.errors import CxlabError, ParameterError
+from cxlab.errors import ParameterError
 from cxlab.study import load_study, parse_study
 
 #: The sample business's study (tests/conftest.py makes it the default): its own cohorts

@@ -237,10 +237,16 @@ def test_working_hours_series_missing_and_scalar_broadcast():
     assert h.tolist() == [18.0, 9.0]
 
 
-def test_working_hours_aware_timestamps_use_wall_clock():
-    # Moscow Fri 17:00 → Mon 10:00 is 2 working hours there (not shifted to UTC)
+def test_working_hours_aware_timestamps_are_the_study_local_time():
+    # aware values are converted to the study's zone (the default study here is the
+    # sample's, Europe/Moscow): Moscow Fri 17:00 → Mon 10:00 is 2 working hours there
+    # (not shifted to UTC). More in tests/test_timezones.py.
     h = C.working_hours(pd.Timestamp("2026-09-25 17:00", tz="Europe/Moscow"),
                         pd.Timestamp("2026-09-28 10:00", tz="Europe/Moscow"))
+    assert h == pytest.approx(2.0)
+    # the same instants in UTC (14:00Z, 07:00Z) give the same 2 hours, not Fri 14–18 = 4
+    h = C.working_hours(pd.Timestamp("2026-09-25 14:00", tz="UTC"),
+                        pd.Timestamp("2026-09-28 07:00", tz="UTC"))
     assert h == pytest.approx(2.0)
 
 

@@ -50,7 +50,8 @@ def assert_same_as_expected(df: pd.DataFrame, expected: pd.DataFrame = EXPECTED)
 
 # ------------------------------------------------------------------ encodings and separators
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "utf-16"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "koi8-r", "utf-16",
+                                      "utf-16-le", "utf-16-be"])
 @pytest.mark.parametrize("sep", [",", ";", "\t"])
 def test_encodings_and_separators(tmp_path, encoding, sep):
     path = write_csv(tmp_path / "responses.csv", sep, encoding)
@@ -61,8 +62,8 @@ def test_encodings_and_separators(tmp_path, encoding, sep):
     assert df["nps"].tolist()[0] == 9 and df["nps"].isna().tolist() == [False, True, False]
     rep = io.check(path)
     assert rep.ok and rep.separator == sep
-    assert rep.encoding == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1251": "cp1251",
-                            "utf-16": "utf-16"}[encoding]
+    # UTF-16 without BOM (utf-16-le/-be) is told by its NUL bytes (tests/test_decoding.py)
+    assert rep.encoding == encoding
 
 
 def test_bom_is_not_part_of_the_first_header(tmp_path):
@@ -81,8 +82,10 @@ def test_excel_sep_hint_line(tmp_path):
 def test_undecodable_file_is_a_read_error(tmp_path):
     path = tmp_path / "responses.csv"
     path.write_bytes(b"response_id\n\x98\x98\n")  # 0x98 is invalid in UTF-8 and cp1251
-    with pytest.raises(ReadError, match="UTF-8.*cp1251"):
+    with pytest.raises(ReadError, match="UTF-8.*cp1251") as info:
         io.read(path)
+    # the first bad byte: line 2, after the 12 bytes of "response_id\n"
+    assert "line 2, byte offset 12 (0x98)" in str(info.value)
 
 
 # ------------------------------------------------------------------ the Russian export, all formats
@@ -105,12 +108,71 @@ def test_xlsx_unknown_sheet_lists_the_sheets():
 
 
 def test_xlsx_other_sheet_is_validated_as_what_it_is():
-    with pytest.raises(ValidationError, match="column_missing"):
+    with pytest.raises(ValidationError, match="column_missing") as info:
         io.read(DATA / "responses_2026-10.xlsx", sheet="Примечания")
+    # and the message says which sheet looks right
+    (hint,) = [p for p in info.value.problems if p.check == "sheet"]
+    assert hint.value == "Примечания" and "sheet='Ответы'" in hint.expected
+    assert "--sheet 'Ответы'" in hint.expected
+
+
+def test_xlsx_unknown_sheet_number_lists_the_sheets():
+    with pytest.raises(ReadError, match="no sheet number 7.*Ответы.*Примечания"):
+        io.read(DATA / "responses_2026-10.xlsx", sheet=7)
+    assert_same_as_expected(io.read(DATA / "responses_2026-10.xlsx", sheet=0))
+
+
+def test_xlsx_first_sheet_without_the_table_names_the_sheet_that_has_it(tmp_path):
+    # a workbook whose first sheet is a cover note and whose data is on the second
+    with pd.ExcelWriter(tmp_path / "responses.xlsx") as xw:
+        pd.DataFrame({"Отчёт": ["Выгрузка за октябрь"]}).to_excel(xw, sheet_name="Обложка",
+                                                                    index=False)
+        pd.DataFrame([dict(zip(HEADER, r)) for r in ROWS]).to_excel(xw, sheet_name="Данные",
+                                                                     index=False)
+    with pytest.raises(ValidationError) as info:
+        io.read(tmp_path / "responses.xlsx")
+    (hint,) = [p for p in info.value.problems if p.check == "sheet"]
+    assert hint.value == "Обложка" and "sheet='Данные'" in hint.expected
+    assert io.read(tmp_path / "responses.xlsx", sheet="Данные")["response_id"].tolist() == [
+        "R1", "R2", "R3"]
 
 
 def test_parquet_typed_columns():
     assert_same_as_expected(io.read(DATA / "responses.parquet"))
+
+
+def test_parquet_tz_aware_column_is_stored_in_study_local_time(tmp_path):
+    # the sample study's zone is Europe/Moscow (UTC+3): 10:54 UTC is 13:54 there, and
+    # 21:30 UTC on 31 March is 00:30 on 1 April, the next quarter (it used to be stored
+    # as 10:54 / 31 March, in UTC)
+    df = EXPECTED.copy()
+    utc = ["2026-07-01 10:54", "2026-03-31 21:30"] + ["2026-08-01 09:00"] * (len(df) - 2)
+    df["submitted_at"] = pd.to_datetime(utc).tz_localize("UTC")
+    df.to_parquet(tmp_path / "responses.parquet")
+    got = io.read(tmp_path / "responses.parquet")["submitted_at"].tolist()
+    assert got[:2] == [pd.Timestamp("2026-07-01 13:54"), pd.Timestamp("2026-04-01 00:30")]
+
+
+def test_csv_zone_aware_times_are_stored_in_study_local_time(tmp_path):
+    rows = [r[:] for r in ROWS]
+    rows[0][2] = "2026-07-01T13:54:00+03:00"  # Moscow time with its offset: 13:54
+    rows[1][2] = "2026-07-01T10:54:00Z"       # the same moment in UTC: 13:54 in Moscow
+    df = io.read(write_csv(tmp_path / "responses.csv", ";", "utf-8", rows))
+    assert df["submitted_at"].tolist()[:2] == [pd.Timestamp("2026-07-01 13:54")] * 2
+
+
+def test_an_id_with_a_zero_width_space_is_the_same_id(tmp_path):
+    # the same answer exported twice, once with an invisible character after its id
+    rows = [r[:] for r in ROWS] + [[ROWS[0][0] + "\u200b", *ROWS[0][1:]]]
+    path = write_csv(tmp_path / "responses.csv", ";", "utf-8", rows)
+    assert io.read(path)["response_id"].tolist() == ["R1", "R2", "R3"]
+    (warning,) = io.check(path).warnings
+    assert "row(s) 4" in warning and "kept once" in warning
+    rows[3][5] = "3"  # now it claims R1 with another answer: a duplicate, both rows named
+    with pytest.raises(ValidationError) as info:
+        io.read(write_csv(tmp_path / "responses.csv", ";", "utf-8", rows))
+    assert {(p.check, p.row) for p in info.value.problems} == {("duplicate", 1),
+                                                               ("duplicate", 4)}
 
 
 def test_parquet_with_float_scores_and_nan(tmp_path):

@@ -227,6 +227,19 @@ def test_values_recode_regardless_of_case_and_spaces(tmp_path, study):
     assert io.read(path, mapping=m, study=study)["channel"].tolist() == ["web", "app"]
 
 
+def test_values_and_headers_match_without_invisible_characters(tmp_path, study):
+    # a no-break space after a value, a zero-width space in a header, a soft hyphen:
+    # invisible in the export, so they must not decide a match (issue 11, item 4)
+    path = small_export(tmp_path, [["01.07.2026", "9", "Сайт\u00a0"],
+                                   ["02.07.2026", "3", "\u200bПрило\u00adжение"]],
+                        header=(tool.DATE, "Оценка\u200b", "\ufeffКанал"))
+    m = {"table": "responses",
+         "columns": {tool.DATE: "submitted_at", "Оценка": "nps", "Канал": "channel"},
+         "values": {"channel": {"Сайт": "web", "Приложение": "app"}}}
+    df = io.read(path, mapping=m, study=study)
+    assert df["channel"].tolist() == ["web", "app"] and df["nps"].tolist() == [9, 3]
+
+
 def test_values_not_in_the_map_are_left_for_validation_to_report(tmp_path, study):
     path = small_export(tmp_path, [["01.07.2026", "9", "Сайт"], ["02.07.2026", "3", "Телеграм"]])
     m = {"table": "responses",

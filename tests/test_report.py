@@ -170,6 +170,99 @@ def test_swap_in_replaces_the_folder_and_keeps_nothing_else(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
 
 
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _quarter_folder(path: Path, text: str, pages: int = 5) -> Path:
+    path.mkdir()
+    for i in range(pages):
+        (path / f"s{i}.html").write_text(text)
+    (path / "index.html").write_text(text)
+    return path
+
+
+def test_the_report_exists_at_every_instant_of_the_swap(tmp_path):
+    """A reader polling reports/<quarter>/ while it is replaced 200 times always finds
+    every page, each complete (a page of the old report or of the new one)."""
+    import threading
+
+    dest = _quarter_folder(tmp_path / "2026Q3", "v0")
+    stop = threading.Event()
+    seen: list = []
+    reads: list = []
+
+    def reader():
+        while not stop.is_set():
+            for name in ["index.html"] + [f"s{i}.html" for i in range(5)]:
+                try:
+                    text = (dest / name).read_text()
+                except OSError as err:  # the folder or a page missing
+                    seen.append(err)
+                    continue
+                if not re.fullmatch(r"v\d+", text):
+                    seen.append(text)
+                reads.append(text)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for n in range(1, 201):
+            report._swap_in(_quarter_folder(tmp_path / f".tmp-2026Q3-{n}", f"v{n}"), dest)
+    finally:
+        stop.set()
+        thread.join()
+    assert seen == []
+    assert len(set(reads)) > 10  # the reader did see the report change while it read
+    assert (dest / "index.html").read_text() == "v200"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
+
+
+def test_swap_in_without_an_atomic_exchange(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "_EXCHANGE", None)  # Windows, some network file systems
+    dest = _quarter_folder(tmp_path / "2026Q3", "old")
+    report._swap_in(_quarter_folder(tmp_path / ".tmp-2026Q3-1", "new"), dest)
+    assert (dest / "index.html").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
+    # the first report of a quarter is a plain rename
+    report._swap_in(_quarter_folder(tmp_path / ".tmp-2026Q4-1", "first"), tmp_path / "2026Q4")
+    assert (tmp_path / "2026Q4" / "index.html").read_text() == "first"
+
+
+def test_leftovers_of_killed_runs_are_cleaned_up(tmp_path):
+    import subprocess
+    import sys
+
+    dead = _dead_pid()
+    out = tmp_path / "reports"
+    out.mkdir()
+    _quarter_folder(out / "2026Q2", "kept")
+    half = _quarter_folder(out / f".tmp-2026Q2-{dead}", "half")
+    # killed between the two renames of the fallback swap: the old report is moved back
+    _quarter_folder(out / f".old-2026Q3-{dead}", "previous")
+    stale_old = _quarter_folder(out / f".old-2026Q2-{dead}", "older")
+    index_tmp = out / f"index.html.{dead}-3.tmp"
+    index_tmp.write_text("<html")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        running = _quarter_folder(out / f".tmp-2026Q4-{alive.pid}", "in progress")
+        report.clean_leftovers(out)
+        assert running.exists()  # another run, still going, is left alone
+    finally:
+        alive.kill()
+        alive.wait()
+    assert not half.exists() and not stale_old.exists() and not index_tmp.exists()
+    assert (out / "2026Q3" / "index.html").read_text() == "previous"
+    assert (out / "2026Q2" / "index.html").read_text() == "kept"
+    assert sorted(p.name for p in out.iterdir()) == [f".tmp-2026Q4-{alive.pid}", "2026Q2",
+                                                     "2026Q3"]
+
+
 # ----------------------------------------------------------------------------- the rendering
 
 @needs_samples

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-import yaml
 from scipy import stats
 from typer.testing import CliRunner
 

@@ -6,6 +6,9 @@ positions of the cells planted wrong.
 
 from __future__ import annotations
 
+import datetime
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -417,3 +420,158 @@ def test_table_for_file(name, table):
 def test_quarter_of():
     s = pd.Series(pd.to_datetime(["2026-09-30 23:59", "2026-10-01", "2025-01-01"], format="ISO8601"))
     assert schema.quarter_of(s).tolist() == ["2026Q3", "2026Q4", "2025Q1"]
+
+
+# ------------------------------------------------------------------ ids normalised (issue 11, item 4)
+
+@pytest.mark.parametrize("written", [
+    "R000001\u200b", "\u200bR000001", "R000\u200c001", "R000001\u200d", "R000001\u2060",
+    "\ufeffR000001", "R000\u00ad001", "R000001\u00a0", "\u202fR000001 ", "  R000001\t",
+    "R000001",
+])
+def test_ids_that_differ_only_by_invisible_characters_are_one_id(written):
+    assert schema.normalize_id(written) == "R000001"
+    assert schema.normalize_id(pd.Series([written])).tolist() == ["R000001"]
+
+
+def test_ids_are_nfc_and_inner_no_break_spaces_are_spaces():
+    # 'й' written as и + combining breve (NFD, as macOS file names give it) is one 'й'
+    assert schema.normalize_id("Клиент\u0438\u0306") == "Клиент\u0439"
+    assert schema.normalize_id("C\u00a012") == "C 12"
+
+
+def test_an_id_with_a_zero_width_space_repeating_its_row_is_one_row():
+    df = valid("responses")
+    df = pd.concat([df, df.iloc[[0]].assign(response_id="R1\u200b")], ignore_index=True)
+    out = schema.validate(df, "responses")
+    assert out["response_id"].tolist() == ["R1", "R2", "R3"]
+    assert out.attrs["repeated_rows"] == [4]  # the fourth data row repeated the first
+
+
+def test_an_id_with_a_zero_width_space_on_a_different_row_is_a_duplicate():
+    df = valid("responses")
+    df.loc[1, "response_id"] = "R1\u200b"  # row 2 now claims R1, with other answers
+    ps = problems_of(df, "responses")
+    assert {(p.check, p.column, p.row, p.value) for p in ps} == {
+        ("duplicate", "response_id", 1, "R1"), ("duplicate", "response_id", 2, "R1")}
+
+
+def test_an_id_of_invisible_characters_only_is_empty():
+    df = valid("visits")
+    df.loc[1, "visit_id"] = "\u200b\u00a0"
+    p = only(problems_of(df, "visits"), "empty")
+    assert (p.column, p.row) == ("visit_id", 2)
+
+
+def test_codes_match_after_the_same_normalisation():
+    df = valid("responses")
+    df.loc[0, "channel"] = "\ufeffPhone\u00a0"
+    df.loc[1, "survey"] = "after_camp\u200b"
+    out = schema.validate(df, "responses")
+    assert out["channel"].iloc[0] == "phone" and out["survey"].iloc[1] == "after_camp"
+
+
+# ------------------------------------------------------------------ time zones (issue 11, item 3)
+
+MOSCOW = parse_study({"name": "Moscow desk", "timezone": "Europe/Moscow",
+                      "channels": {"web": {"en": "Web"}}}, source="moscow.yml")
+NEW_YORK = parse_study({"name": "New York desk", "timezone": "America/New_York",
+                        "channels": {"web": {"en": "Web"}}}, source="new-york.yml")
+
+
+def stored(values, study):
+    df = pd.DataFrame({"response_id": [f"R{i}" for i in range(len(values))],
+                       "submitted_at": values, "channel": "web", "nps": "9"})
+    return schema.validate(df, "responses", study=study)["submitted_at"].tolist()
+
+
+def test_zone_aware_strings_become_the_study_local_time_naive_ones_stay():
+    # Moscow is UTC+3 all year: 13:54+03:00 is 13:54; 10:54Z is 13:54; +05:00 is two
+    # hours ahead of Moscow (15:54 there is 13:54 here); a naive 13:54 is local already
+    got = stored(["2026-07-01T13:54:00+03:00", "2026-07-01T10:54:00Z", "2026-07-01 10:54Z",
+                  "2026-07-01T15:54+05:00", "2026-07-01T15:54:00+0500", "2026-07-01 13:54",
+                  "01.07.2026 13:54", "2026-07-01T13:54:00.000+03:00"], MOSCOW)
+    assert got == [pd.Timestamp("2026-07-01 13:54")] * 8
+
+
+def test_a_utc_time_late_in_a_quarter_moves_to_the_next_local_quarter():
+    # 2026-09-30 22:00 UTC is 1 October 01:00 in Moscow: a 2026Q4 answer, as it is for the
+    # client; in UTC it would have been counted in 2026Q3
+    (ts,) = stored(["2026-09-30T22:00:00Z"], MOSCOW)
+    assert ts == pd.Timestamp("2026-10-01 01:00")
+    assert schema.quarter_of(pd.Series([ts])).tolist() == ["2026Q4"]
+
+
+def test_new_york_summer_and_winter_offsets():
+    # EDT (UTC-4) in July, EST (UTC-5) in January
+    assert stored(["2026-07-01T12:00:00Z", "2026-01-15T12:00:00Z"], NEW_YORK) == [
+        pd.Timestamp("2026-07-01 08:00"), pd.Timestamp("2026-01-15 07:00")]
+
+
+def test_aware_columns_are_converted_naive_columns_kept():
+    aware = pd.Series(pd.to_datetime(["2026-07-01 10:54"]).tz_localize("UTC"))
+    tokyo = aware.dt.tz_convert("Asia/Tokyo")
+    naive = pd.Series(pd.to_datetime(["2026-07-01 13:54"]))
+    for col in (aware, tokyo, naive):
+        assert stored(col, MOSCOW) == [pd.Timestamp("2026-07-01 13:54")]
+
+
+def test_a_zone_aware_date_column_takes_its_local_day():
+    # a date written with a zone is the local calendar day of that moment
+    df = pd.DataFrame({"visit_id": ["V1"], "client_id": ["C1"],
+                       "visit_date": ["2026-06-30T22:30:00Z"]})
+    out = schema.validate(df, "visits", study=MOSCOW)
+    assert out["visit_date"].tolist() == [pd.Timestamp("2026-07-01")]
+
+
+# ------------------------------------------------------------------ local_time: the one rule
+
+@pytest.mark.parametrize("value", [
+    "2026-09-30T22:00:00Z", "2026-10-01T01:00:00+03:00", "2026-10-01 01:00",
+    "01.10.2026 01:00", pd.Timestamp("2026-09-30 22:00", tz="UTC"),
+    pd.Timestamp("2026-10-01 07:00", tz="Asia/Tokyo"), pd.Timestamp("2026-10-01 01:00"),
+    datetime.datetime(2026, 10, 1, 1, 0), np.datetime64("2026-10-01T01:00"),
+])
+def test_local_time_of_a_scalar(value):
+    # every form names 1 October 01:00 in Moscow (22:00 UTC the day before)
+    got = schema.local_time(value, MOSCOW)
+    assert got == pd.Timestamp("2026-10-01 01:00") and got.tz is None
+
+
+def test_local_time_of_a_date_is_its_midnight():
+    assert schema.local_time(datetime.date(2026, 10, 1), MOSCOW) == pd.Timestamp("2026-10-01")
+
+
+def test_local_time_of_a_series_keeps_its_index_and_mixes_forms():
+    s = pd.Series(["2026-09-30T22:00:00Z", "2026-10-01 01:00", None, "not a time"],
+                  index=[10, 11, 12, 13])
+    got = schema.local_time(s, MOSCOW)
+    assert got.index.tolist() == [10, 11, 12, 13] and str(got.dtype) == "datetime64[ns]"
+    assert got.tolist()[:2] == [pd.Timestamp("2026-10-01 01:00")] * 2
+    assert got.isna().tolist() == [False, False, True, True]
+
+
+def test_local_time_of_aware_series_in_any_zone():
+    utc = pd.Series(pd.to_datetime(["2026-09-30 22:00", "2026-01-15 12:00"]).tz_localize("UTC"))
+    for s in (utc, utc.dt.tz_convert("Asia/Tokyo")):
+        assert schema.local_time(s, NEW_YORK).tolist() == [
+            pd.Timestamp("2026-09-30 18:00"), pd.Timestamp("2026-01-15 07:00")]
+
+
+def test_local_time_of_nothing_is_nat():
+    for v in (None, pd.NaT, ""):
+        assert schema.local_time(v, MOSCOW) is pd.NaT
+
+
+def test_local_time_refuses_what_is_not_a_moment():
+    from cxlab.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="cannot read 'вчера' as a date and time"):
+        schema.local_time("вчера", MOSCOW)
+    with pytest.raises(ParameterError, match="outside"):
+        schema.local_time("9999-01-01", MOSCOW)
+
+
+def test_local_time_uses_the_default_study_zone():
+    # tests run against the sample study (tests/conftest.py): Europe/Moscow
+    assert schema.local_time("2026-09-30T22:00:00Z") == pd.Timestamp("2026-10-01 01:00")

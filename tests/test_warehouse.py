@@ -12,9 +12,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
-from cxlab import warehouse as warehouse_module
 from cxlab import io, paths, schema
+from cxlab import warehouse as warehouse_module
+from cxlab.cli import app as cli_app
 from cxlab.errors import QuarterError, ReadError, ValidationError, WarehouseError
 from cxlab.study import Study, parse_study
 
@@ -50,6 +52,11 @@ def snapshot(wh: Path) -> dict[str, pd.DataFrame]:
         return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').df() for n in names}
     finally:
         con.close()
+
+
+def data_tables(snap: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The data tables of a snapshot (the batch log's tables start with '_')."""
+    return {k: v for k, v in snap.items() if not k.startswith("_")}
 
 
 def assert_same_snapshot(a, b):
@@ -104,11 +111,12 @@ def test_ingesting_the_same_export_twice_adds_nothing(wh):
     assert first == {"responses": 5} and second == {"responses": 0}
     assert second.duplicates == {"responses": 5} and second.conflicts == {"responses": 0}
     after = snapshot(wh)
-    # only the ingest log grew (one line per ingested file)
-    assert_same_snapshot({k: v for k, v in before.items() if k != io.INGEST_LOG},
-                         {k: v for k, v in after.items() if k != io.INGEST_LOG})
-    assert len(after[io.INGEST_LOG]) == 2
-    assert after[io.INGEST_LOG]["rows_added"].tolist() in ([5, 0], [0, 5])
+    # only the batch log grew (one line per batch, one per ingested file)
+    assert_same_snapshot(data_tables(before), data_tables(after))
+    log = after[io.INGEST_LOG].sort_values("batch_id")
+    assert log["batch_id"].tolist() == [1, 2]
+    assert log["rows_added"].tolist() == [5, 0] and log["rows_duplicate"].tolist() == [0, 5]
+    assert after["_batches"]["batch_id"].tolist() == [1, 2]
 
 
 def test_same_rows_in_another_format_are_also_duplicates(wh):
@@ -446,3 +454,237 @@ def test_a_closed_segment_rejects_other_codes_before_anything_is_written(wh, tmp
     (p,) = info.value.problems
     assert (p.row, p.column, p.value, p.expected) == (2, "tier", "platinum", "one of basic, gold")
     assert not wh.exists()
+
+
+# ------------------------------------------------------------------ the warehouse file
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_failed_create_leaves_nothing_behind(wh, tmp_path, monkeypatch):
+    import errno
+
+    def full(*args, **kwargs):  # the disk fills up while the first batch is written
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(warehouse_module, "_write_table", full)
+    with pytest.raises(WarehouseError, match="rolled back.*the disk is full"):
+        io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    assert list(tmp_path.iterdir()) == []  # no 0-byte .duckdb, no .wal, no temp file
+    monkeypatch.undo()
+    assert io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh) == {"responses": 5}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]
+
+
+def test_an_empty_file_left_by_an_older_failed_create(wh):
+    wh.touch()
+    with pytest.raises(WarehouseError, match="empty file \\(0 bytes\\)"):
+        io.load("responses", wh)
+    # ingest builds the warehouse over it: a 0-byte file holds nothing to lose
+    assert io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh) == {"responses": 5}
+    assert len(io.load("responses", wh)) == 5
+
+
+def test_a_sqlite_file_is_refused_without_fetching_an_extension(tmp_path, monkeypatch):
+    import sqlite3
+
+    lite = tmp_path / "warehouse.db"
+    con = sqlite3.connect(lite)
+    con.execute("CREATE TABLE responses (x)")
+    con.commit()
+    con.close()
+    before = lite.read_bytes()
+    with pytest.raises(WarehouseError, match="is a SQLite database, not a DuckDB warehouse"):
+        io.ingest([DATA / "responses_cp1251.csv"], warehouse=lite)
+    with pytest.raises(WarehouseError, match="SQLite"):
+        io.load("responses", lite)
+    assert lite.read_bytes() == before
+    # and DuckDB itself, reached past that check, is configured not to download or load
+    # its sqlite extension: it fails at once, locally
+    monkeypatch.setattr(warehouse_module, "_check_file", lambda path: None)
+    with pytest.raises(WarehouseError) as err:
+        io.connect(lite)
+    assert "download" not in str(err.value).lower() and "http" not in str(err.value)
+    con = io.connect(_small(tmp_path))
+    try:
+        settings = dict(con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN "
+            "('autoinstall_known_extensions', 'autoload_known_extensions')").fetchall())
+    finally:
+        con.close()
+    assert settings == {"autoinstall_known_extensions": "false",
+                        "autoload_known_extensions": "false"}
+
+
+def _small(tmp_path: Path) -> Path:
+    wh = tmp_path / "small.duckdb"
+    io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+    return wh
+
+
+@pytest.mark.parametrize("content, kind", [
+    (b"response_id,submitted_at\nR1,2026-07-01\n", "a text file"),
+    (b"PK\x03\x04" + bytes(200), "a ZIP file"),
+    (bytes(range(256)) * 40, "not a DuckDB database"),
+])
+def test_a_foreign_file_is_refused_and_left_alone(tmp_path, content, kind):
+    path = tmp_path / "warehouse.duckdb"
+    path.write_bytes(content)
+    with pytest.raises(WarehouseError, match=f"is {kind}.*, not a DuckDB warehouse"):
+        io.ingest([DATA / "responses_cp1251.csv"], warehouse=path)
+    assert path.read_bytes() == content
+    res = CliRunner().invoke(cli_app, ["quarters", "--warehouse", str(path)])
+    assert res.exit_code == 1 and "not a DuckDB warehouse" in res.output
+    assert "Traceback" not in res.output and len(_error_lines(res.output)) == 1
+
+
+def _error_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize("cut", ["a byte", "a block", "half", "headers"])
+def test_a_truncated_warehouse_is_refused(tmp_path, cut):
+    import os
+    import shutil
+
+    full = tmp_path / "full.duckdb"
+    io.ingest([DATA / "responses_cp1251.csv"], warehouse=full)
+    io.ingest([write(responses_frame([f"X{i}" for i in range(3000)]),
+                     tmp_path / "responses_more.csv")], warehouse=full)
+    size = full.stat().st_size
+    wh = tmp_path / "cut.duckdb"
+    shutil.copy(full, wh)
+    os.truncate(wh, {"a byte": size - 1, "a block": size - 262144, "half": size // 2,
+                     "headers": 5000}[cut])
+    before = wh.read_bytes()
+    with pytest.raises(WarehouseError, match="is truncated or damaged"):
+        io.ingest([DATA / "responses.parquet"], warehouse=wh)
+    with pytest.raises(WarehouseError, match="is truncated or damaged"):
+        io.load("responses", wh)
+    assert wh.read_bytes() == before
+    res = CliRunner().invoke(cli_app, ["ingest", str(DATA / "responses.parquet"),
+                                       "--warehouse", str(wh)])
+    assert res.exit_code == 1 and "truncated" in res.output and "Traceback" not in res.output
+
+
+def _hold_lock(path: Path, seconds: float):
+    """A separate process holding the warehouse's write lock for ``seconds``."""
+    import subprocess
+    import sys
+
+    code = ("import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(path)!r})\n"
+            "print('locked', flush=True)\n"
+            f"time.sleep({seconds})\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_a_second_writer_waits_for_the_lock_then_fails_clearly(tmp_path, monkeypatch):
+    import time
+
+    from cxlab.errors import LockError
+
+    wh = _small(tmp_path)
+    before = snapshot(wh)
+    holder = _hold_lock(wh, 30)
+    try:
+        monkeypatch.setenv("CXLAB_LOCK_TIMEOUT", "0.6")
+        t0 = time.monotonic()
+        with pytest.raises(LockError) as err:
+            io.ingest([DATA / "responses.parquet"], warehouse=wh)
+        waited = time.monotonic() - t0
+        msg = str(err.value)
+        assert str(wh) in msg and f"PID {holder.pid}" in msg and "waited 0.6 s" in msg
+        assert "CXLAB_LOCK_TIMEOUT" in msg
+        assert 0.6 <= waited < 10
+        res = CliRunner().invoke(cli_app, ["quarters", "--warehouse", str(wh)])
+        assert res.exit_code == 1 and len(_error_lines(res.output)) == 1
+        assert "in use by another process" in res.output
+    finally:
+        holder.kill()
+        holder.wait()
+    assert_same_snapshot(before, snapshot(wh))
+
+
+def test_a_second_writer_gets_the_lock_when_it_is_released(tmp_path, monkeypatch):
+    wh = _small(tmp_path)
+    holder = _hold_lock(wh, 1.0)
+    try:
+        monkeypatch.setenv("CXLAB_LOCK_TIMEOUT", "20")
+        more = write(responses_frame(["N1", "N2"]), tmp_path / "responses_more.csv")
+        assert io.ingest([more], warehouse=wh) == {"responses": 2}
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_bad_lock_timeout_is_a_parameter_error(tmp_path, monkeypatch):
+    from cxlab.errors import ParameterError
+
+    monkeypatch.setenv("CXLAB_LOCK_TIMEOUT", "soon")
+    with pytest.raises(ParameterError, match="CXLAB_LOCK_TIMEOUT='soon'"):
+        io.ingest([DATA / "responses_cp1251.csv"], warehouse=tmp_path / "w.duckdb")
+
+
+def test_leftovers_of_killed_runs_are_removed_by_the_next_run(wh, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    dead = _dead_pid()
+    leftovers = [tmp_path / f"warehouse.duckdb.{dead}-1.tmp",
+                 tmp_path / f"warehouse.duckdb.{dead}-1.tmp.wal"]
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        running = tmp_path / f"warehouse.duckdb.{alive.pid}-1.tmp"  # a run still going
+        for p in [*leftovers, running]:
+            p.write_bytes(b"half a warehouse")
+        other = tmp_path / f"other.duckdb.{dead}-1.tmp"  # another warehouse's: not ours
+        other.write_bytes(b"x")
+        io.ingest([DATA / "responses_cp1251.csv"], warehouse=wh)
+        assert not any(p.exists() for p in leftovers)
+        assert running.exists() and other.exists()
+    finally:
+        alive.kill()
+        alive.wait()
+    assert os.path.exists(wh)
+
+
+def test_an_unwritable_warehouse_folder_is_one_clear_error(tmp_path):
+    from cxlab.errors import FileError
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file")
+    with pytest.raises(FileError, match="a part of the path is a file, not a folder"):
+        io.ingest([DATA / "responses_cp1251.csv"], warehouse=blocker / "w.duckdb")
+    res = CliRunner().invoke(cli_app, ["ingest", str(DATA / "responses_cp1251.csv"),
+                                       "--warehouse", str(blocker / "w.duckdb")])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert len(_error_lines(res.output)) == 1 and "not_a_folder" in res.output
+
+
+def test_ingest_samples_never_fills_the_real_warehouse(tmp_path, monkeypatch):
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "responses.csv").write_bytes((DATA / "responses_cp1251.csv").read_bytes())
+    monkeypatch.setattr(paths, "SAMPLES_DIR", samples)
+    monkeypatch.setattr(paths, "SAMPLE_WAREHOUSE", tmp_path / "samples.duckdb")
+    real = tmp_path / "real.duckdb"
+    monkeypatch.setenv("CXLAB_WAREHOUSE", str(real))
+    res = CliRunner().invoke(cli_app, ["ingest-samples"])
+    assert res.exit_code == 0, res.output
+    assert not real.exists() and len(io.load("responses", tmp_path / "samples.duckdb")) == 5
+    assert io.build_sample_warehouse(replace=True) == {"responses": 5}
+    assert not real.exists()
+    # told to, it does
+    res = CliRunner().invoke(cli_app, ["ingest-samples", "--warehouse", str(real)])
+    assert res.exit_code == 0 and len(io.load("responses", real)) == 5

@@ -2,11 +2,14 @@
 
 Each command is a thin wrapper over a package function. Errors that cxlab raises on
 purpose (:class:`cxlab.errors.CxlabError`) are printed as one clear message, without a
-traceback, and the command exits with status 1.
+traceback, and the command exits with status 1. So are the operating system's refusals
+(a full disk, a read-only or missing folder, no permission: :class:`OSError`) and a
+database error DuckDB raises: every command is registered through :func:`command`.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -29,6 +32,38 @@ def fail(err: Exception) -> None:
     """Print a CxlabError as one message (no traceback) and exit 1."""
     console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def _as_cxlab_error(err: BaseException) -> CxlabError | None:
+    """An OSError or a DuckDB error as the one-line CxlabError the user sees; None for
+    anything else (a bug: its traceback is worth seeing)."""
+    from cxlab.errors import FileError, WarehouseError
+
+    if isinstance(err, CxlabError):
+        return err
+    if isinstance(err, OSError):
+        return FileError.from_os(err)
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(err, duckdb.Error):
+        return WarehouseError(f"the warehouse refused the operation: {err}")
+    return None
+
+
+def command(name: str, **kwargs):
+    """``@app.command(name)``, with every CxlabError, OSError and DuckDB error turned into
+    one line on stderr and exit status 1 (never a traceback)."""
+    def register(fn):
+        @functools.wraps(fn)
+        def run(*args, **kw):
+            try:
+                return fn(*args, **kw)
+            except Exception as err:  # sorted below: only a bug keeps its traceback
+                clean = _as_cxlab_error(err)
+                if clean is None:
+                    raise
+                fail(clean)
+        return app.command(name, **kwargs)(run)
+    return register
 
 
 STUDY_HELP = "Study file (default: $CXLAB_STUDY, ./study.yml, or the samples' study)"
@@ -58,7 +93,7 @@ def _warn(out: Console, where: str, message: str) -> None:
 
 # ---- report / notebooks: quarterly HTML reports (cxlab.report) ------------------------
 
-@app.command("report")
+@command("report")
 def report_cmd(
     quarter: str = typer.Option("latest", "--quarter", "-q",
                                 help="Calendar quarter like 2026Q3, or 'latest' (last complete)."),
@@ -88,7 +123,7 @@ def report_cmd(
     console.print(result.summary(), highlight=False, markup=False)
 
 
-@app.command("notebooks")
+@command("notebooks")
 def notebooks_cmd(
     warehouse: str = typer.Option(None, "--warehouse", "-w",
                                   help="DuckDB file the notebooks read (default: their own)."),
@@ -108,7 +143,7 @@ def notebooks_cmd(
 
 # ---- lint-questions: "one factor = one question" (cxlab.factors) ---------------------
 
-@app.command("lint-questions")
+@command("lint-questions")
 def lint_questions_cmd(
     path: str = typer.Argument(None, help=STUDY_HELP + "; its factors' questions are checked."),
     jargon: list[str] = typer.Option(None, "--jargon", "-j",
@@ -146,7 +181,7 @@ def lint_questions_cmd(
 
 # ---- samples: the seeded synthetic data set (cxlab.samples) --------------------------
 
-@app.command("samples")
+@command("samples")
 def samples_cmd(
     out: str = typer.Option("data/samples", "--out", "-o",
                             help="Directory for the six CSVs (relative = from the project root)."),
@@ -156,6 +191,7 @@ def samples_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cxlab import paths, samples
+    from cxlab.errors import FileError
 
     try:
         target = paths.resolve(out)
@@ -167,7 +203,11 @@ def samples_cmd(
             def tick(step: str) -> None:
                 bar.update(task, advance=1, description=step)
 
-            tables = samples.generate(seed=seed, out=target, progress=tick)
+            try:
+                paths.make_folder(target)
+                tables = samples.generate(seed=seed, out=target, progress=tick)
+            except OSError as err:
+                raise FileError.from_os(err, f"write the sample data to {target}") from None
         for name, df in tables.items():
             console.print(f"  {name + '.csv':<17} {len(df):>7,} rows")
         typer.echo(f"wrote {len(tables)} tables (seed {seed}) to {target}")
@@ -177,7 +217,7 @@ def samples_cmd(
 
 # ---- complaints: the Monday control summary (cxlab.complaints) -----------------------
 
-@app.command("complaints-weekly")
+@command("complaints-weekly")
 def complaints_weekly_cmd(
     asof: str = typer.Option(..., "--asof",
                              help="Meeting day (yyyy-mm-dd); the last full Mon–Sun week "
@@ -248,7 +288,21 @@ def _followups_out(out: str | None, asof: str):
     return target
 
 
-@app.command("followups")
+def _write_followups(lst, target, sep: str) -> None:
+    """The list as CSV through a temporary sibling: never half a file at ``target``."""
+    from cxlab import paths
+    from cxlab.errors import FileError
+
+    try:
+        paths.make_folder(target.parent)
+        paths.remove_stale_temp_files(target)  # of a killed run
+        text = lst.to_csv(index=False, sep=sep, date_format="%Y-%m-%d")
+        paths.write_atomic(target, "\ufeff" + text)  # the BOM: Excel then reads UTF-8
+    except OSError as err:
+        fail(FileError.from_os(err, f"write the follow-up list to {target}"))
+
+
+@command("followups")
 def followups_cmd(
     asof: str = typer.Option(..., "--asof", help="Day the list is made for (yyyy-mm-dd)."),
     out: str = typer.Option(None, "--out", "-o",
@@ -285,7 +339,7 @@ def followups_cmd(
     try:
         # the sample data is the sample business's: read it with its own study
         st = _load_study(study if study is not None or not samples else str(paths.SAMPLE_STUDY))
-        day = cohorts._day(asof)
+        day = cohorts._day(asof, study=st)
         target = _followups_out(out, str(day.date()))
         if samples:
             from cxlab import samples as smp
@@ -313,8 +367,7 @@ def followups_cmd(
         )
     except CxlabError as err:
         fail(err)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lst.to_csv(target, index=False, sep=sep, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    _write_followups(lst, target, sep)
     counts = lst["priority"].value_counts().sort_index()
     by_priority = ", ".join(
         f"{p} {cohorts.FOLLOWUP_PRIORITIES[p][1]}: {n}" for p, n in counts.items()) or "nobody"
@@ -353,7 +406,19 @@ def _file_notes(out: Console, reports) -> None:
                       markup=False, highlight=False)
 
 
-@app.command("validate")
+def _check_one(path: str, table, mapping, scale, sheet, study):
+    """``io.check`` of one file; a file the system will not let us read is reported as
+    unreadable, like any other, and the other files are still checked."""
+    from cxlab import io
+    from cxlab.errors import FileError
+
+    try:
+        return io.check(path, table, mapping, scale, sheet, study=study)
+    except OSError as err:
+        return io.FileReport(path, table, 0, [], str(FileError.from_os(err, f"read {path}")))
+
+
+@command("validate")
 def validate_cmd(
     files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
     table: str = typer.Option(None, "--table", "-t", help=TABLE_HELP),
@@ -376,7 +441,7 @@ def validate_cmd(
     try:
         st = _load_study(study)
         m = io.read_mapping(mapping)
-        reports = [io.check(f, table, m, scale, _sheet(sheet), study=st) for f in files]
+        reports = [_check_one(f, table, m, scale, _sheet(sheet), st) for f in files]
     except CxlabError as err:
         fail(err)
     summary = Table(title="cxlab validate", title_justify="left")
@@ -405,18 +470,41 @@ def _ingest_summary(result, warehouse: str) -> None:
 
     out = Console(soft_wrap=True)
     _file_notes(out, result.files)
-    t = Table(title=f"ingested into {escape(warehouse)}", title_justify="left")
-    for col in ("table", "rows added", "already stored (skipped)", "conflicts (skipped)"):
+    batch = f" as batch {result.batch}" if result.batch is not None else ""
+    t = Table(title=f"ingested into {escape(warehouse)}{batch}", title_justify="left")
+    for col in ("table", "rows added", "updated", "already stored (skipped)",
+                "conflicts (not applied)"):
         t.add_column(col, justify="left" if col == "table" else "right")
     for name in result:
-        t.add_row(name, str(result[name]), str(result.duplicates.get(name, 0)),
-                  str(result.conflicts.get(name, 0)))
+        t.add_row(name, str(result[name]), str(result.updated.get(name, 0)),
+                  str(result.duplicates.get(name, 0)), str(result.conflicts.get(name, 0)))
     out.print(t)
-    for name, n in result.conflicts.items():
-        if n:
-            out.print(f"{name}: {n} row(s) have an id already stored with different content "
-                      f"and were not applied (the warehouse keeps the first version), e.g. "
-                      + ", ".join(result.conflict_ids.get(name, [])), markup=False)
+    update = result.on_conflict == "update"
+    for name in result:
+        within = result.batch_conflicts.get(name, 0)
+        stale = result.stale.get(name, 0)
+        stored = result.conflicts.get(name, 0) - within - stale
+        if within:
+            kept = ("the latest file's version was applied (files in the order of "
+                    "--exported-at, then as given: the last is the latest)" if update else
+                    "the first file's version was kept; with --on-conflict update the last "
+                    "file's is applied")
+            out.print(f"{name}: {within} row(s) conflict within the batch (an id in two files "
+                      f"with different content): {kept}, e.g. "
+                      + ", ".join(result.batch_conflict_ids.get(name, [])), markup=False)
+        if stored:
+            others = [i for i in result.conflict_ids.get(name, [])
+                      if i not in result.batch_conflict_ids.get(name, [])]
+            out.print(f"{name}: {stored} row(s) have an id already stored with different "
+                      "content and were not applied (the warehouse keeps the stored version; "
+                      "--on-conflict update applies the newer export)"
+                      + (", e.g. " + ", ".join(others) if others else ""), markup=False)
+        if stale:
+            out.print(f"{name}: {stale} row(s) were not applied: the stored version comes from "
+                      "a later export (--exported-at)", markup=False)
+        if result.updated.get(name, 0):
+            out.print(f"{name}: {result.updated[name]} stored row(s) replaced by this export's "
+                      f"version; `cxlab undo {result.batch}` restores them", markup=False)
     for w in result.warnings:
         _warn(out, "", w)
 
@@ -436,7 +524,7 @@ def _with_progress(total: int, work):
         return work(tick)
 
 
-@app.command("ingest")
+@command("ingest")
 def ingest_cmd(
     files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
     table: str = typer.Option(None, "--table", "-t", help=TABLE_HELP),
@@ -445,14 +533,22 @@ def ingest_cmd(
                                        "$CXLAB_WAREHOUSE)."),
     mapping: str = typer.Option(None, "--map", "-m", help=MAP_HELP),
     scale: str = typer.Option(None, "--scale", "-s", help=SCALE_HELP),
-    on_conflict: str = typer.Option("skip", "--on-conflict",
-                                    help="A stored id with different content: skip or error."),
+    on_conflict: str = typer.Option(
+        "skip", "--on-conflict",
+        help="A stored id with different content: skip (keep the stored version), error "
+             "(refuse the batch) or update (store the export's version; undoable)."),
+    exported_at: str = typer.Option(
+        None, "--exported-at",
+        help="When these exports were made (yyyy-mm-dd, or yyyy-mm-dd hh:mm), for every file "
+             "of the batch: with update, a row stored from a later export is not overwritten."),
     study: str = _study_option(),
 ):
-    """Validate export files and append them to the warehouse in one transaction.
+    """Validate export files and write them to the warehouse as one batch (one transaction).
 
     Rows already stored are skipped (ingesting an export twice adds nothing); if any
-    file is bad, nothing is written.
+    file is bad, nothing is written. An id stored with other content is a conflict:
+    see --on-conflict. Within the batch the files count in the order given: the last
+    is the latest export. `cxlab history` lists the batches, `cxlab undo BATCH` undoes one.
     """
     from cxlab import io, paths
 
@@ -461,23 +557,28 @@ def ingest_cmd(
         st = _load_study(study)
         result = _with_progress(len(files) + 1, lambda tick: io.ingest(
             files, table=table, warehouse=wh, mapping=mapping, scale=scale,
-            on_conflict=on_conflict, progress=tick, study=st))
+            on_conflict=on_conflict, exported_at=exported_at, progress=tick, study=st))
     except CxlabError as err:
         fail(err)
     _ingest_summary(result, wh)
 
 
-@app.command("ingest-samples")
+@command("ingest-samples")
 def ingest_samples_cmd(
     warehouse: str = typer.Option(None, "--warehouse", "-w",
-                                  help="DuckDB file (default data/warehouse.duckdb)."),
+                                  help="DuckDB file (default data/samples.duckdb; never the "
+                                       "real warehouse unless named here)."),
     replace: bool = typer.Option(False, "--replace",
                                  help="Build afresh and swap it in atomically."),
 ):
-    """Build the sample warehouse from data/samples/*.csv."""
+    """Build the sample warehouse (data/samples.duckdb) from data/samples/*.csv.
+
+    The synthetic data never goes into the real warehouse (data/warehouse.duckdb or
+    $CXLAB_WAREHOUSE) unless --warehouse names it.
+    """
     from cxlab import io, paths
 
-    wh = _cli_path(warehouse) or str(paths.default_warehouse())
+    wh = _cli_path(warehouse) or str(paths.SAMPLE_WAREHOUSE)
     try:
         n_files = len(list(paths.SAMPLES_DIR.glob("*.csv")))
         # the sample data is read with its own study, whatever $CXLAB_STUDY says
@@ -488,7 +589,67 @@ def ingest_samples_cmd(
     _ingest_summary(result, wh)
 
 
-@app.command("quarters")
+@command("history")
+def history_cmd(
+    warehouse: str = typer.Option(None, "--warehouse", "-w",
+                                  help="DuckDB file (default data/warehouse.duckdb or "
+                                       "$CXLAB_WAREHOUSE)."),
+):
+    """List the warehouse's ingest batches: number, when, files (with their sha256),
+    rows added / updated / skipped / conflicts per table, and whether undone."""
+    from pandas import isna
+
+    from cxlab import io, paths
+
+    wh = _cli_path(warehouse) or str(paths.default_warehouse())
+    h = io.history(wh)
+    out = Console(soft_wrap=True)
+    if h.empty:
+        out.print(f"no batches in {wh}", markup=False)
+        return
+
+    def n(v):
+        return "?" if isna(v) else f"{int(v):,}"
+
+    out.print(f"ingest batches of {wh} (oldest first):", markup=False)
+    for batch, rows in h.groupby("batch", sort=True):
+        first = rows.iloc[0]
+        state = (f"  UNDONE {first.undone_at:%Y-%m-%d %H:%M}" if not isna(first.undone_at) else
+                 "" if first.undoable else "  (logged before undo records: cannot be undone)")
+        dated = (f", exported {first.exported_at:%Y-%m-%d %H:%M}"
+                 if not isna(first.exported_at) else "")
+        out.print(f"batch {batch}  {first.ingested_at:%Y-%m-%d %H:%M:%S}  "
+                  f"on conflict: {first.on_conflict}{dated}{state}", markup=False)
+        for r in rows.itertuples(index=False):
+            out.print(f"  {r.table}: {n(r.rows)} rows read, {n(r.added)} added, "
+                      f"{n(r.updated)} updated, {n(r.duplicates)} already stored (skipped), "
+                      f"{n(r.conflicts)} conflicts (not applied)", markup=False)
+            out.print(f"    files (sha256): {r.files}", markup=False, highlight=False)
+
+
+@command("undo")
+def undo_cmd(
+    batch: int = typer.Argument(..., help="The batch number, as `cxlab history` lists it."),
+    warehouse: str = typer.Option(None, "--warehouse", "-w",
+                                  help="DuckDB file (default data/warehouse.duckdb or "
+                                       "$CXLAB_WAREHOUSE)."),
+    cascade: bool = typer.Option(False, "--cascade",
+                                 help="Also undo the later batches that changed the same rows."),
+):
+    """Put the warehouse back exactly as it was before a batch, in one transaction.
+
+    Rows the batch added are deleted and rows it replaced get their earlier version back.
+    If a later batch changed the same rows, the undo is refused and names those batches;
+    --cascade undoes them too (newest first). Ingest the files again to redo a batch.
+    """
+    from cxlab import io, paths
+
+    wh = _cli_path(warehouse) or str(paths.default_warehouse())
+    result = io.undo(batch, wh, cascade=cascade)
+    Console(soft_wrap=True).print(result.summary(), markup=False, highlight=False)
+
+
+@command("quarters")
 def quarters_cmd(
     warehouse: str = typer.Option(None, "--warehouse", "-w", help="DuckDB file."),
     table: str = typer.Option("responses", "--table", "-t", help="Table to look at."),
@@ -506,7 +667,7 @@ def quarters_cmd(
         out.print(q + ("  (latest complete)" if q == latest else ""), markup=False)
 
 
-@app.command("headline")
+@command("headline")
 def headline_cmd(
     quarter: str = typer.Option("latest", "--quarter", "-q",
                                 help="Calendar quarter like 2026Q3, or 'latest'."),

@@ -49,6 +49,15 @@ Conventions (one place, so every rule reads the same way)
     For :func:`attach` it is the calendar day of each response's ``submitted_at``, so a
     visit earlier on the day of the response counts (a survey filled in on the last day
     of a programme sees that visit).
+Time zones
+    One rule everywhere (as at ingest, :mod:`cxlab.schema`): a zone-aware value — an
+    ``asof`` like ``'2026-09-30T23:30:00Z'`` or ``'…+03:00'``, an aware Timestamp, an
+    aware column (``submitted_at``, ``visit_date`` …) — is converted to the study's
+    ``timezone`` and made naive local time before its calendar day is taken; a naive
+    value is local already. So the day that counts is the **local** day: with a study in
+    Europe/Moscow, ``asof='2026-09-30T23:30:00Z'`` is 02:30 on 1 October there, and the
+    day is 2026-10-01 (a visit on 1 October counts); in America/New_York the same instant
+    is 19:30 on 30 September (EDT), and the day is 2026-09-30.
 ``days_since_last_visit``
     Whole calendar days from the last visit on or before ``asof`` to ``asof`` (0 = visited
     that day); missing when the client has no visit by then.
@@ -75,6 +84,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cxlab import schema
 from cxlab.errors import ParameterError
 
 __all__ = [
@@ -133,8 +143,55 @@ def _need(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
         )
 
 
-def _day(value, what: str = "asof") -> pd.Timestamp:
-    """A calendar day from a string / date / Timestamp; a clear error otherwise."""
+#: An ISO time of day followed by a zone ('Z', '+03:00', '+0300', '-05'): a value that
+#: names its own zone, converted to the study's local time.
+_ZONED = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _naive_local(parsed: pd.Series, study) -> pd.Series:
+    """A parsed datetime Series as naive datetime64[ns] local time."""
+    if getattr(parsed.dt, "tz", None) is not None:
+        return pd.Series(np.asarray(schema.local_time(parsed, study), dtype="datetime64[ns]"),
+                         index=parsed.index)
+    return parsed.astype("datetime64[ns]")
+
+
+def _parse_local(text: pd.Series, study) -> pd.Series:
+    """ISO dates and date-times (stripped strings) as naive local time, NaT where a value
+    does not parse. A value with a zone ('…Z', '…+03:00') is converted to the study's
+    time zone, one without is local already; a column may mix them."""
+    try:
+        return _naive_local(pd.to_datetime(text, errors="coerce", format="ISO8601"), study)
+    except (ValueError, TypeError):  # zones differ from value to value: one at a time
+        pass
+    zoned = text.str.contains(_ZONED, regex=True).fillna(False).astype(bool)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if zoned.any():
+        aware = pd.to_datetime(text[zoned], errors="coerce", format="ISO8601", utc=True)
+        out[zoned] = _naive_local(aware, study)
+    rest = text[~zoned]
+    if len(rest):
+        try:
+            out[~zoned] = _naive_local(pd.to_datetime(rest, errors="coerce",
+                                                      format="ISO8601"), study)
+        except (ValueError, TypeError):  # a zone written some other way
+            def one(v):
+                try:
+                    ts = pd.Timestamp(v)
+                except (ValueError, TypeError):
+                    return pd.NaT
+                return schema.local_time(ts, study) if ts.tz is not None else ts
+            out[~zoned] = pd.to_datetime(rest.map(one, na_action="ignore"),
+                                         errors="coerce").astype("datetime64[ns]")
+    return out
+
+
+def _day(value, what: str = "asof", *, study=None) -> pd.Timestamp:
+    """A calendar day from a string / date / Timestamp; a clear error otherwise.
+
+    The day is the study's local one: a zone-aware value ('2026-09-30T23:30:00Z', an
+    aware Timestamp) is converted to the study's time zone first — in Moscow that instant
+    is 02:30 on 1 October, so the day is 2026-10-01. A naive value is local already."""
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
@@ -142,31 +199,30 @@ def _day(value, what: str = "asof") -> pd.Timestamp:
     if ts is pd.NaT or pd.isna(ts):
         raise ParameterError(f"{what}: got {value!r}; expected a date such as '2026-09-30'")
     if ts.tzinfo is not None:
-        ts = ts.tz_convert(None)
+        ts = pd.Timestamp(schema.local_time(ts, study))
     return ts.normalize().as_unit("ns")
 
 
-def _dates(s: pd.Series, table: str, column: str) -> pd.Series:
-    """A date column as datetime64[ns] calendar days (merge_asof needs one unit)."""
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        try:
-            s = pd.to_datetime(s, format="ISO8601")
-        except (TypeError, ValueError) as err:
-            raise ParameterError(
-                f"{table}: column '{column}' must hold dates (yyyy-mm-dd); {err}"
-            ) from None
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_convert(None)
-    return s.dt.normalize().astype("datetime64[ns]")
-
-
-def _timestamps(s: pd.Series, table: str, column: str) -> pd.Series:
-    """Like :func:`_dates` but keeping the time of day (to order answers within a day)."""
-    day = _dates(s, table, column)  # validates
+def _timestamps(s: pd.Series, table: str, column: str, study=None) -> pd.Series:
+    """A date-time column as naive datetime64[ns] local time: zone-aware values are
+    converted to the study's time zone, naive ones are local already."""
     if pd.api.types.is_datetime64_any_dtype(s):
-        full = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
-        return full.astype("datetime64[ns]")
-    return pd.to_datetime(s, format="ISO8601").astype("datetime64[ns]").fillna(day)
+        return _naive_local(s, study)
+    text = s.astype("string").str.strip()
+    out = _parse_local(text, study)
+    bad = out.isna() & text.notna() & (text != "")
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ParameterError(
+            f"{table}: column '{column}' must hold dates (yyyy-mm-dd); got "
+            f"{s.iloc[pos]!r} at row {pos + 1}")
+    return out
+
+
+def _dates(s: pd.Series, table: str, column: str, study=None) -> pd.Series:
+    """A date column as datetime64[ns] calendar days (merge_asof needs one unit): the
+    local day of each value (:func:`_timestamps`)."""
+    return _timestamps(s, table, column, study).dt.normalize()
 
 
 def _ids(s: pd.Series) -> pd.Series:
@@ -293,7 +349,7 @@ def features_at(
         {
             "_pos": np.arange(len(points)),
             "client_id": _ids(points["client_id"]).to_numpy(),
-            "asof": _dates(points["asof"], "points", "asof").to_numpy(),
+            "asof": _dates(points["asof"], "points", "asof", st).to_numpy(),
         }
     )
     if pts["asof"].isna().any():
@@ -304,7 +360,8 @@ def features_at(
     v = pd.DataFrame(
         {
             "client_id": _ids(visits["client_id"]).to_numpy(),
-            "visit_date": _dates(visits["visit_date"], "visits", "visit_date").to_numpy(),
+            "visit_date": _dates(visits["visit_date"], "visits", "visit_date",
+                                 st).to_numpy(),
         }
     )
     if by is not None:
@@ -345,7 +402,7 @@ def features_at(
     # ---- clients: join date, source, referral
     c = clients.drop_duplicates("client_id")
     c = c.set_index(_ids(c["client_id"]))
-    joined = _dates(c["joined_on"], "clients", "joined_on")
+    joined = _dates(c["joined_on"], "clients", "joined_on", st)
     out["joined_on"] = pts["client_id"].map(joined).astype("datetime64[ns]").to_numpy()
     if "source" in c.columns:
         source = c["source"].astype("string")
@@ -380,7 +437,8 @@ def features_at(
         r = pd.DataFrame(
             {
                 "client_id": clients["referred_by"].astype("string").str.strip().to_numpy(),
-                "joined_on": _dates(clients["joined_on"], "clients", "joined_on").to_numpy(),
+                "joined_on": _dates(clients["joined_on"], "clients", "joined_on",
+                                    st).to_numpy(),
             }
         )
         r = r[r["client_id"].notna() & (r["client_id"] != "") & r["joined_on"].notna()]
@@ -412,6 +470,7 @@ def features(
         The clients and visits tables (see :func:`features_at` for the columns used).
     asof : date-like
         The day; visits after it are ignored, clients who joined after it are left out.
+        A zone-aware ``asof`` counts as its day in the study's time zone (module notes).
     recent_days : int, optional
         The recent window of the ``*_recent`` counts (default: the study's).
     by, study
@@ -428,16 +487,17 @@ def features(
     >>> f = features(clients, visits, "2026-09-30")              # doctest: +SKIP
     >>> f.query("days_since_last_visit > 90 and n_visits >= 10")  # doctest: +SKIP
     """
-    day = _day(asof)
+    st = _study(study)
+    day = _day(asof, study=st)
     _need(clients, "clients", ["client_id", "joined_on"])
     if clients["client_id"].duplicated().any():
         dup = clients.loc[clients["client_id"].duplicated(), "client_id"].iloc[0]
         raise ParameterError(f"clients: client_id {dup!r} appears more than once; "
                              "expected one row per client")
-    joined = _dates(clients["joined_on"], "clients", "joined_on")
+    joined = _dates(clients["joined_on"], "clients", "joined_on", st)
     keep = clients[~(joined > day).to_numpy()]  # an unknown join date is not "after asof"
     pts = pd.DataFrame({"client_id": _ids(keep["client_id"]).to_numpy(), "asof": day})
-    f = features_at(keep, visits, pts, recent_days=recent_days, by=by, study=study)
+    f = features_at(keep, visits, pts, recent_days=recent_days, by=by, study=st)
     return f.set_index("client_id")
 
 
@@ -629,6 +689,8 @@ def assign(
         The clients and visits tables.
     asof : date-like
         Visits after this day are ignored and clients who joined after it are left out.
+        A zone-aware ``asof`` counts as its day in the study's time zone:
+        ``'2026-09-30T23:30:00Z'`` is 2026-10-01 in Moscow (module notes).
     lapsed_after_days : int, optional
         A client is **active** if the last visit was at most this many days before
         ``asof`` (with 90: exactly 90 days is still active) and **lapsed** from one day
@@ -669,7 +731,7 @@ def assign(
     params = CohortParams(lapsed_after_days=lapsed_after_days, recent_days=recent_days)
     out = _evaluate(chosen, f, params)
     out.index.name = "client_id"
-    out.attrs["asof"] = str(_day(asof).date())
+    out.attrs["asof"] = str(_day(asof, study=st).date())
     out.attrs["cohorts"] = list(chosen)
     return out
 
@@ -741,7 +803,7 @@ def attach(
             f"responses already has column(s) {', '.join(map(repr, clash))}; pass prefix= "
             "(e.g. prefix='cohort_') or drop them first"
         )
-    day = _dates(responses[date_col], "responses", date_col)
+    day = _dates(responses[date_col], "responses", date_col, st)
     if day.isna().any():
         pos = int(np.flatnonzero(day.isna().to_numpy())[0])
         raise ParameterError(f"responses: row {pos + 1}, column '{date_col}' is empty; "
@@ -1135,6 +1197,8 @@ def promotion(
     min_n: int = 30,
     channel: str | None = None,
     date_col: str = "submitted_at",
+    *,
+    study=None,
 ) -> PromotionResult:
     """Stated vs actual promotion: the share of promoters, passives and detractors who
     brought at least one new family (``clients.referred_by``), and referrals per 100.
@@ -1169,6 +1233,9 @@ def promotion(
         Use answers from one survey channel only. By default all channels are used and
         listed in ``channels``: the class of a person is not a pooled NPS figure, but
         phone answers run higher, so compare within a channel when it matters.
+    study : Study, path or None
+        Whose time zone zone-aware answer and join dates are converted to before their
+        day is taken (None: the default study).
 
     Returns
     -------
@@ -1196,8 +1263,8 @@ def promotion(
         r = r[(r["channel"].astype("string") == channel).fillna(False).to_numpy()]
     scores = pd.to_numeric(r["nps"], errors="coerce")
     r = pd.DataFrame({"client_id": _ids(r["client_id"]).to_numpy(),
-                      "when": _dates(r[date_col], "responses", date_col).to_numpy(),
-                      "ts": _timestamps(r[date_col], "responses", date_col).to_numpy(),
+                      "when": _dates(r[date_col], "responses", date_col, study).to_numpy(),
+                      "ts": _timestamps(r[date_col], "responses", date_col, study).to_numpy(),
                       "nps": scores.to_numpy(),
                       "channel": (r["channel"].astype("string").to_numpy() if "channel" in r.columns
                                   else pd.array([pd.NA] * len(r), dtype="string"))})
@@ -1214,7 +1281,7 @@ def promotion(
     # referrals: families who named the respondent
     ref = pd.DataFrame({
         "referrer": clients["referred_by"].astype("string").str.strip().to_numpy(),
-        "joined_on": _dates(clients["joined_on"], "clients", "joined_on").to_numpy(),
+        "joined_on": _dates(clients["joined_on"], "clients", "joined_on", study).to_numpy(),
     })
     ref = ref[ref["referrer"].notna() & (ref["referrer"] != "")]
     if count_window == "after":
@@ -1381,7 +1448,7 @@ def followups(
         should carry the contact columns (:data:`CONTACT_COLUMNS`, left empty when
         absent).
     asof : date-like
-        The day the list is made for.
+        The day the list is made for (a zone-aware one: its day in the study's time zone).
     lapsed_after_days : int, optional
         Default: the study's ``cohorts → lapsed_after_days``.
     complaints : DataFrame, optional
@@ -1421,7 +1488,7 @@ def followups(
                     ("interested_days", interested_days)):
         if v is not None:
             _check_positive(name, v)
-    day = _day(asof)
+    day = _day(asof, study=st)
     _need_client_ids(responses, "followups")
     _need(responses, "responses", ["submitted_at"])
     if "nps" not in responses.columns and "recommend" not in responses.columns:
@@ -1435,8 +1502,9 @@ def followups(
     # ---- latest answer per family on or before asof
     r = pd.DataFrame({
         "client_id": _ids(responses["client_id"]).to_numpy(),
-        "when": _dates(responses["submitted_at"], "responses", "submitted_at").to_numpy(),
-        "ts": _timestamps(responses["submitted_at"], "responses", "submitted_at").to_numpy(),
+        "when": _dates(responses["submitted_at"], "responses", "submitted_at", st).to_numpy(),
+        "ts": _timestamps(responses["submitted_at"], "responses", "submitted_at",
+                          st).to_numpy(),
         "nps": (pd.to_numeric(responses["nps"], errors="coerce").to_numpy()
                 if "nps" in responses.columns else np.nan),
         "recommend": (responses["recommend"].astype("boolean").to_numpy()
@@ -1464,9 +1532,10 @@ def followups(
         _need(complaints, "complaints", ["client_id", "received_at"])
         cp = pd.DataFrame({
             "client_id": _ids(complaints["client_id"]).to_numpy(),
-            "received": _dates(complaints["received_at"], "complaints", "received_at").to_numpy(),
+            "received": _dates(complaints["received_at"], "complaints", "received_at",
+                               st).to_numpy(),
         })
-        resolved = (_dates(complaints["resolved_at"], "complaints", "resolved_at")
+        resolved = (_dates(complaints["resolved_at"], "complaints", "resolved_at", st)
                     if "resolved_at" in complaints.columns
                     else pd.Series(pd.NaT, index=complaints.index, dtype="datetime64[ns]"))
         cp["open"] = (resolved.isna() | (resolved > day)).to_numpy()

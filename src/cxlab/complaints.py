@@ -32,6 +32,13 @@ complaint received on or after ``asof`` does not exist yet; one resolved on or a
 ``asof`` is still open. Every share comes with its ``n`` and a Wilson interval; a group
 with fewer than ``min_n`` observations is marked ``small_n``.
 
+Time zones: one rule everywhere (as at ingest, :mod:`cxlab.schema`). A zone-aware value —
+an ``asof`` like ``'2026-09-30T23:30:00Z'`` or ``'…+03:00'``, an aware Timestamp, an
+aware timestamp column — is converted to the study's ``timezone`` and made naive local
+time; a naive value is local time already. Working hours, days and weeks are then the
+desk's local ones: 06:30 UTC is 09:30 in Moscow, and ``'2026-09-30T23:30Z'`` is already
+1 October there.
+
 Codes come from the study file (keyword ``study=``; None: the default study,
 :func:`cxlab.study.load_study`): the channels' order and kind (oral / written), the
 importance codes (listed from the most severe, and reported in that order) and the
@@ -61,6 +68,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cxlab import schema
 from cxlab.errors import ParameterError, QuarterError
 from cxlab.metrics import compare_nps, fcr_table, nps_from_counts, nps_table, wilson_interval
 from cxlab.schema import quarter_of
@@ -311,34 +319,83 @@ def _working_position(t: np.ndarray, cal: WorkCalendar) -> np.ndarray:
     return np.where(cal.is_working_day(day), inside, 0.0)
 
 
-def _to_datetime(x, what: str) -> pd.Series:
-    """A Series of naive datetime64[ns]; aware timestamps keep their wall-clock time
-    (working hours are local hours)."""
+#: An ISO time of day followed by a zone ('Z', '+03:00', '+0300', '-05'): a value that
+#: names its own zone, converted to the study's local time.
+_ZONED = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _naive_local(parsed: pd.Series, study) -> pd.Series:
+    """A parsed datetime Series as naive datetime64[ns] local time."""
+    if getattr(parsed.dt, "tz", None) is not None:
+        return pd.Series(np.asarray(schema.local_time(parsed, study), dtype="datetime64[ns]"),
+                         index=parsed.index)
+    return parsed.astype("datetime64[ns]")
+
+
+def _parse_local(s: pd.Series, study) -> pd.Series:
+    """ISO date-times as naive local time (NaT where a value does not parse). A value
+    with a zone ('…Z', '…+03:00') is converted to the study's time zone, one without is
+    local already; a column may mix them."""
+    text = s.astype("string").str.strip()
+    try:
+        return _naive_local(pd.to_datetime(text, errors="coerce", format="ISO8601"), study)
+    except (ValueError, TypeError):  # zones differ from value to value: one at a time
+        pass
+    zoned = text.str.contains(_ZONED, regex=True).fillna(False).astype(bool)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if zoned.any():
+        aware = pd.to_datetime(text[zoned], errors="coerce", format="ISO8601", utc=True)
+        out[zoned] = _naive_local(aware, study)
+    rest = text[~zoned]
+    if len(rest):
+        try:
+            out[~zoned] = _naive_local(pd.to_datetime(rest, errors="coerce",
+                                                      format="ISO8601"), study)
+        except (ValueError, TypeError):  # a zone written some other way
+            def one(v):
+                try:
+                    ts = pd.Timestamp(v)
+                except (ValueError, TypeError):
+                    return pd.NaT
+                return schema.local_time(ts, study) if ts.tz is not None else ts
+            out[~zoned] = pd.to_datetime(rest.map(one, na_action="ignore"),
+                                         errors="coerce").astype("datetime64[ns]")
+    return out
+
+
+def _to_datetime(x, what: str, study=None) -> pd.Series:
+    """A Series of naive datetime64[ns] in the study's local time (working hours are
+    local hours): a zone-aware value (an aware Timestamp or Series, a string like
+    '2026-09-28T07:00Z' or '…+03:00') is converted to the study's time zone; a naive one
+    is local already."""
     if isinstance(x, pd.Series):
         s = x
     elif isinstance(x, (pd.Index, np.ndarray, list, tuple)):
         s = pd.Series(x)
     else:
         s = pd.Series([x])
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        parsed = pd.to_datetime(s, errors="coerce", format="ISO8601")
-        bad = parsed.isna() & s.notna()
-        if bad.any():
-            raise ParameterError(
-                f"{what}: got {s[bad].iloc[0]!r} (position {s[bad].index[0]}); expected a "
-                "date and time like '2026-09-28 10:30'")
-        s = parsed
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_localize(None)
-    return s.astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return _naive_local(s, study)
+    parsed = _parse_local(s, study)
+    bad = parsed.isna() & s.notna()
+    if bad.any():
+        raise ParameterError(
+            f"{what}: got {s[bad].iloc[0]!r} (position {s[bad].index[0]}); expected a "
+            "date and time like '2026-09-28 10:30'")
+    return parsed
 
 
-def working_hours(start, end, calendar: WorkCalendar | None = None):
+def working_hours(start, end, calendar: WorkCalendar | None = None, *, study=None):
     """Working hours between ``start`` and ``end``.
 
     Counts only the time inside the calendar's working hours on working days: a complaint
     that arrives on Saturday starts its clock on Monday at 09:00, one that arrives at
     20:00 starts at 09:00 the next working day.
+
+    Working hours are local hours: a zone-aware value (an aware Timestamp or Series, a
+    string like ``'2026-09-28T06:30Z'`` or ``'…+03:00'``) is first converted to the
+    study's time zone — 06:30 UTC is 09:30 in Moscow, so a complaint received then on a
+    Monday counts from 09:30. A naive value is local time already.
 
     Parameters
     ----------
@@ -347,6 +404,8 @@ def working_hours(start, end, calendar: WorkCalendar | None = None):
         result takes ``start``'s index when it is a Series).
     calendar : WorkCalendar, optional
         Default :class:`WorkCalendar` (Monday–Friday 09:00–18:00, no holidays).
+    study : Study, path or None
+        Whose time zone zone-aware values are converted to (None: the default study).
 
     Returns
     -------
@@ -369,8 +428,8 @@ def working_hours(start, end, calendar: WorkCalendar | None = None):
                              "a cxlab.complaints.WorkCalendar")
     scalar = not isinstance(start, (pd.Series, pd.Index, np.ndarray, list, tuple)) and \
         not isinstance(end, (pd.Series, pd.Index, np.ndarray, list, tuple))
-    s = _to_datetime(start, "working_hours start")
-    e = _to_datetime(end, "working_hours end")
+    s = _to_datetime(start, "working_hours start", study)
+    e = _to_datetime(end, "working_hours end", study)
     index = start.index if isinstance(start, pd.Series) else (
         end.index if isinstance(end, pd.Series) else None)
     if len(s) == 1 and len(e) != 1:
@@ -403,7 +462,7 @@ def working_hours(start, end, calendar: WorkCalendar | None = None):
                      else None, name="hours")
 
 
-def add_working_hours(start, hours, calendar: WorkCalendar | None = None):
+def add_working_hours(start, hours, calendar: WorkCalendar | None = None, *, study=None):
     """The moment ``hours`` working hours after ``start`` — a deadline such as the
     retailer's "report the closure within 3 working hours" (seed 001).
 
@@ -417,11 +476,14 @@ def add_working_hours(start, hours, calendar: WorkCalendar | None = None):
     hours : float or Series of float
         Working hours to add (≥ 0); broadcast like :func:`working_hours`.
     calendar : WorkCalendar, optional
+    study : Study, path or None
+        A zone-aware ``start`` is converted to this study's time zone first (as in
+        :func:`working_hours`); None: the default study.
 
     Returns
     -------
     Timestamp or Series of datetime64[ns]
-        NaT where ``start`` or ``hours`` is missing.
+        Naive local time; NaT where ``start`` or ``hours`` is missing.
 
     Examples
     --------
@@ -431,7 +493,7 @@ def add_working_hours(start, hours, calendar: WorkCalendar | None = None):
     cal = calendar if calendar is not None else WorkCalendar()
     scalar = not isinstance(start, (pd.Series, pd.Index, np.ndarray, list, tuple)) and \
         not isinstance(hours, (pd.Series, pd.Index, np.ndarray, list, tuple))
-    s = _to_datetime(start, "add_working_hours start")
+    s = _to_datetime(start, "add_working_hours start", study)
     index = start.index if isinstance(start, pd.Series) else (
         hours.index if isinstance(hours, pd.Series) else None)
     h = pd.to_numeric(pd.Series(hours if not np.isscalar(hours) else [hours]),
@@ -483,7 +545,8 @@ def add_working_hours(start, hours, calendar: WorkCalendar | None = None):
 
 
 def fill_deadlines(complaints: pd.DataFrame, hours_by_importance: dict,
-                   calendar: WorkCalendar | None = None, overwrite: bool = False) -> pd.DataFrame:
+                   calendar: WorkCalendar | None = None, overwrite: bool = False, *,
+                   study=None) -> pd.DataFrame:
     """Set ``deadline_at`` from a service level in working hours per importance.
 
     Parameters
@@ -496,6 +559,9 @@ def fill_deadlines(complaints: pd.DataFrame, hours_by_importance: dict,
     overwrite : bool
         Replace recorded deadlines too (to ask "what if the standard were …"); by
         default only empty ``deadline_at`` cells are filled.
+    study : Study, path or None
+        Zone-aware timestamps are converted to its time zone first (None: the default
+        study); the deadlines are naive local time.
 
     Returns
     -------
@@ -509,9 +575,9 @@ def fill_deadlines(complaints: pd.DataFrame, hours_by_importance: dict,
         raise ParameterError(f"fill_deadlines: no service level for importance "
                              f"{', '.join(sorted(unknown))}; expected hours for each of "
                              f"{', '.join(sorted(set(complaints['importance'].dropna())))}")
-    df = _dates(complaints, ["received_at", "deadline_at"], "fill_deadlines")
+    df = _dates(complaints, ["received_at", "deadline_at"], "fill_deadlines", study)
     hours = df["importance"].astype("string").map(hours_by_importance).astype(float)
-    new = add_working_hours(df["received_at"], hours, calendar)
+    new = add_working_hours(df["received_at"], hours, calendar, study=study)
     if "deadline_at" in df.columns and not overwrite:
         df["deadline_at"] = df["deadline_at"].fillna(new)
     else:
@@ -556,17 +622,21 @@ def _require(df: pd.DataFrame, columns: Iterable[str], what: str, table: str) ->
                              f"(the table has: {shown or 'no columns'})")
 
 
-def _dates(df: pd.DataFrame, cols: Iterable[str], what: str) -> pd.DataFrame:
+def _dates(df: pd.DataFrame, cols: Iterable[str], what: str, study=None) -> pd.DataFrame:
+    """A copy with the date columns as naive datetime64[ns] local time (zone-aware
+    values converted to the study's time zone)."""
     df = df.copy()
     for c in cols:
         if c in df.columns and not pd.api.types.is_datetime64_dtype(df[c]):
-            df[c] = _to_datetime(df[c], f"{what}: column '{c}'").set_axis(df.index)
+            df[c] = _to_datetime(df[c], f"{what}: column '{c}'", study).set_axis(df.index)
         elif c in df.columns:
             df[c] = df[c].astype("datetime64[ns]")
     return df
 
 
-def _asof(asof, what: str) -> pd.Timestamp:
+def _asof(asof, what: str, study=None) -> pd.Timestamp:
+    """``asof`` as a naive local moment: a zone-aware one ('2026-09-30T23:30Z', an aware
+    Timestamp) is converted to the study's time zone; a naive one is local already."""
     try:
         ts = pd.Timestamp(asof)
     except (ValueError, TypeError):
@@ -574,7 +644,9 @@ def _asof(asof, what: str) -> pd.Timestamp:
     if ts is pd.NaT or pd.isna(ts):
         raise ParameterError(f"{what}: asof {asof!r} is not a date; expected e.g. "
                              "'2026-09-28' (00:00 that day) or '2026-09-28 09:00'")
-    return ts.tz_convert(None) if ts.tz is not None else ts
+    if ts.tz is not None:
+        ts = pd.Timestamp(schema.local_time(ts, study))
+    return ts
 
 
 def _check_level(level: float) -> None:
@@ -688,7 +760,7 @@ def monthly(complaints: pd.DataFrame, by: str = "channel", *, study=None) -> pd.
     st = _study(study)
     need = ["received_at", "channel" if by == "oral_written" else by]
     _require(complaints, need, "monthly", "complaints")
-    df = _dates(complaints, ["received_at"], "monthly")
+    df = _dates(complaints, ["received_at"], "monthly", st)
     if by == "oral_written":
         df = _mark_oral(df, st)
     df = df[df["received_at"].notna()]
@@ -732,7 +804,7 @@ def share_justified(complaints: pd.DataFrame, by: str | None = None, freq: str |
     need = ["received_at", "justified"] + ([("channel" if by == "oral_written" else by)]
                                            if by else [])
     _require(complaints, need, "share_justified", "complaints")
-    df = _dates(complaints, ["received_at"], "share_justified")
+    df = _dates(complaints, ["received_at"], "share_justified", study)
     if by == "oral_written":
         df = _mark_oral(df, _study(study))
     df = df[df["justified"].notna()]
@@ -795,11 +867,11 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
         if origin not in codes:
             raise ParameterError(f"rate_per_100_active: origin={origin!r}; expected one of "
                                  f"{', '.join(codes) or '(no origin recorded)'} or None")
-    c = _dates(complaints, ["received_at"], "rate_per_100_active")
+    c = _dates(complaints, ["received_at"], "rate_per_100_active", study)
     if origin is not None:
         c = c[c["origin"] == origin]
     c = c[c["received_at"].notna()]
-    v = _dates(visits, ["visit_date"], "rate_per_100_active")
+    v = _dates(visits, ["visit_date"], "rate_per_100_active", study)
     v = v[v["visit_date"].notna()]
     n_c = _period_labels(c["received_at"], freq).value_counts()
     n_a = v.assign(period=_period_labels(v["visit_date"], freq)).groupby("period")[
@@ -824,9 +896,11 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
 
 # --------------------------------------------------------------------------- deadlines
 
-def _snapshot(complaints: pd.DataFrame, asof, what: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+def _snapshot(complaints: pd.DataFrame, asof, what: str,
+              study=None) -> tuple[pd.DataFrame, pd.Timestamp]:
     _require(complaints, ["complaint_id", "received_at", "resolved_at"], what, "complaints")
-    df = _dates(complaints, [c for c in _COMPLAINT_DATES if c in complaints.columns], what)
+    df = _dates(complaints, [c for c in _COMPLAINT_DATES if c in complaints.columns], what,
+                study)
     for c in _COMPLAINT_DATES:
         if c not in df.columns:
             df[c] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
@@ -835,7 +909,7 @@ def _snapshot(complaints: pd.DataFrame, asof, what: str) -> tuple[pd.DataFrame, 
         if pd.isna(ts):
             raise ParameterError(f"{what}: no dates in the complaints table; pass asof")
     else:
-        ts = _asof(asof, what)
+        ts = _asof(asof, what, study)
     for late in ("first_reaction_at", "resolved_at"):
         bad = df[late].notna() & (df[late] < df["received_at"])
         if bad.any():
@@ -848,7 +922,7 @@ def _snapshot(complaints: pd.DataFrame, asof, what: str) -> tuple[pd.DataFrame, 
 
 
 def deadlines(complaints: pd.DataFrame, asof=None,
-              calendar: WorkCalendar | None = None) -> pd.DataFrame:
+              calendar: WorkCalendar | None = None, *, study=None) -> pd.DataFrame:
     """Per complaint: working hours to the first reaction and to the resolution, and
     whether the deadline was kept, as known at ``asof``.
 
@@ -860,8 +934,12 @@ def deadlines(complaints: pd.DataFrame, asof=None,
     asof : datetime-like, optional
         The moment of the snapshot (a date means 00:00 that day). Complaints received
         from ``asof`` on are left out; events from ``asof`` on have not happened yet.
-        Default: just after the latest timestamp in the table.
+        Default: just after the latest timestamp in the table. A zone-aware ``asof``
+        ('2026-09-30T23:30Z') is converted to the study's time zone, as are zone-aware
+        timestamps in the table; naive ones are local time already.
     calendar : WorkCalendar, optional
+    study : Study, path or None
+        Whose time zone (None: the default study).
 
     Returns
     -------
@@ -874,7 +952,7 @@ def deadlines(complaints: pd.DataFrame, asof=None,
         False when still open past it; <NA> when there is no deadline or it has not come
         yet), ``overdue`` (open and past the deadline at ``asof``). No personal columns.
     """
-    df, ts = _snapshot(complaints, asof, "deadlines")
+    df, ts = _snapshot(complaints, asof, "deadlines", study)
     cal = calendar if calendar is not None else WorkCalendar()
     reacted = df["first_reaction_at"].where(df["first_reaction_at"] < ts)
     resolved_at = df["resolved_at"].where(df["resolved_at"] < ts)
@@ -905,7 +983,7 @@ def _deadlines_by(complaints, asof, calendar, by: str | None, where: str,
         raise ParameterError(f"{where}: by={by!r}; expected one of {', '.join(_BY)}")
     if by is not None:
         _require(complaints, ["channel" if by == "oral_written" else by], where, "complaints")
-    d = deadlines(complaints, asof, calendar)
+    d = deadlines(complaints, asof, calendar, study=st)
     if by == "oral_written":
         d = _mark_oral(d, st)
     return d
@@ -974,15 +1052,16 @@ def open_and_overdue(complaints: pd.DataFrame, asof, calendar: WorkCalendar | No
         (working hours since the deadline passed; NaN if not overdue).
     """
     cal = calendar if calendar is not None else WorkCalendar()
-    d = deadlines(complaints, asof, cal)
-    ts = _asof(asof, "open_and_overdue")
+    st = _study(study)
+    d = deadlines(complaints, asof, cal, study=st)
+    ts = _asof(asof, "open_and_overdue", st)
     d = d[~d["resolved"]].drop(columns=["resolved", "resolved_at", "hours_to_resolution",
                                         "met_deadline"])
     if overdue_only:
         d = d[d["overdue"]]
     d["hours_overdue"] = working_hours(d["deadline_at"].where(d["overdue"]), ts, cal) \
         if len(d) else pd.Series(dtype=float)
-    rank = _severity_rank(_study(study))
+    rank = _severity_rank(st)
     key = (d["importance"].map(rank).astype(float).fillna(len(rank))
            if "importance" in d else 0)
     d = d.assign(_imp=key).sort_values(["overdue", "_imp", "received_at"],
@@ -1150,9 +1229,9 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
     if window_days is not None and not window_days > 0:
         raise ParameterError(f"complainant_nps: window_days={window_days!r}; expected a "
                              "positive number of days or None")
-    r = _dates(responses, ["submitted_at"], "complainant_nps")
+    r = _dates(responses, ["submitted_at"], "complainant_nps", study)
     r = r[r["nps"].notna() & r["submitted_at"].notna()].reset_index(drop=True)
-    c = _dates(complaints, ["received_at"], "complainant_nps")
+    c = _dates(complaints, ["received_at"], "complainant_nps", study)
     c = c[c["client_id"].notna() & c["received_at"].notna()][["client_id", "received_at"]]
     # the latest complaint strictly before each response, per client (as-of join)
     left = pd.DataFrame({"client_id": r["client_id"].astype("string"),
@@ -1259,13 +1338,15 @@ class WeeklySummary:
                 + self.table.to_html(float_format=lambda x: f"{x:.2f}"))
 
 
-def last_full_week(asof) -> tuple[pd.Timestamp, pd.Timestamp]:
+def last_full_week(asof, *, study=None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The last full Monday–Sunday week that ended on or before ``asof``'s day.
 
-    Returns (Monday 00:00, next Monday 00:00). For a Monday ``asof`` it is the week that
-    has just ended — what the Monday meeting reviews.
+    Returns (Monday 00:00, next Monday 00:00), local time. For a Monday ``asof`` it is
+    the week that has just ended — what the Monday meeting reviews. ``asof``'s day is the
+    local one: a zone-aware ``asof`` is converted to the study's time zone first
+    (``'2026-09-27T22:30Z'`` is Monday 28 September 01:30 in Moscow).
     """
-    day = _asof(asof, "weekly_summary").normalize()
+    day = _asof(asof, "weekly_summary", study).normalize()
     end = day - pd.Timedelta(days=day.weekday())  # Monday 00:00 of asof's week
     return end - pd.Timedelta(days=7), end
 
@@ -1288,9 +1369,10 @@ def weekly_summary(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None
         The study whose calendar and importance order are used (None: the default study).
     """
     _check_level(level)
-    cal = calendar if calendar is not None else WorkCalendar.from_study(study)
-    start, end = last_full_week(asof)
-    d = deadlines(complaints, end, cal)
+    st = _study(study)
+    cal = calendar if calendar is not None else WorkCalendar.from_study(st)
+    start, end = last_full_week(asof, study=st)
+    d = deadlines(complaints, end, cal, study=st)
     team = (d["responsible"].astype("string").fillna("(not assigned)")
             if "responsible" in d.columns else pd.Series("(not assigned)", index=d.index))
     d = d.assign(team=team)
@@ -1324,7 +1406,7 @@ def weekly_summary(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None
     g = g.loc[sorted(teams, key=lambda t: (-g.loc[t, "overdue"], -g.loc[t, "open"], t))
               + ["all"]]
     g.index.name = "responsible"
-    overdue = open_and_overdue(complaints, end, cal, overdue_only=True, study=study)
+    overdue = open_and_overdue(complaints, end, cal, overdue_only=True, study=st)
     return WeeklySummary(week_start=start, week_end=end, table=g, overdue=overdue,
                          calendar=cal)
 
@@ -1356,12 +1438,13 @@ def fcr_vs_complaints(contacts: pd.DataFrame, complaints: pd.DataFrame,
     _require(contacts, ["client_id", "opened_at", "channel", "topic"], "fcr_vs_complaints",
              "contacts")
     _require(complaints, ["channel"], "fcr_vs_complaints", "complaints")
-    ct = _dates(contacts, ["opened_at"], "fcr_vs_complaints")
+    ct = _dates(contacts, ["opened_at"], "fcr_vs_complaints", study)
     ct = ct[ct["opened_at"].notna()]
     if ct.empty:
         raise ParameterError("fcr_vs_complaints: the contacts table has no dated contacts; "
                              "expected the contacts log of the period")
-    f = fcr_table(ct, by=("channel",), window_days=window_days, min_n=min_n, level=level)
+    f = fcr_table(ct, by=("channel",), window_days=window_days, min_n=min_n, level=level,
+                  study=study)
     f = f.rename(columns={"n": "fcr_n", "share": "fcr_share", "ci_low": "fcr_ci_low",
                           "ci_high": "fcr_ci_high", "small_n": "fcr_small_n"})
     f.index = f.index.astype(str)
@@ -1646,7 +1729,8 @@ def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
     what = "complaints_section"
     _require(complaints, ["complaint_id", "received_at", "channel"], what, "complaints")
     cal = calendar if calendar is not None else WorkCalendar.from_study(st)
-    c = _dates(complaints, [x for x in _COMPLAINT_DATES if x in complaints.columns], what)
+    c = _dates(complaints, [x for x in _COMPLAINT_DATES if x in complaints.columns], what,
+               st)
     left: dict[str, str] = {}
 
     def lacks(part: str, cols: Iterable[str]) -> bool:
@@ -1737,7 +1821,7 @@ def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
                                    + (" (anonymous answers: complainants cannot be matched)"
                                       if "client_id" in missing else ""))
     else:
-        r = _dates(responses, ["submitted_at"], what)
+        r = _dates(responses, ["submitted_at"], what, st)
         rq = r[(quarter_of(r["submitted_at"]) == quarter).fillna(False).to_numpy()]
         cn = complainant_nps(rq, c, level=level, min_n=min_n, study=st)
 

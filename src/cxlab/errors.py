@@ -7,7 +7,8 @@ traceback and exits non-zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 
 class CxlabError(Exception):
@@ -84,3 +85,60 @@ class QuarterError(CxlabError):
 
 class ParameterError(CxlabError):
     """A function was called with an argument it cannot work with."""
+
+
+class FileError(CxlabError):
+    """The operating system refused to read or write a file or folder: a full disk, a
+    read-only or missing folder, a path through a file, no permission.
+
+    Made with :meth:`from_os`, which says what was being done, where, and what to do.
+    ``errno`` is the operating system's error number (``None`` when unknown).
+    """
+
+    #: errno name → what a person can do about it.
+    HINTS: ClassVar[dict[str, str]] = {
+        "ENOSPC": "the disk is full; free some space and run the command again",
+        "EDQUOT": "the disk quota is used up; free some space and run the command again",
+        "EACCES": "permission denied; check the permissions or choose another location",
+        "EPERM": "the operation is not permitted; check the permissions or choose another "
+                 "location",
+        "EROFS": "the file system is read-only; choose a writable location",
+        "ENOTDIR": "a part of the path is a file, not a folder; check the path",
+        "EISDIR": "this is a folder, where a file was expected; check the path",
+        "ENOENT": "no such file or folder; check the path",
+        "EEXIST": "it exists already",
+        "ENAMETOOLONG": "the path is too long; choose a shorter one",
+        "EIO": "an input/output error from the disk; check the disk and try again",
+        "EMFILE": "too many open files; close other programs and try again",
+    }
+
+    def __init__(self, message: str, errno: int | None = None):
+        self.errno = errno
+        super().__init__(message)
+
+    @classmethod
+    def from_os(cls, err: OSError, doing: str | None = None) -> FileError:
+        """One line from an :class:`OSError`: ``cannot <doing> (<path>): <hint>``.
+
+        Examples
+        --------
+        >>> import errno
+        >>> full = OSError(errno.ENOSPC, "No space left on device", "r.csv")
+        >>> str(FileError.from_os(full, "write the list"))[:64]
+        'cannot write the list (r.csv): the disk is full; free some space'
+        """
+        import errno as _errno
+
+        code = err.errno
+        name = _errno.errorcode.get(code, "") if code is not None else ""
+        hint = cls.HINTS.get(name) or (err.strerror or str(err) or type(err).__name__)
+        paths = [p for p in (err.filename, getattr(err, "filename2", None)) if p]
+        where = f" ({' → '.join(map(str, paths))})" if paths else ""
+        what = f"cannot {doing}" if doing else "a file operation failed"
+        tag = f" [{name}]" if name else ""
+        return cls(f"{what}{where}: {hint}{tag}", code)
+
+
+class LockError(WarehouseError):
+    """The warehouse stayed locked by another process for longer than the wait allowed
+    (``$CXLAB_LOCK_TIMEOUT`` seconds)."""

@@ -3,10 +3,13 @@
 Reading (:func:`read`, :func:`check`)
     CSV/TSV/TXT, XLSX and Parquet exports, validated against the table's schema
     (:mod:`cxlab.schema`). Files from Russian tools just work: the encoding is detected
-    (UTF-8 with or without BOM, UTF-16 with BOM as Excel's "Unicode text", else cp1251),
-    the separator too (``,`` ``;`` or tab, counted on the header line; an Excel
-    ``sep=;`` first line is honoured), decimal commas (``4,0``) and ``dd.mm.yyyy`` dates
-    are understood. Every cell is read as text, so nothing is mis-typed on the way in
+    over the whole file: UTF-8 with or without BOM, UTF-16 with or without BOM (Excel's
+    "Unicode text"), cp1251, KOI8-R or latin-1 (cp1252); a file that mixes encodings or
+    holds a byte that is not text is refused with the line and byte offset of the first
+    such byte, never stored as mojibake (the rule is under "decoding" below). The separator
+    is detected too (``,`` ``;`` or tab, counted on the header line; an Excel ``sep=;``
+    first line is honoured); decimal commas (``4,0``) and ``dd.mm.yyyy`` dates are
+    understood. Every cell is read as text, so nothing is mis-typed on the way in
     (``007`` stays an id, ``01.02.2026`` is never read as 1 February by one tool and 2
     January by another); :func:`cxlab.schema.validate` does the typing.
 
@@ -40,9 +43,11 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +133,8 @@ class _Raw:
     row_numbers: pd.Series
     encoding: str | None = None
     separator: str | None = None
+    sheet: str | None = None  # the sheet read (spreadsheets)
+    formulas: list = field(default_factory=list)  # (cell, formula) without a stored value
 
 
 def _source_path(path: str | os.PathLike) -> Path:
@@ -138,26 +145,322 @@ def _source_path(path: str | os.PathLike) -> Path:
     return alt if alt.exists() else p
 
 
-def _detect_encoding(path: Path) -> str:
-    """UTF-16 or UTF-8 by BOM, else UTF-8 if the whole file decodes strictly, else cp1251."""
+# ---------------------------------------------------------------------------- decoding
+#
+# One decision per file, over its whole content; never a sample, never a guess that
+# could store mojibake. The rule, in order:
+#
+# 1. A BOM decides: UTF-8 (``utf-8-sig``) or UTF-16 (LE/BE); the rest must decode.
+# 2. NUL bytes mean UTF-16 without BOM: ASCII in UTF-16 puts a NUL in every other byte,
+#    on the odd offsets (little-endian) or the even ones (big-endian). NULs without that
+#    pattern are no text at all.
+# 3. A file that decodes as UTF-8 is UTF-8 (cp1251 Russian text practically never does:
+#    its letters are bytes 0xC0–0xFF, and two of them in a row are never valid UTF-8).
+# 4. Otherwise, if most of its non-ASCII bytes still decode as UTF-8, it is a UTF-8 file
+#    with bytes that are not (a cp1251 row appended, a stray 0xFF): refused at the first.
+# 5. Otherwise it is a single-byte file: cp1251, KOI8-R or latin-1, chosen by the words
+#    each decoding makes (a word: a run of letters). Cyrillic decodings count the letters
+#    of words written in Cyrillic only, in a natural case (всё, Всё, ВСЁ; KOI8-R read as
+#    cp1251 gives вСЁ-like inverted words); latin-1 counts words mixing ASCII letters with
+#    accented ones (café, Müller; cp1251 Russian read as latin-1 gives words of accented
+#    letters only, Âñ¸; a latin-1 file with € or “ ” is read as its Windows form, cp1252).
+#    Between cp1251 and KOI8-R, the decoding whose letters are more likely Russian text
+#    wins (letter frequencies below, with inverted-case words penalised). A decoding with
+#    control characters or pseudo-graphics is not text.
+# 6. The chosen encoding must hold for every line: a line that reads as Russian only in
+#    the other Cyrillic encoding, or a run of UTF-8 letters in a single-byte file, is a
+#    mixed file, refused at that line.
+#
+# A refusal names the line and the byte offset (0-based, from the start of the file) of
+# the first byte that does not decode as the encoding of the rest of the file.
+
+#: Single-byte encodings a file without BOM may be in when it is not UTF-8.
+SINGLE_BYTE = ("cp1251", "koi8-r", "latin-1")
+ENCODINGS_TEXT = ("UTF-8 (with or without BOM), UTF-16 (with or without BOM), cp1251 "
+                  "(Windows Cyrillic), KOI8-R or latin-1 (cp1252)")
+
+#: Letter frequencies of Russian text, per cent (as tabulated in Russian Wikipedia,
+#: «Частотность», from the National Corpus of the Russian Language). Only their order
+#: of magnitude matters: they tell Russian text from the same bytes read in the wrong
+#: Cyrillic encoding, which permutes the letters (KOI8-R о is cp1251 П).
+RUSSIAN_LETTER_PCT = {
+    "о": 10.97, "е": 8.45, "а": 8.01, "и": 7.35, "н": 6.70, "т": 6.26, "с": 5.47, "р": 4.73,
+    "в": 4.54, "л": 4.40, "к": 3.49, "м": 3.21, "д": 2.98, "п": 2.81, "у": 2.62, "я": 2.01,
+    "ы": 1.90, "ь": 1.74, "г": 1.70, "з": 1.65, "б": 1.59, "ч": 1.44, "й": 1.21, "х": 0.97,
+    "ж": 0.94, "ш": 0.73, "ю": 0.64, "ц": 0.48, "щ": 0.36, "э": 0.32, "ф": 0.26, "ъ": 0.04,
+    "ё": 0.04,
+}
+_LOG_P = {c: float(np.log(p / 100)) for c, p in RUSSIAN_LETTER_PCT.items()}
+_LOG_P_OTHER = float(np.log(1e-4))  # Cyrillic letters Russian does not use (ђ, ў, і …)
+#: nats per letter taken off a word in an unnatural case (вСЁ, пРИВЕТ)
+_CASE_PENALTY = 2.0
+#: a line votes for cp1251 or KOI8-R with this many letters and this lead per letter
+#: (each Russian line of the sample data leads by 0.31 nats per letter or more in its
+#: own encoding: tests/test_decoding.py), or when the other decoding is not text
+_MIXED_LINE_LETTERS, _MIXED_LINE_MARGIN = 12, 0.3
+
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+class _Undecodable(Exception):
+    """Where a file stops being text in the encoding of the rest of it."""
+
+    def __init__(self, offset: int, why: str, encoding: str | None = None):
+        super().__init__(why)
+        self.offset = offset
+        self.why = why
+        self.encoding = encoding  # UTF-16 lines are counted in decoded text
+
+
+def _natural_case(word: str) -> bool:
+    return word.islower() or word.isupper() or word.istitle()
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_score(word: str) -> float:
+    v = sum(_LOG_P.get(c, _LOG_P_OTHER) for c in word.lower())
+    return v if _natural_case(word) else v - _CASE_PENALTY * len(word)
+
+
+def _russian_score(text: str) -> float:
+    """Log-likelihood of the Cyrillic letters of ``text`` as Russian (higher: likelier):
+    letter frequencies, less a penalty per letter of words in an unnatural case."""
+    return sum(_word_score(w) for w in _CYRILLIC_WORD.findall(text))
+
+
+#: Characters no export holds: controls (C0 but tab and line ends, C1), pseudo-graphics
+#: (KOI8-R's upper half read from another encoding), CJK, Hangul and private use (bytes of
+#: another encoding read as UTF-16) and the replacement character (a byte cp1251 lacks).
+_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2500-\u25ff"
+                   "\u3000-\ufaff\ufffd]")
+
+
+def _first_junk(text: str) -> int | None:
+    m = _JUNK.search(text)
+    return None if m is None else m.start()
+
+
+def _evidence(text: str, enc: str) -> int:
+    """Letters in words that look like real words in this decoding (see the rule)."""
+    n = 0
+    for word, k in Counter(w for w in _WORD.findall(text) if not w.isascii()).items():
+        if len(word) < 2:
+            continue
+        if enc == "latin-1":
+            # ÿ (0xFF) and the Icelandic þ ð are the likeliest stray bytes, the rarest letters
+            ok = (any(c.isascii() for c in word)
+                  and all(c.isascii() or ("\u00c0" <= c <= "\u00fd" and c not in "ÐÞð")
+                          for c in word))
+        else:
+            ok = all("\u0400" <= c <= "\u04ff" for c in word) and _natural_case(word)
+        n += k * len(word) if ok else 0
+    return n
+
+
+def _utf16_by_nuls(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the NUL bytes fall on one parity, as ASCII in UTF-16
+    puts them (at least a tenth of that parity's bytes, 95 % of all NULs); else None."""
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    total = even + odd
+    if not total:
+        return None
+    if odd >= 0.95 * total and odd >= 0.1 * len(data[1::2]):
+        return "utf-16-le"
+    if even >= 0.95 * total and even >= 0.1 * len(data[0::2]):
+        return "utf-16-be"
+    return None
+
+
+def _check_utf16(data: bytes, start: int, enc: str, why: str) -> None:
+    """The whole body must decode as ``enc`` and hold no junk: UTF-16 read from bytes
+    of another encoding gives CJK-looking characters, private-use ones and controls."""
+    body = data[start:]
+    try:
+        text = body.decode(enc)
+    except UnicodeDecodeError as err:
+        raise _Undecodable(start + err.start, f"not {enc.upper()} ({why})", enc) from None
+    # text a CX export holds lies below U+3000 (Latin, Cyrillic, Greek, punctuation,
+    # symbols) or is an emoji; bytes of another encoding read as UTF-16 land in
+    # U+3000–U+FAFF (CJK, Hangul, private use) or are controls
+    i = _first_junk(text)
+    if i is not None:
+        ch = text[i]
+        offset = start + len(text[:i].encode(enc))
+        raise _Undecodable(offset, f"not {enc.upper()} text ({why}): it reads as {ch!r} "
+                                   f"(U+{ord(ch):04X}); the file mixes UTF-16 with another "
+                                   f"encoding (if it really holds CJK text, pass "
+                                   f"encoding={enc!r})", enc)
+
+
+def _decide_encoding(data: bytes) -> str:
+    """The encoding of a whole file (see the rule above); :class:`_Undecodable` if none."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            data[3:].decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise _Undecodable(3 + err.start, "not UTF-8, the encoding its BOM declares; "
+                                              "the file mixes encodings or has a stray byte"
+                               ) from None
+        return "utf-8-sig"
+    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            _check_utf16(data, 2, enc, "the encoding its BOM declares")
+            return "utf-16"
+    if b"\x00" in data:
+        enc = _utf16_by_nuls(data)
+        if enc is None:
+            raise _Undecodable(data.index(b"\x00"), "a NUL byte (0x00), which no text holds "
+                                                    "unless it is UTF-16; the NULs of this file "
+                                                    "do not fall in UTF-16's pattern")
+        _check_utf16(data, 0, enc, "UTF-16 without BOM, as its NUL bytes show")
+        return enc
+    text = data.decode("utf-8", "surrogateescape")  # an invalid byte → one U+DC80–U+DCFF
+    bad = len(re.findall("[\udc80-\udcff]", text))
+    if not bad:
+        return "utf-8"
+    high = len(data.translate(None, bytes(range(128))))
+    if high - bad >= bad:
+        i = re.search("[\udc80-\udcff]", text).start()
+        offset = len(text[:i].encode("utf-8", "surrogateescape"))
+        raise _Undecodable(offset, f"not UTF-8, the encoding of the rest of the file "
+                                   f"({high - bad} of its {high} non-ASCII bytes are UTF-8); "
+                                   "the file mixes encodings (a row saved in cp1251?) or has "
+                                   "a stray byte")
+    return _single_byte(data, text)
+
+
+def _single_byte(data: bytes, as_utf8: str) -> str:
+    decoded = {enc: data.decode(enc, "replace") for enc in SINGLE_BYTE}
+    evidence = {enc: _evidence(decoded[enc], enc) for enc in SINGLE_BYTE}
+    first_high = next(i for i, b in enumerate(data) if b >= 0x80)
+    if not any(evidence.values()):
+        raise _Undecodable(first_high, "not UTF-8, and the file's non-ASCII bytes form no "
+                                       "word in cp1251, KOI8-R or latin-1 (a stray byte?)")
+    cyrillic = [e for e in ("cp1251", "koi8-r") if evidence[e]]
+    if cyrillic and max(evidence[e] for e in cyrillic) >= evidence["latin-1"]:
+        enc = _cp1251_or_koi8(data, decoded)
+    else:
+        enc = "latin-1"
+        if _first_junk(decoded[enc]) is not None:
+            # bytes 0x80–0x9F are controls in latin-1 but € “ ” – … in its Windows form
+            windows = data.decode("cp1252", "replace")
+            if _first_junk(windows) is None:
+                enc, decoded["cp1252"] = "cp1252", windows
+    junk = _first_junk(decoded[enc])
+    if junk is not None:
+        raise _Undecodable(junk, f"not a character of {enc}, the encoding of the rest of the "
+                                 "file; the file mixes encodings or has a stray byte")
+    # real UTF-8 text (two letters or more) inside a single-byte file: mixed
+    for m in re.finditer(r"[^\x00-\x7f\udc80-\udcff]{2,}", as_utf8):
+        if m.group().isalpha():
+            offset = len(as_utf8[:m.start()].encode("utf-8", "surrogateescape"))
+            raise _Undecodable(offset, f"UTF-8 text ({m.group()!r}) in a file otherwise in "
+                                       f"{enc}: the file mixes encodings")
+    return enc
+
+
+def _cp1251_or_koi8(data: bytes, decoded: dict[str, str]) -> str:
+    """cp1251 or KOI8-R: each line votes for the decoding that reads as Russian text
+    (by :func:`_russian_score`; a decoding with junk is not text). Lines with enough
+    letters and a clear lead decide, by their letters; the first line voting the other
+    way is a mixed file. Without such lines, the whole file's score decides."""
+    votes = {"cp1251": 0, "koi8-r": 0}
+    first: dict[str, int] = {}
+    offset = 0
+    for line in data.split(b"\n"):
+        if not line.isascii():
+            text = {e: line.decode(e, "replace") for e in votes}
+            score = {e: (-np.inf if _first_junk(s) is not None else _russian_score(s))
+                     for e, s in text.items()}
+            letters = sum(len(w) for w in _CYRILLIC_WORD.findall(text["cp1251"]))
+            best = max(score, key=score.get)
+            lead = abs(score["cp1251"] - score["koi8-r"])
+            if letters and (lead == np.inf or (letters >= _MIXED_LINE_LETTERS
+                                                and lead > _MIXED_LINE_MARGIN * letters)):
+                votes[best] += letters
+                first.setdefault(best, offset + next(i for i, b in enumerate(line) if b >= 0x80))
+        offset += len(line) + 1
+    if any(votes.values()):
+        enc = max(votes, key=lambda e: (votes[e], e == "cp1251"))
+        other = "koi8-r" if enc == "cp1251" else "cp1251"
+        if votes[other]:
+            raise _Undecodable(first[other], f"this line reads as Russian in {other}, the rest "
+                                             f"of the file in {enc}: the file mixes encodings")
+        return enc
+    clean = [e for e in votes if _first_junk(decoded[e]) is None] or list(votes)
+    return max(clean, key=lambda e: _russian_score(decoded[e]))
+
+
+def _line_of(data: bytes, offset: int, enc: str | None = None) -> int:
+    """The 1-based line holding byte ``offset`` (UTF-16: counted in decoded text)."""
+    if enc and enc.startswith("utf-16"):
+        start = 2 if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else 0
+        body = data[start:offset - (offset - start) % 2]
+        codec = enc if enc != "utf-16" else ("utf-16-le" if data[:2] == codecs.BOM_UTF16_LE
+                                             else "utf-16-be")
+        return body.decode(codec, "replace").count("\n") + 1
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _undecodable_message(path: Path, data: bytes, err: _Undecodable, enc: str | None = None
+                         ) -> str:
+    byte = data[err.offset] if err.offset < len(data) else None
+    shown = f" (0x{byte:02X})" if byte is not None else ""
+    enc = enc or err.encoding
+    return (f"{path}: cannot decode the file: line {_line_of(data, err.offset, enc)}, byte "
+            f"offset {err.offset}{shown}: {err.why}. Expected the whole file in one encoding: "
+            f"{ENCODINGS_TEXT}; save it again as UTF-8")
+
+
+def _utf8_streaming(path: Path) -> str | None:
+    """``utf-8``/``utf-8-sig`` when the whole file is UTF-8 without NUL bytes (read in
+    chunks: the common case costs no copy of the file); None: look closer."""
     with open(path, "rb") as fh:
         head = fh.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        for enc in ("utf-8", "cp1251"):
-            fh.seek(0)
-            dec = codecs.getincrementaldecoder(enc)("strict")
-            try:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    dec.decode(chunk)
-                dec.decode(b"", final=True)
-                return enc
-            except UnicodeDecodeError:
-                continue
-    raise ReadError(f"{path}: cannot decode the file; expected text in UTF-8 (with or "
-                    "without BOM), UTF-16 with BOM, or cp1251 (Windows Cyrillic)")
+            return None
+        enc = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        fh.seek(0)
+        dec = codecs.getincrementaldecoder(enc)("strict")
+        try:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if b"\x00" in chunk:
+                    return None
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return enc
+
+
+def _detect_encoding(path: Path) -> str:
+    """The encoding of the whole file (see the rule above), or :class:`ReadError` naming
+    the line and byte offset where it stops being one encoding."""
+    enc = _utf8_streaming(path)
+    if enc is not None:
+        return enc
+    data = path.read_bytes()
+    try:
+        return _decide_encoding(data)
+    except _Undecodable as err:
+        raise ReadError(_undecodable_message(path, data, err)) from None
+
+
+def _check_encoding(path: Path, enc: str) -> None:
+    """An encoding given by the caller (``encoding=``) must decode the whole file."""
+    try:
+        codec = codecs.lookup(enc)
+    except LookupError:
+        raise ReadError(f"{path}: unknown encoding {enc!r}; expected a Python codec name "
+                        "such as utf-8, cp1251, koi8-r, latin-1, utf-16") from None
+    data = path.read_bytes()
+    try:
+        data.decode(codec.name)
+    except UnicodeDecodeError as err:
+        raise ReadError(_undecodable_message(
+            path, data, _Undecodable(err.start, f"not {enc} ({err.reason})"), codec.name)
+        ) from None
 
 
 def _count_outside_quotes(line: str, ch: str) -> int:
@@ -178,6 +481,8 @@ def _detect_separator(first_line: str) -> str:
 
 
 def _read_csv(path: Path, encoding: str | None, sep: str | None) -> _Raw:
+    if encoding is not None:
+        _check_encoding(path, encoding)
     enc = encoding or _detect_encoding(path)
     skip = 0
     with open(path, encoding=enc, newline="") as fh:
@@ -229,26 +534,192 @@ def _split_header(raw: pd.DataFrame, encoding=None, sep=None) -> _Raw:
     return _Raw(data, rows, encoding, sep)
 
 
+_XL_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_XL_RID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _workbook_sheets(path: Path) -> dict[str, str]:
+    """``{sheet name: its part in the zip}``, in the workbook's order (OOXML relationships:
+    ``_rels/.rels`` → the workbook → its ``_rels`` → each sheet's part)."""
+    import posixpath
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    def resolve(base: str, target: str) -> str:
+        return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join(posixpath.dirname(base), target))
+
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("_rels/.rels"))
+        book = next(resolve("", r.get("Target")) for r in root.iter(f"{_PKG_RELS}Relationship")
+                    if r.get("Type", "").endswith("/officeDocument"))
+        rels_part = posixpath.join(posixpath.dirname(book), "_rels",
+                                   posixpath.basename(book) + ".rels")
+        rels = {r.get("Id"): resolve(book, r.get("Target"))
+                for r in ET.fromstring(z.read(rels_part)).iter(f"{_PKG_RELS}Relationship")}
+        wb = ET.fromstring(z.read(book))
+        return {s.get("name"): rels.get(s.get(_XL_RID), "")
+                for s in wb.iter(f"{_XL_MAIN}sheet")}
+
+
+def _cell_position(ref: str) -> tuple[int, int]:
+    """``'F3'`` → (sheet row 3, 0-based column 5)."""
+    m = re.fullmatch(r"\$?([A-Za-z]+)\$?(\d+)", ref)
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col - 1
+
+
+def _uncached_formulas(path: Path, part: str) -> list[tuple[str, str]]:
+    """Cells of a sheet holding a formula without a stored value: ``[(cell, formula)]``.
+
+    Excel stores each formula's last value beside it (``<f>…</f><v>42</v>``); a program
+    that writes formulas without computing them (openpyxl, many report generators)
+    leaves the value out, and every reader then sees an empty cell. A formula whose
+    stored value is empty text (``t="str"``) is a real empty value.
+    """
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    formula_tag = re.compile(rb"<(?:\w+:)?f[\s>/]")
+    with zipfile.ZipFile(path) as z:
+        with z.open(part) as fh:  # no formula at all (the common case): decided unparsed
+            tail, found = b"", False
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if formula_tag.search(tail + chunk):
+                    found = True
+                    break
+                tail = chunk[-16:]
+        if not found:
+            return []
+        out: list[tuple[str, str]] = []
+        row, col = 0, -1
+        with z.open(part) as fh:
+            for event, el in ET.iterparse(fh, events=("start", "end")):
+                if event == "start":
+                    if el.tag == f"{_XL_MAIN}row":
+                        row, col = int(el.get("r") or row + 1), -1
+                    continue
+                if el.tag == f"{_XL_MAIN}c":
+                    col += 1
+                    ref = el.get("r")
+                    if ref:
+                        row, col = _cell_position(ref)
+                    f = el.find(f"{_XL_MAIN}f")
+                    if f is not None:
+                        v = el.find(f"{_XL_MAIN}v")
+                        stored = v is not None and (v.text or el.get("t") in ("str", "inlineStr"))
+                        if not stored:
+                            out.append((ref or _cell_name(row, col), f.text or ""))
+                    el.clear()
+                elif el.tag == f"{_XL_MAIN}row":
+                    el.clear()
+        return out
+
+
+def _cell_name(row: int, col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, r = divmod(col - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"{letters}{row}"
+
+
 def _read_excel(path: Path, sheet) -> _Raw:
     try:
-        raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None,
-                            dtype=str, keep_default_na=False, na_filter=False)
-    except ValueError as err:
-        if "not found" in str(err) or "Worksheet" in str(err):
-            try:
-                import openpyxl
-                names = openpyxl.load_workbook(path, read_only=True).sheetnames
-            except Exception:  # noqa: BLE001 - only for the message
-                names = []
-            raise ReadError(f"{path}: no sheet {sheet!r}; expected one of "
-                            f"{', '.join(map(repr, names)) or 'its sheets'}") from None
-        raise ReadError(f"{path}: cannot read it as an Excel workbook: {err}") from None
+        sheets = _workbook_sheets(path)
     except Exception as err:  # noqa: BLE001 - zip/xml errors of a broken file
         raise ReadError(f"{path}: cannot read it as an Excel workbook (.xlsx): "
                         f"{type(err).__name__}: {err}") from None
+    names = list(sheets)
+    listed = ", ".join(map(repr, names)) or "none"
+    if sheet is None:
+        name = names[0] if names else None
+    elif isinstance(sheet, int) and not isinstance(sheet, bool):
+        if not 0 <= sheet < len(names):
+            raise ReadError(f"{path}: no sheet number {sheet} (counted from 0); the workbook "
+                            f"has {len(names)}: {listed}")
+        name = names[sheet]
+    else:
+        name = str(sheet)
+        if name not in sheets:
+            raise ReadError(f"{path}: no sheet {sheet!r}; expected one of {listed}")
+    if name is None:
+        raise ReadError(f"{path}: the workbook has no sheets; expected a sheet with a header "
+                        "row and data rows")
+    try:
+        raw = pd.read_excel(path, sheet_name=name, header=None, dtype=str,
+                            keep_default_na=False, na_filter=False)
+    except Exception as err:  # noqa: BLE001 - zip/xml/value errors of a broken file
+        raise ReadError(f"{path}: cannot read sheet {name!r} as an Excel worksheet (.xlsx): "
+                        f"{type(err).__name__}: {err}") from None
     if raw.shape[0] == 0:
-        raise ReadError(f"{path}: the sheet is empty; expected a header row and data rows")
-    return _split_header(raw)
+        raise ReadError(f"{path}: the sheet {name!r} is empty; expected a header row and data "
+                        "rows")
+    out = _split_header(raw)
+    out.sheet = name
+    try:
+        out.formulas = _uncached_formulas(path, sheets[name])
+    except Exception as err:  # noqa: BLE001 - never skip the check silently
+        raise ReadError(f"{path}: cannot check sheet {name!r} for formulas without a stored "
+                        f"value: {type(err).__name__}: {err}") from None
+    return out
+
+
+def _formula_problems(raw: _Raw, names: list[str], ignored: list[str]) -> list[Problem]:
+    """A formula without a stored value is a problem of its row and column, never NULL."""
+    problems = []
+    for ref, formula in raw.formulas:
+        sheet_row, col = _cell_position(ref)
+        if col >= len(names) or names[col] in ignored or sheet_row < 2:
+            continue  # not a column of the table (or the header)
+        problems.append(Problem(
+            names[col], "formula", f"={formula}", sheet_row - 1,
+            f"a stored value: sheet {raw.sheet!r}, cell {ref} holds a formula whose value was "
+            "never computed (the workbook was written by a program, not saved by Excel), so "
+            "it reads as empty; open the workbook in Excel or LibreOffice and save it, or "
+            "export the values"))
+    return problems
+
+
+def _sheet_hint(path: Path, raw: _Raw, spec: schema.Table, m: ExportMapping,
+                names: list[str]) -> Problem | None:
+    """When the sheet read lacks the table's required columns and another sheet has
+    them: which sheet looks right, and how to read it."""
+    def required_found(cols: list[str]) -> int:
+        need = [c.name for c in spec.columns if c.required]
+        found = sum(c in cols for c in need)
+        if spec.name == "responses":
+            found += any(c in cols for c in ("nps", "recommend"))
+        return found
+
+    here = required_found(names)
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            headers = {ws.title: [("" if v is None else str(v)) for v in
+                                  next(ws.iter_rows(max_row=1, values_only=True), ())]
+                       for ws in wb.worksheets if ws.title != raw.sheet}
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - only a hint
+        return None
+    best, best_n = None, here
+    for title, header in headers.items():
+        n = required_found(_canonical_columns(header, spec, m.columns)[0])
+        if n > best_n:
+            best, best_n = title, n
+    if best is None:
+        return None
+    return Problem(None, "sheet", raw.sheet, None,
+                   f"the sheet holding table '{spec.name}': sheet {best!r} has {best_n} of its "
+                   f"required columns (sheet {raw.sheet!r} has {here}); read it with "
+                   f"sheet={best!r} (--sheet {best!r})")
 
 
 def _read_parquet(path: Path) -> _Raw:
@@ -516,7 +987,9 @@ def _parse_full_form(data: Mapping, where: str) -> ExportMapping:
 
 
 def _norm(name: object) -> str:
-    return str(name).strip().casefold()
+    """A header or export value as compared: as an id (no invisible characters, NFC,
+    trimmed; :func:`cxlab.schema.normalize_id`), regardless of case."""
+    return schema.normalize_id(str(name)).casefold()
 
 
 def _targets_of(spec: schema.Table) -> list[str]:
@@ -618,7 +1091,7 @@ def _recode(df: pd.DataFrame, values: Mapping[str, Mapping[str, object]]) -> Non
         if column not in df.columns:
             continue  # one mapping may serve exports that lack this column
         lookup = {_norm(k): _cell(v) for k, v in table.items()}
-        keys = df[column].astype("string").str.strip().str.casefold()
+        keys = schema.normalize_id(df[column]).str.casefold()
         hit = keys.isin(list(lookup)).fillna(False).to_numpy(bool)
         if hit.any():
             col = df[column].astype(object)
@@ -808,6 +1281,11 @@ def _apply_scale(values: pd.Series, scale: str, rows: pd.Series, column: str,
     table = SCALES[scale]
     lo, hi = min(table), max(table)
     expected = f"a whole number from {lo} to {hi} (scale {scale}) or empty"
+    if schema.is_bool_column(values):
+        return pd.Series(pd.NA, index=values.index, dtype="Int64"), [Problem(
+            column, "dtype", "yes/no values (a boolean column)", None,
+            f"{expected}: the column holds true/false, which would be stored as 1/0; export "
+            f"'{column}' as numbers")]
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         num = pd.to_numeric(values, errors="coerce").astype("Float64")
         empty = values.isna()
@@ -927,6 +1405,8 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
 
     if problems:  # duplicated / badly mapped columns: the rows would be misread
         return None, report(problems)
+    formula_problems = _formula_problems(raw, names, ignored)
+    problems += formula_problems
     _recode(df, m.values)
     for column, value in m.constants.items():
         df[column] = _cell(value)
@@ -948,15 +1428,29 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
         typed = schema.validate(df, tname, source=source, row_numbers=raw.row_numbers, study=st)
     except ValidationError as err:
         cache: dict = {}
+        formula_cells = {(q.column, q.row) for q in formula_problems}
         for q in err.problems:
             if no_answer is not None and q.column == "nps" and q.check == "column_missing":
                 continue  # said better by the no-answer problem
+            if (q.column, q.row) in formula_cells:
+                continue  # an empty cell because of its formula: said by the formula problem
             q = _scale_hint(q) if nps_scale is None else q
             problems.append(_missing_hint(_factor_hint(q, df, spec, cache), spec))
         typed = None
+        if raw.sheet is not None and any(q.check in ("column_missing", "no_answers")
+                                         for q in problems):
+            hint = _sheet_hint(p, raw, spec, m, names)
+            if hint is not None:
+                problems.append(hint)
     if problems:
         problems.sort(key=lambda q: (q.row is not None, q.row or 0, q.column or ""))
         return None, report(problems)
+    repeated = typed.attrs.pop("repeated_rows", [])
+    if repeated:
+        shown = ", ".join(map(str, repeated[:10])) + (" …" if len(repeated) > 10 else "")
+        warnings.append(f"{len(repeated)} row(s) repeat an earlier row exactly (the same "
+                        f"{key} and values, ids compared without invisible characters) and "
+                        f"are kept once: row(s) {shown}")
     if generate:
         typed[key] = _row_ids(typed, key)
     return typed, report(problems)
@@ -997,9 +1491,14 @@ def read(
         (the same as ``scale: {nps: …}`` in the mapping). Values outside the scale are
         errors.
     sheet : str or int, optional
-        Spreadsheet sheet (name or 0-based position); the first by default.
+        Spreadsheet sheet (name or 0-based position); the first by default. An unknown
+        sheet is an error listing the workbook's sheets; when the sheet read lacks the
+        table's columns and another sheet has them, the message names that sheet. A
+        formula cell without a stored value (a workbook written by a program and never
+        saved by Excel) is a problem naming the sheet and cell, never an empty value.
     encoding, sep : str, optional
-        Override the detected CSV encoding / separator.
+        Override the detected CSV encoding / separator. The whole file must decode in
+        the encoding given (else a :class:`ReadError` with the line and byte offset).
     study : Study or path, optional
         Whose code lists, segments and factor scales apply (default
         :func:`cxlab.study.default_study`).
@@ -1009,16 +1508,24 @@ def read(
     DataFrame
         As :func:`cxlab.schema.validate` returns it: the table's columns (the study's
         segments and ``f_*`` factor columns included) typed ``string``, ``Int64``,
-        ``boolean``, ``datetime64[ns]``. A responses export without ``response_id`` gets
-        ids generated from each row's content (stable: the same row, the same id).
+        ``boolean``, ``datetime64[ns]`` (naive local time in the study's zone: an
+        aware value is converted, see :func:`cxlab.schema.local_time`). A responses export
+        without ``response_id`` gets ids generated from each row's content (stable: the
+        same row, the same id). Ids are compared without invisible characters; a row
+        repeating an earlier one exactly is kept once (a warning in :func:`check`).
 
     Raises
     ------
     ReadError
-        Missing or unreadable file, unknown extension, table or scale, malformed mapping.
+        Missing or unreadable file, unknown extension, table, sheet or scale, malformed
+        mapping; a CSV that is not wholly in one encoding (the message names the line and
+        byte offset of the first byte that is not).
     ValidationError
         Every problem in the data at once, each with its row (data row, header
-        excluded), column, value and what was expected.
+        excluded), column, value as written and what was expected: values that do not
+        parse, dates outside the study's ``plausible`` window or pandas' range, numbers
+        too large to be scores (``1e20``), a yes/no column where numbers are expected,
+        formulas without a stored value, the same id on rows that differ.
 
     Examples
     --------
@@ -1040,16 +1547,18 @@ def check(
     scale: str | None = None,
     sheet: str | int | None = None,
     *,
+    encoding: str | None = None,
+    sep: str | None = None,
     study=None,
 ) -> FileReport:
     """Validate one export without raising: a :class:`FileReport` of what was found.
 
     Takes the arguments of :func:`read`. An unreadable file (or mapping) is reported in
-    ``error``; warnings (a suspicious scale, mapped headers not in the file) in
-    ``warnings``.
+    ``error``; warnings (a suspicious scale, mapped headers not in the file, rows
+    repeated exactly) in ``warnings``.
     """
     try:
-        return _prepare(path, table, mapping, scale, sheet, study=study)[1]
+        return _prepare(path, table, mapping, scale, sheet, encoding, sep, study=study)[1]
     except ReadError as err:
         try:
             told = read_mapping(mapping).table

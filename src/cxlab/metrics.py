@@ -46,6 +46,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from cxlab import schema
 from cxlab.errors import ChannelMixingError, ParameterError
 from cxlab.schema import quarter_of
 from cxlab.study import Scale, load_study
@@ -777,9 +778,28 @@ def csi_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 0.95, *
 
 # =========================================================================== FCR
 
+def _local_times(s: pd.Series, study) -> pd.Series:
+    """Date-times as naive local time (NaT where a value does not parse): zone-aware
+    values converted to the study's time zone, naive ones local already."""
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        try:
+            s = pd.to_datetime(s, errors="coerce")
+        except (ValueError, TypeError):  # zones differ from value to value: one at a time
+            def one(v):
+                try:
+                    ts = pd.Timestamp(v)
+                except (ValueError, TypeError):
+                    return pd.NaT
+                return schema.local_time(ts, study) if ts.tz is not None else ts
+            s = pd.to_datetime(s.map(one, na_action="ignore"), errors="coerce")
+    if getattr(s.dt, "tz", None) is not None:
+        s = pd.Series(np.asarray(schema.local_time(s, study), dtype="datetime64[ns]"), index=s.index)
+    return s
+
+
 def fcr_flags(contacts: pd.DataFrame, window_days: int = 7, *, asof=None,
               client_col: str = "client_id", topic_col: str = "topic",
-              opened_col: str = "opened_at") -> pd.DataFrame:
+              opened_col: str = "opened_at", study=None) -> pd.DataFrame:
     """Mark each contact for first-contact resolution (FCR).
 
     A contact is a **follow-up** when the same client opened a contact on the same topic
@@ -794,6 +814,10 @@ def fcr_flags(contacts: pd.DataFrame, window_days: int = 7, *, asof=None,
     repeats already seen would bias FCR upwards if kept as resolved, downwards never;
     excluding them all keeps the estimate unbiased).
 
+    Times are local: a zone-aware ``asof`` ('2026-09-30T23:30Z') or ``opened_at`` is
+    converted to the time zone of ``study`` (None: the default study) and made naive; a
+    naive one is local already.
+
     Returns
     -------
     DataFrame
@@ -805,7 +829,7 @@ def fcr_flags(contacts: pd.DataFrame, window_days: int = 7, *, asof=None,
     _need_columns(contacts, [client_col, topic_col, opened_col], "fcr")
     if not (isinstance(window_days, (int, float)) and window_days > 0):
         raise ParameterError(f"window_days={window_days!r}: expected a positive number of days")
-    opened = pd.to_datetime(contacts[opened_col], errors="coerce")
+    opened = _local_times(contacts[opened_col], study)
     if opened.isna().any():
         i = int(np.flatnonzero(opened.isna().to_numpy())[0])
         raise ParameterError(f"column '{opened_col}', row {i + 1}: got "
@@ -821,6 +845,8 @@ def fcr_flags(contacts: pd.DataFrame, window_days: int = 7, *, asof=None,
     first = ~(since_prev <= window)
     repeat = to_next <= window
     end = pd.Timestamp(asof) if asof is not None else opened.max()
+    if end.tz is not None:
+        end = pd.Timestamp(schema.local_time(end, study))
     # a repeat already seen inside the censoring window does not rescue the contact:
     # only failures would be observable there (see docstring)
     censored = first & (work["o"] > end - window)
@@ -836,7 +862,8 @@ def fcr_flags(contacts: pd.DataFrame, window_days: int = 7, *, asof=None,
 
 
 def fcr_table(contacts: pd.DataFrame, by=("channel",), window_days: int = 7,
-              min_n: int = 30, level: float = 0.95, *, asof=None, **cols) -> pd.DataFrame:
+              min_n: int = 30, level: float = 0.95, *, asof=None, study=None,
+              **cols) -> pd.DataFrame:
     """FCR per group (default per channel of the first contact), Wilson interval.
 
     ``by`` may name ``"quarter"`` (derived from ``opened_at`` when absent).
@@ -845,11 +872,12 @@ def fcr_table(contacts: pd.DataFrame, by=("channel",), window_days: int = 7,
     ``share, ci_low, ci_high, small_n``, plus ``censored`` (first contacts too recent to
     judge, left out). See :func:`fcr_flags` for the rule.
     """
-    f = fcr_flags(contacts, window_days, asof=asof, **cols)
+    f = fcr_flags(contacts, window_days, asof=asof, study=study, **cols)
     by = _as_list(by)
     if "quarter" in by and "quarter" not in f.columns:
-        # the quarter of the first contact: FCR belongs to the request's quarter
-        f["quarter"] = quarter_of(f[cols.get("opened_col", "opened_at")])
+        # the quarter of the first contact: FCR belongs to the request's quarter (local)
+        f["quarter"] = quarter_of(_local_times(f[cols.get("opened_col", "opened_at")],
+                                               study))
     _need_columns(f, by, "fcr_table")
     judged = f["resolved_first"].notna().to_numpy()
     codes = f["resolved_first"].fillna(False).to_numpy(dtype=bool).astype(np.int64)
@@ -866,7 +894,7 @@ def fcr_table(contacts: pd.DataFrame, by=("channel",), window_days: int = 7,
 
 
 def fcr(contacts: pd.DataFrame, window_days: int = 7, by=None, level: float = 0.95,
-        min_n: int = 30, *, asof=None, **cols):
+        min_n: int = 30, *, asof=None, study=None, **cols):
     """First contact resolution: share of requests resolved without a follow-up contact
     on the same topic within ``window_days``.
 
@@ -877,8 +905,8 @@ def fcr(contacts: pd.DataFrame, window_days: int = 7, by=None, level: float = 0.
     """
     if by is not None:
         return fcr_table(contacts, by=by, window_days=window_days, min_n=min_n, level=level,
-                         asof=asof, **cols)
-    f = fcr_flags(contacts, window_days, asof=asof, **cols)
+                         asof=asof, study=study, **cols)
+    f = fcr_flags(contacts, window_days, asof=asof, study=study, **cols)
     v = f["resolved_first"].dropna().to_numpy(dtype=bool)
     return _proportion(int(v.sum()), int(v.size), level,
                        f"FCR ({window_days}-day window)")
@@ -1076,7 +1104,6 @@ def _stats_for(kind: str, values: np.ndarray, mask: np.ndarray) -> tuple:
 
 def _compare(kind, sa, sb, level):
     """diff, se, lo, hi, stat, p, est_a, est_b, method for one pair of statistics."""
-    z = _z(level)
     if kind == "nps":
         ea, eb, diff, se, lo, hi, stat, p = _diff_nps([sa[1]], [sa[2]], [sa[3]],
                                                       [sb[1]], [sb[2]], [sb[3]], level)

@@ -5,8 +5,12 @@ stakeholders.
 notebook as the run's record (its parameters are in its metadata), exports HTML without
 code, prompts or parameter cells, and writes ``reports/<quarter>/index.html`` linking the
 sections plus ``reports/index.html`` listing every quarter. Rendering happens in a temporary
-folder next to the destination; ``reports/<quarter>/`` is replaced only when every notebook
-succeeded, so a failing run leaves the previous report exactly as it was.
+folder next to the destination (``reports/.tmp-<quarter>-<pid>/``); ``reports/<quarter>/`` is
+replaced only when every notebook succeeded, so a failing run leaves the previous report
+exactly as it was. The replacement is one atomic swap of the two folders where the system
+has one (Linux, macOS: :func:`_swap_in`), so the quarter's folder, and every link to it,
+works at every instant; ``reports/index.html`` is replaced atomically too. A killed run's
+leftovers are removed by the next run (:func:`clean_leftovers`).
 
 The HTML is self-contained: images are inlined as base64, the notebook CSS is inlined, and
 the template drops the require.js, MathJax, mermaid and widget scripts nbconvert would
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import errno
 import html
 import os
 import re
@@ -38,8 +43,9 @@ import pandas as pd
 
 from cxlab import i18n
 from cxlab import sections as _sections
-from cxlab.errors import CxlabError, ParameterError, QuarterError
-from cxlab.paths import NOTEBOOKS_DIR, REPORTS_DIR, default_warehouse, resolve
+from cxlab.errors import CxlabError, FileError, ParameterError, QuarterError
+from cxlab.paths import (NOTEBOOKS_DIR, REPORTS_DIR, default_warehouse, make_folder, resolve,
+                         write_atomic)
 
 #: Report notebooks, in the order the quarter's index lists them (what each needs from the
 #: warehouse: :data:`cxlab.sections.SECTIONS`).
@@ -222,9 +228,12 @@ def run_notebook(path: Path, output: Path, parameters: dict, kernel_name: str = 
     except pm.PapermillExecutionError as err:
         kept = None
         if failed_dir is not None and output.exists():
-            failed_dir.mkdir(parents=True, exist_ok=True)
-            kept = failed_dir / output.name
-            shutil.copyfile(output, kept)
+            try:
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                kept = failed_dir / output.name
+                shutil.copyfile(output, kept)
+            except OSError:  # the failure itself is what the analyst must see
+                kept = None
         raise NotebookError(path.stem, quarter, err.cell_index, err.exec_count, err.source,
                             err.ename, err.evalue, kept) from None
     except Exception as err:  # kernel died, no such kernel, unreadable notebook …
@@ -360,22 +369,108 @@ def reports_index_html(out: Path, lang: str) -> str:
     return _page(title, body, lang)
 
 
+_LEFTOVER_RE = re.compile(r"^\.(?P<kind>tmp|old)-(?P<name>.+)-(?P<pid>\d+)$")
+_UNSUPPORTED = {getattr(errno, n) for n in ("EINVAL", "ENOSYS", "ENOTSUP", "EOPNOTSUPP", "EXDEV")
+                if hasattr(errno, n)}
+
+
+def _exchange_function():
+    """The system's atomic swap of two paths, or None: Linux ``renameat2(RENAME_EXCHANGE)``,
+    macOS ``renamex_np(RENAME_SWAP)``."""
+    import ctypes
+    import sys
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+        fn = libc.renameat2
+        fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        return lambda a, b: fn(-100, a, -100, b, 2)  # AT_FDCWD, RENAME_EXCHANGE
+    if sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+        fn = libc.renamex_np
+        fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
+        return lambda a, b: fn(a, b, 2)  # RENAME_SWAP
+    return None
+
+
+_EXCHANGE = _exchange_function()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step; False where the system cannot."""
+    import ctypes
+
+    if _EXCHANGE is None:
+        return False
+    if _EXCHANGE(os.fsencode(a), os.fsencode(b)) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _UNSUPPORTED:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
 def _swap_in(tmp: Path, dest: Path) -> None:
-    """Replace ``dest`` by ``tmp`` with renames only; on failure ``dest`` is restored."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".old-{dest.name}-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(dest, old)
+    """Put the folder ``tmp`` at ``dest`` so that ``dest`` exists at every instant.
+
+    Where the system can swap two folders atomically (Linux, macOS), the new report and
+    the old trade places in one step and the old one, now at ``tmp``, is removed: a
+    reader opening ``dest`` at any moment finds a complete report, the old or the new,
+    never none (links into it, ``reports/index.html``'s included, keep working). Elsewhere (Windows, some network file systems) the old
+    folder is renamed away to ``.old-<name>-<pid>`` and the new one renamed in: two
+    renames, with a moment without ``dest`` in between; a run killed in that moment is
+    repaired by the next run, which moves ``.old-…`` back. On failure ``dest`` is kept.
+    """
+    if not dest.exists():
+        os.rename(tmp, dest)
+        return
+    if _exchange(tmp, dest):
+        shutil.rmtree(tmp, ignore_errors=True)  # the old report; a kill here: next run
+        return
+    old = dest.with_name(f".old-{dest.name}-{os.getpid()}")
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(dest, old)
     try:
         os.replace(tmp, dest)
     except OSError:
-        if old is not None:
-            os.replace(old, dest)
+        os.replace(old, dest)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_leftovers(out: Path) -> list[Path]:
+    """Remove what killed runs left in the reports folder ``out``.
+
+    ``.tmp-<quarter>-<pid>/`` (a half-rendered report, or the old one swapped out) and
+    temporary index files are deleted when their process is gone; ``.old-<quarter>-<pid>/``
+    is moved back to ``<quarter>/`` when that is missing (the run died between its two
+    renames), else deleted. A run still going is left alone. Returns what was removed or
+    moved back.
+    """
+    from cxlab.paths import pid_alive, remove_stale_temp_files
+
+    done = []
+    try:
+        entries = sorted(out.iterdir())
+    except FileNotFoundError:
+        return done
+    for p in entries:
+        m = _LEFTOVER_RE.match(p.name)
+        if not m or pid_alive(int(m.group("pid"))):
+            continue
+        dest = out / m.group("name")
+        if m.group("kind") == "old" and not dest.exists() and p.is_dir():
+            os.rename(p, dest)
+        elif p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+        done.append(p)
+    done += remove_stale_temp_files(out / "index.html")
+    return done
 
 
 def _progress(enabled: bool):
@@ -448,6 +543,9 @@ def render(
     NotebookError
         A notebook failed: names the notebook, the cell and the error; ``out/<quarter>/``
         is left exactly as it was.
+    FileError
+        The reports folder cannot be written (read-only, full, a path through a file);
+        the previous report is left as it was.
     """
     from cxlab.study import load_study
 
@@ -471,12 +569,24 @@ def render(
                           + "\nIngest the missing tables (cxlab ingest FILE --table NAME) or "
                           "leave these sections out.")
     run = [p for p in paths if not lacking[p.stem]]
-    rerun_titles = {section_title(p.stem, lang) for p in run}
     out = resolve(out)
-    out.mkdir(parents=True, exist_ok=True)
     parameters = {"quarter": quarter, "warehouse": str(warehouse), "lang": lang,
                   "min_n": int(min_n), "seed": int(seed), "study": str(st.source)}
+    try:
+        make_folder(out)
+        clean_leftovers(out)
+        return _render_into(out, quarter, run, paths, asked, lacking, lang, parameters,
+                            kernel_name, jobs, progress, started)
+    except OSError as err:
+        raise FileError.from_os(err, f"write the {quarter} report in {out}") from None
 
+
+def _render_into(out: Path, quarter: str, run, paths, asked: bool, lacking, lang: str,
+                 parameters: dict, kernel_name: str, jobs: int, progress: bool,
+                 started: float) -> RenderResult:
+    """The rendering proper (:func:`render`): notebooks into ``.tmp-<quarter>-<pid>/``,
+    then swapped in whole (:func:`_swap_in`)."""
+    rerun_titles = {section_title(p.stem, lang) for p in run}
     dest = out / quarter
     kept, kept_left = _kept_sections(dest, {p.stem for p in run}) if asked else ([], [])
     left_out = [x for x in kept_left if x[0] not in rerun_titles] + [(section_title(p.stem, lang), "; ".join(x.text(lang) for x in lacking[p.stem]))
@@ -540,7 +650,7 @@ def render(
     failed = out / f".failed-{quarter}"
     if failed.exists():  # this run succeeded: an older failure record is stale
         shutil.rmtree(failed, ignore_errors=True)
-    (out / "index.html").write_text(reports_index_html(out, lang), encoding="utf-8")
+    write_atomic(out / "index.html", reports_index_html(out, lang))
     return RenderResult(quarter, dest / "index.html", tuple(sections),
                         time.perf_counter() - started, lang, parameters, tuple(left_out))
 

@@ -3,9 +3,10 @@
 A study (``study.yml``) says what one team's data looks like: its channels (and which are
 oral or written), its surveys, the segment columns kept on responses (region, store,
 tier, programme …) with their code lists, the loyalty factors with their scales, the
-working calendar, time zone, report language, ``min_n``, cohort rules and quarterly
-targets. Every command takes ``--study PATH`` and every notebook a ``study`` parameter;
-the sample business ships its own (``data/samples/study.yml``). The package holds no
+working calendar, time zone, report language, ``min_n``, cohort rules, quarterly
+targets and the window of plausible dates (``plausible: {from: 2000-01-01, to:
+tomorrow}``, :class:`Plausible`). Every command takes ``--study PATH`` and every
+notebook a ``study`` parameter; the sample business ships its own (``data/samples/study.yml``). The package holds no
 business's code list: modules ask the study.
 
 A minimal study::
@@ -41,7 +42,7 @@ from pathlib import Path
 from cxlab.errors import Problem, ReadError, ValidationError
 
 __all__ = ["Scale", "Code", "CodeList", "Factor", "Hypothesis", "Target", "Calendar",
-           "CohortRule", "Study", "load_study", "parse_study", "default_study",
+           "Plausible", "CohortRule", "Study", "load_study", "parse_study", "default_study",
            "LANGS", "TARGET_METRICS"]
 
 LANGS = ("en", "ru")
@@ -227,6 +228,38 @@ class Calendar:
 
 
 @dataclass(frozen=True)
+class Plausible:
+    """The window of days a date in the data may fall on (``plausible:`` in the study).
+
+    ::
+
+        plausible: {from: 2000-01-01, to: tomorrow}   # the default
+
+    A date outside it (a typo year such as 2099 or 1899) is a problem of its row when a
+    file is validated, never stored. ``to`` is a date or ``tomorrow``: the day after today
+    in the study's time zone, on the day the data is validated (a day of slack for clocks
+    and zones). Both ends are included. Deadlines may lie up to a year after ``to``.
+    """
+
+    start: _dt.date = _dt.date(2000, 1, 1)
+    end: _dt.date | None = None  # None: tomorrow
+
+    def window(self, timezone: str = "UTC", today: _dt.date | None = None
+               ) -> tuple[_dt.date, _dt.date]:
+        """(first day, last day), both included; ``today`` defaults to today in ``timezone``."""
+        if self.end is not None:
+            return self.start, self.end
+        if today is None:
+            import zoneinfo
+
+            today = _dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+        return self.start, today + _dt.timedelta(days=1)
+
+    def __str__(self) -> str:
+        return f"from {self.start} to {self.end or 'tomorrow'}"
+
+
+@dataclass(frozen=True)
 class CohortRule:
     name: str
     rule: str
@@ -258,6 +291,7 @@ class Study:
     cohorts: Mapping[str, CohortRule] = field(default_factory=dict)
     targets: tuple[Target, ...] = ()
     source: str = "<study>"
+    plausible: Plausible = field(default_factory=Plausible)
 
     # -- code lists
     def codelist(self, name: str) -> CodeList | None:
@@ -472,6 +506,51 @@ def _calendar(value, problems) -> Calendar:
                     _dates(value.get("working_days"), f"{where} → working_days", problems))
 
 
+#: The days a datetime64[ns] column can hold: the plausible window must lie inside.
+_FIRST_DAY, _LAST_DAY = _dt.date(1677, 9, 22), _dt.date(2262, 4, 10)
+
+
+def _plausible(value, problems) -> Plausible:
+    if value is None:
+        return Plausible()
+    where = "plausible"
+    if not isinstance(value, Mapping):
+        problems.append(Problem(where, "structure", value, None,
+                                "{from: 2000-01-01, to: tomorrow}"))
+        return Plausible()
+    for k in set(value) - {"from", "to"}:
+        problems.append(Problem(f"{where} → {k}", "key", k, None, "from, to"))
+
+    def day(key, default, words=()):
+        v = value.get(key)
+        if v is None:
+            return default
+        if isinstance(v, str) and v.strip().lower() in words:
+            return None
+        if isinstance(v, _dt.datetime):
+            v = v.date()
+        if not isinstance(v, _dt.date):
+            try:
+                v = _dt.date.fromisoformat(str(v).strip())
+            except ValueError:
+                problems.append(Problem(f"{where} → {key}", "date", v, None,
+                                        "a date yyyy-mm-dd" + (" or tomorrow" if words else "")))
+                return default
+        if not (_FIRST_DAY <= v <= _LAST_DAY):
+            problems.append(Problem(f"{where} → {key}", "date", str(v), None,
+                                    f"a date from {_FIRST_DAY} to {_LAST_DAY}"))
+            return default
+        return v
+
+    start = day("from", Plausible.start)
+    end = day("to", None, ("tomorrow",))
+    if end is not None and end < start:
+        problems.append(Problem(f"{where} → to", "date", str(end), None,
+                                f"a date on or after from ({start})"))
+        end = None
+    return Plausible(start, end)
+
+
 def _targets(value, problems, known_columns) -> tuple[Target, ...]:
     if value is None:
         return ()
@@ -519,7 +598,8 @@ def _targets(value, problems, known_columns) -> tuple[Target, ...]:
 
 
 _TOP_KEYS = {"name", "language", "timezone", "min_n", "channels", "surveys", "segments",
-             "codes", "hypotheses", "factors", "csat", "calendar", "cohorts", "targets"}
+             "codes", "hypotheses", "factors", "csat", "calendar", "cohorts", "targets",
+             "plausible"}
 
 
 def parse_study(data, source: str = "<study>") -> Study:
@@ -679,6 +759,7 @@ def parse_study(data, source: str = "<study>") -> Study:
 
     filters = {"channel", "survey", *segments}
     targets = _targets(data.get("targets"), problems, filters)
+    plausible = _plausible(data.get("plausible"), problems)
 
     if problems:
         raise ValidationError(source, "study", [replace(p, place="key") for p in problems])
@@ -686,7 +767,8 @@ def parse_study(data, source: str = "<study>") -> Study:
                  channels=channels, surveys=surveys, segments=segments, codes=codes,
                  hypotheses=hypotheses, factors=factors, csat_scale=csat_scale,
                  calendar=calendar, lapsed_after_days=lapsed, recent_days=recent,
-                 cohort_by=cohort_by, cohorts=rules, targets=targets, source=source)
+                 cohort_by=cohort_by, cohorts=rules, targets=targets, source=source,
+                 plausible=plausible)
 
 
 @lru_cache(maxsize=16)

@@ -2,47 +2,105 @@
 
 Warehouse (:func:`ingest`, :func:`load`, :func:`query`, :func:`quarters`)
     A DuckDB file (default :func:`cxlab.paths.default_warehouse`, ``data/warehouse.duckdb``).
-    :func:`ingest` validates every file first, then appends all of them in one
-    transaction: one bad file leaves the warehouse exactly as it was. Ingest is
-    idempotent: rows whose id is already stored are skipped. A row whose id is stored
-    with *different* content is not applied either (the warehouse keeps the first
-    version, an export is never silently "corrected"); it is counted in
-    :attr:`IngestResult.conflicts` with example ids, or, with ``on_conflict="error"``,
-    the whole batch is refused. Tables are created with the study's columns (its
-    segments on responses and visits) and gain a column when a new segment or factor
-    first arrives. Aggregations are SQL pushed down to DuckDB
-    (:func:`query`); :func:`load` returns the typed rows a notebook needs.
+    :func:`ingest` validates every file first, then writes all of them in one
+    transaction, as one numbered *batch*: one bad file leaves the warehouse exactly as it
+    was. Ingest is idempotent: rows whose id is stored with the same content are skipped.
+    Tables are created with the study's columns (its segments on responses and visits)
+    and gain a column when a new segment or factor first arrives. Aggregations are SQL
+    pushed down to DuckDB (:func:`query`); :func:`load` returns the typed rows a notebook
+    needs.
+
+Corrections (``on_conflict``)
+    A row whose id is stored with *different* content (on the columns its file has) is a
+    conflict. ``"skip"`` (default) keeps the stored version and counts the row in
+    :attr:`IngestResult.conflicts`; ``"error"`` refuses the whole batch; ``"update"``
+    stores the export's version: the columns its file has replace the stored ones (the
+    columns it lacks keep their stored values), and the replaced version is kept for
+    :func:`undo`. Which version is the later one:
+
+    - within one batch, files are ordered by their export date (``exported_at``: one date
+      for the batch, or one per file), then as given (the last file on the command line is
+      the latest). A repeated id is a *conflict within the batch*: ``"update"`` keeps the
+      latest file's row, ``"skip"`` the first file's, ``"error"`` refuses the batch.
+      Within one file a repeated id is a validation error (ambiguous, nothing is stored);
+    - against the warehouse, with ``"update"`` the batch wins, except where both the
+      stored version and the incoming row have an export date and the stored one is
+      later: a stale export never overwrites a fresher one (counted as a conflict).
+      The mapping has no say in the export date; give it with ``--exported-at``.
+
+The batch log (:func:`history`, :func:`undo`)
+    ``_batches`` (one row per batch: id, when, ``on_conflict``, export date, undone when),
+    ``_ingest_log`` (one row per file: source, sha256, table, rows in the file, added,
+    updated, skipped as duplicates, conflicts), ``_changes`` (the ids each batch added or
+    updated), ``_replaced_<table>`` (the versions a batch replaced, with its id) and
+    ``_schema_changes`` (tables and columns a batch created). :func:`undo` uses them to
+    put the warehouse back exactly as it was before a batch, in one transaction.
+
+The file itself
+    A new warehouse is written beside its final name and moved into place only when its
+    first batch committed (a failed or killed create leaves nothing behind; the next run
+    removes a killed run's temporary file). An existing file that is not a DuckDB database
+    (a SQLite file, text), or is truncated, is refused before DuckDB opens it, and DuckDB
+    never downloads or loads an extension on its own. A warehouse another process is
+    writing is waited for (``$CXLAB_LOCK_TIMEOUT`` seconds, default 30).
 
 Quarters are calendar quarters written ``2026Q3``.
+
+The module is longer than most (it is over 800 lines): ingest, its log and undo share the
+batch tables and one transaction, and are easier to check side by side.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+import struct
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cxlab import paths as _paths
 from cxlab import schema
 from cxlab.errors import (
     CxlabError,
+    FileError,
+    LockError,
+    ParameterError,
     Problem,
     QuarterError,
     ReadError,
     ValidationError,
     WarehouseError,
 )
-from cxlab.exports import ExportMapping, FileReport, _prepare, _source_path, read_mapping
+from cxlab.exports import (
+    ExportMapping,
+    FileReport,
+    _prepare,
+    _source_path,
+    read_mapping,
+)
 
-__all__ = ["IngestResult", "ingest", "build_sample_warehouse", "connect", "load", "query",
-           "quarters", "latest_quarter", "parse_quarter", "headline"]
+__all__ = [
+    "IngestResult",
+    "UndoResult",
+    "build_sample_warehouse",
+    "connect",
+    "headline",
+    "history",
+    "ingest",
+    "latest_quarter",
+    "load",
+    "parse_quarter",
+    "quarters",
+    "query",
+    "undo",
+]
 
 #: DuckDB column types per schema column kind.
 DUCKDB_TYPES = {
@@ -51,25 +109,46 @@ DUCKDB_TYPES = {
 }
 
 INGEST_LOG = "_ingest_log"
+BATCHES = "_batches"
+CHANGES = "_changes"
+SCHEMA_CHANGES = "_schema_changes"
+REPLACED = "_replaced_"  # + table name: the row versions a batch replaced
+_BATCH_COL = "__cxlab_batch"
+ON_CONFLICT = ("skip", "error", "update")
 _QUARTER_RE = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
+#: Every connection: DuckDB must not fetch or load extensions on its own (a SQLite file
+#: passed as the warehouse would otherwise make it download ``sqlite_scanner``).
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 # ============================================================================ warehouse
 
 class IngestResult(dict):
-    """Rows added per table (a dict ``{table: rows_added}``), with what was skipped.
+    """Rows added per table (a dict ``{table: rows_added}``), with what else happened.
 
     Attributes
     ----------
+    batch : int or None
+        The batch's number in the warehouse's log (:func:`history`, :func:`undo`).
+    updated : dict
+        Per table, stored rows replaced by the export's version (``on_conflict="update"``).
     duplicates : dict
         Per table, rows skipped because the same row (same id, same content) is already
-        stored or occurs earlier in the batch: re-ingesting an export adds nothing.
+        stored or occurs in another file of the batch: re-ingesting an export adds nothing.
     conflicts : dict
-        Per table, rows skipped because their id is stored (or earlier in the batch)
-        with different content; the warehouse keeps the first version.
+        Per table, rows with an id stored (or elsewhere in the batch) with different
+        content that were *not* applied: with ``"skip"`` the stored or first version is
+        kept; with ``"update"`` a later file of the batch won, or the stored version comes
+        from a later export (:attr:`stale`).
     conflict_ids : dict
         Per table, up to 10 example ids of those conflicts.
+    batch_conflicts, batch_conflict_ids : dict
+        The part of ``conflicts`` that is *within the batch* (one id, two contents, in two
+        of its files), and example ids.
+    stale : dict
+        The part of ``conflicts`` not applied because the stored version was exported
+        later than the incoming one.
     files : list of FileReport
         One per ingested file (their ``warnings`` included).
     warnings : list of str
@@ -79,11 +158,18 @@ class IngestResult(dict):
     """
 
     def __init__(self, added=(), duplicates=None, conflicts=None, conflict_ids=None, files=(),
-                 warnings=()):
+                 warnings=(), *, batch=None, updated=None, batch_conflicts=None,
+                 batch_conflict_ids=None, stale=None, on_conflict="skip"):
         super().__init__(added)
+        self.batch = batch
+        self.on_conflict = on_conflict
+        self.updated = dict(updated or {})
         self.duplicates = dict(duplicates or {})
         self.conflicts = dict(conflicts or {})
         self.conflict_ids = dict(conflict_ids or {})
+        self.batch_conflicts = dict(batch_conflicts or {})
+        self.batch_conflict_ids = dict(batch_conflict_ids or {})
+        self.stale = dict(stale or {})
         self.files = list(files)
         self.warnings = list(warnings)
 
@@ -94,25 +180,230 @@ def _warehouse_path(warehouse) -> Path:
     return _paths.resolve(warehouse)
 
 
-def connect(warehouse: str | os.PathLike | None = None, read_only: bool = True):
+# ---------------------------------------------------------------------------- the file
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 4096  # DuckDB: a main header, then two database headers of 4 KiB each
+
+
+def _check_file(path: Path) -> int | None:
+    """Refuse a warehouse file DuckDB should not open: empty, foreign or truncated.
+
+    DuckDB's file starts with a main header (``DUCK`` at byte 8) and two database headers
+    (at 4 KiB and 8 KiB; the one with the higher iteration is current) that give the
+    block size. Returns the block size (``None`` when there is no file yet, or a header
+    this check does not know).
+    """
+    try:
+        if not path.exists():
+            return None
+        if path.is_dir():
+            raise WarehouseError(f"the warehouse {path} is a folder; expected a DuckDB file "
+                                 "such as data/warehouse.duckdb")
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(3 * _HEADER_SIZE)
+    except OSError as err:
+        raise FileError.from_os(err, f"read the warehouse {path}") from None
+    if size == 0:
+        raise WarehouseError(
+            f"the warehouse {path} is an empty file (0 bytes), probably left by a create "
+            "that failed; delete it (it holds nothing) or ingest into it to build it afresh")
+    if head.startswith(_SQLITE_MAGIC):
+        raise WarehouseError(
+            f"{path} is a SQLite database, not a DuckDB warehouse; cxlab keeps its data in "
+            "DuckDB files (export the tables to CSV and ingest them, or pass another "
+            "--warehouse)")
+    if head[8:12] != b"DUCK":
+        kind = ("a ZIP file (an .xlsx workbook?)" if head.startswith(b"PK\x03\x04") else
+                "a Parquet file" if head.startswith(b"PAR1") else
+                "a text file" if _looks_like_text(head) else "not a DuckDB database")
+        raise WarehouseError(
+            f"{path} is {kind}, not a DuckDB warehouse (no DuckDB header); pass the "
+            "warehouse file made by `cxlab ingest` (e.g. data/warehouse.duckdb)")
+    if size < 3 * _HEADER_SIZE:
+        raise _truncated(path, f"{size:,} bytes, shorter than DuckDB's headers")
+    headers = []
+    for off in (_HEADER_SIZE, 2 * _HEADER_SIZE):
+        # checksum, iteration, meta block, free list, block count, block size
+        _, iteration, _, _, _, block_size = struct.unpack_from("<6Q", head, off)
+        headers.append((iteration, block_size))
+    block_size = max(headers)[1]
+    if not (4096 <= block_size <= 1 << 30 and block_size & (block_size - 1) == 0):
+        return None  # a header layout this check does not know: DuckDB decides
+    # A length that is not whole blocks is not by itself damage: a run killed while the
+    # file grew can leave part of an unused block at the end. What matters is that every
+    # block in use is there (:func:`_check_blocks`, once DuckDB has read the metadata).
+    return block_size
+
+
+def _truncated(path: Path, why: str) -> WarehouseError:
+    return WarehouseError(
+        f"the warehouse {path} is truncated or damaged ({why}): a copy cut short, or a disk "
+        "that filled up? Restore it from a backup, or rebuild it by ingesting the exports "
+        "into a new file")
+
+
+#: Files whose blocks were checked: (path, size, mtime) → block size.
+_VERIFIED: dict[tuple[str, int, int], int] = {}
+
+
+def _check_blocks(con, path: Path, block_size: int | None) -> None:
+    """Every block a table points to is in the file (a file cut at a block boundary)."""
+    if block_size is None:
+        return
+    try:
+        st = path.stat()
+    except OSError:
+        return
+    stamp = (str(path), st.st_size, st.st_mtime_ns)
+    if stamp in _VERIFIED:
+        return
+    blocks = (st.st_size - 3 * _HEADER_SIZE) // block_size
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()]
+    for name in tables:
+        literal = "'" + name.replace("'", "''") + "'"
+        top = con.execute(f"SELECT max(block_id) FROM pragma_storage_info({literal}) "
+                          "WHERE persistent AND block_id >= 0").fetchall()[0][0]
+        if top is not None and top >= blocks:
+            raise _truncated(path, f"table {name} points to block {top}, but the file "
+                                   f"holds blocks 0–{blocks - 1}")
+    _VERIFIED[stamp] = block_size
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        head[:512].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in head[:512]
+
+
+def _open_error(path: Path, err: Exception) -> WarehouseError:
+    msg = str(err)
+    if "not a valid DuckDB database" in msg:
+        return WarehouseError(f"{path} is not a DuckDB warehouse (DuckDB cannot read it); pass "
+                              "the warehouse file made by `cxlab ingest`")
+    if "Could not read enough bytes" in msg:
+        return _truncated(path, msg.removeprefix("IO Error: "))
+    if "newer version" in msg or "older version" in msg or "storage version" in msg:
+        return WarehouseError(f"the warehouse {path} was written by another DuckDB version: "
+                              f"{msg}")
+    return WarehouseError(f"cannot open the warehouse {path}: {msg}")
+
+
+def connect(warehouse: str | os.PathLike | None = None, read_only: bool = True, *,
+            timeout: float | None = None):
     """A DuckDB connection to the warehouse (read-only by default; close it when done).
+
+    The file is checked first (an empty, foreign or truncated file is refused with a
+    :class:`WarehouseError`), DuckDB may not install or load extensions by itself, and a
+    warehouse locked by another process is waited for up to ``timeout`` seconds (default
+    :func:`cxlab.paths.lock_timeout`, ``$CXLAB_LOCK_TIMEOUT``), then :class:`LockError`.
 
     Raises :class:`WarehouseError` when a read-only warehouse file does not exist.
     """
     import duckdb
 
     path = _warehouse_path(warehouse)
-    if read_only and not path.is_file():
+    if read_only and not path.exists():
         raise WarehouseError(
             f"no warehouse at {path}; build it with `cxlab ingest FILE... --warehouse {path}` "
             "(or `cxlab ingest-samples` / `make report` for the sample data)")
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as err:
-        raise WarehouseError(f"cannot open the warehouse {path}: {err}") from None
+        _make_parent(path)
+    block_size = _check_file(path)
+    wait = _paths.lock_timeout() if timeout is None else float(timeout)
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=dict(DUCKDB_CONFIG))
+        except duckdb.Error as err:
+            msg = str(err)
+            if "Could not set lock" not in msg and "Conflicting lock" not in msg:
+                raise _open_error(path, err) from None
+            left = deadline - time.monotonic()
+            if left > 0:
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.5)
+                continue
+            holder = re.search(r"held in (.*?) \(PID (\d+)\)", msg)
+            who = f" (PID {holder.group(2)}, {Path(holder.group(1)).name})" if holder else ""
+            raise LockError(
+                f"the warehouse {path} is in use by another process{who}; waited {wait:g} s "
+                "for it to finish. Run the command again when that process is done, or "
+                "wait longer with CXLAB_LOCK_TIMEOUT=<seconds>") from None
+        try:
+            _check_blocks(con, path, block_size)
+        except BaseException as err:
+            con.close()
+            if isinstance(err, duckdb.Error):
+                raise _open_error(path, err) from None
+            raise
+        return con
 
+
+def _make_parent(path: Path) -> None:
+    try:
+        _paths.make_folder(path.parent)
+    except OSError as err:
+        raise FileError.from_os(err, f"create the folder of the warehouse {path}") from None
+
+
+def _clean_leftovers(path: Path) -> list[Path]:
+    """Remove what killed runs left beside the warehouse: temporary warehouse files
+    (``<name>.<pid>-<n>.tmp``, their ``.wal``) whose process is gone."""
+    try:
+        return _paths.remove_stale_temp_files(path)
+    except OSError as err:
+        raise FileError.from_os(
+            err, f"remove the leftovers of a killed run beside {path}") from None
+
+
+def _remove_warehouse(path: Path) -> None:
+    for p in (path, Path(str(path) + ".wal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _is_empty_file(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def _publish(work: Path, path: Path) -> bool:
+    """Move a newly built warehouse into place; False when another process created one
+    at ``path`` meanwhile (``work`` is then removed and nothing is published)."""
+    try:
+        try:
+            os.link(work, path)  # never replaces: a warehouse made meanwhile is kept
+        except FileExistsError:
+            if not _is_empty_file(path):
+                _remove_warehouse(work)
+                return False
+            os.replace(work, path)  # a 0-byte leftover of a failed create holds nothing
+            return True
+        except OSError:  # no hard links on this file system
+            if path.exists() and not _is_empty_file(path):
+                _remove_warehouse(work)
+                return False
+            os.replace(work, path)
+            return True
+        work.unlink()
+        return True
+    except OSError as err:
+        _remove_warehouse(work)
+        raise FileError.from_os(err, f"move the new warehouse into place at {path}") from None
+
+
+# ---------------------------------------------------------------------------- tables
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -125,30 +416,91 @@ def _existing_columns(con, table: str) -> list[str] | None:
     return [r[0] for r in rows] or None
 
 
-def _ensure_table(con, spec: schema.Table, columns: Iterable[str]) -> None:
+def _column_types(con, table: str) -> dict[str, str]:
+    return dict(con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema() ORDER BY ordinal_position", [table]).fetchall())
+
+
+def _ensure_table(con, spec: schema.Table, columns: Iterable[str],
+                  batch: int | None = None) -> None:
     """Create the table with the study's columns, or add the ones it lacks.
 
     ``spec`` is the table as the study defines it (:func:`cxlab.schema.resolve_table`):
     a segment declared after the table was created, or a factor column arriving for
     the first time (``columns``: the batch's), is added (segments ``VARCHAR``, factors
-    ``INTEGER``). Inside the ingest transaction, so a failed batch adds no column.
+    ``INTEGER``). Inside the ingest transaction, so a failed batch adds no column; what
+    was created is recorded under ``batch`` for :func:`undo`.
     """
     wanted = spec.column_names + sorted(set(columns) - set(spec.column_names))
     stored = _existing_columns(con, spec.name)
     if stored is None:
         defs = ", ".join(f"{_q(c)} {DUCKDB_TYPES[spec.col(c).kind]}" for c in wanted)
         con.execute(f"CREATE TABLE {_q(spec.name)} ({defs})")
+        if batch is not None:
+            con.execute(f"INSERT INTO {SCHEMA_CHANGES} VALUES (?, ?, NULL)", [batch, spec.name])
         return
     for c in wanted:
         if c not in stored:
             con.execute(f"ALTER TABLE {_q(spec.name)} ADD COLUMN {_q(c)} "
                         f"{DUCKDB_TYPES[spec.col(c).kind]}")
+            if batch is not None:
+                con.execute(f"INSERT INTO {SCHEMA_CHANGES} VALUES (?, ?, ?)",
+                            [batch, spec.name, c])
+
+
+_LOG_COLUMNS = {  # the first six are the log's original columns (older warehouses)
+    "ingested_at": "TIMESTAMP", "source": "VARCHAR", "sha256": "VARCHAR",
+    "table_name": "VARCHAR", "rows_in_file": "INTEGER", "rows_added": "INTEGER",
+    "batch_id": "INTEGER", "rows_updated": "INTEGER", "rows_duplicate": "INTEGER",
+    "rows_conflict": "INTEGER", "exported_at": "TIMESTAMP",
+}
 
 
 def _ensure_log(con) -> None:
+    """The batch log's tables; a log written before batches were numbered is upgraded
+    (its ingests become batches, by time, that cannot be undone: their changes were not
+    recorded)."""
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {INGEST_LOG} (ingested_at TIMESTAMP, source VARCHAR, "
-        "sha256 VARCHAR, table_name VARCHAR, rows_in_file INTEGER, rows_added INTEGER)")
+        f"CREATE TABLE IF NOT EXISTS {BATCHES} (batch_id INTEGER, started_at TIMESTAMP, "
+        "finished_at TIMESTAMP, on_conflict VARCHAR, exported_at TIMESTAMP, files INTEGER, "
+        "undoable BOOLEAN, undone_at TIMESTAMP)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGES} (batch_id INTEGER, table_name VARCHAR, "
+                "key VARCHAR, action VARCHAR, exported_at TIMESTAMP)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA_CHANGES} (batch_id INTEGER, "
+                "table_name VARCHAR, column_name VARCHAR)")
+    stored = _existing_columns(con, INGEST_LOG)
+    if stored is None:
+        defs = ", ".join(f"{c} {t}" for c, t in _LOG_COLUMNS.items())
+        con.execute(f"CREATE TABLE {INGEST_LOG} ({defs})")
+        return
+    if "batch_id" in stored:
+        return
+    for c, t in _LOG_COLUMNS.items():
+        if c not in stored:
+            con.execute(f"ALTER TABLE {INGEST_LOG} ADD COLUMN {c} {t}")
+    con.execute(
+        f"UPDATE {INGEST_LOG} SET batch_id = r.b FROM (SELECT ingested_at, "
+        "dense_rank() OVER (ORDER BY ingested_at) AS b FROM (SELECT DISTINCT ingested_at "
+        f"FROM {INGEST_LOG})) r WHERE {INGEST_LOG}.ingested_at IS NOT DISTINCT FROM r.ingested_at")
+    con.execute(
+        f"INSERT INTO {BATCHES} SELECT batch_id, min(ingested_at), min(ingested_at), 'skip', "
+        f"NULL, count(*), false, NULL FROM {INGEST_LOG} GROUP BY batch_id")
+
+
+def _ensure_history(con, table: str) -> str:
+    """``_replaced_<table>``: the batch id and every column of ``table``."""
+    hist = REPLACED + table
+    types = _column_types(con, table)
+    have = _column_types(con, hist)
+    if not have:
+        con.execute(f"CREATE TABLE {_q(hist)} AS SELECT CAST(NULL AS INTEGER) AS {_BATCH_COL}, "
+                    f"* FROM {_q(table)} WHERE false")
+        return hist
+    for c, t in types.items():
+        if c not in have:
+            con.execute(f"ALTER TABLE {_q(hist)} ADD COLUMN {_q(c)} {t}")
+    return hist
 
 
 def _sha256(path: Path) -> str:
@@ -164,18 +516,58 @@ def _cast(spec: schema.Table, col: str, alias: str = "s") -> str:
     return f"CAST({alias}.{_q(col)} AS {DUCKDB_TYPES[kind]})"
 
 
-def _dedupe_batch(frame: pd.DataFrame, key: str) -> tuple[pd.DataFrame, int, int, list[str]]:
-    """Within one batch: identical repeated rows are dropped, a repeated id with other
-    content is a conflict (the first occurrence wins)."""
-    data_cols = [c for c in frame.columns if not c.startswith("__")]
-    dup_key = frame.duplicated(key, keep="first")
-    if not dup_key.any():
-        return frame, 0, 0, []
-    dup_row = frame.duplicated(data_cols, keep="first")
-    same = int((dup_key & dup_row).sum())
-    conflict = dup_key & ~dup_row
-    ids = frame.loc[conflict, key].astype(str).head(10).tolist()
-    return frame[~dup_key].reset_index(drop=True), same, int(conflict.sum()), ids
+def _export_dates(exported_at, n_files: int, study) -> list[pd.Timestamp | None]:
+    """One export date per file (``None``: not given)."""
+    if exported_at is None:
+        return [None] * n_files
+    many = isinstance(exported_at, Sequence) and not isinstance(exported_at, (str, bytes))
+    values = list(exported_at) if many else [exported_at] * n_files
+    if len(values) != n_files:
+        raise ParameterError(f"exported_at has {len(values)} dates for {n_files} files; give "
+                             "one date for the batch or one per file")
+    tomorrow = pd.Timestamp.now().normalize() + pd.Timedelta(days=2)
+    out = []
+    for v in values:
+        try:
+            ts = pd.Timestamp(v)
+        except (ValueError, TypeError, OverflowError):
+            ts = pd.NaT
+        if ts is pd.NaT or pd.isna(ts):
+            raise ParameterError(f"export date {v!r}: expected a date like 2026-10-05 or "
+                                 "2026-10-05 14:30 (when the export was made)")
+        if ts.tzinfo is not None:  # one rule: the study's local time, stored naive
+            ts = schema.local_time(ts, study)
+        if ts >= tomorrow or ts.year < 2000:
+            raise ParameterError(f"export date {v!r} is not plausible (expected a day from "
+                                 "2000 to today: when the export was made)")
+        out.append(ts)
+    return out
+
+
+def _resolve_in_batch(frame: pd.DataFrame, key: str, common: list[str], keep: str):
+    """Within one batch, one row per id: ``keep`` ("first" or "last") in file order.
+
+    The other rows of a repeated id are duplicates when their content (on ``common``, the
+    columns every file of the table has) is the kept row's, else conflicts within the
+    batch. Returns (kept rows, duplicate mask, conflict mask) — the masks over ``frame``.
+    """
+    dropped = frame.duplicated(key, keep=keep)
+    if not dropped.any():
+        none = pd.Series(False, index=frame.index)
+        return frame, none, none
+    digest = pd.util.hash_pandas_object(frame[common], index=False) if common else \
+        pd.Series(0, index=frame.index, dtype="uint64")
+    winner = digest[~dropped].groupby(frame.loc[~dropped, key].to_numpy()).first()
+    same = dropped & (digest.to_numpy() == winner.reindex(frame[key].to_numpy()).to_numpy())
+    return frame[~dropped].reset_index(drop=True), same, dropped & ~same
+
+
+@dataclass
+class _FileCounts:
+    added: int = 0
+    updated: int = 0
+    duplicate: int = 0
+    conflict: int = 0
 
 
 def ingest(
@@ -186,24 +578,32 @@ def ingest(
     scale: str | None = None,
     *,
     on_conflict: str = "skip",
+    exported_at=None,
     progress: Callable[[str], None] | None = None,
     study=None,
 ) -> IngestResult:
-    """Validate export files and append them to the warehouse in one transaction.
+    """Validate export files and write them to the warehouse in one transaction.
 
     Parameters
     ----------
     paths : path or list of paths
         The files. Each is read with :func:`read` (``table``, ``mapping`` and ``scale``
         apply to every file; without ``table``, or ``table:`` in the mapping, each
-        file's name must say its table).
+        file's name must say its table). Their order matters for conflicts within the
+        batch: the last file is the latest export (unless ``exported_at`` says otherwise).
     warehouse : path, optional
         The DuckDB file (created if missing); default :func:`cxlab.paths.default_warehouse`.
         A relative path is taken from the project root.
-    on_conflict : {"skip", "error"}
+    on_conflict : {"skip", "error", "update"}
         A row whose id is stored with different content: skip it and count it in
-        ``result.conflicts`` (default), or refuse the whole batch with a
-        :class:`ValidationError` naming the rows.
+        ``result.conflicts`` (default), refuse the whole batch with a
+        :class:`ValidationError` naming the rows, or store the export's version (the
+        replaced version is kept: :func:`undo` restores it). See the module docstring for
+        which version is the later one.
+    exported_at : date, str, or a list of them, optional
+        When the export was made: one date for every file, or one per file. Orders the
+        files of the batch, and with ``"update"`` keeps a stale export from overwriting a
+        row stored from a later one. Zone-aware times are taken in the study's time zone.
     progress : callable, optional
         Called with each file's name after it is validated, and with ``"warehouse"``
         when the batch has been written.
@@ -214,7 +614,8 @@ def ingest(
     Returns
     -------
     IngestResult
-        ``{table: rows_added}``; ``.duplicates`` and ``.conflicts`` count skipped rows.
+        ``{table: rows_added}``; ``.batch`` its number, ``.updated``, ``.duplicates`` and
+        ``.conflicts`` the other rows.
 
     Raises
     ------
@@ -223,162 +624,281 @@ def ingest(
         of all files are collected first; the first bad file's error is raised, after
         the others were checked, with the others' problems counted in its message).
     WarehouseError
-        The write failed; the transaction was rolled back and the warehouse is unchanged.
+        The warehouse file is not a usable DuckDB file, stayed locked
+        (:class:`~cxlab.errors.LockError`), or the write failed; the transaction was
+        rolled back and the warehouse is unchanged.
+
+    Examples
+    --------
+    A complaint exported open, then resolved::
+
+        io.ingest(["complaints_oct.csv"])
+        io.ingest(["complaints_nov.csv"], on_conflict="update")  # resolved_at now set
+        io.undo(2)                                                # open again
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files = [Path(p) for p in paths]
     if not files:
         raise ReadError("no files to ingest; expected one or more export files")
-    if on_conflict not in ("skip", "error"):
-        raise ReadError(f"on_conflict={on_conflict!r}; expected 'skip' or 'error'")
+    if on_conflict not in ON_CONFLICT:
+        raise ParameterError(f"on_conflict={on_conflict!r}; expected one of "
+                             + ", ".join(repr(x) for x in ON_CONFLICT))
     from cxlab.study import load_study
 
     st = load_study(study)
     mapping = read_mapping(mapping)  # once: a bad mapping is no file's fault
+    dates = _export_dates(exported_at, len(files), st)
+    # files in the order of their export: by date when given, then as given
+    undated = pd.Timestamp.min
+    rank = {i: r for r, i in enumerate(sorted(
+        range(len(files)), key=lambda i: (undated if dates[i] is None else dates[i], i)))}
 
     # 1. validate every file before touching the warehouse
-    frames: dict[str, list[pd.DataFrame]] = {}
+    frames: dict[str, list[tuple[int, pd.DataFrame]]] = {}
     reports: list[FileReport] = []
+    report_of: dict[int, FileReport] = {}
     failures: list[tuple[FileReport, Exception | None]] = []
-    for f in files:
+    for i, f in enumerate(files):
         try:
             typed, rep = _prepare(f, table, mapping, scale, None, study=st)
-        except ReadError as err:
+        except (ReadError, OSError) as err:
+            if isinstance(err, OSError):
+                err = FileError.from_os(err, f"read {f}")
             failures.append((FileReport(str(f), table, 0, [], str(err)), err))
             if progress:
                 progress(str(f))
             continue
         reports.append(rep)
+        report_of[i] = rep
         if rep.problems:
             failures.append((rep, None))
         else:
             typed = typed.copy()
-            typed["__source"] = str(f)
-            typed["__row"] = np.arange(len(typed))
-            frames.setdefault(rep.table_name, []).append(typed)
+            typed["__file"] = i
+            frames.setdefault(rep.table_name, []).append((i, typed))
         if progress:
             progress(str(f))
     if failures:
         _raise_batch(failures, len(files))
 
-    # 2. one transaction for the whole batch
-    batch: dict[str, pd.DataFrame] = {}
-    dup_batch: dict[str, int] = {}
-    con_batch: dict[str, int] = {}
-    ids_batch: dict[str, list[str]] = {}
+    # 2. one row per id within the batch
+    staged: dict[str, tuple[pd.DataFrame, dict[int, list[str]]]] = {}
+    counts: dict[tuple[int, str], _FileCounts] = {}
+    in_batch: dict[str, tuple[int, list[str]]] = {}
+    keep = "last" if on_conflict == "update" else "first"
     for tname, parts in frames.items():
-        frame = pd.concat(parts, ignore_index=True, sort=False)
         spec = schema.resolve_table(tname, st)
-        frame, same, conflicts, ids = _dedupe_batch(frame, spec.key)
-        batch[tname] = frame
-        dup_batch[tname], con_batch[tname], ids_batch[tname] = same, conflicts, ids
+        parts = sorted(parts, key=lambda p: rank[p[0]])
+        cols_of = {i: [c for c in df.columns if not c.startswith("__")] for i, df in parts}
+        common = [c for c in cols_of[parts[0][0]]
+                  if c != spec.key and all(c in cs for cs in cols_of.values())]
+        frame = pd.concat([df for _, df in parts], ignore_index=True, sort=False)
+        kept, same, clash = _resolve_in_batch(frame, spec.key, common, keep)
+        for i, n in frame.loc[same, "__file"].value_counts().items():
+            counts.setdefault((int(i), tname), _FileCounts()).duplicate += int(n)
+        for i, n in frame.loc[clash, "__file"].value_counts().items():
+            counts.setdefault((int(i), tname), _FileCounts()).conflict += int(n)
+        ids = list(dict.fromkeys(frame.loc[clash, spec.key].astype(str)))
+        in_batch[tname] = (int(clash.sum()), ids[:10])
+        staged[tname] = (kept, cols_of)
 
-    if on_conflict == "error" and any(con_batch.values()):
-        t = next(t for t, n in con_batch.items() if n)
-        sources = ", ".join(sorted({str(part["__source"].iloc[0])
-                                    for part in frames[t] if len(part)}))
+    if on_conflict == "error" and any(n for n, _ in in_batch.values()):
+        t = next(t for t, (n, _) in in_batch.items() if n)
+        sources = ", ".join(sorted({str(files[i]) for i, _ in frames[t]}))
         raise ValidationError(
             f"the batch ({sources})", t,
-            [Problem(schema.TABLES[t].key, "conflict", i, None,
-                     "the same content wherever an id occurs in the batch") for i in ids_batch[t]])
+            [Problem(schema.TABLES[t].key, "conflict within the batch", i, None,
+                     "the same content wherever an id occurs in the batch")
+             for i in in_batch[t][1]])
 
     path = _warehouse_path(warehouse)
-    existed = path.exists()
-    con = connect(path, read_only=False)
-    added: dict[str, int] = {}
-    dups: dict[str, int] = {}
-    confl: dict[str, int] = {}
-    confl_ids: dict[str, list[str]] = {}
-    per_file: list[tuple[str, str, int, int]] = []
+    _make_parent(path)
+    _clean_leftovers(path)
+    in_batch_counts = counts
+    for _attempt in range(3):
+        creating = not path.exists() or _is_empty_file(path)
+        work = _paths.temp_sibling(path) if creating else path
+        counts = {k: _FileCounts(**vars(c)) for k, c in in_batch_counts.items()}
+        outcome = _write_batch(work, path, files, dates, staged, counts, report_of,
+                               on_conflict, st, creating)
+        if not creating or _publish(work, path):
+            break
+        # another process created the warehouse meanwhile: add the batch to theirs
+    else:  # pragma: no cover - three creations raced
+        raise WarehouseError(f"the warehouse {path} kept being created by another process; "
+                             "nothing was ingested, run the command again")
+    batch, stale, conflict_ids, warnings = outcome
+    if progress:
+        progress("warehouse")
+
+    def total(attr):
+        return {t: sum(getattr(c, attr) for (_, tt), c in counts.items() if tt == t)
+                for t in staged}
+
+    added = total("added")
+    return IngestResult(
+        added, total("duplicate"), total("conflict"),
+        {t: (in_batch[t][1] + conflict_ids.get(t, []))[:10] for t in staged},
+        reports, warnings, batch=batch, updated=total("updated"),
+        batch_conflicts={t: in_batch[t][0] for t in staged},
+        batch_conflict_ids={t: in_batch[t][1] for t in staged},
+        stale={t: stale.get(t, 0) for t in staged}, on_conflict=on_conflict)
+
+
+def _write_batch(work: Path, path: Path, files, dates, staged, counts, report_of,
+                 on_conflict: str, st, creating: bool):
+    """Write the staged rows as one batch in one transaction (see :func:`ingest`)."""
+    con = connect(work, read_only=False)
     try:
         con.execute("BEGIN TRANSACTION")
         _ensure_log(con)
-        for tname, frame in batch.items():
+        batch = int(con.execute(f"SELECT coalesce(max(batch_id), 0) + 1 FROM {BATCHES}")
+                    .fetchall()[0][0])
+        started = datetime.now().replace(microsecond=0)
+        known = [d for d in dates if d is not None]
+        file_dates = pd.DataFrame({"f": range(len(files)),
+                                   "exported_at": pd.to_datetime(pd.Series(dates, dtype=object))})
+        con.register("__files", file_dates)
+        stale: dict[str, int] = {}
+        conflict_ids: dict[str, list[str]] = {}
+        for tname, (frame, cols_of) in staged.items():
             spec = schema.resolve_table(tname, st)
-            cols = [c for c in frame.columns if not c.startswith("__")]
-            _ensure_table(con, spec, cols)
-            view = f"__staged_{tname}"
-            con.register(view, frame)
-            key = _q(spec.key)
-            t = _q(tname)
-            # rows whose id is stored with other content (compared on the file's columns)
-            differs = " OR ".join(f"({_cast(spec, c)} IS DISTINCT FROM t.{_q(c)})" for c in cols)
-            conflict_sql = (f"SELECT s.{key}, s.__source FROM {view} s "
-                            f"JOIN {t} t ON s.{key} = t.{key} WHERE {differs}")
-            n_conf = con.execute(f"SELECT count(*) FROM ({conflict_sql})").fetchone()[0]
-            examples = con.execute(conflict_sql + " ORDER BY 2, 1 LIMIT 1000").fetchall()
-            ids = [str(r[0]) for r in examples[:10]]
-            if n_conf and on_conflict == "error":
-                exc = ValidationError(
-                    f"{', '.join(sorted({r[1] for r in examples}))} → {path}", tname,
-                    [Problem(spec.key, "conflict", r[0], None,
-                             "an id not stored yet, or the same content as stored")
-                     for r in examples])
-                if n_conf > len(examples):
-                    exc.args = (exc.args[0] + f"\n  ({n_conf} conflicting rows in all)",)
-                raise exc
-            n_stored = con.execute(
-                f"SELECT count(*) FROM {view} s WHERE EXISTS "
-                f"(SELECT 1 FROM {t} t WHERE t.{key} = s.{key})").fetchone()[0]
-            select = ", ".join(f"{_cast(spec, c)} AS {_q(c)}" for c in cols)
-            new_rows = con.execute(
-                f"SELECT s.__source, count(*) FROM {view} s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {t} t WHERE t.{key} = s.{key}) GROUP BY s.__source").fetchall()
-            con.execute(
-                f"INSERT INTO {t} BY NAME SELECT {select} FROM {view} s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {t} t WHERE t.{key} = s.{key})")
-            con.unregister(view)
-            n_added = int(sum(n for _, n in new_rows))
-            added[tname] = n_added
-            dups[tname] = dup_batch[tname] + int(n_stored - n_conf)
-            confl[tname] = con_batch[tname] + int(n_conf)
-            confl_ids[tname] = (ids_batch[tname] + [str(i) for i in ids])[:10]
-            by_src = dict(new_rows)
-            for rep in reports:
-                if rep.table_name == tname:
-                    per_file.append((rep.path, tname, rep.rows, int(by_src.get(rep.path, 0))))
-        now = datetime.now().replace(microsecond=0)
+            n_stale, ids = _write_table(con, batch, spec, frame, cols_of, on_conflict, counts,
+                                        files, path, any(known))
+            stale[tname], conflict_ids[tname] = n_stale, ids
         warnings = []
-        for src, tname, n_rows, n_added in per_file:
-            sha = _sha256(_source_path(src))
-            before = con.execute(f"SELECT max(ingested_at) FROM {INGEST_LOG} "
-                                 "WHERE sha256 = ? AND table_name = ?", [sha, tname]).fetchone()[0]
-            if before is not None and n_added:
+        for i, f in enumerate(files):
+            rep = report_of[i]
+            c = counts.get((i, rep.table_name), _FileCounts())
+            sha = _sha256(_source_path(f))
+            before = con.execute(
+                f"SELECT max(l.ingested_at) FROM {INGEST_LOG} l JOIN {BATCHES} b USING (batch_id) "
+                "WHERE l.sha256 = ? AND l.table_name = ? AND b.undone_at IS NULL",
+                [sha, rep.table_name]).fetchall()[0][0]
+            if before is not None and c.added:
                 # the same bytes once added these rows already: only ids that changed
                 # since (generated from a changed mapping, --scale or constants) explain it
                 warnings.append(
-                    f"{src}: the same file was ingested on {before:%Y-%m-%d %H:%M}, yet "
-                    f"{n_added} of its {n_rows} rows were added again: their ids differ "
+                    f"{f}: the same file was ingested on {before:%Y-%m-%d %H:%M}, yet "
+                    f"{c.added} of its {rep.rows} rows were added again: their ids differ "
                     "from last time (ids generated from a changed mapping, --scale or "
                     "constants?); check whether these answers are now stored twice")
-            con.execute(f"INSERT INTO {INGEST_LOG} VALUES (?, ?, ?, ?, ?, ?)",
-                        [now, src, sha, tname, n_rows, n_added])
+            con.execute(
+                f"INSERT INTO {INGEST_LOG} BY NAME SELECT ? AS ingested_at, ? AS source, "
+                "? AS sha256, ? AS table_name, ? AS rows_in_file, ? AS rows_added, "
+                "? AS batch_id, ? AS rows_updated, ? AS rows_duplicate, ? AS rows_conflict, "
+                "? AS exported_at",
+                [started, str(f), sha, rep.table_name, rep.rows, c.added, batch, c.updated,
+                 c.duplicate, c.conflict,
+                 None if dates[i] is None else dates[i].to_pydatetime()])
+        batch_date = max(known).to_pydatetime() if known else None
+        con.execute(f"INSERT INTO {BATCHES} VALUES (?, ?, ?, ?, ?, ?, true, NULL)",
+                    [batch, started, datetime.now().replace(microsecond=0), on_conflict,
+                     batch_date, len(files)])
         con.execute("COMMIT")
-    except Exception as err:
-        try:
+        if creating:
+            con.execute("CHECKPOINT")  # everything in the file: it is moved without a .wal
+    except BaseException as err:
+        with contextlib.suppress(Exception):  # the transaction may already be gone
             con.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 - the transaction may already be gone
-            pass
         con.close()
-        if not existed:
-            _remove_warehouse(path)
-        if isinstance(err, ValidationError):
+        if creating:
+            _remove_warehouse(work)
+        if isinstance(err, (ValidationError, KeyboardInterrupt, SystemExit)):
             raise
+        if isinstance(err, OSError):
+            err = FileError.from_os(err)
         raise WarehouseError(f"ingest into {path} failed and was rolled back (the warehouse "
                              f"is unchanged): {type(err).__name__}: {err}") from err
     con.close()
-    if progress:
-        progress("warehouse")
-    return IngestResult(added, dups, confl, confl_ids, reports, warnings)
+    return batch, stale, conflict_ids, warnings
 
 
-def _remove_warehouse(path: Path) -> None:
-    for p in (path, Path(str(path) + ".wal")):
-        try:
-            p.unlink()
-        except FileNotFoundError:
-            pass
+def _write_table(con, batch: int, spec: schema.Table, frame: pd.DataFrame,
+                 cols_of: dict[int, list[str]], on_conflict: str, counts, files, path: Path,
+                 dated: bool) -> tuple[int, list[str]]:
+    """One table of a batch: classify each row against the stored one, then insert,
+    update and log. Returns (rows not applied as stale, example conflict ids)."""
+    tname, key, t = spec.name, _q(spec.key), _q(spec.name)
+    all_cols = [c for c in frame.columns if not c.startswith("__")]
+    _ensure_table(con, spec, all_cols, batch)
+    con.register("__staged", frame)
+    # one pass per set of columns: a file is compared on the columns it has
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i in frame["__file"].unique():
+        groups.setdefault(tuple(cols_of[int(i)]), []).append(int(i))
+    con.execute("CREATE TEMP TABLE __status (k VARCHAR, f INTEGER, status VARCHAR)")
+    for cols, fidx in groups.items():
+        differs = " OR ".join(f"({_cast(spec, c)} IS DISTINCT FROM t.{_q(c)})"
+                              for c in cols if c != spec.key) or "false"
+        con.execute(
+            f"INSERT INTO __status SELECT s.{key}, s.__file, CASE WHEN t.{key} IS NULL THEN "
+            f"'new' WHEN {differs} THEN 'differs' ELSE 'same' END FROM __staged s "
+            f"LEFT JOIN {t} t ON s.{key} = t.{key} "
+            f"WHERE s.__file IN ({', '.join(map(str, fidx))})")
+    n_stale = 0
+    if on_conflict == "update" and dated:
+        # the stored version's export date: of the last batch that wrote it
+        con.execute(
+            f"UPDATE __status SET status = 'stale' FROM (SELECT key, exported_at FROM {CHANGES} "
+            "WHERE table_name = ? QUALIFY row_number() OVER (PARTITION BY key "
+            "ORDER BY batch_id DESC) = 1) w, __files d WHERE __status.status = 'differs' "
+            "AND w.key = __status.k AND d.f = __status.f AND w.exported_at > d.exported_at",
+            [tname])
+        n_stale = _count(con, "stale")
+    if on_conflict == "error":
+        n_conf = _count(con, "differs")
+        if n_conf:
+            examples = con.execute("SELECT k, f FROM __status WHERE status = 'differs' "
+                                   "ORDER BY f, k LIMIT 1000").fetchall()
+            exc = ValidationError(
+                f"{', '.join(sorted({str(files[f]) for _, f in examples}))} → {path}", tname,
+                [Problem(spec.key, "conflict", k, None,
+                         "an id not stored yet, or the same content as stored")
+                 for k, _ in examples])
+            if n_conf > len(examples):
+                exc.args = (exc.args[0] + f"\n  ({n_conf} conflicting rows in all)",)
+            raise exc
+    replacing = on_conflict == "update" and _count(con, "differs")
+    if replacing:
+        hist = _ensure_history(con, tname)
+        con.execute(
+            f"INSERT INTO {_q(hist)} BY NAME SELECT ? AS {_BATCH_COL}, t.* FROM {t} t "
+            f"WHERE t.{key} IN (SELECT k FROM __status WHERE status = 'differs')", [batch])
+        for cols, fidx in groups.items():
+            sets = ", ".join(f"{_q(c)} = {_cast(spec, c)}" for c in cols if c != spec.key)
+            if not sets:
+                continue
+            con.execute(
+                f"UPDATE {t} SET {sets} FROM __staged s WHERE {t}.{key} = s.{key} "
+                f"AND s.__file IN ({', '.join(map(str, fidx))}) AND s.{key} IN "
+                "(SELECT k FROM __status WHERE status = 'differs')")
+    select = ", ".join(f"{_cast(spec, c)} AS {_q(c)}" for c in all_cols)
+    con.execute(f"INSERT INTO {t} BY NAME SELECT {select} FROM __staged s WHERE s.{key} IN "
+                "(SELECT k FROM __status WHERE status = 'new')")
+    written = "('new', 'differs')" if on_conflict == "update" else "('new')"
+    con.execute(
+        f"INSERT INTO {CHANGES} SELECT ?, ?, s.k, CASE s.status WHEN 'new' THEN 'added' "
+        f"ELSE 'updated' END, d.exported_at FROM __status s JOIN __files d ON d.f = s.f "
+        f"WHERE s.status IN {written}", [batch, tname])
+    outcome = {"new": "added", "same": "duplicate", "stale": "conflict",
+               "differs": "updated" if on_conflict == "update" else "conflict"}
+    by_file = con.execute("SELECT f, status, count(*) FROM __status GROUP BY ALL").fetchall()
+    for f, status, n in by_file:
+        c = counts.setdefault((int(f), tname), _FileCounts())
+        setattr(c, outcome[status], getattr(c, outcome[status]) + int(n))
+    not_applied = "('stale')" if on_conflict == "update" else "('differs')"
+    ids = [str(r[0]) for r in con.execute(
+        f"SELECT k FROM __status WHERE status IN {not_applied} ORDER BY f, k LIMIT 10").fetchall()]
+    con.execute("DROP TABLE __status")
+    con.unregister("__staged")
+    return int(n_stale), ids
+
+
+def _count(con, status: str) -> int:
+    return int(con.execute("SELECT count(*) FROM __status WHERE status = ?", [status])
+               .fetchall()[0][0])
 
 
 def _raise_batch(failures: list[tuple[FileReport, Exception | None]], n_files: int) -> None:
@@ -405,12 +925,259 @@ def _raise_batch(failures: list[tuple[FileReport, Exception | None]], n_files: i
     raise exc
 
 
+# ---------------------------------------------------------------------------- the batch log
+
+def _has_table(con, name: str) -> bool:
+    return _existing_columns(con, name) is not None
+
+
+def history(warehouse: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The warehouse's ingest batches: one row per batch and table, oldest first.
+
+    Columns: ``batch``, ``ingested_at``, ``on_conflict``, ``exported_at``, ``table``,
+    ``files`` (``name (sha256 prefix)``, comma-separated), ``rows`` (in the files),
+    ``added``, ``updated``, ``duplicates``, ``conflicts``, ``undoable``, ``undone_at``.
+    Counts are ``<NA>`` for batches logged before cxlab counted them.
+    """
+    path = _warehouse_path(warehouse)
+    con = connect(path)
+    try:
+        if not _has_table(con, INGEST_LOG):
+            return pd.DataFrame(columns=["batch", "ingested_at", "on_conflict", "exported_at",
+                                         "table", "files", "rows", "added", "updated",
+                                         "duplicates", "conflicts", "undoable", "undone_at"])
+        cols = _existing_columns(con, INGEST_LOG)
+        if "batch_id" in cols and _has_table(con, BATCHES):
+            log = INGEST_LOG
+            batches = BATCHES
+        else:  # written before batches were numbered: number them by time, as ingest will
+            log = (f"(SELECT *, NULL::INTEGER AS rows_updated, NULL::INTEGER AS rows_duplicate, "
+                   "NULL::INTEGER AS rows_conflict, dense_rank() OVER (ORDER BY ingested_at) "
+                   f"AS batch_id FROM {INGEST_LOG})")
+            batches = (f"(SELECT batch_id, min(ingested_at) AS started_at, 'skip' AS on_conflict, "
+                       "NULL::TIMESTAMP AS exported_at, false AS undoable, "
+                       f"NULL::TIMESTAMP AS undone_at FROM {log} GROUP BY batch_id)")
+        sql = f"""
+            SELECT b.batch_id AS batch, b.started_at AS ingested_at, b.on_conflict,
+                   b.exported_at, l.table_name AS "table",
+                   string_agg(regexp_replace(l.source, '^.*[/\\\\]', '') || ' ('
+                              || left(l.sha256, 12) || ')', ', ' ORDER BY l.source) AS files,
+                   sum(l.rows_in_file)::BIGINT AS rows, sum(l.rows_added)::BIGINT AS added,
+                   sum(l.rows_updated)::BIGINT AS updated,
+                   sum(l.rows_duplicate)::BIGINT AS duplicates,
+                   sum(l.rows_conflict)::BIGINT AS conflicts, b.undoable, b.undone_at
+            FROM {batches} b JOIN {log} l ON l.batch_id = b.batch_id
+            GROUP BY ALL ORDER BY batch, "table"
+        """
+        return _fetch(con, sql, path=path)
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What :func:`undo` did.
+
+    Attributes
+    ----------
+    batches : tuple of int
+        The batches undone, newest first (more than one with ``cascade=True``).
+    removed : dict
+        Per table, rows deleted (the batches had added them).
+    restored : dict
+        Per table, rows put back to the version they had before (the batches had
+        replaced them).
+    dropped : tuple of str
+        Tables and columns the batches had created, removed again (``table`` or
+        ``table.column``).
+    kept : tuple of str
+        Columns the batches had created that later batches have filled: kept.
+    """
+
+    warehouse: Path
+    batches: tuple[int, ...]
+    removed: dict = field(default_factory=dict)
+    restored: dict = field(default_factory=dict)
+    dropped: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        which = ", ".join(map(str, self.batches))
+        lines = [f"undid batch{'es' if len(self.batches) > 1 else ''} {which} in {self.warehouse}"]
+        for t in sorted(set(self.removed) | set(self.restored)):
+            lines.append(f"  {t}: {self.removed.get(t, 0)} row(s) removed, "
+                         f"{self.restored.get(t, 0)} restored to their earlier version")
+        if self.dropped:
+            lines.append("  removed again: " + ", ".join(self.dropped))
+        if self.kept:
+            lines.append("  kept (later batches filled them): " + ", ".join(self.kept))
+        return "\n".join(lines)
+
+
+def _later_touching(con, batches: set[int]) -> dict[int, list[tuple[str, int, str]]]:
+    """Live batches after any of ``batches`` that wrote a row one of them wrote:
+    ``{batch: [(table, rows, example id)]}``."""
+    marks = ", ".join(map(str, sorted(batches)))
+    rows = con.execute(
+        f"SELECT c.batch_id, c.table_name, count(DISTINCT c.key), min(c.key) FROM {CHANGES} c "
+        f"JOIN {CHANGES} m ON c.table_name = m.table_name AND c.key = m.key "
+        f"WHERE m.batch_id IN ({marks}) AND c.batch_id > m.batch_id "
+        f"AND c.batch_id NOT IN ({marks}) GROUP BY ALL ORDER BY 1, 2").fetchall()
+    out: dict[int, list] = {}
+    for b, t, n, k in rows:
+        out.setdefault(int(b), []).append((t, int(n), k))
+    return out
+
+
+def undo(batch: int, warehouse: str | os.PathLike | None = None, *,
+         cascade: bool = False) -> UndoResult:
+    """Put the warehouse back exactly as it was before ``batch``, in one transaction.
+
+    Rows the batch added are deleted, rows it replaced (``on_conflict="update"``) get
+    their earlier version back, and tables or columns it created are removed again when
+    nothing else fills them. The batch stays in :func:`history`, marked undone; ingest
+    its files again to redo it.
+
+    A later batch that changed one of the same rows depends on this one. Then the undo
+    is refused, naming those batches — unless ``cascade=True``, which undoes them too
+    (newest first, and the batches depending on them in turn). Later batches that
+    touched other rows are kept.
+
+    Raises
+    ------
+    WarehouseError
+        No such batch, already undone, logged before cxlab kept undo records, or later
+        batches depend on it (without ``cascade``). Nothing is changed.
+    """
+    try:
+        batch = int(batch)
+    except (TypeError, ValueError):
+        raise ParameterError(f"batch {batch!r}: expected a batch number, as "
+                             "`cxlab history` lists them") from None
+    path = _warehouse_path(warehouse)
+    if not path.exists():
+        connect(path)  # the usual "no warehouse at …" message
+    _clean_leftovers(path)
+    con = connect(path, read_only=False)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        if not _has_table(con, INGEST_LOG):
+            raise WarehouseError(f"the warehouse {path} has no ingest log, so no batch to undo")
+        _ensure_log(con)
+        row = con.execute(f"SELECT undoable, undone_at FROM {BATCHES} WHERE batch_id = ?",
+                          [batch]).fetchall()
+        row = row[0] if row else None
+        last = con.execute(f"SELECT max(batch_id) FROM {BATCHES}").fetchall()[0][0]
+        if row is None:
+            raise WarehouseError(f"there is no batch {batch} in {path} (batches 1–{last or 0}; "
+                                 "`cxlab history` lists them)")
+        undoable, undone_at = row
+        if undone_at is not None:
+            raise WarehouseError(f"batch {batch} was already undone on {undone_at:%Y-%m-%d %H:%M}")
+        if not undoable:
+            raise WarehouseError(f"batch {batch} was ingested before cxlab recorded what each "
+                                 "batch changed, so it cannot be undone")
+        todo = {batch}
+        while True:
+            later = _later_touching(con, todo)
+            if not later:
+                break
+            if not cascade:
+                what = "; ".join(
+                    f"batch {b}: " + ", ".join(f"{n} {t} row(s), e.g. {k}" for t, n, k in v)
+                    for b, v in sorted(later.items()))
+                newest = " then ".join(f"`cxlab undo {b}`" for b in sorted(later, reverse=True))
+                raise WarehouseError(
+                    f"batch {batch} cannot be undone alone: later batches changed the same "
+                    f"rows ({what}). Undo those first ({newest}), or all of them together "
+                    f"with `cxlab undo {batch} --cascade`. Nothing was changed.")
+            todo |= set(later)
+        result = UndoResult(path, tuple(sorted(todo, reverse=True)), {}, {})
+        dropped, kept = [], []
+        for b in result.batches:
+            _undo_one(con, b, result.removed, result.restored, dropped, kept)
+            con.execute(f"UPDATE {BATCHES} SET undone_at = ? WHERE batch_id = ?",
+                        [datetime.now().replace(microsecond=0), b])
+        con.execute("COMMIT")
+    except BaseException as err:
+        with contextlib.suppress(Exception):  # the transaction may already be gone
+            con.execute("ROLLBACK")
+        con.close()
+        if isinstance(err, (CxlabError, KeyboardInterrupt, SystemExit)):
+            raise
+        if isinstance(err, OSError):
+            err = FileError.from_os(err)
+        raise WarehouseError(f"undo of batch {batch} in {path} failed and was rolled back (the "
+                             f"warehouse is unchanged): {type(err).__name__}: {err}") from err
+    con.close()
+    return UndoResult(path, result.batches, result.removed, result.restored, tuple(dropped),
+                      tuple(kept))
+
+
+def _undo_one(con, batch: int, removed: dict, restored: dict, dropped: list, kept: list) -> None:
+    tables = [r[0] for r in con.execute(
+        f"SELECT DISTINCT table_name FROM {CHANGES} WHERE batch_id = ? UNION "
+        f"SELECT DISTINCT table_name FROM {SCHEMA_CHANGES} WHERE batch_id = ? ORDER BY 1",
+        [batch, batch]).fetchall()]
+    for tname in tables:
+        spec_key = schema.TABLES[tname].key if tname in schema.TABLES else None
+        t, hist = _q(tname), REPLACED + tname
+        stored = _existing_columns(con, tname)
+        if stored is not None and spec_key is not None:
+            n_added = con.execute(
+                f"SELECT count(*) FILTER (WHERE action = 'added') FROM {CHANGES} "
+                "WHERE batch_id = ? AND table_name = ?", [batch, tname]).fetchall()[0][0]
+            con.execute(f"DELETE FROM {t} WHERE {_q(spec_key)} IN (SELECT key FROM {CHANGES} "
+                        "WHERE batch_id = ? AND table_name = ?)", [batch, tname])
+            n_back = 0
+            if _has_table(con, hist):
+                have = _existing_columns(con, hist)
+                cols = ", ".join(_q(c) for c in stored if c in have)
+                n_back = con.execute(f"SELECT count(*) FROM {_q(hist)} WHERE {_BATCH_COL} = ?",
+                                     [batch]).fetchall()[0][0]
+                con.execute(f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {_q(hist)} "
+                            f"WHERE {_BATCH_COL} = ?", [batch])
+                con.execute(f"DELETE FROM {_q(hist)} WHERE {_BATCH_COL} = ?", [batch])
+                if not con.execute(f"SELECT count(*) FROM {_q(hist)}").fetchall()[0][0]:
+                    con.execute(f"DROP TABLE {_q(hist)}")
+            removed[tname] = removed.get(tname, 0) + int(n_added)
+            restored[tname] = restored.get(tname, 0) + int(n_back)
+        # what the batch created, newest first: removed when nothing fills it any more
+        created = con.execute(f"SELECT column_name FROM {SCHEMA_CHANGES} WHERE batch_id = ? "
+                              "AND table_name = ? ORDER BY column_name NULLS LAST",
+                              [batch, tname]).fetchall()
+        for (column,) in created:
+            if _existing_columns(con, tname) is None:
+                continue
+            if column is None:
+                if con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] == 0:
+                    con.execute(f"DROP TABLE {t}")
+                    if _has_table(con, hist) and not con.execute(
+                            f"SELECT count(*) FROM {_q(hist)}").fetchall()[0][0]:
+                        con.execute(f"DROP TABLE {_q(hist)}")
+                    dropped.append(tname)
+                else:
+                    kept.append(tname)
+            elif column in (_existing_columns(con, tname) or []):
+                if con.execute(f"SELECT count({_q(column)}) FROM {t}").fetchall()[0][0] == 0:
+                    con.execute(f"ALTER TABLE {t} DROP COLUMN {_q(column)}")
+                    dropped.append(f"{tname}.{column}")
+                else:
+                    kept.append(f"{tname}.{column}")
+    con.execute(f"DELETE FROM {CHANGES} WHERE batch_id = ?", [batch])
+    con.execute(f"DELETE FROM {SCHEMA_CHANGES} WHERE batch_id = ?", [batch])
+
+
+# ---------------------------------------------------------------------------- the sample data
+
 def build_sample_warehouse(warehouse: str | os.PathLike | None = None,
                            replace: bool = False,
                            progress: Callable[[str], None] | None = None,
                            *, study=None) -> IngestResult:
-    """Ingest the sample data (``data/samples/*.csv``) into the warehouse.
+    """Ingest the sample data (``data/samples/*.csv``) into the sample warehouse.
 
+    The default is :data:`cxlab.paths.SAMPLE_WAREHOUSE` (``data/samples.duckdb``), never
+    the real warehouse: synthetic rows go elsewhere only when ``warehouse`` says so.
     With ``replace=True`` the warehouse is built afresh in a temporary file beside the
     target and moved over it atomically (``os.replace``): a reader never sees half a
     warehouse, and a failure leaves the old one in place. The sample data is read with
@@ -423,24 +1190,25 @@ def build_sample_warehouse(warehouse: str | os.PathLike | None = None,
     if not files:
         raise ReadError(f"no sample CSVs in {_paths.SAMPLES_DIR}; generate them with "
                         "`cxlab samples` (or `make samples`)")
-    target = _warehouse_path(warehouse)
+    target = _paths.SAMPLE_WAREHOUSE if warehouse is None else _warehouse_path(warehouse)
     if not replace:
         return ingest(files, warehouse=target, progress=progress, study=study)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)  # duckdb wants to create the file itself
-    tmp_path = Path(tmp)
+    _make_parent(target)
+    _clean_leftovers(target)
+    tmp_path = _paths.temp_sibling(target)
     try:
         result = ingest(files, warehouse=tmp_path, progress=progress, study=study)
-        os.replace(tmp_path, target)
+        # a .wal beside the target belongs to the old file: it must not be replayed
+        # into the new one
         stale_wal = Path(str(target) + ".wal")
         if stale_wal.exists():
             stale_wal.unlink()
+        os.replace(tmp_path, target)
+    except OSError as err:
+        raise FileError.from_os(err, f"replace the warehouse {target}") from None
     finally:
         _remove_warehouse(tmp_path)
     return result
-
 
 # ---------------------------------------------------------------------------- reading back
 
@@ -480,9 +1248,15 @@ def _to_pandas(arrow_table) -> pd.DataFrame:
     return df
 
 
-def _fetch(con, sql: str, params=None) -> pd.DataFrame:
-    rel = con.sql(sql, params=list(params) if params else None)
-    return _to_pandas(rel.to_arrow_table())
+def _fetch(con, sql: str, params=None, *, path: Path | None = None) -> pd.DataFrame:
+    import duckdb
+
+    try:
+        rel = con.sql(sql, params=list(params) if params else None)
+        return _to_pandas(rel.to_arrow_table())
+    except duckdb.Error as err:
+        where = f" on {path}" if path is not None else ""
+        raise WarehouseError(f"query failed{where}: {err}") from None
 
 
 def parse_quarter(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -586,7 +1360,7 @@ def load(
         order = ", ".join(_q(c) for c in [spec.date_column, spec.key] if c)
         sql = (f"SELECT {', '.join(_q(c) for c in wanted)} FROM {_q(table)}{where} "
                f"ORDER BY {order}")
-        return _fetch(con, sql, params)
+        return _fetch(con, sql, params, path=path)
     finally:
         con.close()
 
@@ -597,13 +1371,10 @@ def query(sql: str, warehouse: str | os.PathLike | None = None, params=None) -> 
     For aggregations pushed down to DuckDB: ``query("SELECT channel, count(*) AS n FROM
     responses GROUP BY channel")``. ``params`` fills ``?`` placeholders.
     """
-    import duckdb
-
-    con = connect(warehouse)
+    path = _warehouse_path(warehouse)
+    con = connect(path)
     try:
-        return _fetch(con, sql, params)
-    except duckdb.Error as err:
-        raise WarehouseError(f"query failed on {_warehouse_path(warehouse)}: {err}") from None
+        return _fetch(con, sql, params, path=path)
     finally:
         con.close()
 
@@ -699,7 +1470,7 @@ def headline(quarter: str = "latest", warehouse: str | os.PathLike | None = None
     con = connect(path)
     try:
         _require_table(con, "responses", path)
-        table = _fetch(con, sql, [start.to_pydatetime(), end.to_pydatetime()])
+        table = _fetch(con, sql, [start.to_pydatetime(), end.to_pydatetime()], path=path)
     finally:
         con.close()
     if table.empty:
