@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -423,3 +424,24 @@ def test_history_and_undo_commands(tmp_path):
     assert "removed again: responses" in res.output
     res = runner.invoke(app, ["quarters", "--warehouse", str(wh)])
     assert "table 'responses' is not in the warehouse" in _error_line(res)
+
+
+def test_ingest_reads_the_sheet_and_encoding_named(tmp_path):
+    """A workbook whose answers are on its second sheet, and a KOI8-R CSV named as such."""
+    book = tmp_path / "responses.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        pd.DataFrame({"Сводка": ["итоги"]}).to_excel(xl, sheet_name="Итоги", index=False)
+        pd.DataFrame({"response_id": ["R1"], "submitted_at": ["2026-10-01 10:00"],
+                      "channel": ["web"], "nps": [9]}).to_excel(xl, sheet_name="Ответы", index=False)
+    wh = tmp_path / "w.duckdb"
+    first = run("ingest", book, "--warehouse", wh)
+    assert first.exit_code == 1 and "Ответы" in first.output  # the message names the right sheet
+    res = run("ingest", book, "--sheet", "Ответы", "--warehouse", wh)
+    assert res.exit_code == 0, res.output
+    koi = tmp_path / "complaints.csv"
+    koi.write_bytes("complaint_id;received_at;channel;category\nX1;2026-10-02 10:00;phone;Безопасность\n"
+                    .encode("koi8-r"))
+    res = run("ingest", koi, "--encoding", "koi8-r", "--warehouse", wh)
+    assert res.exit_code == 0, res.output
+    assert io.load("responses", wh)["nps"].tolist() == [9]
+    assert io.load("complaints", wh)["category"].tolist() == ["Безопасность"]

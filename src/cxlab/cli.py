@@ -392,6 +392,10 @@ def _sheet(sheet: str | None):
 TABLE_HELP = "Table the files hold (default: the mapping's table:, else each file name)."
 MAP_HELP = ("YAML/JSON mapping: export header → column pairs, or the keys table, columns, "
             "constants, values, scale, ids (README: 'Your own data').")
+SHEET_HELP = "Spreadsheet sheet (name or 0-based number; default the first)."
+ENCODING_HELP = ("CSV encoding (utf-8, cp1251, koi8-r, latin-1, utf-16 …; default: decided "
+                 "over the whole file); the whole file must decode in it.")
+SEP_HELP = "CSV field separator (default: detected: , ; or tab)."
 SCALE_HELP = "NPS scale of the export: 0-10, 1-11 or 1-5 (→ 0–10); same as scale: {nps: …}."
 
 
@@ -406,14 +410,14 @@ def _file_notes(out: Console, reports) -> None:
                       markup=False, highlight=False)
 
 
-def _check_one(path: str, table, mapping, scale, sheet, study):
+def _check_one(path: str, table, mapping, scale, sheet, study, encoding=None, sep=None):
     """``io.check`` of one file; a file the system will not let us read is reported as
     unreadable, like any other, and the other files are still checked."""
     from cxlab import io
     from cxlab.errors import FileError
 
     try:
-        return io.check(path, table, mapping, scale, sheet, study=study)
+        return io.check(path, table, mapping, scale, sheet, study=study, encoding=encoding, sep=sep)
     except OSError as err:
         return io.FileReport(path, table, 0, [], str(FileError.from_os(err, f"read {path}")))
 
@@ -424,7 +428,9 @@ def validate_cmd(
     table: str = typer.Option(None, "--table", "-t", help=TABLE_HELP),
     mapping: str = typer.Option(None, "--map", "-m", help=MAP_HELP),
     scale: str = typer.Option(None, "--scale", "-s", help=SCALE_HELP),
-    sheet: str = typer.Option(None, "--sheet", help="Spreadsheet sheet (name or 0-based number)."),
+    sheet: str = typer.Option(None, "--sheet", help=SHEET_HELP),
+    encoding: str = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    sep: str = typer.Option(None, "--sep", help=SEP_HELP),
     study: str = _study_option(),
 ):
     """Check export files against the study and the schema without writing anything.
@@ -441,7 +447,7 @@ def validate_cmd(
     try:
         st = _load_study(study)
         m = io.read_mapping(mapping)
-        reports = [_check_one(f, table, m, scale, _sheet(sheet), st) for f in files]
+        reports = [_check_one(f, table, m, scale, _sheet(sheet), st, encoding, sep) for f in files]
     except CxlabError as err:
         fail(err)
     summary = Table(title="cxlab validate", title_justify="left")
@@ -537,6 +543,9 @@ def ingest_cmd(
         "skip", "--on-conflict",
         help="A stored id with different content: skip (keep the stored version), error "
              "(refuse the batch) or update (store the export's version; undoable)."),
+    sheet: str = typer.Option(None, "--sheet", help=SHEET_HELP),
+    encoding: str = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    sep: str = typer.Option(None, "--sep", help=SEP_HELP),
     exported_at: str = typer.Option(
         None, "--exported-at",
         help="When these exports were made (yyyy-mm-dd, or yyyy-mm-dd hh:mm), for every file "
@@ -557,7 +566,8 @@ def ingest_cmd(
         st = _load_study(study)
         result = _with_progress(len(files) + 1, lambda tick: io.ingest(
             files, table=table, warehouse=wh, mapping=mapping, scale=scale,
-            on_conflict=on_conflict, exported_at=exported_at, progress=tick, study=st))
+            on_conflict=on_conflict, exported_at=exported_at, progress=tick, study=st,
+            sheet=_sheet(sheet), encoding=encoding, sep=sep))
     except CxlabError as err:
         fail(err)
     _ingest_summary(result, wh)

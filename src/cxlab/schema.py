@@ -801,6 +801,11 @@ def factor_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if FACTOR_PATTERN.match(str(c))]
 
 
-def quarter_of(dates: pd.Series) -> pd.Series:
-    """Calendar quarter labels like ``2026Q3``."""
-    return pd.to_datetime(dates).dt.to_period("Q").astype("string")
+def quarter_of(dates: pd.Series, study=None) -> pd.Series:
+    """Calendar quarter labels like ``2026Q3``, of local time: zone-aware values are first
+    put in the study's time zone (:func:`local_time`), so 21:30Z on 31 March is 2026Q2 in
+    Moscow."""
+    dates = pd.to_datetime(dates)
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = local_time(dates, study)
+    return dates.dt.to_period("Q").astype("string")

@@ -581,6 +581,9 @@ def ingest(
     exported_at=None,
     progress: Callable[[str], None] | None = None,
     study=None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
 ) -> IngestResult:
     """Validate export files and write them to the warehouse in one transaction.
 
@@ -661,7 +664,7 @@ def ingest(
     failures: list[tuple[FileReport, Exception | None]] = []
     for i, f in enumerate(files):
         try:
-            typed, rep = _prepare(f, table, mapping, scale, None, study=st)
+            typed, rep = _prepare(f, table, mapping, scale, sheet, encoding, sep, study=st)
         except (ReadError, OSError) as err:
             if isinstance(err, OSError):
                 err = FileError.from_os(err, f"read {f}")
