@@ -143,49 +143,6 @@ def _need(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
         )
 
 
-#: An ISO time of day followed by a zone ('Z', '+03:00', '+0300', '-05'): a value that
-#: names its own zone, converted to the study's local time.
-_ZONED = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
-
-
-def _naive_local(parsed: pd.Series, study) -> pd.Series:
-    """A parsed datetime Series as naive datetime64[ns] local time."""
-    if getattr(parsed.dt, "tz", None) is not None:
-        return pd.Series(np.asarray(schema.local_time(parsed, study), dtype="datetime64[ns]"),
-                         index=parsed.index)
-    return parsed.astype("datetime64[ns]")
-
-
-def _parse_local(text: pd.Series, study) -> pd.Series:
-    """ISO dates and date-times (stripped strings) as naive local time, NaT where a value
-    does not parse. A value with a zone ('…Z', '…+03:00') is converted to the study's
-    time zone, one without is local already; a column may mix them."""
-    try:
-        return _naive_local(pd.to_datetime(text, errors="coerce", format="ISO8601"), study)
-    except (ValueError, TypeError):  # zones differ from value to value: one at a time
-        pass
-    zoned = text.str.contains(_ZONED, regex=True).fillna(False).astype(bool)
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    if zoned.any():
-        aware = pd.to_datetime(text[zoned], errors="coerce", format="ISO8601", utc=True)
-        out[zoned] = _naive_local(aware, study)
-    rest = text[~zoned]
-    if len(rest):
-        try:
-            out[~zoned] = _naive_local(pd.to_datetime(rest, errors="coerce",
-                                                      format="ISO8601"), study)
-        except (ValueError, TypeError):  # a zone written some other way
-            def one(v):
-                try:
-                    ts = pd.Timestamp(v)
-                except (ValueError, TypeError):
-                    return pd.NaT
-                return schema.local_time(ts, study) if ts.tz is not None else ts
-            out[~zoned] = pd.to_datetime(rest.map(one, na_action="ignore"),
-                                         errors="coerce").astype("datetime64[ns]")
-    return out
-
-
 def _day(value, what: str = "asof", *, study=None) -> pd.Timestamp:
     """A calendar day from a string / date / Timestamp; a clear error otherwise.
 
@@ -207,9 +164,9 @@ def _timestamps(s: pd.Series, table: str, column: str, study=None) -> pd.Series:
     """A date-time column as naive datetime64[ns] local time: zone-aware values are
     converted to the study's time zone, naive ones are local already."""
     if pd.api.types.is_datetime64_any_dtype(s):
-        return _naive_local(s, study)
+        return schema.local_time(s, study)
     text = s.astype("string").str.strip()
-    out = _parse_local(text, study)
+    out = schema.local_time(text, study)
     bad = out.isna() & text.notna() & (text != "")
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])

@@ -319,50 +319,6 @@ def _working_position(t: np.ndarray, cal: WorkCalendar) -> np.ndarray:
     return np.where(cal.is_working_day(day), inside, 0.0)
 
 
-#: An ISO time of day followed by a zone ('Z', '+03:00', '+0300', '-05'): a value that
-#: names its own zone, converted to the study's local time.
-_ZONED = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
-
-
-def _naive_local(parsed: pd.Series, study) -> pd.Series:
-    """A parsed datetime Series as naive datetime64[ns] local time."""
-    if getattr(parsed.dt, "tz", None) is not None:
-        return pd.Series(np.asarray(schema.local_time(parsed, study), dtype="datetime64[ns]"),
-                         index=parsed.index)
-    return parsed.astype("datetime64[ns]")
-
-
-def _parse_local(s: pd.Series, study) -> pd.Series:
-    """ISO date-times as naive local time (NaT where a value does not parse). A value
-    with a zone ('…Z', '…+03:00') is converted to the study's time zone, one without is
-    local already; a column may mix them."""
-    text = s.astype("string").str.strip()
-    try:
-        return _naive_local(pd.to_datetime(text, errors="coerce", format="ISO8601"), study)
-    except (ValueError, TypeError):  # zones differ from value to value: one at a time
-        pass
-    zoned = text.str.contains(_ZONED, regex=True).fillna(False).astype(bool)
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    if zoned.any():
-        aware = pd.to_datetime(text[zoned], errors="coerce", format="ISO8601", utc=True)
-        out[zoned] = _naive_local(aware, study)
-    rest = text[~zoned]
-    if len(rest):
-        try:
-            out[~zoned] = _naive_local(pd.to_datetime(rest, errors="coerce",
-                                                      format="ISO8601"), study)
-        except (ValueError, TypeError):  # a zone written some other way
-            def one(v):
-                try:
-                    ts = pd.Timestamp(v)
-                except (ValueError, TypeError):
-                    return pd.NaT
-                return schema.local_time(ts, study) if ts.tz is not None else ts
-            out[~zoned] = pd.to_datetime(rest.map(one, na_action="ignore"),
-                                         errors="coerce").astype("datetime64[ns]")
-    return out
-
-
 def _to_datetime(x, what: str, study=None) -> pd.Series:
     """A Series of naive datetime64[ns] in the study's local time (working hours are
     local hours): a zone-aware value (an aware Timestamp or Series, a string like
@@ -375,8 +331,8 @@ def _to_datetime(x, what: str, study=None) -> pd.Series:
     else:
         s = pd.Series([x])
     if pd.api.types.is_datetime64_any_dtype(s):
-        return _naive_local(s, study)
-    parsed = _parse_local(s, study)
+        return schema.local_time(s, study)
+    parsed = schema.local_time(s, study)
     bad = parsed.isna() & s.notna()
     if bad.any():
         raise ParameterError(

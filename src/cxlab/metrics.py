@@ -779,22 +779,10 @@ def csi_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 0.95, *
 # =========================================================================== FCR
 
 def _local_times(s: pd.Series, study) -> pd.Series:
-    """Date-times as naive local time (NaT where a value does not parse): zone-aware
-    values converted to the study's time zone, naive ones local already."""
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        try:
-            s = pd.to_datetime(s, errors="coerce")
-        except (ValueError, TypeError):  # zones differ from value to value: one at a time
-            def one(v):
-                try:
-                    ts = pd.Timestamp(v)
-                except (ValueError, TypeError):
-                    return pd.NaT
-                return schema.local_time(ts, study) if ts.tz is not None else ts
-            s = pd.to_datetime(s.map(one, na_action="ignore"), errors="coerce")
-    if getattr(s.dt, "tz", None) is not None:
-        s = pd.Series(np.asarray(schema.local_time(s, study), dtype="datetime64[ns]"), index=s.index)
-    return s
+    """Date-times as naive local time (:func:`cxlab.schema.local_time`: zone-aware values
+    converted to the study's time zone, naive ones local already; NaT where a value does
+    not parse)."""
+    return schema.local_time(s, study)
 
 
 def fcr_flags(contacts: pd.DataFrame, window_days: int = 7, *, asof=None,
