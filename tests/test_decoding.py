@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from cxlab import exports, io
+from cxlab import _decoding as decoding
+from cxlab import io
 from cxlab.errors import CxlabError, ReadError
 
 HEADER = "response_id;submitted_at;channel;nps;comment"
@@ -125,7 +126,7 @@ def test_every_sample_export_in_cp1251_and_koi8_r_is_told_apart(tmp_path, name):
                            ord("№"): "N"})
     for enc, body in (("cp1251", src), ("koi8-r", plain)):
         path = write(tmp_path, body.encode(enc), f"{name}.csv")
-        assert exports._detect_encoding(path) == enc
+        assert decoding._detect_encoding(path) == enc
 
 
 def test_each_sample_line_leads_in_its_own_encoding_by_the_margin_the_rule_uses():
@@ -139,17 +140,17 @@ def test_each_sample_line_leads_in_its_own_encoding_by_the_margin_the_rule_uses(
         for line in resolve(Path("data/samples") / f"{name}.csv").read_text(
                 encoding="utf-8").splitlines():
             letters = sum(len(w) for w in re.findall(r"[\u0400-\u04ff]+", line))
-            if letters < exports._MIXED_LINE_LETTERS:
+            if letters < decoding._MIXED_LINE_LETTERS:
                 continue
             for enc, other in (("cp1251", "koi8-r"), ("koi8-r", "cp1251")):
                 try:
                     raw = line.encode(enc)
                 except UnicodeEncodeError:
                     continue
-                lead = (exports._russian_score(raw.decode(enc))
-                        - exports._russian_score(raw.decode(other, "replace")))
+                lead = (decoding._russian_score(raw.decode(enc))
+                        - decoding._russian_score(raw.decode(other, "replace")))
                 worst = min(worst, lead / letters)
-    assert exports._MIXED_LINE_MARGIN < worst
+    assert decoding._MIXED_LINE_MARGIN < worst
 
 
 # ------------------------------------------------------------ mixed or broken files are refused
