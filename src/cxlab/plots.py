@@ -78,6 +78,12 @@ def _num(s: pd.Series) -> np.ndarray:
 CODE_KINDS = ("channel", "survey", "origin", "importance", "source", "cohort", "nps_group")
 
 
+def _in_study_order(table: pd.DataFrame, group: str | None) -> pd.DataFrame:
+    """Groups named by the index in the study's order of codes, as the report's tables."""
+    st = i18n.active_study()
+    return table if group is not None or st is None else st.order_rows(table)
+
+
 def _label(kind: str | None, value, lang: str) -> str:
     if kind is None:
         return str(value)
@@ -168,6 +174,7 @@ def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n"
     The general form of :func:`nps_by_group` and :func:`cohort_gaps`.
     """
     _need(table, [y, lo, hi, group], "estimates")
+    table = _in_study_order(table, group)
     if n is not None and n in table.columns:  # a group without answers has nothing to draw
         table = table[pd.to_numeric(table[n], errors="coerce").fillna(0) > 0]
     ax = _ax(ax, figsize=(8.0, 0.5 * len(table) + 1.6))
@@ -242,6 +249,7 @@ def pnd_split(table: pd.DataFrame, promoters: str = "promoters", passives: str =
     ``min_n`` are left empty and labelled "n < min_n" (``suppress=False``: drawn hatched).
     """
     _need(table, [promoters, passives, detractors, group], "pnd_split")
+    table = _in_study_order(table, group)
     ax = _ax(ax, figsize=(8.0, 0.55 * len(table) + 1.8))
     parts = np.column_stack([_num(table[c]) for c in (promoters, passives, detractors)])
     totals = parts.sum(axis=1, keepdims=True)

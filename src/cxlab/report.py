@@ -2077,27 +2077,9 @@ def readable(table, kind: str, lang: str = "en", min_n: int = 30, **options) -> 
 
 
 def in_study_order(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows in the order the study lists the codes of each index level (channels, surveys,
-    segment values, importance …); codes it does not list after, as they were; levels that
-    are not code lists (quarters, figures) keep their order."""
+    """Rows in the study's order of codes (:meth:`cxlab.study.Study.order_rows`)."""
     st = i18n.active_study()
-    idx = table.index
-    if st is None or len(table) < 2:
-        return table
-    keys = []
-    for i, name in enumerate(idx.names):
-        values = idx.get_level_values(i)
-        cl = st.codelist(name) if isinstance(name, str) else None
-        if cl is not None and len(cl):
-            rank = {c: k for k, c in enumerate(cl.values)}
-            keys.append([rank.get(v, len(rank)) for v in values])
-        else:
-            first = {}
-            keys.append([first.setdefault(v, len(first)) for v in values])
-    if not any(st.codelist(n) is not None for n in idx.names if isinstance(n, str)):
-        return table
-    order = sorted(range(len(table)), key=lambda r: tuple(k[r] for k in keys) + (r,))
-    return table.iloc[order]
+    return table if st is None else st.order_rows(table)
 
 
 def protect_counts(counts: pd.DataFrame, min_n: int = 30, margins: str | None = None) -> pd.DataFrame:

@@ -339,6 +339,28 @@ class Study:
         f = self.factor(column)
         return None if f is None else f.scale
 
+    def order_rows(self, table):
+        """``table``'s rows in the order this study lists the codes of each index level
+        (channels, surveys, segment values, importance …); codes it does not list after,
+        as they were; levels that are not code lists (quarters, figures) keep their
+        order. Tables and charts of a report show groups in this one order."""
+        idx = table.index
+        names = [n for n in idx.names if isinstance(n, str) and self.codelist(n) is not None]
+        if len(table) < 2 or not names:
+            return table
+        keys = []
+        for i, name in enumerate(idx.names):
+            values = idx.get_level_values(i)
+            cl = self.codelist(name) if isinstance(name, str) else None
+            if cl is not None and len(cl):
+                rank = {c: k for k, c in enumerate(cl.values)}
+                keys.append([rank.get(v, len(rank)) for v in values])
+            else:
+                first: dict = {}
+                keys.append([first.setdefault(v, len(first)) for v in values])
+        order = sorted(range(len(table)), key=lambda r: tuple(k[r] for k in keys) + (r,))
+        return table.iloc[order]
+
     def targets_for(self, quarter: str) -> tuple[Target, ...]:
         return tuple(t for t in self.targets if t.quarter == quarter)
 
