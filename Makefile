@@ -17,11 +17,12 @@ QUARTER ?= latest
 LANG_REPORT ?= en
 OUT ?= reports
 
-.PHONY: help venv test report samples warehouse lab notebooks bench clean
+.PHONY: help venv browser test report samples warehouse lab notebooks bench clean
 
 help:
 	@echo "make report   build the sample warehouse and render the latest quarter's report"
 	@echo "make test     run the test suite (pytest + nbval over notebooks/)"
+	@echo "make browser  install Debian's chromium for the browser tests when missing (make test does)"
 	@echo "make lab      JupyterLab on the project's environment (kernel 'cxlab')"
 	@echo "make notebooks  re-execute notebooks/ on the sample data (refresh committed outputs)"
 	@echo "make samples  regenerate data/samples/ from the seeded generator"
@@ -36,8 +37,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name cxlab --display-name "cxlab (Python 3)" >/dev/null
 	touch $(STAMP)
 
+# tests/test_browser.py opens the rendered report in the machine's Chromium through
+# Playwright (a Playwright browser download is not used): install Debian's chromium when
+# missing, with sudo unless root. Silent when chromium is there.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "make browser: no chromium and no apt-get: install Chromium so that 'chromium' is on PATH" >&2; exit 1; }; \
+	  echo "installing Debian's chromium (for tests/test_browser.py)"; \
+	  $(SUDO) apt-get update -qq >/dev/null && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
 # pytest over tests/ and nbval (full output comparison) over every notebook
-test: $(STAMP) $(SAMPLE_WAREHOUSE)
+test: $(STAMP) $(SAMPLE_WAREHOUSE) browser
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 $(SAMPLE_WAREHOUSE): $(STAMP) $(wildcard data/samples/*.csv) data/samples/study.yml

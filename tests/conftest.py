@@ -41,3 +41,17 @@ def _working_directory_unchanged():
     if after != before:
         os.chdir(before)
         pytest.fail(f"the working directory changed from {before} to {after}")
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory):
+    """A warehouse built from data/samples/ in a temporary folder, once per session (never
+    data/samples.duckdb, which `make report` and the committed notebooks use)."""
+    from cxlab import io
+    from cxlab.paths import SAMPLES_DIR
+
+    if not (SAMPLES_DIR / "responses.csv").exists():
+        pytest.skip("sample data not generated")
+    path = tmp_path_factory.mktemp("sample-wh") / "warehouse.duckdb"
+    io.build_sample_warehouse(path, replace=True)
+    return path

@@ -323,9 +323,9 @@ def test_report_with_an_unwritable_out(small_warehouse, blocker):
 
 
 def test_report_on_a_full_disk(small_warehouse, tmp_path, monkeypatch):
-    from cxlab import report
+    from cxlab.report import rendering
 
-    monkeypatch.setattr(report, "_render_into", _enospc)
+    monkeypatch.setattr(rendering, "_render_into", _enospc)
     line = _error_line(runner.invoke(app, [
         "report", "--quarter", "2026Q3", "--warehouse", str(small_warehouse),
         "--out", str(tmp_path / "reports")]))
@@ -360,7 +360,8 @@ def test_followups_on_a_full_disk_leave_no_half_file(monkeypatch, tmp_path):
     _fake_followups(monkeypatch)
     res = runner.invoke(app, ["followups", "--asof", "2026-09-30", "--out", str(target)])
     assert res.exit_code == 0, res.output
-    assert target.read_bytes().startswith(b"\xef\xbb\xbfclient_id;priority")
+    # UTF-8 BOM, then every field quoted (OWASP: a formula-like field cannot escape)
+    assert target.read_bytes().startswith(b'\xef\xbb\xbf"client_id";"priority"\r\n"C1";"1"')
     assert [p.name for p in tmp_path.iterdir()] == ["f.csv"]
 
 

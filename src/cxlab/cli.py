@@ -265,16 +265,73 @@ FOLLOWUPS_NOTICE = ("The follow-up list contains personal data (names, phones, e
                     "for internal use by the client department only. Never put it in "
                     "reports/ or send it to stakeholders.")
 
+#: The formats ``cxlab followups`` writes: an Excel workbook (the default) or CSV.
+FOLLOWUP_FORMATS = ("xlsx", "csv")
 
-def _followups_out(out: str | None, asof: str):
-    """Where to write the list; refuses reports/ (the stakeholders' folder)."""
+#: Column headers of the workbook, by language (CSV keeps the column names, for scripts).
+#: A column missing here is headed by its name.
+FOLLOWUP_HEADERS: dict[str, dict[str, str]] = {
+    "ru": {
+        "priority": "Приоритет", "priority_label": "Категория", "client_id": "ID клиента",
+        "parent_name": "Клиент", "phone": "Телефон", "email": "E-mail", "reason": "Причина",
+        "reason_codes": "Коды причин", "last_nps": "Последняя оценка NPS",
+        "last_nps_on": "Дата оценки NPS", "last_visit": "Последний визит",
+        "days_since_last_visit": "Дней с последнего визита", "n_visits": "Визитов",
+        "joined_on": "Первое обращение",
+    },
+    "en": {
+        "priority": "Priority", "priority_label": "Category", "client_id": "Client ID",
+        "parent_name": "Client", "phone": "Phone", "email": "E-mail", "reason": "Reason",
+        "reason_codes": "Reason codes", "last_nps": "Last NPS score",
+        "last_nps_on": "Last NPS on", "last_visit": "Last visit",
+        "days_since_last_visit": "Days since last visit", "n_visits": "Visits",
+        "joined_on": "First contact",
+    },
+}
+
+#: Workbook columns written as numbers and as dates; every other column (names, phones,
+#: e-mails, reasons, ids) is always a text cell, whatever its values look like.
+_FOLLOWUP_NUMBERS = frozenset({"priority", "last_nps", "days_since_last_visit", "n_visits"})
+_FOLLOWUP_DATES = frozenset({"last_nps_on", "last_visit", "joined_on"})
+
+#: First characters that make a spreadsheet read a field as a formula (OWASP, "CSV
+#: Injection"): ``=``, ``+``, ``-``, ``@``, tab (0x09) and carriage return (0x0D).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(field: str) -> str:
+    """A CSV field Excel and LibreOffice show as text, never evaluate (OWASP "CSV Injection").
+
+    A field starting with one of :data:`FORMULA_TRIGGERS` gets a single quote ``'`` in
+    front (``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``); any other field is returned unchanged.
+    The writer must also quote every field (``csv.QUOTE_ALL``), so a separator or a line
+    break inside a field cannot start a new, unprefixed cell. The price: Excel shows the
+    quote, so a phone ``+7 912 …`` reads ``'+7 912 …`` — why the workbook (.xlsx), whose
+    cells are typed text, is the default.
+    """
+    return "'" + field if field.startswith(FORMULA_TRIGGERS) else field
+
+
+def _followup_headers(columns, lang: str) -> list[str]:
+    labels = FOLLOWUP_HEADERS["ru" if lang == "ru" else "en"]
+    return [labels.get(c, str(c)) for c in columns]
+
+
+def _followups_out(out: str | None, asof: str, fmt: str | None = None):
+    """Where to write the list and in which format (``"xlsx"`` or ``"csv"``): the suffix of
+    ``out`` (.xlsx, .csv) or ``fmt``, which must agree; default
+    ``followups/followups_<asof>.xlsx``. Refuses reports/ (the stakeholders' folder)."""
     from pathlib import Path
 
     from cxlab import paths
     from cxlab.errors import ParameterError
 
+    if fmt is not None and fmt.lower() not in FOLLOWUP_FORMATS:
+        raise ParameterError(f"--format {fmt!r}: expected one of {', '.join(FOLLOWUP_FORMATS)}")
+    fmt = None if fmt is None else fmt.lower()
     if out is None:
-        return paths.PROJ_ROOT / "followups" / f"followups_{asof}.csv"
+        fmt = fmt or "xlsx"
+        return paths.PROJ_ROOT / "followups" / f"followups_{asof}.{fmt}", fmt
     target = Path(out).expanduser().absolute()
     reports = paths.REPORTS_DIR.resolve()
     real = target.resolve()
@@ -283,21 +340,158 @@ def _followups_out(out: str | None, asof: str):
         raise ParameterError(
             f"refusing to write the follow-up list to {out}: reports/ is the stakeholders' "
             "folder. " + FOLLOWUPS_NOTICE + " Write it elsewhere, e.g. the default "
-            f"followups/followups_{asof}.csv (git-ignored)."
+            f"followups/followups_{asof}.xlsx (git-ignored)."
         )
-    return target
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix in FOLLOWUP_FORMATS:
+        if fmt is not None and fmt != suffix:
+            raise ParameterError(f"--out {out} is a .{suffix} file but --format is {fmt}: "
+                                 "give one of them, or make them agree")
+        return target, suffix
+    if fmt is None:
+        raise ParameterError(f"--out {out}: name a .xlsx file (the default format) or a .csv "
+                             "file, or pass --format xlsx|csv")
+    return target, fmt
 
 
-def _write_followups(lst, target, sep: str) -> None:
-    """The list as CSV through a temporary sibling: never half a file at ``target``."""
+def _csv_text(lst, sep: str) -> str:
+    """The list as CSV text: every field quoted and passed through :func:`csv_safe`; days
+    as yyyy-mm-dd, missing values empty; the column names as the header."""
+    import csv
+    import io as _io
+
+    import pandas as pd
+
+    def field(v) -> str:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return ""
+        if isinstance(v, pd.Timestamp):
+            return v.strftime("%Y-%m-%d")
+        return str(v)
+
+    buf = _io.StringIO()
+    w = csv.writer(buf, delimiter=sep, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow([csv_safe(str(c)) for c in lst.columns])
+    for row in lst.itertuples(index=False, name=None):
+        w.writerow([csv_safe(field(v)) for v in row])
+    return buf.getvalue()
+
+
+def _xlsx_text(value) -> str:
+    """A string as a workbook can hold it: a CR or CRLF line break becomes LF (Excel's line
+    break; the XML of the file would turn a bare CR into LF anyway), and the control
+    characters XML cannot carry at all become U+FFFD (openpyxl refuses them)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _xlsx_bytes(lst, lang: str) -> bytes:
+    """The list as an Excel workbook (bytes), nothing in it a formula.
+
+    Text cells: every field but the numbers and days below, and any value that is a string
+    — the cell's type is forced to text (``data_type "s"``, openpyxl would otherwise store
+    ``=…`` as a formula), formatted ``@`` (Text: Excel keeps it text even when the cell is
+    edited), with Excel's quote prefix when it starts like a formula. Phones therefore read
+    exactly as written (``+7 912 …``), no quote shown. Numbers (priority, last NPS, days,
+    visits) are numbers, computed by cxlab, never typed by a client. Days are real dates
+    formatted yyyy-mm-dd: they sort and filter as dates in Excel, read the same in every
+    locale, and a date cell cannot hold a formula. A bold header row (in ``lang``), frozen,
+    with a filter; column widths from the contents.
+    """
+    import datetime as dt
+    import io as _io
+    import math
+    import numbers
+
+    import pandas as pd
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Обзвон" if lang == "ru" else "Follow-ups"
+
+    def text(cell, value: str) -> int:
+        value = _xlsx_text(value)
+        cell.value = value
+        cell.data_type = "s"  # after the value: openpyxl types "=…" as a formula
+        cell.number_format = "@"
+        if value.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+        return max((len(line) for line in value.split("\n")), default=0)
+
+    headers = _followup_headers(lst.columns, lang)
+    widths = []
+    for j, h in enumerate(headers, start=1):
+        widths.append(text(ws.cell(row=1, column=j), h))
+        ws.cell(row=1, column=j).font = Font(bold=True)
+    for i, row in enumerate(lst.itertuples(index=False, name=None), start=2):
+        for j, (col, v) in enumerate(zip(lst.columns, row), start=1):
+            cell = ws.cell(row=i, column=j)
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                continue
+            if col in _FOLLOWUP_DATES and isinstance(v, (pd.Timestamp, dt.date)):
+                v = pd.Timestamp(v)
+                if v.tzinfo is None:
+                    cell.value = v.date() if v == v.normalize() else v.to_pydatetime()
+                    cell.number_format = ("yyyy-mm-dd" if v == v.normalize()
+                                          else "yyyy-mm-dd hh:mm")
+                    widths[j - 1] = max(widths[j - 1], 10 if v == v.normalize() else 16)
+                    continue
+                v = v.isoformat()
+            elif (col in _FOLLOWUP_NUMBERS and isinstance(v, numbers.Real)
+                  and not isinstance(v, bool) and math.isfinite(v)):
+                cell.value = v.item() if hasattr(v, "item") else v  # numpy → Python
+                widths[j - 1] = max(widths[j - 1], len(str(cell.value)))
+                continue
+            widths[j - 1] = max(widths[j - 1], text(cell, str(v)))
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = min(max(w, 6) + 2, 60)
+    ws.freeze_panes = "A2"
+    if len(headers):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(lst) + 1}"
+    buf = _io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _write_bytes_atomic(target, data: bytes) -> None:
+    """``data`` to ``target`` through a temporary sibling and :func:`os.replace` (as
+    :func:`cxlab.paths.write_atomic` does for text): never half a file at ``target``."""
+    import os
+
+    from cxlab import paths
+
+    tmp = paths.temp_sibling(target)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def _write_followups(lst, target, fmt: str = "xlsx", sep: str = ";", lang: str = "ru") -> None:
+    """The list as a workbook (:func:`_xlsx_bytes`) or as CSV (UTF-8 with a BOM, every field
+    quoted and made safe by :func:`csv_safe`), through a temporary sibling: never half a
+    file at ``target``."""
     from cxlab import paths
     from cxlab.errors import FileError
 
     try:
         paths.make_folder(target.parent)
         paths.remove_stale_temp_files(target)  # of a killed run
-        text = lst.to_csv(index=False, sep=sep, date_format="%Y-%m-%d")
-        paths.write_atomic(target, "\ufeff" + text)  # the BOM: Excel then reads UTF-8
+        if fmt == "csv":
+            # the BOM: Excel then reads UTF-8
+            paths.write_atomic(target, "\ufeff" + _csv_text(lst, sep))
+        else:
+            _write_bytes_atomic(target, _xlsx_bytes(lst, lang))
     except OSError as err:
         fail(FileError.from_os(err, f"write the follow-up list to {target}"))
 
@@ -306,8 +500,12 @@ def _write_followups(lst, target, sep: str) -> None:
 def followups_cmd(
     asof: str = typer.Option(..., "--asof", help="Day the list is made for (yyyy-mm-dd)."),
     out: str = typer.Option(None, "--out", "-o",
-                            help="CSV to write (default followups/followups_<asof>.csv; "
-                                 "never inside reports/)."),
+                            help="File to write: .xlsx or .csv (default "
+                                 "followups/followups_<asof>.xlsx; never inside reports/)."),
+    fmt: str = typer.Option(None, "--format",
+                            help="xlsx (default: Excel workbook, text cells, nothing "
+                                 "evaluated) or csv (fields that could be read as formulas "
+                                 "get a leading '). Default: from the --out suffix."),
     warehouse: str = typer.Option(None, "--warehouse", "-w",
                                   help="DuckDB file (default data/warehouse.duckdb)."),
     samples: bool = typer.Option(False, "--samples",
@@ -323,24 +521,39 @@ def followups_cmd(
     valuable_visits: int = typer.Option(10, "--valuable-visits",
                                         help="Lapsed with at least this many visits: priority 3."),
     lang: str = typer.Option(None, "--lang",
-                             help="Language of the reasons: ru or en (default: the study's)."),
-    sep: str = typer.Option(";", "--sep",
-                            help="Field separator: ';' opens in Russian-locale Excel."),
+                             help="Language of the reasons and the workbook's headers: ru or "
+                                  "en (default: the study's)."),
+    sep: str = typer.Option(None, "--sep",
+                            help="CSV only: field separator (default ';': opens in "
+                                 "Russian-locale Excel)."),
     study: str = _study_option(),
 ):
     """Write the internal call-back list: detractors and lapsed clients, with reasons.
 
-    The CSV is UTF-8 with a BOM (Excel then shows Cyrillic correctly) and ';'-separated
-    (Russian-locale Excel splits columns on ';'). It contains personal data: the command
-    refuses to write inside reports/.
+    By default an Excel workbook (.xlsx): every name, phone, e-mail and reason is a text
+    cell, so nothing a client typed can run as a formula, and phones read as written;
+    days are dates, the header row (in the list's language) is frozen. With --format csv
+    (or --out x.csv): UTF-8 with a BOM, ';'-separated, every field quoted, and a field
+    starting with = + - @, tab or CR prefixed with ' (OWASP "CSV Injection": Excel then
+    shows the quote, e.g. '+7 912 …). It contains personal data: the command refuses to
+    write inside reports/.
     """
     from cxlab import cohorts, paths
+    from cxlab.errors import ParameterError
 
     try:
         # the sample data is the sample business's: read it with its own study
         st = _load_study(study if study is not None or not samples else str(paths.SAMPLE_STUDY))
         day = cohorts._day(asof, study=st)
-        target = _followups_out(out, str(day.date()))
+        target, fmt = _followups_out(out, str(day.date()), fmt)
+        if fmt != "csv" and sep is not None:
+            raise ParameterError(f"--sep {sep!r} is for CSV only: add --format csv (or an "
+                                 "--out ending in .csv), or leave --sep out")
+        sep = ";" if sep is None else sep
+        if len(sep) != 1 or sep in '"\r\n':
+            raise ParameterError(f"--sep {sep!r}: expected one character (not a quote or a "
+                                 "line break), e.g. ';' or ','")
+        lang = st.language if lang is None else lang
         if samples:
             from cxlab import samples as smp
 
@@ -363,16 +576,20 @@ def followups_cmd(
                                else lapsed_after_days),
             complaints=tables["complaints"], valuable_visits=valuable_visits,
             lapsed_within_days=lapsed_within_days or None,
-            lang=st.language if lang is None else lang, study=st,
+            lang=lang, study=st,
         )
     except CxlabError as err:
         fail(err)
-    _write_followups(lst, target, sep)
+    _write_followups(lst, target, fmt, sep, lang)
     counts = lst["priority"].value_counts().sort_index()
     by_priority = ", ".join(
         f"{p} {cohorts.FOLLOWUP_PRIORITIES[p][1]}: {n}" for p, n in counts.items()) or "nobody"
     console.print(f"wrote {len(lst)} client{'' if len(lst) == 1 else 's'} to {target} "
                   f"({by_priority})", markup=False)
+    if fmt == "csv":
+        console.print("CSV: fields Excel would read as formulas (starting with = + - @, tab "
+                      "or CR) start with ' — phones show it; the default .xlsx does not.",
+                      markup=False)
     console.print(FOLLOWUPS_NOTICE, markup=False, style="bold yellow")
 
 
