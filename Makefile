@@ -77,4 +77,4 @@ bench: $(STAMP) $(SAMPLE_WAREHOUSE)
 	$(BIN)/python benchmarks/report.py
 
 clean:
-	rm -rf $(VENV) $(OUT)/*/ $(OUT)/index.html $(SAMPLE_WAREHOUSE)
+	rm -rf $(VENV) $(OUT)/*/ $(OUT)/index.html analyst/ $(SAMPLE_WAREHOUSE)

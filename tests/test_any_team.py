@@ -31,6 +31,19 @@ from cxlab.study import Scale, load_study, parse_study
 # ----------------------------------------------------------------------------- the study file
 
 
+def _page(out, quarter, name):
+    """A rendered file of ``quarter`` in whichever language it was rendered
+    (``out/<quarter>/<lang>/``); the manifest is in the analysts' folder."""
+    from cxlab import report
+
+    if name == report.MANIFEST:
+        found = sorted((report.analyst_folder(out) / quarter).glob(f"*/{name}"))
+    else:
+        found = sorted((out / quarter).glob(f"*/{name}"))
+    assert len(found) == 1, found
+    return found[0]
+
+
 def test_sample_study_loads_with_its_code_lists_and_factors():
     st = load_study(SAMPLE_STUDY)
     assert st.channels_of_kind("oral") == ("phone", "in_person")
@@ -108,11 +121,17 @@ def test_no_sample_business_code_list_in_the_package():
     pattern = re.compile(r"""["'](%s)["']""" % "|".join(sorted(map(re.escape, codes))))
     found = []
     files = [p for p in (PROJ_ROOT / "src" / "cxlab").rglob("*") if p.suffix in (".py", ".yml")
-             and p.name != "samples.py"] + [PROJ_ROOT / "notebooks" / "_build.py"]
-    for path in files:
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+             and p.name != "samples.py"]
+    sources = [(str(p.relative_to(PROJ_ROOT)), p.read_text(encoding="utf-8")) for p in files]
+    # the notebooks' cells, not their outputs (which show the sample's data)
+    for nb in sorted((PROJ_ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        sources += [(f"{nb.relative_to(PROJ_ROOT)} cell {k}", "".join(c["source"]))
+                    for k, c in enumerate(cells, 1)]
+    for where, text in sources:
+        for i, line in enumerate(text.splitlines(), 1):
             for m in pattern.finditer(line):
-                found.append(f"{path.relative_to(PROJ_ROOT)}:{i}: {m.group(0)}")
+                found.append(f"{where}:{i}: {m.group(0)}")
     assert not found, "sample-business codes in the package:\n" + "\n".join(found)
     # and the YAML catalogues carry no sample code as a key either
     for lang in ("en", "ru"):
@@ -184,15 +203,15 @@ def test_survey_only_report_renders_what_the_data_allow(airline):
     left = dict(res.left_out)
     assert "нет таблицы clients" in left["Группы клиентов"] and "нет таблицы visits" in left["Группы клиентов"]
     assert "нет таблицы complaints" in left["Жалобы и инциденты"]
-    index = (airline["out"] / "2026Q3" / "index.html").read_text(encoding="utf-8")
+    index = _page(airline["out"], "2026Q3", "index.html").read_text(encoding="utf-8")
     assert "Не вошло в отчёт за квартал" in index and "нет таблицы complaints" in index
 
 
 def test_survey_only_report_shows_nps_computed_from_the_raw_export(airline):
     rows = _quarter_rows(airline["export"], "2026Q3")
-    overview = (airline["out"] / "2026Q3" / "nps_overview.html").read_text(encoding="utf-8")
+    overview = _page(airline["out"], "2026Q3", "nps_overview.html").read_text(encoding="utf-8")
     assert _nps_text([int(r[NPS_HEADER]) - 1 for r in rows]) in overview
-    seg = (airline["out"] / "2026Q3" / "segments.html").read_text(encoding="utf-8")
+    seg = _page(airline["out"], "2026Q3", "segments.html").read_text(encoding="utf-8")
     for label in CLASSES:  # every class by its own label, with its own NPS
         scores = [int(r[NPS_HEADER]) - 1 for r in rows if r[CLASS_HEADER] == label]
         assert label in seg and _nps_text(scores) in seg, label
@@ -200,7 +219,7 @@ def test_survey_only_report_shows_nps_computed_from_the_raw_export(airline):
 
 
 def test_drivers_over_every_item_on_its_own_scale(airline):
-    html = (airline["out"] / "2026Q3" / "drivers.html").read_text(encoding="utf-8")
+    html = _page(airline["out"], "2026Q3", "drivers.html").read_text(encoding="utf-8")
     for header in AIRLINE_ITEMS:
         assert header in html, header
     data = report.load_quarter("2026Q3", airline["wh"], airline["study"])
@@ -228,7 +247,7 @@ def test_targets_decided_from_the_interval(airline):
     every = [int(r[NPS_HEADER]) - 1 for r in rows]
     business = [int(r[NPS_HEADER]) - 1 for r in rows if r[CLASS_HEADER] == "Бизнес"]
     assert _nps_interval(every)[1] > -30 and _nps_interval(business)[2] < 90
-    html = (airline["out"] / "2026Q3" / "quarterly_report.html").read_text(encoding="utf-8")
+    html = _page(airline["out"], "2026Q3", "quarterly_report.html").read_text(encoding="utf-8")
     assert "Цели квартала" in html
     assert len(re.findall(r">выполнена<", html)) == 1 and len(re.findall(r">не выполнена<", html)) == 1
     assert _nps_text(business) in html  # the figure the verdict comes from, with its n
@@ -252,9 +271,9 @@ def test_retailer_report_from_its_own_study(retail):
     names = [s.name for s in res.sections]
     assert names == ["quarterly_report", "nps_overview", "drivers", "segments", "complaints"]
     assert [t for t, _ in res.left_out] == ["Client cohorts"]
-    cmp = (out / "2026Q3" / "complaints.html").read_text(encoding="utf-8")
+    cmp = _page(out, "2026Q3", "complaints.html").read_text(encoding="utf-8")
     assert "Hotline" in cmp and "P1 (stops a store)" in cmp  # the study's labels
-    qr = (out / "2026Q3" / "quarterly_report.html").read_text(encoding="utf-8")
+    qr = _page(out, "2026Q3", "quarterly_report.html").read_text(encoding="utf-8")
     assert "E-mail survey" in qr and "msk_01" in qr
 
 
@@ -274,14 +293,14 @@ def test_notebook_rerender_keeps_the_other_sections(retail, tmp_path):
     st = retail["files"]["study"]
     first = report.render("2026Q3", warehouse=retail["wh"], out=tmp_path, study=st,
                           notebooks=["nps_overview", "segments"], progress=False)
-    before = (tmp_path / "2026Q3" / "segments.html").read_bytes()
+    before = _page(tmp_path, "2026Q3", "segments.html").read_bytes()
     again = report.render("2026Q3", warehouse=retail["wh"], out=tmp_path, study=st,
                           notebooks=["nps_overview"], progress=False)
     assert [s.name for s in again.sections] == ["nps_overview", "segments"]
-    assert (tmp_path / "2026Q3" / "segments.html").read_bytes() == before
-    index = (tmp_path / "2026Q3" / "index.html").read_text(encoding="utf-8")
+    assert _page(tmp_path, "2026Q3", "segments.html").read_bytes() == before
+    index = _page(tmp_path, "2026Q3", "index.html").read_text(encoding="utf-8")
     assert "segments.html" in index and "nps_overview.html" in index
-    manifest = json.loads((tmp_path / "2026Q3" / report.MANIFEST).read_text(encoding="utf-8"))
+    manifest = json.loads(_page(tmp_path, "2026Q3", report.MANIFEST).read_text(encoding="utf-8"))
     assert [s["name"] for s in manifest["sections"]] == ["nps_overview", "segments"]
     assert first.sections[0].name == "nps_overview"
 
@@ -294,7 +313,7 @@ def test_quarter_without_complaints_renders_and_says_so(retail, tmp_path):
                            responses=pd.read_csv(retail["files"]["responses"], dtype=str))
     res = report.render("2026Q3", warehouse=wh, out=tmp_path / "r", study=st,
                         notebooks=["complaints"], progress=False)
-    html = (tmp_path / "r" / "2026Q3" / "complaints.html").read_text(encoding="utf-8")
+    html = _page(tmp_path / "r", "2026Q3", "complaints.html").read_text(encoding="utf-8")
     assert res.sections[0].name == "complaints"
     assert "No complaints" in html or "no complaints" in html
 
@@ -347,7 +366,7 @@ def test_yes_no_survey_renders_the_share_who_would_recommend(retail, tmp_path):
     res = report.render("2026Q3", warehouse=wh, out=tmp_path / "r", study=st, progress=False)
     assert [s.name for s in res.sections] == ["quarterly_report", "nps_overview", "segments"]
     assert "no values in column nps" in dict(res.left_out)["What drives loyalty"]
-    html = (tmp_path / "r" / "2026Q3" / "quarterly_report.html").read_text(encoding="utf-8")
+    html = _page(tmp_path / "r", "2026Q3", "quarterly_report.html").read_text(encoding="utf-8")
     q3 = resp[pd.to_datetime(resp["submitted_at"]).dt.to_period("Q").astype(str) == "2026Q3"]
     for channel in ("email", "app"):
         yes = q3.loc[q3["channel"] == channel, "recommend"].eq("да")
@@ -385,5 +404,5 @@ def test_readme_worked_example_runs_as_written(airline, tmp_path):
             args += ["--out", str(out)]
         res = runner.invoke(app, args, catch_exceptions=False)
         assert res.exit_code == 0, res.output
-    index = (out / "2026Q3" / "index.html").read_text(encoding="utf-8")
+    index = _page(out, "2026Q3", "index.html").read_text(encoding="utf-8")
     assert "drivers.html" in index and "segments.html" in index and "нет таблицы complaints" in index

@@ -219,18 +219,25 @@ def tiny_notebook(path: Path) -> Path:
 
 
 def assert_complete_report(out: Path) -> None:
-    folder = out / QUARTER
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "index.html", "sections.json", "tiny.html", "tiny.ipynb"]
+    """The stakeholders' folder holds one language's HTML, whole; the analysts' folder
+    beside it the run's record (executed notebook, manifest, disclosure ledger and audit)."""
+    from cxlab import report
+
+    langs = [p for p in (out / QUARTER).iterdir()]
+    assert len(langs) == 1, langs
+    folder, lang = langs[0], langs[0].name
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".css") == [
+        "index.html", "tiny.html"]
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert index.rstrip().endswith("</html>") and 'href="tiny.html"' in index
     page = (folder / "tiny.html").read_text(encoding="utf-8")
     assert page.rstrip().endswith("</html>") and f"answers in {QUARTER}" in page
-    assert [s["name"] for s in json.loads((folder / "sections.json").read_text())["sections"]] \
+    work = report.analyst_folder(out) / QUARTER / lang
+    assert [s["name"] for s in json.loads((work / "sections.json").read_text())["sections"]] \
         == ["tiny"]
-    nbformat.read(folder / "tiny.ipynb", as_version=4)
+    nbformat.read(work / "tiny.ipynb", as_version=4)
     top = (out / "index.html").read_text(encoding="utf-8")
-    assert top.rstrip().endswith("</html>") and f'href="{QUARTER}/index.html"' in top
+    assert top.rstrip().endswith("</html>") and f'href="{QUARTER}/{lang}/index.html"' in top
 
 
 def test_killed_report_keeps_the_previous_one(tmp_path, exports):
@@ -241,7 +248,10 @@ def test_killed_report_keeps_the_previous_one(tmp_path, exports):
     out = tmp_path / "reports"
     args = ("report", "--quarter", QUARTER, "-w", wh, "--out", out, "--notebook", nb)
     def swapping():  # the temporary folder has its index page, written just before the swap
-        return any((p / "index.html").exists() for p in out.glob(f".tmp-{QUARTER}-*"))
+        from cxlab import report
+
+        return any((p / "index.html").exists()
+                   for p in report.analyst_folder(out).glob(f".tmp-html-{QUARTER}.*"))
 
     seconds, swap_seconds = timed(args, swapping)
     assert_complete_report(out)

@@ -1,25 +1,33 @@
 """The committed notebooks, read statically (nbval executes them; this checks the rules).
 
+The notebooks are the source, edited directly (JupyterLab or a text editor):
+
 - each has the papermill ``parameters`` cell with the agreed type-annotated defaults;
-- cells are short and read only through ``cxlab`` (no files, no SQL, no other imports);
+- code cells are short and read only through ``cxlab`` (no files, no SQL, no other imports);
+- static prose (headings, explanations, notes) is Markdown, one cell per language: every
+  ``lang-en`` cell has its ``lang-ru`` partner right after it, with the same headings; any
+  other Markdown cell is a note for analysts, left out of the report;
+- code says only what data decide: no ``report.say`` of a catalogue sentence without a
+  placeholder (that sentence belongs in Markdown), and a catalogue heading without one
+  only where the section may be missing (inside a condition or a loop);
+- every message key they use exists in English and Russian;
 - they are committed executed, without errors or warnings, and their outputs carry no
-  personal data from the sample set;
-- they are exactly what ``notebooks/_build.py`` generates, and every message key they
-  use exists in English and Russian.
+  personal data from the sample set.
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
-import importlib.util
 import re
+import string
 
 import nbformat
 import pytest
 
 from cxlab import i18n, report
 from cxlab.paths import NOTEBOOKS_DIR, SAMPLES_DIR
+from cxlab.report.rendering import LANG_TAG
 
 NOTEBOOKS = list(report.NOTEBOOKS)
 MAX_CELL_LINES = 10  # DESIGN.md: a longer cell is a function waiting to be written
@@ -103,30 +111,113 @@ def test_committed_outputs_carry_no_personal_data():
         assert not found, f"{name}: {found[:3]}"
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("_build", NOTEBOOKS_DIR / "_build.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+# ----------------------------------------------------------------------------- prose
+
+#: Notes for analysts in JupyterLab: Markdown cells that never reach a report.
+ANALYST_TAGS = {"analyst-only", "remove-cell"}
+HEADINGS = re.compile(r"^(#{1,6})\s", re.M)
+CYRILLIC = re.compile("[а-яё]", re.I)
+
+
+def _lang(cell):
+    tags = [t[len(LANG_TAG):] for t in cell.metadata.get("tags", []) if t.startswith(LANG_TAG)]
+    assert len(tags) <= 1, f"one language per cell: {cell.source[:80]!r}"
+    return tags[0] if tags else None
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebooks_are_what_the_generator_builds(name):
-    built = _builder().build(name, _builder().NOTEBOOKS[name])
-    committed = _nb(name)
-    assert [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in committed.cells] == \
-           [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in built.cells]
+def test_prose_cells_come_in_language_pairs(name):
+    """A ``lang-en`` Markdown cell is followed by its ``lang-ru`` partner (and a
+    ``lang-ru`` cell follows its ``lang-en`` one), with the same headings."""
+    cells, langs = _nb(name).cells, list(i18n.LANGUAGES)
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        if _lang(cell) is None:
+            assert cell.cell_type != "markdown" or ANALYST_TAGS & set(cell.metadata.get("tags", [])), \
+                f"cell {i + 1}: Markdown prose without a language: tag it lang-en and add its " \
+                f"lang-ru partner after it (or tag it analyst-only): {cell.source[:80]!r}"
+            i += 1
+            continue
+        pair = cells[i:i + len(langs)]
+        assert [_lang(c) for c in pair] == langs, \
+            f"cell {i + 1}: prose comes as {' + '.join(LANG_TAG + x for x in langs)} cells, " \
+            f"side by side in that order: {cell.source[:80]!r}"
+        for c, lang in zip(pair, langs):
+            assert c.cell_type == "markdown" and c.source.strip(), f"cell {i + 1}: {c.source[:80]!r}"
+            assert bool(CYRILLIC.search(c.source)) == (lang == "ru"), \
+                f"cell {i + 1} is tagged {LANG_TAG}{lang}: {c.source[:80]!r}"
+        levels = [[len(h) for h in HEADINGS.findall(c.source)] for c in pair]
+        assert all(lv == levels[0] for lv in levels), f"cell {i + 1}: the partners' headings differ"
+        i += len(langs)
+
+
+def _fields(key: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(i18n.catalogue("en")[key]) if f}
+
+
+def _catalogue_calls(src: str):
+    """``(function, key, conditional)`` for each ``report.heading`` / ``report.say`` /
+    ``t`` call of a cell; an f-string key is given as its constant prefix ending in ``*``."""
+    tree = ast.parse(src)
+    conditional = {id(n) for top in ast.walk(tree) if isinstance(top, (ast.If, ast.IfExp, ast.For, ast.While))
+                   for n in ast.walk(top) if n is not top}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        fn = node.func
+        if isinstance(fn, ast.Attribute) and getattr(fn.value, "id", "") == "report" \
+                and fn.attr in ("heading", "say"):
+            called = fn.attr
+        elif isinstance(fn, ast.Name) and fn.id == "t":
+            called = "t"
+        else:
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            key = arg.value
+        elif isinstance(arg, ast.JoinedStr):
+            key = "".join(v.value for v in arg.values[:1] if isinstance(v, ast.Constant)) + "*"
+        else:
+            raise AssertionError(f"a message key is a string literal: {ast.unparse(node)}")
+        yield called, key, id(node) in conditional
+
+
+def _all_calls():
+    return [(name, *call) for name in NOTEBOOKS for cell in _code_cells(_nb(name))
+            for call in _catalogue_calls(cell.source)]
 
 
 def test_every_message_key_used_exists_in_both_languages():
-    text = (NOTEBOOKS_DIR / "_build.py").read_text(encoding="utf-8")
-    keys = set(re.findall(r'(?:head|say|heading|t)\("([a-z_]+(?:\.[a-z_]+)+)"', text))
-    keys |= {f"{k}.title" for k in re.findall(r'opening\(\s*"([a-z]+)"', text)}
-    assert len(keys) > 30
+    calls = _all_calls()
+    assert len({key for _, _, key, _ in calls}) > 30
     for lang in i18n.LANGUAGES:
-        missing = {k for k in keys if k not in i18n.catalogue(lang)}
+        keys = set(i18n.catalogue(lang))
+        missing = {(name, key) for name, _, key, _ in calls
+                   if not (key.endswith("*") and any(k.startswith(key[:-1]) for k in keys))
+                   and key not in keys}
         assert not missing, (lang, missing)
     assert not i18n.missing_keys("ru")
+
+
+def test_static_prose_is_markdown_not_a_catalogue_call():
+    """A sentence with nothing to fill in is not said from code: it is a Markdown pair.
+    A heading with nothing to fill in is Markdown too, unless it is shown only when its
+    section's data exist (inside a condition or loop)."""
+    found = []
+    for name, called, key, conditional in _all_calls():
+        if key.endswith("*") or _fields(key):
+            continue
+        if called == "say" or (called == "heading" and not conditional):
+            found.append(f"{name}: report.{called}({key!r}) — {i18n.t(key, 'en')!r}")
+    assert not found, "static prose said from code; make it a lang-en/lang-ru Markdown pair " \
+                      "and remove the key from both catalogues:\n" + "\n".join(found)
+
+
+def test_static_prose_check_catches_a_static_sentence():
+    static = next(k for k in i18n.catalogue("en") if k.startswith("qr.") and not _fields(k))
+    calls = list(_catalogue_calls(f'report.say("{static}", lang)\nif x:\n    report.heading("{static}", lang, 3)'))
+    assert [(c, k, cond) for c, k, cond in calls] == [("say", static, False), ("heading", static, True)]
 
 
 def test_code_labels_come_from_the_study_in_use(tmp_path):

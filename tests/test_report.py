@@ -23,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cxlab import i18n, report
+from cxlab.report import rendering
 from cxlab.errors import CxlabError, ParameterError, QuarterError
 from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
 
@@ -59,7 +60,7 @@ def rendered(warehouse, tmp_path_factory):
 
 
 def _html_files(out: Path, quarter: str) -> list[Path]:
-    return sorted((out / quarter).glob("*.html")) + [out / "index.html"]
+    return sorted((out / quarter).glob("*/*.html")) + [out / "index.html"]
 
 
 # ----------------------------------------------------------------------------- quarters
@@ -165,7 +166,7 @@ def test_swap_in_replaces_the_folder_and_keeps_nothing_else(tmp_path):
     dest.mkdir(), new.mkdir()
     (dest / "index.html").write_text("old")
     (new / "index.html").write_text("new")
-    report._swap_in(new, dest)
+    rendering._swap_in(new, dest)
     assert (dest / "index.html").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
 
@@ -213,7 +214,7 @@ def test_the_report_exists_at_every_instant_of_the_swap(tmp_path):
     thread.start()
     try:
         for n in range(1, 201):
-            report._swap_in(_quarter_folder(tmp_path / f".tmp-2026Q3-{n}", f"v{n}"), dest)
+            rendering._swap_in(_quarter_folder(tmp_path / f".tmp-2026Q3-{n}", f"v{n}"), dest)
     finally:
         stop.set()
         thread.join()
@@ -224,13 +225,13 @@ def test_the_report_exists_at_every_instant_of_the_swap(tmp_path):
 
 
 def test_swap_in_without_an_atomic_exchange(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "_EXCHANGE", None)  # Windows, some network file systems
+    monkeypatch.setattr(rendering, "_EXCHANGE", None)  # Windows, some network file systems
     dest = _quarter_folder(tmp_path / "2026Q3", "old")
-    report._swap_in(_quarter_folder(tmp_path / ".tmp-2026Q3-1", "new"), dest)
+    rendering._swap_in(_quarter_folder(tmp_path / ".tmp-2026Q3-1", "new"), dest)
     assert (dest / "index.html").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
     # the first report of a quarter is a plain rename
-    report._swap_in(_quarter_folder(tmp_path / ".tmp-2026Q4-1", "first"), tmp_path / "2026Q4")
+    rendering._swap_in(_quarter_folder(tmp_path / ".tmp-2026Q4-1", "first"), tmp_path / "2026Q4")
     assert (tmp_path / "2026Q4" / "index.html").read_text() == "first"
 
 
@@ -269,20 +270,21 @@ def test_leftovers_of_killed_runs_are_cleaned_up(tmp_path):
 def test_render_writes_every_section_and_the_indexes(rendered):
     result, out = rendered
     q = LATEST_SAMPLE_QUARTER
-    assert result.quarter == q and result.index == out / q / "index.html"
+    assert result.quarter == q and result.index == out / q / "ru" / "index.html"
     names = [s.name for s in result.sections]
     assert names == list(report.NOTEBOOKS)
+    work = report.analyst_folder(out) / q / "ru"  # the analysts' folder, beside reports/
     for name in names:
-        assert (out / q / f"{name}.html").is_file()
-        nb = nbformat.read(out / q / f"{name}.ipynb", as_version=4)  # the run's record
+        assert (out / q / "ru" / f"{name}.html").is_file()
+        nb = nbformat.read(work / f"{name}.ipynb", as_version=4)  # the run's record
         assert nb.metadata.papermill.parameters == {
             "quarter": q, "warehouse": str(result.parameters["warehouse"]), "lang": "ru",
             "min_n": 30, "seed": 0, "study": str(SAMPLE_STUDY)}
     assert result.left_out == ()  # the sample warehouse holds every section's data
-    index = (out / q / "index.html").read_text(encoding="utf-8")
+    index = (out / q / "ru" / "index.html").read_text(encoding="utf-8")
     for name in names:
         assert f'href="{name}.html"' in index
-    assert f'href="{q}/index.html"' in (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{q}/ru/index.html"' in (out / "index.html").read_text(encoding="utf-8")
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp folder left
 
 
@@ -298,32 +300,137 @@ def test_html_is_self_contained_and_has_no_code(rendered):
         assert not re.search(r"url\(\s*[\"']?(https?:)?//", text, re.I), path.name
         assert not re.search(r"@import", text), path.name
         body = text.split("</head>", 1)[-1]
-        # no code cells, prompts or parameters
-        assert "jp-InputArea" not in body and "input_area" not in body, path.name
+        # no code cells, prompts or parameters (a Markdown cell's prose is an input area:
+        # only those may have one)
+        code_inputs = re.findall(r'<div class="jp-Cell jp-CodeCell[^"]*"[^>]*>\s*<div[^>]*jp-Cell-inputWrapper',
+                                 body)
+        assert not code_inputs and "input_area" not in body, path.name
+        assert "highlight hl-ipython3" not in body, path.name
         assert "jp-InputPrompt" not in body and "jp-OutputPrompt" not in body, path.name
         assert "min_n: int = 30" not in body and "report.load_quarter" not in body, path.name
     # notes for JupyterLab readers (cells tagged analyst-only) stay out of the HTML
-    qr = (out / LATEST_SAMPLE_QUARTER / "quarterly_report.html").read_text(encoding="utf-8")
+    qr = (out / LATEST_SAMPLE_QUARTER / "ru" / "quarterly_report.html").read_text(encoding="utf-8")
     assert "runs this notebook with papermill" not in qr
 
 
 @needs_samples
 def test_report_has_russian_section_headings_and_inlined_charts(rendered):
     _, out = rendered
-    text = (out / LATEST_SAMPLE_QUARTER / "quarterly_report.html").read_text(encoding="utf-8")
+    text = (out / LATEST_SAMPLE_QUARTER / "ru" / "quarterly_report.html").read_text(encoding="utf-8")
     headings = re.findall(r"<h[1-3][^>]*>(.*?)<", text)
-    for key in ("targets", "headline", "trend", "split", "drivers", "cohorts", "promotion",
-                "complaints", "trust"):
+    for key in ("trend", "split", "promotion"):  # headings shown when their data exist
         expected = i18n.t(f"qr.h.{key}", "ru")
         assert expected in headings, (key, headings)
         assert re.search("[а-яё]", expected)  # Russian, not the English fallback
         assert expected != i18n.t(f"qr.h.{key}", "en")
+    # the fixed headings: the notebook's Markdown cells tagged lang-ru
+    fixed = [h.strip() for cell in _prose("quarterly_report", "ru")
+             for h in re.findall(r"^#+\s+(.+)$", cell, re.M)]
+    assert len(fixed) >= 6 and all(re.search("[а-яё]", h) for h in fixed)
+    for expected in fixed:
+        assert expected in headings, (expected, headings)
     # the first segment of the study (programme), by its label in the study
     assert i18n.t("qr.h.segment", "ru", segment="Программа") in headings
     assert 'lang="ru"' in text
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', text)) >= 5
     # "fix first" is spelled out in words, not only drawn
     assert i18n.t("text.fix_first", "ru").split(":")[0] in text
+
+
+def _prose(name: str, lang: str) -> list[str]:
+    """The Markdown cells of a committed notebook tagged for ``lang`` (``lang-ru`` …)."""
+    from cxlab.paths import NOTEBOOKS_DIR
+
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    return [c.source for c in nb.cells if f"{rendering.LANG_TAG}{lang}" in c.metadata.get("tags", [])]
+
+
+class _Text(HTMLParser):
+    """The text a reader sees in a page (no styles or scripts), whitespace collapsed."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self._hidden = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self._hidden += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self._hidden -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.parts.append(data)
+
+    @classmethod
+    def of(cls, page: str) -> str:
+        parser = cls()
+        parser.feed(page)
+        return " ".join(" ".join(parser.parts).split())
+
+
+def _snippets(name: str, lang: str) -> list[str]:
+    """The opening words of each of a notebook's prose cells in ``lang``, as read."""
+    out = []
+    for cell in _prose(name, lang):
+        for line in cell.splitlines():
+            words = re.split(r"[*_`\[<]", line.lstrip("#").strip())[0].strip()
+            if len(words) >= 8:
+                out.append(" ".join(words.split())[:60])
+    return out
+
+
+@needs_samples
+def test_each_language_shows_only_its_own_prose(rendered, warehouse, tmp_path):
+    """Prose cells tagged for another language never reach a report, and every prose cell
+    of the report's language does (rendering drops the others before execution)."""
+    ru, _ = rendered
+    en = report.render(LATEST_SAMPLE_QUARTER, warehouse=warehouse, out=tmp_path / "en",
+                       lang="en", progress=False)
+    checked = 0
+    for result in (en, ru):
+        assert {s.name for s in result.sections} == set(report.NOTEBOOKS)
+        for section in result.sections:
+            page = _Text.of((result.index.parent / section.html).read_text(encoding="utf-8"))
+            for lang in i18n.LANGUAGES:
+                for words in _snippets(section.name, lang):
+                    assert (words in page) == (lang == result.lang), \
+                        (result.lang, section.name, f"lang-{lang}", words)
+                    checked += 1
+    assert checked >= 2 * 2 * 15
+
+
+def test_for_language_drops_only_the_other_languages_cells():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## Where we are", metadata={"tags": ["lang-en"]}),
+        nbformat.v4.new_markdown_cell("## Где мы сейчас", metadata={"tags": ["lang-ru"]}),
+        nbformat.v4.new_code_cell("1 + 1", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_markdown_cell("Analyst note", metadata={"tags": ["analyst-only"]}),
+    ])
+    kept = rendering.for_language(nb, "ru")
+    assert [c.source for c in kept.cells] == ["## Где мы сейчас", "1 + 1", "Analyst note"]
+    assert len(nb.cells) == 4  # a copy: the notebook itself keeps both languages
+    assert [c.source for c in rendering.for_language(nb, "en").cells][0] == "## Where we are"
+
+
+def test_a_run_in_one_language_never_executes_the_others_cells(tmp_path):
+    """Cells of another language are gone before the kernel starts: a code cell tagged
+    lang-ru that would fail does not run in an English run, and the executed record
+    names the notebook it came from."""
+    src = tmp_path / "two.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('lang = "en"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("raise RuntimeError('ran the Russian cell')",
+                                  metadata={"tags": ["lang-ru"]}),
+        nbformat.v4.new_code_cell("print(lang)", metadata={"tags": ["lang-en"]}),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, src)
+    done = report.run_notebook(src, tmp_path / "out.ipynb", {"lang": "en"})
+    assert not any("lang-ru" in c.metadata.get("tags", []) for c in done.cells)
+    assert any("en" in o.get("text", "") for c in done.cells for o in c.get("outputs", []))
+    assert done.metadata["papermill"]["input_path"] == str(src)
+    assert len(nbformat.read(src, as_version=4).cells) == 3  # the source is left as it was
 
 
 def _personal_values() -> dict[str, set[str]]:
@@ -348,7 +455,8 @@ def test_no_personal_data_in_any_output(rendered):
     _, out = rendered
     values = _personal_values()
     assert len(values["client_id"]) > 1000  # the scan is over the real sample, not nothing
-    files = _html_files(out, LATEST_SAMPLE_QUARTER) + sorted((out / LATEST_SAMPLE_QUARTER).glob("*.ipynb"))
+    files = _html_files(out, LATEST_SAMPLE_QUARTER) + sorted(
+        (report.analyst_folder(out) / LATEST_SAMPLE_QUARTER).glob("*/*.ipynb"))
     for path in files:
         text = _BLOBS.sub("", path.read_text(encoding="utf-8"))  # base64 can spell anything
         for kind, vals in values.items():
@@ -406,7 +514,9 @@ def test_failing_notebook_leaves_previous_report_untouched(rendered, warehouse, 
     assert _snapshot(out / q) == before  # byte for byte
     assert (out / "index.html").read_bytes() == index_before
     assert not [p for p in out.iterdir() if p.name.startswith(".tmp")]
-    kept = out / f".failed-{q}" / "boom.ipynb"  # the analyst's record of the failure
+    kept = report.analyst_folder(out) / f"failed-{q}.ru" / "boom.ipynb"  # the analyst's record
+    # the stakeholders' folder holds their HTML and nothing else, failure or not
+    assert all(p.suffix in {".html", ".css"} for p in out.rglob("*") if p.is_file())
     assert kept.is_file()
 
 
@@ -421,7 +531,7 @@ def test_notebook_error_names_notebook_cell_and_error():
 
 def test_unknown_notebook_is_a_report_error(tmp_path):
     with pytest.raises(report.ReportError, match="does not exist"):
-        report._notebook_paths(["no_such_notebook"])
+        rendering._notebook_paths(["no_such_notebook"])
 
 
 def test_headline_view_suppresses_each_figure_on_its_own():
@@ -433,10 +543,15 @@ def test_headline_view_suppresses_each_figure_on_its_own():
                           "prev_quarter": ["2026Q2", "2026Q2"]}, index=idx)
     csi = pd.DataFrame({"n": [290, 40], "top_box_share": [0.8, 0.7], "top_box_ci_low": [0.75, 0.55],
                         "top_box_ci_high": [0.84, 0.82]}, index=pd.Index(["phone", "web"], name="channel"))
-    rate = pd.DataFrame({"invitations": [700, 900], "share": [0.43, 0.12], "ci_low": [0.39, 0.10],
-                         "ci_high": [0.47, 0.14], "over_invited": [False, False]},
+    rate = pd.DataFrame({"invitations": [700, 900], "responses": [301, 108], "share": [0.43, 0.12],
+                         "ci_low": [0.39, 0.10], "ci_high": [0.47, 0.14], "over_invited": [False, False]},
                         index=pd.Index(["phone", "web"], name="channel"))
     view = report.headline_view(trend, csi, rate, "2026Q3", min_n=30)
+    assert view.loc["Web form", "Response rate [95% CI]"] == "12% [10, 14]"
+    # 3 answers of 900 invitations: a count under the disclosure threshold, so no rate
+    small = rate.assign(responses=[301, 3], share=[0.43, 3 / 900])
+    assert report.headline_view(trend, csi, small, "2026Q3", min_n=30).loc[
+        "Web form", "Response rate [95% CI]"] == "hidden"
     assert view.loc["Web form", "NPS [95% CI]"] == "n < 30"
     assert view.loc["Web form", "CSI: top box [95% CI]"] == "70% [55, 82]"  # its own n = 40
     assert view.loc["Phone", "Change from previous quarter [95% CI]"] == "▼ \u221215 [\u221222, \u22128]"
@@ -456,9 +571,16 @@ def test_cohort_view_hides_small_cohorts_and_comparisons_with_a_small_reference(
         "significant": [False, False, False, True]}, index=idx)
     comparison = SimpleNamespace(table=table, unit="points")
     view = report.cohort_view(comparison, min_n=30)
-    assert list(view.index) == ["Lapsed (no visit in 90 days)", "Active", "Camp attendees"]  # n = 0 left out
-    assert set(view.loc["Lapsed (no visit in 90 days)"]) == {"n < 30"}
-    active = view.loc["Active"]
+    assert list(view.index) == ["Lapsed (no visit in 90 days)", "Active (a visit in 90 days)",
+                                "Camp attendees"]  # n = 0 left out
+    # the two rules of readable(…, "cohorts"): 12 answers are enough to show as a count
+    # (≥ the disclosure threshold, 5) but not for an estimate (< min_n): the count shows,
+    # every figure of the cohort's own, its difference included, reads "n < 30"; the rest
+    # of the clients (650 answers) keep their figure
+    lapsed = view.loc["Lapsed (no visit in 90 days)"]
+    assert lapsed.to_dict() == {"n": "12", "NPS [95% CI]": "n < 30", "Rest of the clients": "49",
+                                "Difference [95% CI]": "n < 30", "Significant (Holm)": "n < 30"}
+    active = view.loc["Active (a visit in 90 days)"]
     assert active["NPS [95% CI]"] == "50 [45, 55]" and active["Difference [95% CI]"] == "reference n < 30"
     assert view.loc["Camp attendees", "Difference [95% CI]"] == "+16 [+4, +28]"
     assert view.loc["Camp attendees", "Significant (Holm)"] == "yes"
@@ -494,36 +616,32 @@ def test_driver_findings_spell_out_fix_first_and_warn_about_overlap():
 
 # ----------------------------------------------------------------------------- readable tables
 
-def test_counts_under_min_n_never_show_and_zero_is_shown():
-    # the product's rule: a count from 1 to min_n − 1 can point at a family; 0 points at none
-    assert [report.count_text(v, 30) for v in (0, 1, 29, 30, 1346)] == ["0", "< 30", "< 30", "30", "1\u202f346"]
+def test_counts_of_people_under_the_disclosure_threshold_never_show_and_zero_is_shown():
+    # the product's rule (cxlab.suppression): a count of people from 1 to the disclosure
+    # threshold − 1 (5 in the sample study) can point at a family; 0 points at none; from
+    # the threshold on a count is shown, even under min_n (only estimates need min_n)
+    assert [report.count_text(v, 30) for v in (0, 1, 4, 5, 29, 1346)] == \
+        ["0", "hidden", "hidden", "5", "29", "1\u202f346"]
+    assert report.count_text(3, 30, "ru") == "скрыто"
     assert report.count_text(float("nan"), 30) == "–"
+    # counts of events (complaints) are shown whatever their size
+    from cxlab.suppression import events_text
+
+    assert [events_text(v) for v in (0, 1, 3)] == ["0", "1", "3"]
     assert report.p_text(0.0004) == "p < 0.001" and report.p_text(0.0372) == "p = 0.04"
     assert report.p_text(0.005, "ru") == "p = 0,005"
     assert report.yes_no(True, "ru") == "да" and report.yes_no(pd.NA) == "–"
 
 
-def _hidden_sums(counts: pd.DataFrame, hide: pd.DataFrame, margins: bool) -> list[int]:
-    lines = [(counts[c], hide[c]) for c in counts.columns]
-    if margins:
-        lines += [(counts.loc[r], hide.loc[r]) for r in counts.index]
-    return [int(v[h].sum()) for v, h in lines]
-
-
-def test_protect_counts_leaves_no_small_cell_recoverable_from_a_total():
-    # the sample's importance × origin counts over 2025Q4–2026Q3 (pd.crosstab of the rows)
-    counts = pd.DataFrame({"external": [19, 65, 65, 149], "internal": [4, 6, 14, 24], "all": [23, 71, 79, 173]},
-                          index=pd.Index(["critical", "medium", "low", "all"], name="importance"))
-    hide = report.protect_counts(counts, 30, margins="all")
-    assert hide[(counts >= 1) & (counts < 30)].stack().all()  # every small cell is hidden
-    # by subtraction from a shown total one recovers only the sum of a line's hidden cells:
-    # it must be 0 or at least min_n in every row and column
-    assert all(s == 0 or s >= 30 for s in _hidden_sums(counts, hide, margins=True))
-    # a breakdown of a published total: the hidden cells together reach min_n
-    by_channel = pd.DataFrame({"n": [47, 44, 30, 23, 16, 13]})
-    assert report.protect_counts(by_channel, 30)["n"].tolist() == [False, False, False, True, True, True]
-    # one small level alone would be recovered from the total: the next smallest goes too
-    assert report.protect_counts(pd.DataFrame({"n": [100, 50, 12, 0]}), 30)["n"].tolist() == [False, True, True, False]
+def test_events_are_shown_in_a_cross_tab_whatever_their_size():
+    # complaints by importance × origin (the sample's counts over 2025Q4–2026Q3): counts of
+    # events, every one shown — 4 critical internal complaints must reach the head of service
+    rows = [("critical", "external")] * 19 + [("critical", "internal")] * 4 + \
+        [("low", "external")] * 65 + [("low", "internal")] * 14
+    table = pd.DataFrame(rows, columns=["importance", "origin"])
+    view = report.crosstab_view(table, "importance", "origin", 30, "en")
+    assert view.loc["Critical"].tolist() == ["19", "4", "23"]
+    assert view.loc["Total"].tolist() == ["84", "18", "102"]
 
 
 def _cohort_table() -> pd.DataFrame:
@@ -546,13 +664,13 @@ def test_readable_cohorts_suppress_each_figure_at_its_own_granularity():
     from types import SimpleNamespace
 
     view = report.readable(SimpleNamespace(table=_cohort_table(), unit="points"), "cohorts", "en", 30)
-    active = view.loc[("Messenger", "Active")]
+    active = view.loc[("Messenger", "Active (a visit in 90 days)")]
     # its own 237 answers are enough: its NPS shows; only the comparison needs the reference
     assert active["n"] == "237" and active["NPS [95% CI]"] == "40 [30, 49]"
-    assert active["Rest of the clients, n"] == "< 30"
+    assert active["Rest of the clients, n"] == "12"  # a count ≥ 5 shows; its figure does not
     assert active["Difference [95% CI]"] == active["p (Holm)"] == "reference n < 30"
     lapsed = view.loc[("Messenger", "Lapsed (no visit in 90 days)")]
-    assert lapsed["n"] == "< 30" and lapsed["NPS [95% CI]"] == lapsed["Difference [95% CI]"] == "n < 30"
+    assert lapsed["n"] == "12" and lapsed["NPS [95% CI]"] == lapsed["Difference [95% CI]"] == "n < 30"
     camp = view.loc[("Phone", "Camp attendees")]
     assert camp["Difference [95% CI]"] == "+4 [−7, +16]" and camp["p (Holm)"] == "p < 0.001"
     assert camp["Significant (Holm)"] == "yes"
@@ -561,21 +679,25 @@ def test_readable_cohorts_suppress_each_figure_at_its_own_granularity():
     for raw in ("se", "stat", "method", "small_n", "wald", "ref_estimate", "True", "False"):
         assert raw not in list(view.columns) and not re.search(rf"\b{raw}\b", text), raw
     ru = report.readable(SimpleNamespace(table=_cohort_table(), unit="points"), "cohorts", "ru", 30)
-    assert ru.loc[("Мессенджер", "Активные"), "Разница [95% ДИ]"] == "база сравнения n < 30"
+    assert ru.loc[("Мессенджер", "Активные (был визит за 90 дней)"), "Разница [95% ДИ]"] == "база сравнения n < 30"
 
 
-def test_readable_response_rate_hides_small_answer_counts_but_not_the_rate():
-    # the rate's n is the invitations (53 ≥ 30); the 6 answers behind it are a small count
-    t = pd.DataFrame({"invitations": [53, 12], "responses": [6, 5], "share": [6 / 53, 5 / 12],
-                      "ci_low": [0.053, 0.19], "ci_high": [0.226, 0.68], "small_n": [False, True],
-                      "over_invited": [False, False]},
-                     index=pd.Index(["web", "phone"], name="channel"))
+def test_readable_response_rate_hides_a_small_answer_count_and_its_rate():
+    # the rate's n is the invitations (53 ≥ 30); 6 answers are a count that may show, but
+    # 3 answers are under the disclosure threshold: hidden, and so is their rate (53 × 6 %
+    # would give them back); 12 invitations are too few for a rate, not too few to count
+    t = pd.DataFrame({"invitations": [53, 53, 12], "responses": [6, 3, 5],
+                      "share": [6 / 53, 3 / 53, 5 / 12], "ci_low": [0.053, 0.02, 0.19],
+                      "ci_high": [0.226, 0.15, 0.68], "small_n": [False, False, True],
+                      "over_invited": [False, False, False]},
+                     index=pd.Index(["web", "email", "phone"], name="channel"))
     view = report.readable(t, "response_rate", "en", 30)
-    assert view.loc["Web form"].tolist() == ["53", "< 30", "11% [5, 23]"]
-    assert view.loc["Phone"].tolist() == ["< 30", "< 30", "n < 30"]
+    assert view.loc["Web form"].tolist() == ["53", "6", "11% [5, 23]"]
+    assert view.loc["E-mail"].tolist() == ["53", "hidden", "hidden"]
+    assert view.loc["Phone"].tolist() == ["12", "5", "n < 30"]
 
 
-def test_breakdown_view_sums_the_period_and_hides_small_levels():
+def test_breakdown_view_sums_the_period_and_shows_every_count_of_complaints():
     def monthly(phone, email, web):
         t = pd.DataFrame({"phone": phone, "email": email, "web": web},
                          index=pd.Index(["2026-07", "2026-08"], name="month"))
@@ -583,12 +705,9 @@ def test_breakdown_view_sums_the_period_and_hides_small_levels():
         return t.assign(total=t.sum(axis=1))
 
     view = report.breakdown_view(monthly([20, 24], [14, 14], [1, 2]), min_n=30, lang="en", kind="channel")
-    # phone 44, e-mail 28, web 3: both small ones hidden, together 31 ≥ 30
-    assert view["Complaints"].to_dict() == {"Phone": "44", "E-mail": "< 30", "Web form": "< 30"}
-    view = report.breakdown_view(monthly([20, 24], [20, 20], [1, 2]), min_n=30, lang="en", kind="channel")
-    # web alone (3) would be recovered from the period's total: e-mail (40) is hidden too,
-    # marked as hidden rather than small (it is not small)
-    assert view["Complaints"].to_dict() == {"Phone": "44", "E-mail": "hidden", "Web form": "< 30"}
+    # complaints are events: phone 44, e-mail 28, web 3 — every count shown, summed over
+    # the period, largest first
+    assert view["Complaints"].to_dict() == {"Phone": "44", "E-mail": "28", "Web form": "3"}
 
 
 @needs_samples
@@ -652,19 +771,19 @@ def _parse(path: Path) -> _TableCells:
 
 
 @needs_samples
-def test_no_count_under_min_n_in_any_rendered_table(rendered):
+def test_no_count_of_people_under_the_threshold_in_any_rendered_table(rendered):
     result, out = rendered
     min_n, lang = result.parameters["min_n"], result.parameters["lang"]
+    k = 5  # the sample study's disclosure threshold
     from cxlab.study import load_study
 
-    count_headers = {report.col_label(k, lang) for k in report.COUNT_COLUMNS}
-    # the complaints cross-tab: its cells are counts under origin headers and "Total"
-    origins = load_study(SAMPLE_STUDY).codes["origin"].values
-    count_headers |= {i18n.label("origin", c, lang) for c in origins} | {i18n.t("col.total", lang)}
-    allowed = {"–", report.small_count_label(min_n), report.suppressed_label(min_n), i18n.t("text.hidden", lang)}
+    assert load_study(SAMPLE_STUDY).disclosure == k
+    # columns of counts of people (complaint counts are events: shown whatever their size)
+    count_headers = {report.col_label(c, lang) for c in report.COUNT_COLUMNS}
+    allowed = {"–", report.suppressed_label(min_n), i18n.t("text.hidden", lang)}
     whole = re.compile(r"^\d[\d\u202f\u00a0 ]*$")
     checked = counted = 0
-    for path in sorted((out / LATEST_SAMPLE_QUARTER).glob("*.html")):
+    for path in sorted((out / LATEST_SAMPLE_QUARTER).glob("*/*.html")):
         for table in _parse(path).tables:
             headers = [text for _, text in table["head"][0]] if table["head"] else []
             for row in table["rows"]:
@@ -678,7 +797,7 @@ def test_no_count_under_min_n_in_any_rendered_table(rendered):
                         counted += 1
                         assert value in allowed or whole.match(value), (path.name, header, value)
                         if whole.match(value):
-                            assert not 1 <= int(re.sub(r"\D", "", value)) < min_n, (path.name, header, value)
+                            assert not 1 <= int(re.sub(r"\D", "", value)) < k, (path.name, header, value)
     assert checked > 500 and counted > 100  # the scan saw the report's tables
 
 
@@ -688,7 +807,7 @@ def test_no_raw_codes_or_technical_names_in_the_rendered_text(rendered):
     raw = ("small_n", "ci_low", "ci_high", "p_holm", "ref_estimate", "ref_n", "review_site",
            "never_attended", "after_camp", "in_person", "first_lesson", "workshop_only",
            "n_complaints", "rate_per_100", "not_loyal_if_satisfied", "f_teacher_feedback")
-    for path in sorted((out / LATEST_SAMPLE_QUARTER).glob("*.html")):
+    for path in sorted((out / LATEST_SAMPLE_QUARTER).glob("*/*.html")):
         text = " ".join(_parse(path).text)
         found = [r for r in raw if r in text]
         assert not found, (path.name, found)
@@ -707,10 +826,11 @@ def test_readable_compare_names_the_reference_and_formats_p():
                       "stat": [3.78, 1.2], "p": [0.000157, 0.23], "method": ["wald z"] * 2,
                       "p_holm": [0.000315, 0.23], "significant": [True, False], "small_n": [False, True]},
                      index=pd.Index(["phone", "messenger"], name="group"))
+    t.loc["messenger", "n"] = 3  # under the disclosure threshold
     view = report.readable(t, "compare", "ru", 30, figure="nps")
     assert view.loc["Телефон"].tolist() == ["653", "52", "Веб-форма", "111", "22", "+30 [+15; +46]",
                                             "p < 0,001", "да"]
-    assert view.loc["Мессенджер", "n"] == "< 30" and view.loc["Мессенджер", "NPS"] == "n < 30"
+    assert view.loc["Мессенджер", "n"] == "скрыто" and view.loc["Мессенджер", "NPS"] == "n < 30"
 
 
 # ----------------------------------------------------------------------------- trust notes
@@ -738,7 +858,8 @@ def test_trust_notes_speak_the_report_language_and_hide_small_counts(rng):
     assert len(gaming) == 1 and "10 баллов" in gaming[0]  # worded in Russian, not English
     assert not any(w in " ".join(ru) for w in ("answers are", "others'", "Fisher"))
     dup = [line for line in ru if "Повторные анкеты" in line]
-    # one repeated submission: flagged, but its count (1 < 30) is shown only as "< 30"
-    assert dup and "< 30" in dup[0] and " 1 " not in dup[0]
+    # one repeated submission: flagged, but its count (1, under the disclosure threshold)
+    # is not shown
+    assert dup and "скрыто" in dup[0] and " 1 " not in dup[0]
     en = report.trust_notes(trust, "en", min_n=30)
     assert any("I07" in line and "are 10s" in line for line in en)

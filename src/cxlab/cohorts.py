@@ -79,12 +79,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from cxlab import schema
+from cxlab import _members, disclosure, schema
 from cxlab.errors import ParameterError
 
 __all__ = [
@@ -98,6 +98,7 @@ __all__ = [
     "Rule",
     "assign",
     "attach",
+    "cohort_members",
     "compare_cohorts",
     "features",
     "features_at",
@@ -672,7 +673,8 @@ def assign(
         Indexed by ``client_id``, one bool column per cohort (built-ins first, then the
         study's rules, then ``extra``). ``active``, ``lapsed`` and ``never_attended`` are
         mutually exclusive and together cover every client who had joined by ``asof``;
-        other cohorts overlap freely.
+        other cohorts overlap freely. :func:`cohort_members` gives the clients behind each
+        cohort size ``sum()`` (for the report's disclosure audit).
 
     Examples
     --------
@@ -690,6 +692,37 @@ def assign(
     out.index.name = "client_id"
     out.attrs["asof"] = str(_day(asof, study=st).date())
     out.attrs["cohorts"] = list(chosen)
+    if _members.active():  # report kernels: the cohort sizes (out.sum()) carry their members
+        _members.attach(out, "clients", cohort_members(out))
+    return out
+
+
+def cohort_members(members_frame: pd.DataFrame) -> dict:
+    """Who each cohort size counts: {cohort → :class:`cxlab.disclosure.Members`}.
+
+    ``members_frame`` is :func:`assign`'s result (index ``client_id``, one bool column
+    per cohort). The cohort-size table a report shows is ``members_frame.sum()`` (a
+    Series indexed by cohort); the members of its row ``c`` are the clients whose flag
+    ``c`` is True (population ``clients``, ids as in the clients table), so
+    ``len(cohort_members(m)[c]) == m.sum()[c]`` for every cohort. ``()`` holds every
+    client of the frame (those who had joined by ``asof``).
+
+    For the disclosure audit (:mod:`cxlab.disclosure`): a renderer's kernel registers the
+    sizes with these members. :func:`assign` records nothing itself — a Series from
+    ``sum()`` has no column to key members by — so the report asks for them here (it
+    works with or without a ledger; it costs one pass over the flags)::
+
+        sizes = members.sum().to_frame("n")
+        disclosure.attach(sizes, "n", cohorts.cohort_members(members))
+
+    The mapping is a :class:`cxlab._members.Cells` (a dict that pandas can compare and
+    copy when it propagates a table's ``attrs``).
+    """
+    ids = members_frame.index.astype(str).to_numpy()
+    out = _members.Cells({(): disclosure.Members("clients", ids)})
+    for c in members_frame.columns:
+        flag = members_frame[c].fillna(False).to_numpy(dtype=bool)
+        out[c] = disclosure.Members("clients", ids[flag])
     return out
 
 
@@ -881,8 +914,22 @@ class CohortComparison:
 
     Columns of ``table``: ``n, estimate, ci_low, ci_high`` (the cohort's own figure and
     interval), ``ref_n, ref_estimate`` (the reference group), ``diff, se, diff_ci_low,
-    diff_ci_high, stat, p, p_holm, significant, small_n, method``. Units: ``unit``
-    (``points`` for NPS, ``share`` 0…1 for yes/no answers, ``rating`` for 1–5 means).
+    diff_ci_high, diff_sci_low, diff_sci_high, stat, p, p_holm, significant, small_n,
+    method``. Units: ``unit`` (``points`` for NPS, ``share`` 0…1 for yes/no answers,
+    ``rating`` for 1–5 means).
+
+    Two intervals of each difference: ``diff_ci_low/high`` at ``level`` for the row alone,
+    and ``diff_sci_low/high``, simultaneous over the ``family`` comparisons Holm's
+    ``p_holm`` adjusts for (Bonferroni: each at ``1 − (1 − level) / family``). The chart
+    (:meth:`plot`) and the report's cohort table show the simultaneous ones, so a bar or an
+    interval clear of zero is always a gap marked significant — an unadjusted interval
+    clear of zero is not (with 21 comparisons one in three would be, by chance alone).
+    Holm may call a gap significant whose simultaneous interval still touches zero (it is
+    the more powerful of the two); never the reverse.
+
+    In a report kernel (``CXLAB_LEDGER`` set) the table's ``attrs`` record the answers
+    behind ``n`` and ``ref_n`` (:func:`cxlab.disclosure.lookup`; from
+    :func:`cxlab.metrics.compare_groups`).
     """
 
     table: pd.DataFrame
@@ -893,6 +940,7 @@ class CohortComparison:
     min_n: int
     pooled: bool = False
     channels: tuple = ()
+    family: int = 0
 
     def summary(self) -> str:
         head = (f"{self.metric} by cohort vs {self.reference} ({self.unit}; "
@@ -920,20 +968,25 @@ class CohortComparison:
         def style(row):
             return ["color: #9e9e9e" if row["small_n"] else "" for _ in row]
 
-        body = self.table.style.apply(style, axis=1).format(precision=3, na_rep="–").to_html()
+        styler = self.table.style.apply(style, axis=1).format(precision=3, na_rep="–", escape="html")
+        for axis in (0, 1):  # a Styler does not escape unless told: cohort names are data
+            styler = styler.format_index(escape="html", axis=axis).format_index_names(escape="html", axis=axis)
+        body = styler.to_html()
         return f"<div><b>{html.escape(self.summary().splitlines()[0])}</b>{body}</div>"
 
     def plot(self, ax=None, lang: str = "en", title: str | None = None):
-        """Each cohort's difference from the reference with its interval (cxlab.plots)."""
-        from cxlab import plots
+        """Each cohort's difference from the reference with its simultaneous interval
+        (``diff_sci_low/high``: the family Holm's verdict adjusts for; cxlab.plots), in
+        the report language ``lang``."""
+        from cxlab import i18n, plots
 
         unit = {"points": "nps", "share": "share", "rating": "csat"}.get(self.unit, self.unit)
         if title is None and self.reference != "rest":
-            title = (f"Difference from the {self.reference} cohort, with "
-                     f"{self.level:.0%} intervals")
-        return plots.cohort_gaps(self.table, diff="diff", lo="diff_ci_low", hi="diff_ci_high",
+            title = i18n.t("plot.cohort_gaps_ref_title", lang,
+                           reference=i18n.label("cohort", self.reference, lang))
+        return plots.cohort_gaps(self.table, diff="diff", lo="diff_sci_low", hi="diff_sci_high",
                                  n="n", min_n=self.min_n, kind=None, lang=lang, unit=unit,
-                                 title=title, ax=ax)
+                                 title=title, family=self.family, ax=ax)
 
 
 def compare_cohorts(
@@ -1036,7 +1089,14 @@ def compare_cohorts(
             raise ParameterError("compare_cohorts: no cohort left to compare with the "
                                  f"reference {reference!r}")
         unit = parts[0].attrs["unit"]
+        # the members each part recorded (report kernels only), merged: the rows of the
+        # parts are distinct (one compared cohort each). concat keeps attrs only when all
+        # the parts' are equal, so they are taken off first and put back together
+        recorded = [_members.strip(part) for part in parts]
         table = pd.concat(parts)
+        for col in {c for rec in recorded for c in rec}:
+            merged = {k: m for rec in recorded for k, m in rec.get(col, {}).items() if k != ()}
+            _members.attach(table, col, merged)
         from statsmodels.stats.multitest import multipletests
 
         ok = table["p"].notna().to_numpy()
@@ -1044,6 +1104,31 @@ def compare_cohorts(
         if ok.any():
             table.loc[ok, "p_holm"] = multipletests(table.loc[ok, "p"].to_numpy(), method="holm")[1]
         table["significant"] = table["p_holm"] < (1 - level)
+    # simultaneous intervals over the same family Holm adjusts: Bonferroni, each interval
+    # at 1 − α/m for the m tested comparisons. A bar clear of zero is then a gap Holm
+    # calls significant too (Holm rejects whatever Bonferroni rejects), so a chart of
+    # these bars cannot contradict the verdict the way unadjusted 95% bars do
+    family = int(table["p"].notna().sum())
+    sim_level = 1 - (1 - level) / max(family, 1)
+    if family > 1:
+        def at(lvl, groups_):
+            part = mt.compare_groups(df, groups=groups_, reference=None if reference == "rest"
+                                     else reference, metric=metric, min_n=min_n, level=lvl,
+                                     pool_channels=pool_channels, channel_col=channel_col)
+            part.attrs.clear()  # members are recorded on `table` already
+            return part
+
+        if reference == "rest":
+            wide = at(sim_level, {c: df[c] for c in names})
+        else:
+            ref_ = df[reference].to_numpy(dtype=bool)
+            wide = pd.concat([at(sim_level, {c: df[c].to_numpy(dtype=bool),
+                                             reference: ref_ & ~df[c].to_numpy(dtype=bool)})
+                              for c in names if c != reference])
+        table["diff_sci_low"] = wide["ci_low"].to_numpy()
+        table["diff_sci_high"] = wide["ci_high"].to_numpy()
+    else:  # one comparison (or none): nothing to adjust for
+        table["diff_sci_low"], table["diff_sci_high"] = table["ci_low"], table["ci_high"]
     table = table.rename(columns={"ci_low": "diff_ci_low", "ci_high": "diff_ci_high"})
     if isinstance(table.index, pd.MultiIndex):
         table.index = table.index.set_names("cohort", level=-1)
@@ -1067,16 +1152,18 @@ def compare_cohorts(
     table.insert(table.columns.get_loc("estimate") + 1, "ci_low", lo)
     table.insert(table.columns.get_loc("ci_low") + 1, "ci_high", hi)
     order = ["n", "estimate", "ci_low", "ci_high", "ref_n", "ref_estimate", "diff", "se",
-             "diff_ci_low", "diff_ci_high", "stat", "p", "p_holm", "significant", "small_n",
-             "method", "reference"]
+             "diff_ci_low", "diff_ci_high", "diff_sci_low", "diff_sci_high", "stat", "p",
+             "p_holm", "significant", "small_n", "method", "reference"]
     table = table[[c for c in order if c in table.columns]]
     channels = ()
     if channel_col in df.columns:
         channels = tuple(sorted(map(str, df.loc[valid, channel_col].dropna().unique())))
     pooled = bool(pool_channels and len(channels) > 1)
     table.attrs.update(metric=metric, unit=unit, level=level, min_n=min_n,
-                       reference=reference, pooled=pooled)
-    return CohortComparison(table, metric, unit, reference, level, int(min_n), pooled, channels)
+                       reference=reference, pooled=pooled, family=family,
+                       simultaneous_level=sim_level)
+    return CohortComparison(table, metric, unit, reference, level, int(min_n), pooled, channels,
+                            family)
 
 
 # ---------------------------------------------------------------- stated vs actual promotion
@@ -1095,6 +1182,15 @@ class PromotionResult:
     ``tests`` — per behaviour, promoters against detractors: the difference of shares
     (Newcombe interval, one-sided z test that promoters do it more), and the rate ratio
     of counts (interval, one-sided Poisson test).
+    ``members`` — in a report kernel (:mod:`cxlab.disclosure`, ``CXLAB_LEDGER`` set): the
+    clients counted by ``n_respondents`` (population ``clients``; each respondent is one
+    family, classed once); None otherwise. The table's ``n`` (the class's respondents),
+    ``doers`` and, for referrals, ``count`` (the families who joined naming one of them)
+    are recorded in its ``attrs`` likewise (:func:`cxlab.disclosure.lookup`); the
+    ``count`` of another behaviour (reviews, mentions) counts events and records none.
+    ``period`` — the first and last quarter of the 0–10 answers the respondents were
+    classed from (``("2024Q4", "2026Q3")``): the figures cover all of them, not one
+    quarter, and the report says so.
     """
 
     table: pd.DataFrame
@@ -1105,6 +1201,8 @@ class PromotionResult:
     min_n: int
     channels: tuple = ()
     class_by: str = "first"
+    members: disclosure.Members | None = field(default=None, compare=False)
+    period: tuple = ()
 
     def summary(self) -> str:
         lines = [f"Stated vs actual promotion: {self.n_respondents} respondents by their "
@@ -1135,13 +1233,21 @@ class PromotionResult:
 
     def plot(self, behaviour: str = "referral", ax=None, lang: str = "en",
              title: str | None = None):
-        """Share of each NPS class who did ``behaviour``, with Wilson intervals."""
-        from cxlab import plots
+        """Share of each NPS class who did ``behaviour``, with Wilson intervals, in the
+        report language ``lang`` (percent axis; the title names the answers' period)."""
+        from cxlab import i18n, plots
 
         t = self.table.xs(behaviour, level="behaviour")
+        period = "–".join(dict.fromkeys(self.period)) if self.period else ""
+        if behaviour == "referral":
+            xlabel = i18n.t("plot.promotion_axis", lang)
+            title = title or i18n.t("plot.promotion_title", lang, period=period)
+        else:  # a team's own behaviour column: named as the study's clients table names it
+            xlabel = f"{behaviour}, %"
+            title = title or f"{behaviour} ({period})"
         return plots.estimates(t, "share", "ci_low", "ci_high", n="n", min_n=self.min_n,
-                               kind="nps_group", lang=lang, xlabel=f"share who made a {behaviour}",
-                               title=title or f"Stated vs actual promotion: {behaviour}", ax=ax)
+                               kind="nps_group", lang=lang, xlabel=xlabel, title=title,
+                               scale=100, suffix="%", digits=0, ax=ax)
 
 
 def promotion(
@@ -1239,6 +1345,7 @@ def promotion(
     ref = pd.DataFrame({
         "referrer": clients["referred_by"].astype("string").str.strip().to_numpy(),
         "joined_on": _dates(clients["joined_on"], "clients", "joined_on", study).to_numpy(),
+        "referred": _ids(clients["client_id"]).to_numpy(),  # the family that joined
     })
     ref = ref[ref["referrer"].notna() & (ref["referrer"] != "")]
     if count_window == "after":
@@ -1300,8 +1407,33 @@ def promotion(
         tests.append(t)
     table = pd.DataFrame(rows).set_index(["behaviour", "nps_class"])
     tests_df = pd.DataFrame(tests).set_index("behaviour")
+    everyone = None
+    if _members.active():  # report kernels only (cxlab.disclosure)
+        # n counts respondents — families, one row of `classed` each — so the members are
+        # clients (their ids as in the clients table), not answers; doers likewise. The
+        # referral count is of families too (those who joined naming a respondent of the
+        # class); other behaviours count events (reviews, mentions) and record none
+        who = classed.index.astype(str).to_numpy()
+        cls = classed["nps_class"].to_numpy(dtype=object, na_value=None)
+        referrer = ref["referrer"].astype(str).to_numpy()
+        referred = ref["referred"].astype(str).to_numpy()
+        n_of, doers_of, count_of = {}, {}, {}
+        for key in table.index:
+            beh, c = key
+            m = cls == c
+            n_of[key] = disclosure.Members("clients", who[m])
+            doers_of[key] = disclosure.Members("clients", who[m & (counts[beh].to_numpy() > 0)])
+            if beh == "referral":
+                count_of[key] = disclosure.Members("clients",
+                                                   referred[np.isin(referrer, who[m])])
+        _members.attach(table, "n", n_of)
+        _members.attach(table, "doers", doers_of)
+        _members.attach(table, "count", count_of)
+        everyone = disclosure.Members("clients", who)
+    quarters = pd.PeriodIndex(pd.to_datetime(r["when"]), freq="Q")
+    period = (str(quarters.min()), str(quarters.max()))
     return PromotionResult(table, tests_df, int(len(classed)), count_window, level, int(min_n),
-                           channels, class_by)
+                           channels, class_by, everyone, period)
 
 
 # ----------------------------------------------------------------------- follow-up list

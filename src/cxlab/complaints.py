@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cxlab import schema
+from cxlab import _members, disclosure, schema
 from cxlab.errors import ParameterError, QuarterError
 from cxlab.metrics import compare_nps, fcr_table, nps_from_counts, nps_table, wilson_interval
 from cxlab.schema import quarter_of
@@ -810,7 +810,9 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
         (Garwood exact interval for the count, divided by active clients / 100). NaN rate
         where there were no active clients. A period with no complaints has
         ``n_complaints`` 0 and its exact interval (upper bound −ln(α/2) ≈ 3.69
-        complaints per active base at 95 %), not an error.
+        complaints per active base at 95 %), not an error. In a report kernel
+        (``CXLAB_LEDGER`` set) ``attrs`` records the clients behind ``n_active``
+        (:func:`cxlab.disclosure.lookup`); complaints are events and record none.
     """
     _check_level(level)
     _require(complaints, ["received_at"] + (["origin"] if origin else []),
@@ -847,6 +849,14 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
     out["rate_per_100"] = out["n_complaints"] * per
     out["ci_low"] = lo * per
     out["ci_high"] = hi * per
+    if _members.active():  # report kernels only (cxlab.disclosure): who n_active counts
+        act = v.loc[v["client_id"].notna(), ["client_id"]].assign(
+            period=_period_labels(v.loc[v["client_id"].notna(), "visit_date"], freq))
+        seen = act.groupby("period")["client_id"].unique()
+        none = np.array([], dtype=str)
+        _members.attach(out, "n_active", {
+            p: disclosure.Members("clients", np.asarray(seen[p]).astype(str) if p in seen.index
+                                  else none) for p in out.index})
     return out
 
 
@@ -1121,7 +1131,9 @@ class AfterResolution:
         return self.summary() + "\n\n" + self.table.to_string()
 
     def _repr_html_(self) -> str:
-        return (f"<pre>{self.summary()}</pre>" + self.table.to_html())
+        import html
+
+        return (f"<pre>{html.escape(self.summary())}</pre>" + self.table.to_html())
 
 
 def after_resolution(complaints: pd.DataFrame, level: float = 0.95,
@@ -1151,8 +1163,15 @@ def after_resolution(complaints: pd.DataFrame, level: float = 0.95,
     return AfterResolution(table=tab.astype("int64"), shares=shares, level=level, min_n=min_n)
 
 
+#: The look-back window of :func:`complainant_nps` in the quarterly report: an answer is
+#: a complainant's when the client complained in the 365 days before answering (the
+#: report's label says "in the 12 months before answering"; see :func:`complainant_nps`).
+COMPLAINANT_WINDOW_DAYS = 365
+
+
 def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
-                    window_days: int | None = 365, pool_channels: bool = False,
+                    window_days: int | None = COMPLAINANT_WINDOW_DAYS,
+                    pool_channels: bool = False,
                     ci: str = "adjusted-wald", level: float = 0.95,
                     min_n: int = 30, *, study=None) -> pd.DataFrame:
     """NPS of clients who complained vs clients who did not, per survey channel.
@@ -1160,7 +1179,21 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
     A response counts as a complainant's when the same client had a complaint received
     in the ``window_days`` before the response was submitted (``None``: at any time
     before it). Only 0–10 answers (``nps``) are used; binary answers are a different
-    figure. Survey channels are not pooled (answers given to an interviewer run higher
+    figure.
+
+    Why 12 months before the answer, not "this quarter": the question a head of service
+    asks of this table is "do families who complained recommend us less?", and a
+    complaint can only colour an answer given after it — a complaint on 28 September
+    says nothing about an answer of 2 July. A family also remembers a bad incident for
+    longer than a calendar quarter: a complaint in late June weighs on an answer in early
+    July as much as one in early July does, and the quarter's boundary would drop it.
+    (The sample business plants its complaint effect for the 365 days after a complaint,
+    :data:`cxlab.samples.SHIFT_AFTER_COMPLAINT`.) Restricted to complaints received in
+    the quarter before the answer, the sample's 2026Q3 has 14, 1 and 1 complainant
+    answers per channel — every figure would be "n < 30". So the report keeps the
+    365-day window (:data:`COMPLAINANT_WINDOW_DAYS`) and says so in its labels
+    ("complained in the 12 months before answering", ``code.figure.complained``): the
+    complainants here are not the quarter's complaints counted elsewhere on the page. Survey channels are not pooled (answers given to an interviewer run higher
     than self-completed ones):
     one comparison per channel, unless ``pool_channels=True`` — then a single
     ``channel='pooled'`` comparison is returned, and the label says so.
@@ -1176,7 +1209,9 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
         columns ``n``, ``nps`` (points −100…100; for ``difference`` complained −
         did_not_complain), ``ci_low``, ``ci_high``, ``p`` (difference only, two-sided),
         ``small_n`` (for the difference: either group under ``min_n``; its ``n`` is the
-        smaller group).
+        smaller group). In a report kernel (``CXLAB_LEDGER`` set) ``attrs`` records the
+        answers behind each ``n`` (a difference row: the smaller group's, the complained
+        group's on a tie; :func:`cxlab.disclosure.lookup`).
     """
     _check_level(level)
     _require(responses, ["client_id", "submitted_at", "channel", "nps"], "complainant_nps",
@@ -1237,6 +1272,19 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
     out["small_n"] = out["small_n"].astype(bool)
     out.attrs.update(level=level, method=ci, window_days=window_days,
                      pooled=bool(pool_channels), figure="NPS (points)")
+    ids = _members.ids_of(r, "answers") if _members.active() else None
+    if ids is not None:  # report kernels only (cxlab.disclosure): the answers each n counts
+        ch_of = work["channel"].astype("string").fillna("\ue003").to_numpy(dtype=object)
+        grp_of = work["group"].to_numpy(dtype=object)
+        who = {}
+        for key in out.index:
+            ch, grp = key
+            if grp == "difference":  # its n is the smaller group's (complained on a tie)
+                sizes = {g: int(((ch_of == ch) & (grp_of == g)).sum())
+                         for g in ("complained", "did_not_complain")}
+                grp = min(sizes, key=lambda g: (sizes[g], g != "complained"))
+            who[key] = disclosure.Members("answers", ids[(ch_of == ch) & (grp_of == grp)])
+        _members.attach(out, "n", who)
     return out
 
 
@@ -1479,7 +1527,9 @@ class ComplaintsSection:
     after_resolution : DataFrame or None
         :attr:`AfterResolution.shares` of complaints received in ``quarter``.
     complainant_nps : DataFrame or None
-        :func:`complainant_nps` for responses submitted in ``quarter``, per survey channel.
+        :func:`complainant_nps` for responses submitted in ``quarter``, per survey
+        channel: a complainant is a client with a complaint in the 365 days before the
+        answer (:data:`COMPLAINANT_WINDOW_DAYS`), not only in ``quarter``.
     calendar : WorkCalendar
     n_complaints, n_previous : int
         Complaints received in ``quarter`` and in ``previous``.
@@ -1543,7 +1593,14 @@ class ComplaintsSection:
                              a["small_n"]))
         t = pd.DataFrame(rows, columns=["figure", "n", "estimate", "ci_low", "ci_high",
                                         "small_n"]).set_index("figure")
-        return t.astype({"n": "int64", "small_n": bool})
+        t = t.astype({"n": "int64", "small_n": bool})
+        # the one count of people here (report kernels, cxlab.disclosure): active clients;
+        # the other rows count complaints (events) and record no members
+        active = (disclosure.lookup(self.volume, "n_active", self.quarter)
+                  if v is not None else None)
+        if active is not None:
+            _members.attach(t, "n", {"complaints per 100 active clients": active})
+        return t
 
     def summary(self) -> str:
         lines = [f"Complaints {self.quarter} (vs {self.previous}): {self.n_complaints} "
@@ -1779,7 +1836,9 @@ def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
     else:
         r = _dates(responses, ["submitted_at"], what, st)
         rq = r[(quarter_of(r["submitted_at"]) == quarter).fillna(False).to_numpy()]
-        cn = complainant_nps(rq, c, level=level, min_n=min_n, study=st)
+        # complaints in the 365 days before each answer (the labels say 12 months)
+        cn = complainant_nps(rq, c, window_days=COMPLAINANT_WINDOW_DAYS, level=level,
+                             min_n=min_n, study=st)
 
     share_cols = ["share", "ci_low", "ci_high"]
     return ComplaintsSection(

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxlab import _shapley
+from cxlab import _members, _shapley, disclosure
 from cxlab.errors import CxlabError, ParameterError
 from cxlab.schema import factor_columns
 from cxlab.study import Scale, Study, load_study
@@ -101,6 +101,7 @@ class _Prepared:
     missing: str
     weighted: bool
     pair_n: np.ndarray  # (p+1)×(p+1) pairwise counts (complete: all n)
+    keep: np.ndarray | None = None  # mask of the input rows used (rows of Z)
 
 
 def _default_factors(df: pd.DataFrame, study) -> tuple[list[str], list[str]]:
@@ -257,7 +258,27 @@ def _prepare(df, target, factors, weights, missing, study=None) -> _Prepared:
                 "answered by different people and do not fit together. Use "
                 "missing='complete', or drop factors that are rarely answered together")
     return _Prepared(target, tuple(factors), R, Zk, wk, n, len(df) - n_rows, missing,
-                     weighted, counts)
+                     weighted, counts, keep)
+
+
+def _used_members(df: pd.DataFrame, prep: _Prepared) -> tuple[disclosure.Members | None, dict]:
+    """The answers behind ``prep.n`` and behind each factor's ``n_rated`` (report kernels
+    only, :mod:`cxlab.disclosure`; (None, {}) when the rows have no ``response_id``).
+
+    complete: the rows used, for both. pairwise: ``n`` is the smallest pairwise count of
+    a factor with the target, so its members are the rows answering that factor (and the
+    target); ``n_rated`` of a factor is the used rows answering it."""
+    ids = _members.ids_of(df, "answers", prep.keep)
+    if ids is None:
+        return None, {}
+    p = len(prep.factors)
+    rated = {f: disclosure.Members("answers", ids[~np.isnan(prep.Z[:, i])])
+             for i, f in enumerate(prep.factors)}
+    if prep.missing == "complete" or not p:
+        return disclosure.Members("answers", ids), rated
+    worst = int(np.argmin(prep.pair_n[:-1, -1]))
+    both = ~np.isnan(prep.Z[:, worst]) & ~np.isnan(prep.Z[:, -1])
+    return disclosure.Members("answers", ids[both]), rated
 
 
 # =========================================================================== importance
@@ -450,6 +471,39 @@ def _std_betas(R: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, bo
     return Rinv @ r, vif, singular
 
 
+#: The stratum of rows with no channel in a within-channel analysis.
+_NO_CHANNEL = "\ue003no channel"
+
+
+def _centred_within(prep: _Prepared, strata: np.ndarray) -> _Prepared:
+    """``prep`` with the target and every factor centred on its stratum's weighted mean
+    (over the values answered in it) and the correlations recomputed on the deviations:
+    the pooled *within*-stratum correlation matrix (one survey channel's level never
+    counts as a driver's effect). Rows and weights are unchanged."""
+    import dataclasses
+
+    Z = prep.Z.copy()
+    for s in dict.fromkeys(strata):
+        rows = strata == s
+        for j in range(Z.shape[1]):
+            x = Z[rows, j]
+            ok = ~np.isnan(x)
+            if ok.any():
+                Z[rows, j] = x - _wmean(x, prep.w[rows])
+    if prep.missing == "complete":
+        R, sd = _wcorr_complete(Z, prep.w)
+    else:
+        R, sd, _ = _wcorr_pairwise(Z, prep.w)
+    cols = [*prep.factors, prep.target]
+    flat = [cols[i] for i in range(len(cols)) if not (sd[i] > 0)]
+    if flat:
+        raise CxlabError(
+            f"no variation in {', '.join(map(repr, flat))} within any survey channel: "
+            "a factor every channel's answers rate alike cannot explain differences "
+            f"in {prep.target!r} inside a channel; leave it out of factors=[...]")
+    return dataclasses.replace(prep, corr=R, Z=Z)
+
+
 def _wmean(x: np.ndarray, w: np.ndarray) -> float:
     ok = ~np.isnan(x)
     return float((x[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
@@ -514,6 +568,21 @@ class DriverAnalysis:
     performance : str
         The column the quadrant's performance axis uses: ``"mean_100"``, or
         ``"mean_rating"`` when no factor has a declared scale (then a warning says so).
+    members : cxlab.disclosure.Members or None
+        In a report kernel (``CXLAB_LEDGER`` set, :mod:`cxlab.disclosure`): the answers
+        counted by ``n`` (pairwise: those answering the factor with the smallest pairwise
+        count, and the target); the table's ``n_rated`` is recorded in its ``attrs``
+        likewise. None otherwise.
+    within : str or None
+        ``"channel"`` (the channel column's name) when the answers of several survey
+        channels were analysed *within channel* (:func:`key_drivers`: NPS and the factors
+        centred on each channel's own mean first, so no figure pools channels); None for
+        one channel, or when ``pool_channels=True`` pooled them on purpose.
+    n_within : tuple of (channel, n)
+        With ``within``: the rows used in each channel (they add up to ``n``), in the
+        study's order of channels.
+    members_within : dict or None
+        In a report kernel: channel → the answers counted by its ``n_within``.
     """
 
     table: pd.DataFrame
@@ -533,6 +602,11 @@ class DriverAnalysis:
     performance_threshold: float
     warnings: tuple[str, ...] = field(default=())
     performance: str = "mean_100"
+    members: disclosure.Members | None = field(default=None, compare=False, repr=False)
+    within: str | None = None
+    n_within: tuple = ()
+    members_within: Mapping[str, disclosure.Members] | None = field(default=None, compare=False,
+                                                                    repr=False)
 
     # ------------------------------------------------------------------ views
     @property
@@ -549,7 +623,10 @@ class DriverAnalysis:
         lines = [
             f"Key drivers of {self.target} ({self.method}, {self.missing} cases"
             f"{', weighted' if self.weighted else ''})",
-            f"n = {self.n} (dropped {self.dropped}); R² = {self.r2:.3f} "
+            f"n = {self.n} (dropped {self.dropped})"
+            + (f"; within {self.within}: " + ", ".join(f"{k} {v}" for k, v in self.n_within)
+               if self.within else "")
+            + f"; R² = {self.r2:.3f} "
             f"[{self.r2_ci_low:.3f}, {self.r2_ci_high:.3f}] ({self.level:.0%} bootstrap, "
             f"{self.n_boot} resamples)",
             self.finding,
@@ -653,6 +730,8 @@ def key_drivers(
     method: str = "shapley",
     *,
     study=None,
+    pool_channels: bool = False,
+    channel_col: str = "channel",
 ) -> DriverAnalysis:
     """Key driver analysis of ``target`` on the loyalty factors.
 
@@ -681,11 +760,25 @@ def key_drivers(
     method : {"shapley", "relative_weights"}
     study : Study or path, optional
         The factors, their labels and scales; default :func:`cxlab.study.default_study`.
+    pool_channels : bool
+        One survey channel per figure (DOMAIN.md): when the rows come from several
+        channels (``channel_col``), the analysis runs **within channel** by default —
+        the target and every factor are centred on their own channel's (weighted) mean
+        before the correlations, so a channel whose answers run higher (an interviewer's
+        phone call) adds no spurious "importance" and no figure pools channels; the
+        shares then say what moves NPS *inside* a channel. ``n`` is the sum of the
+        channels' rows (``n_within``, per channel), ``within`` names the column.
+        Performance (mean ratings, top box) stays each factor's mean over the rows used.
+        ``True`` pools the channels' raw answers on purpose (with a warning). The
+        bootstrap resamples the centred rows (the channel means held fixed).
+    channel_col : str
+        The channel column (rows with no channel are one more stratum).
 
     Returns
     -------
     DriverAnalysis
-        ``.table``, ``.r2``, ``.n``, ``.dropped``, ``.warnings``, ``.plot()``.
+        ``.table``, ``.r2``, ``.n``, ``.dropped``, ``.warnings``, ``.plot()``;
+        ``.within`` and ``.n_within`` say whether and how channels were separated.
 
     Notes
     -----
@@ -708,6 +801,22 @@ def key_drivers(
     if factors is None and isinstance(df, pd.DataFrame):
         factors, left_out = _default_factors(df, st)
     prep = _prepare(df, target, factors, weights, missing, st)
+    raw = prep  # performance (mean ratings, top box) is read from the raw rows
+    within, n_within, strata = None, (), None
+    n_channels = 0
+    if isinstance(df, pd.DataFrame) and channel_col in df.columns:
+        used = df[channel_col].astype("string").to_numpy(dtype=object, na_value=None)[prep.keep]
+        strata = pd.Series(used, dtype=object).fillna(_NO_CHANNEL).to_numpy(dtype=object)
+        n_channels = len(set(strata))
+    if n_channels > 1 and not pool_channels:
+        prep = _centred_within(prep, strata)
+        within = channel_col
+        codes = [c for c in dict.fromkeys(strata) if c != _NO_CHANNEL]
+        order = list(st.channels.order(codes)) if channel_col == "channel" else sorted(codes)
+        order += [c for c in codes if c not in order] + (
+            [_NO_CHANNEL] if _NO_CHANNEL in set(strata) else [])
+        n_within = tuple((None if c == _NO_CHANNEL else c, int((strata == c).sum()))
+                         for c in order)
     fac = list(prep.factors)
     p = len(fac)
     scales = _scales_for(fac, st)
@@ -723,7 +832,7 @@ def key_drivers(
     lab = _labels_for(fac, labels, st)
     mean_rating, mean_100, top_box, n_rated = [], [], [], []
     for i, f in enumerate(fac):
-        x = prep.Z[:, i]
+        x = raw.Z[:, i]
         m = _wmean(x, prep.w)
         sc = scales[f]
         ok = ~np.isnan(x)
@@ -802,21 +911,37 @@ def key_drivers(
                 f"{row['beta']:.3f}; beta·r is {own:.2f} of R²): its importance is largely "
                 f"shared with correlated factors (most with {lab[fac[k]]}, r = {R[i, k]:.2f}); "
                 "methods disagree on it — see robustness()")
-    if "channel" in df.columns:
-        chans = df["channel"].dropna().unique()
+    if pool_channels and channel_col in df.columns:
+        chans = df[channel_col].dropna().unique()
         if len(chans) > 1:
             warns.append(f"responses from {len(chans)} survey channels "
-                         f"({', '.join(sorted(map(str, chans)))}) pooled: channel level "
-                         "differences add noise; compare with key_drivers_by(df, 'channel')")
+                         f"({', '.join(sorted(map(str, chans)))}) pooled (pool_channels=True): "
+                         "channel level differences add noise; the default analyses within "
+                         "channel; compare with key_drivers_by(df, 'channel')")
+    for c, k in n_within:
+        if k < 10 * p:
+            warns.append(f"channel {c if c is not None else '(not recorded)'}: {k} answers, "
+                         f"under 10 per factor ({10 * p}): it weighs little in the "
+                         "within-channel analysis; see key_drivers_by(df, 'channel')")
     if failed:
         warns.append(f"{failed} of {n_boot} bootstrap resamples had a constant column and "
                      "were left out of the intervals")
+    used, used_within = None, None
+    if _members.active():  # report kernels only (cxlab.disclosure)
+        used, rated = _used_members(df, prep)
+        if rated:
+            _members.attach(table, "n_rated", rated)
+        ids = _members.ids_of(df, "answers", prep.keep)
+        if within and ids is not None:  # the answers each channel's n_within counts
+            used_within = {c: disclosure.Members(
+                "answers", ids[strata == (_NO_CHANNEL if c is None else c)]) for c, _ in n_within}
     return DriverAnalysis(
         table=table, target=target, method=method, r2=r2, r2_ci_low=float(r2_ci[0]),
         r2_ci_high=float(r2_ci[1]), n=prep.n, dropped=prep.dropped, missing=missing,
         weighted=prep.weighted, n_boot=n_boot, level=level, seed=seed,
         importance_threshold=imp_thr, performance_threshold=perf_thr, warnings=tuple(warns),
-        performance=perf)
+        performance=perf, members=used, within=within, n_within=n_within,
+        members_within=used_within)
 
 
 # =========================================================================== robustness
@@ -828,7 +953,9 @@ class RobustnessCheck:
     ``table``: per factor, the Shapley share and the coefficients (on standardized
     factors) and ranks of each method; ``agreement``: per method, Spearman's rank
     correlation of its coefficients with the Shapley importances, its p-value and
-    whether the top two factors are the same.
+    whether the top two factors are the same. ``members``: in a report kernel
+    (``CXLAB_LEDGER`` set, :mod:`cxlab.disclosure`) the answers counted by ``n`` (the
+    complete rows used), else None.
     """
 
     table: pd.DataFrame
@@ -837,6 +964,7 @@ class RobustnessCheck:
     n: int
     dropped: int
     promoter_min: int
+    members: disclosure.Members | None = field(default=None, compare=False, repr=False)
 
     def summary(self) -> str:
         with pd.option_context("display.width", 160, "display.max_columns", 20):
@@ -863,12 +991,20 @@ def robustness(
     promoter_min: int = 9,
     *,
     study=None,
+    pool_channels: bool = False,
+    channel_col: str = "channel",
 ) -> RobustnessCheck:
     """Check the Shapley ranking against regressions that respect the score's scale.
 
     Fits, on the complete rows and standardized factors: OLS (the standardized betas),
     a promoter-vs-rest logistic regression (``target ≥ promoter_min``; statsmodels
     ``Logit``) and an ordered logit on the 0–10 score (statsmodels ``OrderedModel``).
+
+    Within channel, as :func:`key_drivers` (``pool_channels``, ``channel_col``): with
+    several survey channels the Shapley shares and OLS use the channel-centred answers,
+    and both logits take a fixed effect per channel (a dummy), so every method ranks
+    what moves the score inside a channel and the Shapley column matches
+    :func:`key_drivers`' shares.
 
     Parameters
     ----------
@@ -896,12 +1032,22 @@ def robustness(
     prep = _prepare(df, target, factors, None, "complete", study)
     fac = list(prep.factors)
     p = len(fac)
-    X = prep.Z[:, :p]
     y = prep.Z[:, p]
+    fixed = pd.DataFrame(index=range(len(y)))  # a dummy per channel but the first
+    model = prep
+    if not pool_channels and channel_col in df.columns:
+        used = df[channel_col].astype("string").to_numpy(dtype=object, na_value=None)[prep.keep]
+        strata = pd.Series(used, dtype=object).fillna(_NO_CHANNEL).to_numpy(dtype=object)
+        if len(set(strata)) > 1:
+            model = _centred_within(prep, strata)
+            fixed = pd.get_dummies(pd.Series(strata), prefix="_channel", drop_first=True,
+                                   dtype=float)
+    X = model.Z[:, :p]
     Xs = pd.DataFrame((X - X.mean(0)) / X.std(0, ddof=1), columns=fac)
-    shap = _shapley.shapley_r2(prep.corr[:p, :p], prep.corr[:p, p])
+    shap = _shapley.shapley_r2(model.corr[:p, :p], model.corr[:p, p])
     table = pd.DataFrame({"shapley_share": shap / shap.sum()}, index=pd.Index(fac, name="factor"))
-    ys = (y - y.mean()) / y.std(ddof=1)
+    yc = model.Z[:, p]
+    ys = (yc - yc.mean()) / yc.std(ddof=1)
     ols = sm.OLS(ys, sm.add_constant(Xs)).fit()
     fits = {"ols": (ols.params[fac], ols.pvalues[fac])}
     binary = set(np.unique(y)) <= {0.0, 1.0}
@@ -914,7 +1060,8 @@ def robustness(
         with _warnings.catch_warnings():
             _warnings.simplefilter("error", PerfectSeparationWarning)
             _warnings.simplefilter("ignore", ConvergenceWarning)
-            logit = sm.Logit(promoter, sm.add_constant(Xs)).fit(disp=0, maxiter=200)
+            logit = sm.Logit(promoter, sm.add_constant(pd.concat([Xs, fixed], axis=1))).fit(
+                disp=0, maxiter=200)
     except (PerfectSeparationWarning, np.linalg.LinAlgError) as err:
         raise CxlabError(f"promoter-vs-rest logit of {target!r} could not be fitted "
                          f"({err}): the factors separate promoters perfectly or are "
@@ -925,8 +1072,8 @@ def robustness(
         endog = pd.Series(pd.Categorical(y, categories=levels, ordered=True))
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
-            ordm = OrderedModel(endog, Xs, distr="logit").fit(method="bfgs", disp=False,
-                                                               maxiter=1000)
+            ordm = OrderedModel(endog, pd.concat([Xs, fixed], axis=1), distr="logit").fit(
+                method="bfgs", disp=False, maxiter=1000)
         fits["ordered_logit"] = (ordm.params[fac], ordm.pvalues[fac])
     table["shapley_rank"] = table["shapley_share"].rank(ascending=False, method="min").astype(int)
     rows = {}
@@ -945,7 +1092,8 @@ def robustness(
     agreement = pd.DataFrame.from_dict(rows, orient="index")
     agreement.index.name = "method"
     table = table.sort_values("shapley_share", ascending=False, kind="stable")
-    return RobustnessCheck(table, agreement, target, prep.n, prep.dropped, promoter_min)
+    used = _used_members(df, prep)[0] if _members.active() else None
+    return RobustnessCheck(table, agreement, target, prep.n, prep.dropped, promoter_min, used)
 
 
 # =========================================================================== segments
@@ -959,7 +1107,10 @@ class SegmentDrivers:
     with fewer than ``min_n`` usable rows are *not computed* (their shares are empty)
     and listed in ``small``; ``analyses`` holds each computed segment's full
     :class:`DriverAnalysis` (with the share intervals); ``notes`` says why a segment of
-    enough rows still could not be analysed.
+    enough rows still could not be analysed. ``members``: in a report kernel
+    (``CXLAB_LEDGER`` set, :mod:`cxlab.disclosure`) segment → the answers counted by the
+    ``n`` row's cell of that segment (a computed segment's :attr:`DriverAnalysis.members`;
+    else its usable rows), else None.
     """
 
     table: pd.DataFrame
@@ -969,6 +1120,8 @@ class SegmentDrivers:
     analyses: Mapping[str, DriverAnalysis]
     notes: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    members: Mapping[str, disclosure.Members] | None = field(default=None, compare=False,
+                                                             repr=False)
 
     def summary(self) -> str:
         out = (f"Driver shares by {self.by} (segments under n = {self.min_n} not computed: "
@@ -1050,9 +1203,15 @@ def key_drivers_by(
     parts = [("all", df)] + [(str(k), g) for k, g in df.groupby(by, sort=True, dropna=True)]
     shares, analyses, small, notes = {}, {}, [], []
     n_row, r2_row = {}, {}
+    who = {} if _members.active() else None  # report kernels only (cxlab.disclosure)
     for name, part in parts:
         prep_n = _usable_rows(part, target, fac, weights, missing)
         n_row[name] = prep_n
+        if who is not None:  # the usable rows, unless the analysis below says otherwise
+            ids = _members.ids_of(part, "answers",
+                                  _rows(part, [*fac, target], weights, missing)[2])
+            if ids is not None:
+                who[name] = disclosure.Members("answers", ids)
         if prep_n < max(min_n, len(fac) + 2):
             small.append(name)
             shares[name] = pd.Series(np.nan, index=fac)
@@ -1070,6 +1229,8 @@ def key_drivers_by(
         shares[name] = kd.table["share"]
         r2_row[name] = kd.r2
         n_row[name] = kd.n
+        if who is not None and kd.members is not None:
+            who[name] = kd.members
     table = pd.DataFrame(shares).reindex(fac)
     if "all" in analyses:
         table = table.loc[analyses["all"].table.index]
@@ -1078,7 +1239,7 @@ def key_drivers_by(
     table.index.name = "factor"
     table.columns.name = by
     return SegmentDrivers(table, by, min_n, tuple(small), analyses, tuple(notes),
-                          _labels_for(fac, labels, st))
+                          _labels_for(fac, labels, st), who or None)
 
 
 def _rows(df, cols, weights, missing) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

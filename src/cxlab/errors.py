@@ -8,6 +8,7 @@ traceback and exits non-zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 
@@ -83,6 +84,47 @@ class QuarterError(CxlabError):
     """A quarter string is malformed, unknown, or has no data."""
 
 
+class ReportError(CxlabError):
+    """A report could not be rendered (bad notebook list, output folder problem)."""
+
+
+class NotebookError(ReportError):
+    """A notebook failed while rendering a report: names the notebook, the cell and the error.
+
+    The previous report is untouched; the failed executed notebook is kept at ``kept`` for
+    the analyst (it shows the traceback in place). ``cell`` is papermill's 0-based
+    ``cell_index``; the message counts from 1.
+    """
+
+    def __init__(self, notebook: str, quarter: str, cell: int | None, exec_count: int | None,
+                 source: str, ename: str, evalue: str, kept: Path | None = None):
+        self.notebook = notebook
+        self.quarter = quarter
+        self.cell = cell
+        self.exec_count = exec_count
+        self.source = source
+        self.ename = ename
+        self.evalue = evalue
+        self.kept = kept
+        lines = [line for line in (source or "").strip().splitlines() if line.strip()]
+        excerpt = lines[0] if lines else ""
+        if len(lines) > 1:
+            excerpt += " …"
+        # papermill's cell_index counts from 0 in the executed notebook (injected
+        # parameters included); people count from 1
+        where = f"cell {cell + 1} of the executed notebook" if cell is not None else "a cell"
+        if exec_count is not None:
+            where += f" (execution count [{exec_count}])"
+        msg = (
+            f"notebook '{notebook}' failed for {quarter} in {where}: {ename}: {evalue}"
+            f"\n  cell source: {excerpt[:200]}"
+            f"\n  the previous report for {quarter} (if any) was left untouched"
+        )
+        if kept is not None:
+            msg += f"\n  executed notebook with the traceback: {kept}"
+        super().__init__(msg)
+
+
 class ParameterError(CxlabError):
     """A function was called with an argument it cannot work with."""
 
@@ -142,3 +184,9 @@ class FileError(CxlabError):
 class LockError(WarehouseError):
     """The warehouse stayed locked by another process for longer than the wait allowed
     (``$CXLAB_LOCK_TIMEOUT`` seconds)."""
+
+
+class DisclosureError(CxlabError):
+    """A stakeholder report would let a reader work out a count of people under the
+    disclosure threshold, and no further suppression can prevent it: it is not rendered
+    (:mod:`cxlab.disclosure`)."""

@@ -24,6 +24,15 @@ can be fed to :func:`nps_from_counts` directly.
 the result records ``pooled=True`` and the channels. Grouped tables split by
 ``channel`` by default (it is added to ``by`` when the frame has it).
 
+**Who a count counts** (:mod:`cxlab.disclosure`): in a report kernel (``CXLAB_LEDGER``
+set) the grouped tables record, in ``attrs``, the members behind each row's count of
+people — the answers (``response_id``) behind ``n`` of :func:`nps_table`,
+:func:`binary_nps_table`, :func:`csi_table`, :func:`nps_trend` and ``n``/``ref_n`` of
+:func:`compare_groups` (a ``combined`` row: the union over its strata); the invitations
+(``invitation_id``) and answers behind :func:`response_rate`'s two counts. Read them with
+:func:`cxlab.disclosure.lookup`. Without a ledger nothing is recorded and nothing costs
+more; a frame without the id column records nothing either.
+
 References
 ----------
 Rocks, B. (2016). Interval estimation for the "Net Promoter Score".
@@ -46,7 +55,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from cxlab import schema
+from cxlab import _members, disclosure, schema
 from cxlab.errors import ChannelMixingError, ParameterError
 from cxlab.schema import quarter_of
 from cxlab.study import Scale, load_study
@@ -700,6 +709,8 @@ def nps_table(df: pd.DataFrame, by=None, min_n: int = 30, ci: str = "adjusted-wa
     if pooled is not None:
         out["pooled"] = pooled.to_numpy(dtype=bool)
     out.attrs.update(method=ci, level=level, min_n=min_n, figure="NPS (points)")
+    if _members.active():  # report kernels only: who each n counts (cxlab.disclosure)
+        _members.attach_grouped(out, "n", df, by, "answers", valid)
     return out
 
 
@@ -730,6 +741,8 @@ def binary_nps_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 
     if pooled is not None:
         out["pooled"] = pooled.to_numpy(dtype=bool)
     out.attrs.update(method="wilson", level=level, min_n=min_n, figure="binary NPS (share)")
+    if _members.active():
+        _members.attach_grouped(out, "n", df, by, "answers", valid)
     return out
 
 
@@ -773,6 +786,8 @@ def csi_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 0.95, *
     if pooled is not None:
         out["pooled"] = pooled.to_numpy(dtype=bool)
     out.attrs.update(level=level, min_n=min_n, figure="CSI", scale=str(sc), top_box=sc.top_box)
+    if _members.active():
+        _members.attach_grouped(out, "n", df, by, "answers", valid)
     return out
 
 
@@ -877,7 +892,8 @@ def fcr_table(contacts: pd.DataFrame, by=("channel",), window_days: int = 7,
         out["censored"] = cc.reindex(out.index, fill_value=0).astype("int64").to_numpy()
     else:
         out["censored"] = len(cens)
-    out.attrs.update(window_days=window_days, level=level, min_n=min_n, figure="FCR (share)")
+    out.attrs.update(window_days=window_days, level=level, min_n=min_n, figure="FCR (share)",
+                     counts="events")  # n counts requests (contacts), not people
     return out
 
 
@@ -950,7 +966,11 @@ def response_rate(responses: pd.DataFrame, invitations: pd.DataFrame,
     out["small_n"] = out["invitations"] < min_n
     out["over_invited"] = over
     out.attrs.update(level=level, min_n=min_n, figure="response rate (share)")
-    return out.sort_index()
+    out = out.sort_index()
+    if _members.active():  # responses count answers, invitations count invitations
+        _members.attach_grouped(out, "responses", responses, by, "answers")
+        _members.attach_grouped(out, "invitations", invitations, by, "invitations")
+    return out
 
 
 # =========================================================================== comparisons
@@ -1061,6 +1081,9 @@ def nps_trend(df: pd.DataFrame, by=None, quarter_col: str | None = None, min_n: 
     t["change_small_n"] = has & ((t["n"] < min_n) | (prev["n"].fillna(0) < min_n)).to_numpy()
     t = t.set_index(groups + [quarter_col])
     t.attrs.update(method=ci, level=level, min_n=min_n, figure="NPS trend (points)")
+    if _members.active():
+        valid = pd.to_numeric(df[column], errors="coerce").notna().to_numpy()
+        _members.attach_grouped(t, "n", df, groups + [quarter_col], "answers", valid)
     return t
 
 
@@ -1216,6 +1239,9 @@ def compare_groups(df: pd.DataFrame, group_col: str | None = None, reference=Non
     else:
         strata_masks = [((), np.ones(len(df), dtype=bool))]
     rows = []
+    # report kernels only (cxlab.disclosure): the answers behind each row's n and ref_n
+    ids = _members.ids_of(df, "answers") if _members.active() else None
+    who: list[tuple] = []  # per row: (n's ids, ref_n's ids)
     for skey, smask in strata_masks:
         base = valid & smask
         ref_mask = masks[reference] & base if reference is not None else None
@@ -1224,6 +1250,8 @@ def compare_groups(df: pd.DataFrame, group_col: str | None = None, reference=Non
                 continue
             gm = m & base
             rm = ref_mask if ref_mask is not None else (~m) & base
+            if ids is not None:
+                who.append((ids[gm], ids[rm]))
             sa, sb = _stats_for(kind, values, gm), _stats_for(kind, values, rm)
             na, nb = sa[0], sb[0]
             row = {**dict(zip(by, skey)), "group": g, "reference": reference if reference
@@ -1239,9 +1267,13 @@ def compare_groups(df: pd.DataFrame, group_col: str | None = None, reference=Non
     if combine_strata and by:
         z = _z(level)
         for g in [k for k in masks if k != reference]:
-            part = [r for r in rows if r["group"] == g and np.isfinite(r["se"]) and r["se"] > 0]
+            at = [i for i, r in enumerate(rows)
+                  if r["group"] == g and np.isfinite(r["se"]) and r["se"] > 0]
+            part = [rows[i] for i in at]
             if not part:
                 continue
+            if ids is not None:  # the union over the strata combined (they are disjoint)
+                who.append(tuple(np.concatenate([who[i][j] for i in at]) for j in (0, 1)))
             w = np.array([1 / r["se"] ** 2 for r in part])
             d = np.array([r["diff"] for r in part])
             diff, se = float(w @ d / w.sum()), float(1 / np.sqrt(w.sum()))
@@ -1263,4 +1295,8 @@ def compare_groups(df: pd.DataFrame, group_col: str | None = None, reference=Non
     out = out.set_index(by + ["group"])
     unit = {"nps": "points", "proportion": "share", "mean": "rating"}[kind]
     out.attrs.update(metric=metric, unit=unit, level=level, min_n=min_n)
+    if ids is not None:  # rows in the order built: each row's key as the index gives it
+        for j, col in enumerate(("n", "ref_n")):
+            _members.attach(out, col, {key: disclosure.Members("answers", w[j])
+                                         for key, w in zip(out.index, who)})
     return out

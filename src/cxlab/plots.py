@@ -10,7 +10,18 @@ manner of seaborn's axes-level functions. The house style:
 - groups with fewer than ``min_n`` answers are not drawn: their place is kept and labelled
   "n < 30" (``suppress=True``, the default, because every chart may end up in a
   stakeholder report, where no figure from fewer than ``min_n`` answers may appear);
-  ``suppress=False`` draws them grey and hollow for an analyst's own exploration;
+  ``suppress=False`` draws them grey and hollow for an analyst's own exploration. A
+  comparison whose *reference* group is the small one says so ("reference n < 30"), as the
+  table beside it does;
+- no counts of people on a chart (no "n=123" in a label): the table beside each chart
+  carries n, where the disclosure rule (:mod:`cxlab.suppression`) applies to it;
+- every word and number in the report language ``lang``: labels from the message
+  catalogue, tick labels written as the tables write numbers
+  (:func:`cxlab.report.formats.fmt_num`: decimal comma and thin-space thousands in
+  Russian, a typographic minus), months named in ``lang``;
+- a text alternative for readers who cannot see the image (:func:`alt_text`), in ``lang``:
+  what the chart shows and its figures; :func:`cxlab.report.show` writes it as the
+  image's ``alt``;
 - a title that states the finding: pass ``title=`` (notebooks build it from the numbers,
   e.g. with :mod:`cxlab.report`'s narration); the default names what is shown.
 """
@@ -18,6 +29,7 @@ manner of seaborn's axes-level functions. The house style:
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -44,6 +56,9 @@ def set_style(context: str = "notebook", font_scale: float = 1.1) -> None:
                       "axes.spines.top": False,
                       "axes.spines.right": False,
                       "legend.frameon": False,
+                      # labels are data (codes, factor labels, categories as written):
+                      # "$…$" in one is text, not mathtext that could break the chart
+                      "text.parse_math": False,
                   })
 
 
@@ -70,6 +85,111 @@ def _small(table: pd.DataFrame, n: str | None, min_n: int) -> np.ndarray:
 
 def _num(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+
+
+# ------------------------------------------------------------------ the reader's language
+
+def _fmt(value, digits: int, lang: str, sign: bool = False) -> str:
+    # the tables' number format; imported here, not at the top: cxlab.report imports the
+    # notebooks' helpers, which import this module
+    from cxlab.report.formats import fmt_num
+
+    return fmt_num(value, digits, lang, sign)
+
+
+def _decimals(values) -> int:
+    """The fewest decimals (0–4) that write every one of ``values`` exactly."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return 0
+    tol = 1e-6 * max(1.0, float(np.abs(v).max()))
+    for d in range(5):
+        if np.all(np.abs(np.round(v, d) - v) < tol):
+            return d
+    return 4
+
+
+class _ReaderNumbers(mticker.Formatter):
+    """Tick labels written as the report's tables write numbers (decimal comma in Russian,
+    typographic minus, thin-space thousands), with as many decimals as the ticks need;
+    ``scale`` and ``suffix`` make shares read as percentages."""
+
+    def __init__(self, lang: str, scale: float = 1.0, suffix: str = ""):
+        self.lang, self.scale, self.suffix = lang, scale, suffix
+        self._ticks = np.array([], dtype=float)
+
+    def set_locs(self, locs):
+        # the axis calls this with every tick before formatting them (one number of
+        # decimals for all); kept here, matplotlib's own attribute is going private
+        self._ticks = np.asarray(locs, dtype=float)
+
+    def __call__(self, x, pos=None):
+        locs = (self._ticks if self._ticks.size else np.array([x], dtype=float)) * self.scale
+        return _fmt(x * self.scale, _decimals(locs), self.lang) + self.suffix
+
+
+def _reader_numbers(ax, lang: str, axis: str = "y", scale: float = 1.0, suffix: str = ""):
+    """Write ``axis``'s ("x", "y") tick labels in the report language."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(_ReaderNumbers(lang, scale, suffix))
+
+
+def _month_names(ax, lang: str) -> None:
+    """Date ticks of a monthly chart as "Jul 2026" / "июл 2026" (the catalogue's month
+    abbreviations, not the process's locale)."""
+    import matplotlib.dates as mdates
+
+    names = str(i18n.t("plot.month_abbr", lang)).split()
+
+    def month(x, pos=None):
+        d = mdates.num2date(x)
+        return f"{names[d.month - 1]} {d.year}"
+
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(month))
+
+
+def describe(ax, text: str):
+    """Give the chart on ``ax`` its text alternative (the image's ``alt`` in the report:
+    what the chart shows and its figures, in the report language). Returns ``ax``."""
+    ax.figure._cxlab_alt = " ".join(str(text).split())
+    return ax
+
+
+def alt_text(ax_or_fig) -> str | None:
+    """The text alternative a chart function gave its figure (:func:`describe`), or
+    None."""
+    fig = getattr(ax_or_fig, "figure", None) if not hasattr(ax_or_fig, "savefig") else ax_or_fig
+    fig = fig if fig is not None else ax_or_fig
+    return getattr(fig, "_cxlab_alt", None)
+
+
+def _digits_for(values) -> int:
+    """Decimals a reader needs for figures of this size: none from 10 up (NPS points),
+    one from 1, two below (a difference of mean ratings)."""
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    top = float(v.max()) if v.size else 0.0
+    return 0 if top >= 10 else 1 if top >= 1 else 2
+
+
+def _sentence(text) -> str:
+    """A title or note as a sentence fragment for an alt text (no trailing full stop)."""
+    return " ".join(str(text).split()).rstrip(" .")
+
+
+def _points(labels, est, lo, hi, hidden, lang: str, digits: int = 0, scale: float = 1.0,
+            suffix: str = "", sign: bool = False) -> str:
+    """"Phone: 52 [46, 57]; Web form: n < 30" — a chart's figures for its alt text."""
+    sep = "; " if lang == "ru" else ", "
+    out = []
+    for lab, e, a, b, h in zip(labels, est, lo, hi, hidden):
+        if h:
+            out.append(f"{lab}: {h}")
+        elif np.isfinite(e):
+            out.append(f"{lab}: {_fmt(e * scale, digits, lang, sign)}{suffix} "
+                       f"[{_fmt(a * scale, digits, lang, sign)}{sep}{_fmt(b * scale, digits, lang, sign)}]")
+    return "; ".join(out)
 
 
 #: Index levels / columns whose codes always get a reader's label (the study's, see
@@ -139,17 +259,42 @@ def nps_trend(table: pd.DataFrame, x: str = "quarter", y: str = "nps", lo: str =
     ax.axhline(0, color="black", lw=0.8, alpha=0.5)
     ax.set_xlabel(i18n.t("plot.quarter", lang))
     ax.set_ylabel(i18n.t("plot.nps_points", lang))
-    _title(ax, title or i18n.t("plot.nps_trend_title", lang))
+    _reader_numbers(ax, lang, "y")
+    title = title or i18n.t("plot.nps_trend_title", lang)
+    _title(ax, title)
     if hue is not None:
         ax.legend(loc="best")
     _note_small(ax, any(_small(data, n, min_n)), min_n, lang, suppress)
+    last = data[[str(v) == periods[-1] for v in data[x]]] if periods else data.iloc[:0]
+    small = _small(last, n, min_n)
+    names = ([None] * len(last) if hue is None else
+             [i18n.label(hue_kind, k, lang) if hue_kind else str(k) for k in last[hue]])
+    describe(ax, i18n.t("alt.nps_trend", lang, title=_sentence(title), first=periods[0] if periods else "",
+                        last=periods[-1] if periods else "",
+                        figures=_points([nm or periods[-1] for nm in names], _num(last[y]),
+                                        _num(last[lo]), _num(last[hi]),
+                                        [f"n < {min_n}" if s else "" for s in small], lang)))
     return ax
 
 
-def _note_small(ax, any_small: bool, min_n: int, lang: str, suppress: bool = True) -> None:
+def _note_small(ax, any_small: bool, min_n: int, lang: str, suppress: bool = True,
+                ref_small: bool = False, extra: tuple[str, ...] = ()) -> None:
+    """The chart's footnote: why groups are not drawn (too few answers; a comparison's
+    reference too small) and any ``extra`` lines (e.g. what the intervals are)."""
+    lines = []
     if any_small:
         key = "plot.small_n_suppressed" if suppress else "plot.small_n_note"
-        ax.annotate(i18n.t(key, lang, min_n=min_n), xy=(1, 0),
+        lines.append(i18n.t(key, lang, min_n=min_n))
+    if ref_small:
+        key = "plot.ref_small_suppressed" if suppress else "plot.ref_small_note"
+        lines.append(i18n.t(key, lang, min_n=min_n))
+    lines += [str(e) for e in extra if e]
+    if lines:
+        import textwrap
+
+        width = int(7 * ax.figure.get_figwidth())  # characters of small print per line
+        text = "\n".join(w for line in lines for w in textwrap.wrap(line, width))
+        ax.annotate(text, xy=(1, 0),
                     xycoords="axes fraction", xytext=(0, -42), textcoords="offset points",
                     ha="right", va="top", fontsize="small", color=GREY)
 
@@ -165,11 +310,19 @@ def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n"
               min_n: int = 30, group: str | None = None, kind: str | None = None,
               lang: str = "en", xlabel: str = "", title: str | None = None,
               reference: float | None = None, colour=None, small_col: str = "small_n",
-              suppress: bool = True, ax=None):
+              suppress: bool = True, scale: float = 1.0, suffix: str = "",
+              digits: int | None = None, sign: bool = False, note: str = "",
+              alt: str | None = None, ax=None):
     """Point estimates with error bars, one row per group (horizontal).
 
-    Groups under ``min_n`` (or flagged in ``small_col``) are labelled "n < min_n" and not
-    drawn; with ``suppress=False`` they are drawn grey and hollow with their n.
+    Groups under ``min_n`` are labelled "n < min_n" and not drawn; a row flagged in
+    ``small_col`` whose own n reaches ``min_n`` (a comparison whose *reference* group is
+    small) is labelled "reference n < min_n" and not drawn either. With
+    ``suppress=False`` both are drawn grey and hollow. No label carries a count of people:
+    the table beside the chart does. ``scale`` and ``suffix`` write the axis as the
+    tables do (``scale=100, suffix="%"`` for shares); ``digits`` (default: as the figures
+    need) and ``sign`` the figures in the alt text; ``note`` adds a footnote line (e.g.
+    what the intervals are); ``alt`` is the alt text's opening (default: the title).
 
     The general form of :func:`nps_by_group` and :func:`cohort_gaps`.
     """
@@ -177,13 +330,25 @@ def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n"
     table = _in_study_order(table, group)
     if n is not None and n in table.columns:  # a group without answers has nothing to draw
         table = table[pd.to_numeric(table[n], errors="coerce").fillna(0) > 0]
-    ax = _ax(ax, figsize=(8.0, 0.5 * len(table) + 1.6))
     labels = _group_labels(table, group, kind, lang)
     ys = np.arange(len(table))[::-1]
-    est, l, h = _num(table[y]), _num(table[lo]), _num(table[hi])
-    small = _small(table, n, min_n)
+    est, l, h = (_num(table[c]) * scale for c in (y, lo, hi))
+    own_small = _small(table, n, min_n)
+    ref_small = np.zeros(len(table), dtype=bool)
     if small_col in table.columns:  # e.g. a comparison whose reference group is small
-        small = small | table[small_col].fillna(True).to_numpy(dtype=bool)
+        ref_small = table[small_col].fillna(True).to_numpy(dtype=bool) & ~own_small
+    small = own_small | ref_small
+    why = [f"n < {min_n}" if o else str(i18n.t("text.ref_small", lang, min_n=min_n)) if r else ""
+           for o, r in zip(own_small, ref_small)]
+    # why a row is empty is written in the row itself (suppressed), or after the group's
+    # name when it is drawn grey (suppress=False)
+    ticks = [f"{lab}  ({w})" if w and not suppress else lab for lab, w in zip(labels, why)]
+    # long group names (channel · cohort) get a wider figure, so the intervals keep room;
+    # the title, which starts where the axes do, wraps to the room the names leave
+    longest = max((len(t) for t in ticks), default=0)
+    width = min(max(8.0, 4.5 + 0.09 * longest), 11.0)
+    title_chars = max(30, min(70, int((width - 0.085 * longest - 0.3) / 0.12)))
+    ax = _ax(ax, figsize=(width, 0.5 * len(table) + 1.6))
     colour = colour or sns.color_palette(PALETTE)[0]
     for i in range(len(table)):
         if small[i] and suppress:
@@ -191,28 +356,32 @@ def estimates(table: pd.DataFrame, y: str, lo: str, hi: str, n: str | None = "n"
         c = GREY if small[i] else colour
         ax.errorbar(est[i], ys[i], xerr=[[est[i] - l[i]], [h[i] - est[i]]], fmt="o", color=c,
                     mfc="white" if small[i] else c, capsize=4, ms=7, lw=2)
-    if n is not None and n in table.columns:
-        counts = pd.to_numeric(table[n], errors="coerce")
-        labels = [f"{lab}  ({_n_text(c, s and suppress, min_n)})" if pd.notna(c) else lab
-                  for lab, c, s in zip(labels, counts, small)]
-    ax.set_yticks(ys, labels)
+    ax.set_yticks(ys, ticks)
+    if suppress:
+        for i in np.flatnonzero(small):
+            ax.text(0.5, ys[i], why[i], transform=ax.get_yaxis_transform(), ha="center",
+                    va="center", color=GREY, fontsize="small",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
     for tick, s in zip(ax.get_yticklabels(), small):
         if s:
             tick.set_color(GREY)
     if reference is not None:
         ax.axvline(reference, color="black", lw=0.8, alpha=0.6)
     ax.set_xlabel(xlabel)
+    _reader_numbers(ax, lang, "x", suffix=suffix)
     ax.grid(axis="y", visible=False)
     if title:
-        _title(ax, title)
-    _note_small(ax, small.any(), min_n, lang, suppress)
+        _title(ax, title, title_chars)
+    _note_small(ax, own_small.any(), min_n, lang, suppress, ref_small=ref_small.any(),
+                extra=(note,))
+    shown = np.isfinite(est) & ~(small & suppress)
+    d = digits if digits is not None else _digits_for(est[shown])
+    describe(ax, i18n.t("alt.estimates", lang, title=_sentence(alt or title or xlabel),
+                        axis=xlabel,
+                        figures=_points(labels, est, l, h, [w if s and suppress else ""
+                                                            for w, s in zip(why, small)],
+                                        lang, digits=d, suffix=suffix, sign=sign)))
     return ax
-
-
-def _n_text(count, hide: bool, min_n: int) -> str:
-    """``n=57``, or ``n < 30`` where the group is too small to show (its exact n is a small
-    cell too)."""
-    return f"n < {min_n}" if hide else f"n={int(count)}"
 
 
 def nps_by_group(table: pd.DataFrame, y: str = "nps", lo: str = "ci_low", hi: str = "ci_high",
@@ -230,13 +399,27 @@ def nps_by_group(table: pd.DataFrame, y: str = "nps", lo: str = "ci_low", hi: st
 def cohort_gaps(table: pd.DataFrame, diff: str = "diff", lo: str = "ci_low",
                 hi: str = "ci_high", n: str | None = "n", min_n: int = 30,
                 group: str | None = None, kind: str | None = "cohort", lang: str = "en",
-                unit: str = "nps", title: str | None = None, suppress: bool = True, ax=None):
-    """Each cohort's difference from its reference with 95 % error bars; zero = no gap."""
+                unit: str = "nps", title: str | None = None, suppress: bool = True,
+                family: int | None = None, level: float = 0.95, ax=None):
+    """Each cohort's difference from its reference with error bars; zero = no gap.
+
+    ``family``: the bars are simultaneous intervals over that many comparisons
+    (Bonferroni, as :meth:`cxlab.cohorts.CohortComparison.plot` draws them); the footnote
+    and the default title say so, and that significance is Holm-adjusted over the same
+    comparisons. None or 1: plain ``level`` intervals.
+    """
     xlabel = i18n.t(f"plot.diff_{unit}", lang) if i18n.has(f"plot.diff_{unit}", lang) else diff
+    pct = _fmt(100 * level, _decimals([100 * level]), lang)
+    simultaneous = bool(family and family > 1)
+    note = (i18n.t("plot.simultaneous_note", lang, level=pct, family=family) if simultaneous
+            else "")
+    default = i18n.t("plot.cohort_gaps_sim_title" if simultaneous else "plot.cohort_gaps_title",
+                     lang, level=pct)
     return estimates(table, diff, lo, hi, n=n, min_n=min_n, group=group, kind=kind, lang=lang,
-                     xlabel=xlabel, title=title or i18n.t("plot.cohort_gaps_title", lang),
+                     xlabel=xlabel, title=title or default,
                      reference=0, colour=sns.color_palette(PALETTE)[2], suppress=suppress,
-                     ax=ax)
+                     sign=True, note=note,
+                     alt=f"{title or default}. {note}" if note else None, ax=ax)
 
 
 def pnd_split(table: pd.DataFrame, promoters: str = "promoters", passives: str = "passives",
@@ -254,11 +437,10 @@ def pnd_split(table: pd.DataFrame, promoters: str = "promoters", passives: str =
     parts = np.column_stack([_num(table[c]) for c in (promoters, passives, detractors)])
     totals = parts.sum(axis=1, keepdims=True)
     pct = np.divide(parts, totals, out=np.zeros_like(parts), where=totals > 0) * 100
-    labels = _group_labels(table, group, kind, lang)
+    names_ = _group_labels(table, group, kind, lang)
     small = _small(table, n, min_n)
-    if n is not None and n in table.columns:
-        labels = [f"{lab}  ({_n_text(c, s and suppress, min_n)})"
-                  for lab, c, s in zip(labels, _num(table[n]), small)]
+    # no count of people on the chart (the table carries n): only why a row is empty
+    labels = [f"{lab}  (n < {min_n})" if s else lab for lab, s in zip(names_, small)]
     if suppress:
         pct[small] = 0.0
     ys = np.arange(len(table))[::-1]
@@ -278,9 +460,16 @@ def pnd_split(table: pd.DataFrame, promoters: str = "promoters", passives: str =
     ax.set_yticks(ys, labels)
     ax.set_xlim(0, 100)
     ax.set_xlabel(i18n.t("plot.pct_answers", lang))
+    _reader_numbers(ax, lang, "x")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
-    _title(ax, title or i18n.t("plot.pnd_title", lang))
+    title = title or i18n.t("plot.pnd_title", lang)
+    _title(ax, title)
+    rows = [f"{lab}: n < {min_n}" if s and suppress else
+            f"{lab}: " + " / ".join(f"{_fmt(v, 0, lang)}%" for v in pct[i])
+            for i, (lab, s) in enumerate(zip(names_, small))]
+    describe(ax, i18n.t("alt.pnd", lang, title=_sentence(title), classes=" / ".join(names),
+                        figures="; ".join(rows)))
     return ax
 
 
@@ -310,9 +499,22 @@ def complaints_monthly(table: pd.DataFrame, total: str | None = "total", months:
     ax.set_ylim(bottom=0)
     ax.set_xlabel(i18n.t("plot.month", lang))
     ax.set_ylabel(i18n.t("plot.complaints_per_month", lang))
-    _title(ax, title or i18n.t("plot.complaints_title", lang))
+    _month_names(ax, lang)
+    _reader_numbers(ax, lang, "y")
+    title = title or i18n.t("plot.complaints_title", lang)
+    _title(ax, title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.figure.autofmt_xdate()
+    names = [h.get_label() for h in ax.get_lines()]
+    last = data.iloc[-1] if len(data) else None
+    month = str(i18n.t("plot.month_abbr", lang)).split()
+    named = [f"{month[p.month - 1]} {p.year}" for p in pd.PeriodIndex(x, freq="M")]
+    describe(ax, i18n.t("alt.complaints_monthly", lang, title=_sentence(title),
+                        first=named[0] if named else "", last=named[-1] if named else "",
+                        lines=", ".join(names),
+                        figures="; ".join(f"{nm}: {_fmt(last[c], 0, lang)}" for nm, c in
+                                          zip(names, levels + ([total] if total else [])))
+                        if last is not None else ""))
     return ax
 
 
@@ -344,8 +546,18 @@ def complaint_rate(table: pd.DataFrame, rate: str = "rate_per_100", lo: str = "c
     ax.set_ylim(bottom=0)
     ax.set_xlabel(i18n.t("plot.quarter", lang))
     ax.set_ylabel(i18n.t("plot.complaints_per_100", lang))
-    _title(ax, title or i18n.t("plot.complaint_rate_title", lang))
-    _note_small(ax, small.any(), min_n, lang, suppress)
+    _reader_numbers(ax, lang, "y")
+    title = title or i18n.t("plot.complaint_rate_title", lang)
+    _title(ax, title)
+    # a rate is small when its complaints (events) are few, not its answers
+    _note_small(ax, False, min_n, lang, suppress, extra=(
+        i18n.t("plot.small_complaints_suppressed" if suppress else "plot.small_complaints_note",
+               lang, min_n=min_n) if small.any() else "",))
+    describe(ax, i18n.t("alt.complaint_rate", lang, title=_sentence(title),
+                        first=periods[0] if periods else "", last=periods[-1] if periods else "",
+                        figures=_points(periods, ys, l, h,
+                                        [f"n < {min_n}" if s and suppress else "" for s in small],
+                                        lang, digits=1)))
     return ax
 
 
@@ -373,10 +585,25 @@ def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
     elif i18n.has("plot.performance_raw", lang):
         ax.set_xlabel(i18n.t("plot.performance_raw", lang))
     ax.set_ylabel(i18n.t("plot.importance", lang))
+    # importance is a share of explained variance: written as the table writes it (34%)
+    _reader_numbers(ax, lang, "y", scale=100, suffix="%")
+    _reader_numbers(ax, lang, "x")
+    t = analysis.table
+    for loc in ("left", "center", "right"):  # the analysis's own English title, with its n
+        ax.set_title("", loc=loc)
     if title is None:
-        t = analysis.table
         fix = t.loc[t["quadrant"] == "fix first", "label"].tolist()
         title = (i18n.t("plot.quadrant_fix_title", lang, factors=", ".join(fix)) if fix
                  else i18n.t("plot.quadrant_top_title", lang, factor=t["label"].iloc[0]))
     _title(ax, title)
+    perf = getattr(analysis, "performance", "mean_100")
+    corners = []
+    for q in ("fix first", "keep up", "maintain", "low priority"):
+        rows = t[t["quadrant"] == q]
+        if len(rows):
+            name = str(i18n.t("quadrant." + q.replace(" ", "_"), lang))
+            corners.append(f"{name[:1].upper()}{name[1:]}: " + ", ".join(
+                f"{r['label']} ({_fmt(100 * r['share'], 0, lang)}%; {_fmt(r[perf], 0, lang)})"
+                for _, r in rows.iterrows()))
+    describe(ax, i18n.t("alt.quadrant", lang, title=_sentence(title), figures="; ".join(corners)))
     return ax

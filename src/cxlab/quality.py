@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from cxlab import _members, disclosure
 from cxlab.errors import ParameterError
 from cxlab.schema import factor_columns, quarter_of
 from cxlab.study import load_study
@@ -115,6 +116,8 @@ def interviewer_flags(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0
     DataFrame
         Index ``interviewer_id``; columns ``n, tens, share_10, others_n, others_share_10,
         odds_ratio, p_tens, sd, others_sd, p_sd, q_tens, q_sd, small_n, flagged, evidence``.
+        In a report kernel (``CXLAB_LEDGER`` set) ``attrs`` records the answers behind
+        ``n`` and ``others_n`` (:func:`cxlab.disclosure.lookup`).
     """
     _need(responses, [interviewer_col, column], "interviewer_flags")
     if not (0 < alpha < 1):
@@ -169,6 +172,15 @@ def interviewer_flags(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0
     out = out[cols]
     out.attrs.update(alpha=alpha, min_n=min_n, test="Fisher exact (10s), Brown–Forsythe "
                      "(spread); BH over both")
+    if _members.active():  # report kernels only (cxlab.disclosure): who n and others_n count
+        ids = _members.ids_of(responses, "answers", (responses[interviewer_col].notna()
+                                                      & responses[column].notna()).to_numpy())
+        if ids is not None:
+            mine = _members.on_index(out.index, sub[[interviewer_col]], ids, "answers")
+            _members.attach(out, "n", mine)
+            who = sub[interviewer_col].to_numpy()
+            _members.attach(out, "others_n", {
+                key: disclosure.Members("answers", ids[who != key]) for key in out.index})
     return out
 
 
@@ -348,7 +360,10 @@ def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, 
                           "others_n": int(r.others_n), "others_share_10": float(r.others_share_10),
                           "odds_ratio": float(r.odds_ratio), "q_tens": float(r.q_tens),
                           "sd": float(r.sd), "others_sd": float(r.others_sd),
-                          "q_sd": float(r.q_sd), "small_n": bool(r.small_n)}))
+                          "q_sd": float(r.q_sd), "small_n": bool(r.small_n),
+                          # who the two counts count (report kernels: cxlab.disclosure)
+                          "members": {"n": disclosure.lookup(fl, "n", who),
+                                      "others_n": disclosure.lookup(fl, "others_n", who)}}))
     facs, _ = _factors_and_scales(responses, factors, study)
     if len(facs) >= 3:
         sl = straight_lining(responses, facs, study=study)
@@ -365,14 +380,18 @@ def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, 
                          f"the same (flag above {straight_lining_share:.0%})",
                          bool(n_j and share > straight_lining_share),
                          {"k": k, "n": n_j, "share": share,
-                          "threshold": straight_lining_share, "channel": ch}))
+                          "threshold": straight_lining_share, "channel": ch,
+                          "members": ({"n": disclosure.members_of(responses[jm], "response_id", "answers")}
+                                      if _members.active() and "response_id" in responses else {})}))
     if {"client_id", "survey", date_col} <= set(responses.columns):
         dup = duplicate_submissions(responses, date_col=date_col)
         extra = int((~dup["first"]).sum())
         rows.append(("duplicate submissions", "same client, survey and day", len(responses),
                      f"{extra} extra submissions in {int(dup['first'].sum())} "
                      "client-survey-days", extra > 0,
-                     {"extra": extra, "groups": int(dup["first"].sum())}))
+                     {"extra": extra, "groups": int(dup["first"].sum()),
+                      "members": ({"extra": disclosure.members_of(dup[~dup["first"]], "response_id", "answers")}
+                                  if _members.active() and "response_id" in dup else {})}))
     if "channel" in responses.columns and date_col in responses.columns:
         q = quarter_of(responses[date_col])
         work = responses.assign(quarter=q)

@@ -277,6 +277,9 @@ class Study:
     language: str = "en"
     timezone: str = "UTC"
     min_n: int = 30
+    #: counts of people from 1 to ``disclosure − 1`` are never shown nor derivable
+    #: (:mod:`cxlab.suppression`, :mod:`cxlab.disclosure`)
+    disclosure: int = 5
     channels: CodeList = field(default_factory=lambda: CodeList("channel", closed=False))
     surveys: CodeList = field(default_factory=lambda: CodeList("survey", closed=False))
     segments: Mapping[str, CodeList] = field(default_factory=dict)
@@ -619,7 +622,8 @@ def _targets(value, problems, known_columns) -> tuple[Target, ...]:
     return tuple(out)
 
 
-_TOP_KEYS = {"name", "language", "timezone", "min_n", "channels", "surveys", "segments",
+_TOP_KEYS = {"name", "language", "timezone", "min_n", "disclosure", "channels", "surveys",
+             "segments",
              "codes", "hypotheses", "factors", "csat", "calendar", "cohorts", "targets",
              "plausible"}
 
@@ -656,6 +660,7 @@ def parse_study(data, source: str = "<study>") -> Study:
                                 "an IANA time zone such as Europe/Moscow"))
         timezone = "UTC"
     min_n = _int(data.get("min_n"), "min_n", problems, 30)
+    disclosure = _int(data.get("disclosure"), "disclosure", problems, 5, lo=2)
 
     channels = _codelist("channel", data.get("channels"), "channels", problems, allow_kind=True)
     surveys = _codelist("survey", data.get("surveys"), "surveys", problems)
@@ -786,7 +791,8 @@ def parse_study(data, source: str = "<study>") -> Study:
     if problems:
         raise ValidationError(source, "study", [replace(p, place="key") for p in problems])
     return Study(name=name, language=language, timezone=timezone, min_n=min_n,
-                 channels=channels, surveys=surveys, segments=segments, codes=codes,
+                 disclosure=disclosure, channels=channels, surveys=surveys,
+                 segments=segments, codes=codes,
                  hypotheses=hypotheses, factors=factors, csat_scale=csat_scale,
                  calendar=calendar, lapsed_after_days=lapsed, recent_days=recent,
                  cohort_by=cohort_by, cohorts=rules, targets=targets, source=source,

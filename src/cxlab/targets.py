@@ -36,7 +36,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from cxlab import metrics
+from cxlab import _members, disclosure, metrics
 from cxlab.errors import ParameterError
 from cxlab.schema import quarter_of
 from cxlab.study import Study, Target, load_study
@@ -222,7 +222,11 @@ def evaluate(study, quarter: str, responses: pd.DataFrame | None,
         (see :data:`UNITS`), ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``method``,
         ``status`` (one of :data:`STATUSES`), ``reason`` (why, in a sentence) and
         ``small_n``. Empty (with these columns) when the study sets no target for the
-        quarter. ``attrs``: ``quarter``, ``level``, ``min_n``.
+        quarter. ``attrs``: ``quarter``, ``level``, ``min_n``; in a report kernel
+        (``CXLAB_LEDGER`` set) also who each row's ``n`` counts
+        (:func:`cxlab.disclosure.lookup` by row number): the answers of a survey figure,
+        the invitations of a response rate, none for a target without data (n = 0); FCR
+        rows count contacts — events, not people — and record nothing.
 
     Examples
     --------
@@ -240,6 +244,7 @@ def evaluate(study, quarter: str, responses: pd.DataFrame | None,
     goals = st.targets_for(q)
     keys = list(dict.fromkeys(k for t in goals for k in t.where))
     rows = []
+    who = {} if _members.active() else None  # report kernels only (cxlab.disclosure)
     for t in goals:
         row = {"metric": t.metric, "where": dict(t.where), "where_text": _where_text(t.where),
                **{k: t.where.get(k) for k in keys},
@@ -262,6 +267,8 @@ def evaluate(study, quarter: str, responses: pd.DataFrame | None,
                 _response_rate(t, responses, invitations, q, level)
         else:
             got = _fcr(t, contacts, q, level, fcr_window_days)
+        if who is not None and t.metric != "fcr":  # FCR counts contacts: events, not people
+            who[len(rows)] = _members_of(t, got, responses, invitations, q)
         if isinstance(got, str):
             rows.append({**row, "status": "no_data", "reason": got})
             continue
@@ -281,4 +288,27 @@ def evaluate(study, quarter: str, responses: pd.DataFrame | None,
     out["n"] = out["n"].astype("int64")
     out["small_n"] = out["small_n"].astype(bool)
     out.attrs.update(quarter=q, level=level, min_n=min_n)
+    who = {k: m for k, m in (who or {}).items() if m is not None}
+    if who:  # per row (index 0, 1, …): who its n counts; FCR rows count events: none
+        _members.attach(out, "n", who)
     return out
+
+
+def _members_of(t: Target, got, responses, invitations, quarter: str):
+    """Who a target row's ``n`` counts (the disclosure ledger, :mod:`cxlab.disclosure`):
+    the quarter's answers matching the filter with the figure's column answered (survey
+    figures), or its invitations (response rate); none when there is no figure (n = 0).
+    None when the table has no id column."""
+    population = "invitations" if t.metric == "response_rate" else "answers"
+    if isinstance(got, str):
+        return disclosure.Members(population, np.array([], dtype=str))
+    if population == "invitations":
+        frame = invitations
+        mask = _in_quarter(frame, quarter, "sent_at") & _filter(frame, t.where, "invitations")
+    else:
+        frame = responses
+        mask = (_in_quarter(frame, quarter, "submitted_at")
+                & _filter(frame, t.where, "responses")
+                & frame[_SURVEY_COLUMN[t.metric]].notna())
+    ids = _members.ids_of(frame, population, mask.fillna(False).to_numpy(dtype=bool))
+    return None if ids is None else disclosure.Members(population, ids)

@@ -1,0 +1,423 @@
+"""The whole-report guarantee: no count of people under the disclosure threshold can be
+worked out from what one rendered quarter shows.
+
+Suppressing cell by cell is not enough: a hidden count can be recovered by subtracting the
+shown parts from a total shown on another page, from a table's margin, or as n × rate. So
+the stakeholder report is audited as a whole, the way statistical offices audit their
+tables before release (τ-ARGUS's "audit" of a suppression pattern; Hundepool et al.,
+*Statistical Disclosure Control*, Wiley 2012, §4.4 and §5.2):
+
+1. **Ledger (in each notebook kernel).** Every count of people that a stakeholder table or
+   sentence shows is registered with the *members* it counts: the ids of the answers,
+   clients or invitations (``population``). Every shown rate whose numerator is such a
+   count is registered with its two counts and its displayed precision. The kernel writes
+   the ledger as JSON lines to the file named by ``$CXLAB_LEDGER`` (set by the renderer;
+   in JupyterLab there is no ledger and nothing changes) and puts an invisible marker
+   around the cell's text so the renderer can find it in the HTML.
+2. **Attacker model (at render time).** Each population is cut into *atoms*: the sets of
+   members that belong to exactly the same published counts. The attacker knows every
+   published relation — a count is the sum of its atoms, a shown count equals its value, a
+   count whose estimate is shown is at least ``min_n`` and one whose estimate reads
+   "n < min_n" is below it, a shown rate bounds its numerator by its denominator within the
+   rounding of the displayed figure — and nothing else (atoms are non-negative). This is
+   stronger than a real reader, who does not know which atoms are empty.
+3. **Audit.** For each hidden count of people from 1 to ``threshold − 1`` (primary
+   suppression) the attacker's interval is found by linear programming (two
+   ``scipy.optimize.linprog`` problems, HiGHS). The count is protected when the interval
+   is at least ``threshold`` wide: the reader cannot narrow it to fewer than
+   ``threshold + 1`` values, nor prove that the group is smaller than the threshold.
+4. **Secondary suppression.** While a count is not protected, the cheapest published
+   figure among those the LP's solution leans on (non-zero dual values) is hidden too —
+   the smallest count, or a rate — and the audit is repeated. Hidden figures read the same
+   label whether hidden for being small or for protecting a small one, so the label tells
+   nothing. If nothing more can be hidden and a count is still exposed, rendering fails
+   (:class:`~cxlab.errors.DisclosureError`): never an unaudited report.
+
+Counts of events (complaints, contacts) are not protected: they are shown, with the
+estimates made from them following ``min_n``. Shares of answers *within* a group large
+enough to show an estimate (promoters, detractors) are estimates, not counts of a group;
+the LP relaxation does not use integrality (standard in audits; the interval of the
+integer problem is inside the relaxed one's, so the check is conservative where it
+matters — a relaxed interval of at least the threshold is what is required).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cxlab.errors import DisclosureError
+
+#: Environment variable naming the ledger file a notebook kernel appends to.
+ENV = "CXLAB_LEDGER"
+#: Invisible brackets (Unicode private use) around a published figure's text:
+#: START id SEP text END. They survive HTML escaping, Markdown and pandas' HTML.
+START, SEP, END = "\ue000", "\ue001", "\ue002"
+# the text excludes START too: a marker forged in the data cannot swallow a real one
+_MARK_RE = re.compile(f"{START}([0-9a-z.]+){SEP}([^{START}{END}]*){END}")
+_STRAY = {ord(START): None, ord(SEP): None, ord(END): None}
+
+DEFAULT_THRESHOLD = 5
+
+
+# --------------------------------------------------------------------------------------
+# kernel side: the ledger
+# --------------------------------------------------------------------------------------
+
+@dataclass(eq=False)  # ids are arrays: compared by identity (pandas compares attrs)
+class Members:
+    """Who a published count counts: a population (``answers``, ``clients``,
+    ``invitations``) and the ids of its members."""
+
+    population: str
+    ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def members_by(frame, by, id_col: str, population: str) -> dict:
+    """The members of each group of ``frame`` grouped by ``by`` (the keys as the groupby's
+    index keys, missing values kept as a group), plus ``()`` for the whole frame."""
+    ids = frame[id_col].astype(str).to_numpy()
+    out = {(): Members(population, ids)}
+    if by:
+        keys = [by] if isinstance(by, str) else list(by)
+        for key, pos in frame.groupby(keys, dropna=False, sort=False).indices.items():
+            if len(keys) == 1 and isinstance(key, tuple):
+                key = key[0]
+            out[key] = Members(population, ids[pos])
+    return out
+
+
+def attach(table, column: str, members: dict):
+    """Record on ``table`` (its ``attrs``) the members behind each row's ``column`` count,
+    keyed by the row's index key. Returns ``table``."""
+    cells = dict(table.attrs.get("cx_members", {}))
+    cells[column] = members
+    table.attrs["cx_members"] = cells
+    return table
+
+
+def lookup(table, column: str, key):
+    """The members recorded for ``table``'s ``column`` at index ``key``, or None."""
+    cells = getattr(table, "attrs", {}).get("cx_members", {})
+    m = cells.get(column)
+    if m is None:
+        return None
+    if key in m:
+        return m[key]
+    if isinstance(key, tuple) and len(key) == 1 and key[0] in m:
+        return m[key[0]]
+    return None
+
+
+def members_of(frame, id_col: str, population: str) -> Members:
+    """All rows of ``frame`` as one group's members."""
+    return Members(population, frame[id_col].astype(str).to_numpy())
+
+
+def check_members(table, column: str) -> None:
+    """Raise unless every row of ``table`` has members recorded for ``column`` and their
+    number equals the row's count (a test of a function's bookkeeping)."""
+    for key, value in table[column].items():
+        m = lookup(table, column, key)
+        if m is None:
+            raise AssertionError(f"{column} at {key!r}: no members recorded")
+        if len(set(map(str, m.ids))) != int(value):
+            raise AssertionError(f"{column} at {key!r}: {value} shown, "
+                                 f"{len(set(map(str, m.ids)))} members")
+
+
+def active() -> bool:
+    """Whether this process keeps a ledger (a renderer's kernel)."""
+    return bool(os.environ.get(ENV))
+
+
+@dataclass
+class Ledger:
+    """The published counts and rates of one kernel (appended to ``path``)."""
+
+    path: Path
+    prefix: str = field(default_factory=lambda: f"{os.getpid():x}")
+    _n: int = 0
+    _populations: dict = field(default_factory=dict)
+
+    def _next(self) -> str:
+        self._n += 1
+        return f"{self.prefix}.{self._n:x}"
+
+    def _write(self, record: dict) -> None:
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def count(self, value, members: Members, shown: bool, reliability: bool | None = None,
+              min_n: int | None = None) -> str:
+        """Register a count of people; returns its id."""
+        cid = self._next()
+        self._write({"kind": "count", "id": cid, "population": members.population,
+                     "ids": sorted(set(map(str, members.ids))), "value": int(value),
+                     "shown": bool(shown), "reliability": reliability, "min_n": min_n})
+        return cid
+
+    def rate(self, numerator: str, denominator: str, low: float, high: float) -> str:
+        """Register a shown rate: numerator / denominator lies in [low, high] (the
+        displayed figure ± half its last digit). Returns its id."""
+        cid = self._next()
+        self._write({"kind": "rate", "id": cid, "numerator": numerator,
+                     "denominator": denominator, "at_least": float(low), "at_most": float(high)})
+        return cid
+
+
+_LEDGER: Ledger | None = None
+
+
+def ledger() -> Ledger | None:
+    """This kernel's ledger, or None outside a report run."""
+    global _LEDGER
+    path = os.environ.get(ENV)
+    if not path:
+        return None
+    if _LEDGER is None or str(_LEDGER.path) != path:
+        _LEDGER = Ledger(Path(path))
+    return _LEDGER
+
+
+def mark(cell_id: str | None, text: str) -> str:
+    """``text`` wrapped in the invisible marker of ``cell_id`` (unchanged without one)."""
+    return text if cell_id is None else f"{START}{cell_id}{SEP}{text}{END}"
+
+
+def unmark(text: str) -> str:
+    """``text`` with the markers removed and the marked texts kept (and any stray marker
+    character, e.g. one that came with the data, dropped)."""
+    return _MARK_RE.sub(lambda m: m.group(2), text).translate(_STRAY)
+
+
+# --------------------------------------------------------------------------------------
+# render side: the audit
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Audit:
+    """What the audit decided: the ids of published figures to hide, and per protected
+    count the attacker's interval after hiding them (for the record and the tests)."""
+
+    hide: set
+    intervals: dict  # variable → (value, low, high)
+    secondary: int
+    checked: int
+
+    def text_of(self, cell_id: str, text: str, label: str) -> str:
+        return label if cell_id in self.hide else text
+
+
+def read_ledgers(paths) -> list[dict]:
+    records = []
+    for p in paths:
+        p = Path(p)
+        if p.exists():
+            with open(p, encoding="utf-8") as fh:
+                records += [json.loads(line) for line in fh if line.strip()]
+    return records
+
+
+class _Problem:
+    """The attacker's linear program over the atoms of every population."""
+
+    def __init__(self, records: list[dict], threshold: int):
+        self.threshold = threshold
+        counts = [r for r in records if r["kind"] == "count"]
+        self.rates = [r for r in records if r["kind"] == "rate"]
+        # one variable per distinct (population, member set): the same group counted on
+        # two pages is one unknown to the attacker
+        self.var_of: dict[str, int] = {}
+        self.cells_of: dict[int, list[str]] = defaultdict(list)
+        keys: dict[tuple, int] = {}
+        self.value: list[int] = []
+        self.population: list[str] = []
+        self.sets: list[frozenset] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.shown: list[bool] = []
+        for r in counts:
+            key = (r["population"], frozenset(r["ids"]))
+            if key not in keys:
+                keys[key] = len(self.value)
+                self.value.append(int(r["value"]))
+                self.population.append(r["population"])
+                self.sets.append(key[1])
+                self.lower.append(0.0)
+                self.upper.append(np.inf)
+                self.shown.append(False)
+            v = keys[key]
+            if len(key[1]) != int(r["value"]):
+                raise DisclosureError(
+                    f"a published count ({r['value']}) does not match its members "
+                    f"({len(key[1])} {r['population']}): the report cannot be audited")
+            self.var_of[r["id"]] = v
+            self.cells_of[v].append(r["id"])
+            self.shown[v] = self.shown[v] or bool(r["shown"])
+            if r.get("reliability") is not None and r.get("min_n"):
+                # an estimate shown says n ≥ min_n; "n < min_n" says the opposite
+                if r["reliability"]:
+                    self.lower[v] = max(self.lower[v], float(r["min_n"]))
+                else:
+                    self.upper[v] = min(self.upper[v], float(r["min_n"]) - 1)
+        self.rate_ids = {r["id"]: i for i, r in enumerate(self.rates)}
+        self._atoms()
+
+    def _atoms(self) -> None:
+        """Member → atom: members in exactly the same variables form one atom."""
+        pattern: dict[tuple, list] = defaultdict(list)
+        by_pop: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for v, (pop, ids) in enumerate(zip(self.population, self.sets)):
+            for i in ids:
+                by_pop[pop][i].append(v)
+        atoms: dict[tuple, int] = {}
+        for pop, members in by_pop.items():
+            for i, vs in members.items():
+                key = (pop, tuple(vs))
+                if key not in atoms:
+                    atoms[key] = len(atoms)
+                pattern[key].append(i)
+        self.n_atoms = len(atoms)
+        rows, cols = [], []
+        for (pop, vs), a in atoms.items():
+            for v in vs:
+                rows.append(v)
+                cols.append(a)
+        from scipy import sparse
+
+        self.M = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                                   shape=(len(self.value), self.n_atoms))
+        self.truth = np.zeros(self.n_atoms)
+        for key, a in atoms.items():
+            self.truth[a] = len(pattern[key])
+
+    def bounds(self, target: int, hidden_vars: set, hidden_rates: set):
+        """The attacker's [min, max] of variable ``target``, and the published figures the
+        extremes lean on (their dual values are not zero)."""
+        from scipy.optimize import linprog
+
+        key = (frozenset(hidden_vars), frozenset(hidden_rates))
+        if getattr(self, "_key", None) != key:
+            self._key, self._system = key, self._build(hidden_vars, hidden_rates)
+        shown, A_eq, b_eq, A_ub, b_ub, ub_rows, ub_who = self._system
+        c = np.asarray(self.M[target].todense()).ravel()
+        leans: set = set()
+        out = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq,
+                          b_eq=b_eq if shown else None, bounds=(0, None), method="highs")
+            if res.status == 3:  # unbounded above: as good as it gets
+                out.append(np.inf if sign < 0 else 0.0)
+                continue
+            if res.status != 0:
+                raise DisclosureError(f"the disclosure audit's linear program failed: {res.message}")
+            out.append(sign * res.fun)
+            if shown and res.eqlin is not None:
+                for v, m in zip(shown, res.eqlin.marginals):
+                    if abs(m) > 1e-9:
+                        leans.add(("count", v))
+            if ub_rows and res.ineqlin is not None:
+                for who, m in zip(ub_who, res.ineqlin.marginals):
+                    if who is not None and abs(m) > 1e-9:
+                        leans.add(who)
+        return out[0], out[1], leans
+
+    def _build(self, hidden_vars: set, hidden_rates: set):
+        """The attacker's constraints when ``hidden_vars`` and ``hidden_rates`` are hidden."""
+        from scipy import sparse
+
+        shown = [v for v in range(len(self.value)) if v not in hidden_vars]
+        A_eq = self.M[shown] if shown else None
+        b_eq = np.array([self.value[v] for v in shown], dtype=float)
+        ub_rows, ub_b, ub_who = [], [], []
+        for v in range(len(self.value)):
+            if v in hidden_vars:
+                if self.upper[v] < np.inf:
+                    ub_rows.append(self.M[v]); ub_b.append(self.upper[v]); ub_who.append(None)
+                if self.lower[v] > 0:
+                    ub_rows.append(-self.M[v]); ub_b.append(-self.lower[v]); ub_who.append(None)
+        for i, r in enumerate(self.rates):
+            if r["id"] in hidden_rates:
+                continue
+            num, den = self.var_of.get(r["numerator"]), self.var_of.get(r["denominator"])
+            if num is None or den is None:
+                continue
+            # low·D ≤ N ≤ high·D
+            ub_rows.append(r["at_least"] * self.M[den] - self.M[num]); ub_b.append(0.0); ub_who.append(("rate", r["id"]))
+            ub_rows.append(self.M[num] - r["at_most"] * self.M[den]); ub_b.append(0.0); ub_who.append(("rate", r["id"]))
+        A_ub = sparse.vstack(ub_rows).tocsr() if ub_rows else None
+        b_ub = np.array(ub_b) if ub_rows else None
+        return shown, A_eq, b_eq, A_ub, b_ub, ub_rows, ub_who
+
+
+def audit(records: list[dict], threshold: int = DEFAULT_THRESHOLD) -> Audit:
+    """Decide what the quarter's stakeholder pages hide (see the module docstring)."""
+    if not records:
+        return Audit(set(), {}, 0, 0)
+    pb = _Problem(records, threshold)
+    n_vars = len(pb.value)
+    primary = {v for v in range(n_vars) if 0 < pb.value[v] < threshold}
+    hidden = set(primary) | {v for v in range(n_vars) if not pb.shown[v]}
+    hidden_rates: set = set()
+    # a shown rate over a hidden primary numerator is hidden with it
+    for r in pb.rates:
+        if pb.var_of.get(r["numerator"]) in primary or pb.var_of.get(r["denominator"]) in primary:
+            hidden_rates.add(r["id"])
+    secondary = 0
+    intervals = {}
+    while True:
+        exposed = {}
+        for v in sorted(primary):
+            lo, hi, leans = pb.bounds(v, hidden, hidden_rates)
+            intervals[v] = (pb.value[v], lo, hi)
+            if hi - lo < threshold - 1e-9:
+                exposed[v] = leans
+        if not exposed:
+            break
+        progressed = False
+        for v, leans in exposed.items():
+            options = []
+            for kind, who in leans:
+                if kind == "count" and who not in hidden:
+                    options.append((pb.value[who], 0, who))
+                elif kind == "rate" and who not in hidden_rates:
+                    r = pb.rates[pb.rate_ids[who]]
+                    den = pb.var_of[r["denominator"]]
+                    options.append((pb.value[den], 1, who))
+            if not options:
+                continue
+            _, kind, who = min(options, key=lambda o: (o[0], o[1], str(o[2])))
+            if kind == 0:
+                hidden.add(who)
+            else:
+                hidden_rates.add(who)
+            secondary += 1
+            progressed = True  # one per exposed count per round; the next round re-checks
+        if not progressed:
+            worst = next(iter(exposed))
+            raise DisclosureError(
+                f"a count of {pb.value[worst]} {pb.population[worst]} could still be worked "
+                f"out from the published figures, and nothing more can be hidden: the "
+                f"report is not rendered")
+    hide = {cid for v in hidden for cid in pb.cells_of[v]} | hidden_rates
+    return Audit(hide, intervals, secondary, len(primary))
+
+
+def apply(text: str, result: Audit, label: str) -> str:
+    """``text`` (HTML) with each marked figure either unmarked or replaced by ``label``
+    (HTML-escaped); stray marker characters are dropped."""
+    import html
+
+    safe = html.escape(label)
+    return _MARK_RE.sub(lambda m: safe if m.group(1) in result.hide else m.group(2),
+                        text).translate(_STRAY)

@@ -1,0 +1,246 @@
+"""A quarter of data: the quarter string parsed in one place, and the tables a report
+notebook reads for it.
+
+Quarters are strings like ``2026Q3`` (:func:`check_quarter_format`); ``latest`` means the
+last complete quarter with survey responses in the warehouse (:func:`resolve_quarter`).
+:func:`load_quarter` loads what a report notebook needs for one quarter into a frozen
+:class:`QuarterData`, nothing after the quarter's end, so a past quarter renders the same
+later.
+
+>>> data = load_quarter("2026Q3", "data/samples.duckdb")   # doctest: +SKIP
+>>> data.responses, data.prev_quarter, data.lacks("complaints")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cxlab import sections as _sections
+from cxlab.errors import QuarterError
+from cxlab.paths import default_warehouse, resolve
+
+QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def _io():
+    from cxlab import io  # imported late: the report module stays importable without data
+
+    return io
+
+
+# ------------------------------------------------------------------------- parsing
+
+def check_quarter_format(quarter: str) -> str:
+    """A quarter string like ``2026Q3``, or :class:`QuarterError`."""
+    q = str(quarter).strip().upper()
+    if not QUARTER_RE.match(q):
+        raise QuarterError(
+            f"quarter {quarter!r} is not a quarter: expected a year and a quarter like "
+            "'2026Q3', or 'latest'"
+        )
+    return q
+
+
+def resolve_quarter(quarter: str, warehouse) -> str:
+    """``latest`` → the last complete quarter with data; any other quarter is checked.
+
+    Raises
+    ------
+    QuarterError
+        A malformed quarter, a quarter the warehouse does not have, or one with no survey
+        responses in it.
+    """
+    io = _io()
+    if str(quarter).strip().lower() == "latest":
+        return io.latest_quarter(warehouse)
+    q = check_quarter_format(quarter)
+    available = list(io.quarters(warehouse))
+    if q not in available:
+        shown = ", ".join(available) if available else "none"
+        raise QuarterError(
+            f"quarter {q} has no data in the warehouse {warehouse}: quarters with survey "
+            f"responses are {shown}"
+        )
+    return q
+
+
+def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` of a quarter like ``2026Q3``."""
+    q = check_quarter_format(quarter)
+    p = pd.Period(q, freq="Q")
+    return p.start_time.normalize(), (p + 1).start_time.normalize()
+
+
+def previous_quarter(quarter: str) -> str:
+    """The calendar quarter before ``quarter``."""
+    p = pd.Period(check_quarter_format(quarter), freq="Q") - 1
+    return f"{p.year}Q{p.quarter}"
+
+
+# ------------------------------------------------------------------------- a quarter's data
+
+@dataclass(frozen=True)
+class QuarterData:
+    """The tables a report notebook reads for one quarter (loaded through :mod:`cxlab.io`).
+
+    Nothing after the quarter's end is loaded (a past quarter renders the same later),
+    except contacts up to ``fcr_window_days`` after it, so that a request late in the
+    quarter can still be judged for first-contact resolution. A table the warehouse does
+    not hold is an empty frame with the table's columns; :meth:`lacks` says what a section
+    misses.
+
+    Attributes
+    ----------
+    quarter, prev_quarter : str
+        ``'2026Q3'`` and the calendar quarter before it.
+    start, end : Timestamp
+        The quarter is ``[start, end)``.
+    responses_all : DataFrame
+        Every response up to the quarter's end, with a ``quarter`` column (for trends).
+    responses : DataFrame
+        The quarter's responses.
+    invitations : DataFrame
+        The quarter's invitations.
+    contacts : DataFrame
+        Contacts up to ``end + fcr_window_days``, with a ``quarter`` column.
+    clients, visits, complaints : DataFrame
+        Up to the quarter's end (clients who joined by then).
+    study : Study
+        Whose code lists, segments, factors and targets apply.
+    holdings : cxlab.sections.Holdings
+        What the warehouse holds (tables, filled columns).
+    """
+
+    quarter: str
+    prev_quarter: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    warehouse: Path
+    responses_all: pd.DataFrame
+    responses: pd.DataFrame
+    invitations: pd.DataFrame
+    contacts: pd.DataFrame
+    clients: pd.DataFrame
+    visits: pd.DataFrame
+    complaints: pd.DataFrame
+    study: object = None
+    holdings: object = None
+
+    def lacks(self, section: str) -> list:
+        """What ``section`` (a name of :data:`cxlab.sections.SECTIONS`) lacks; empty when
+        it can be shown."""
+        return _sections.missing(section, self.holdings, self.study)
+
+    def has(self, table: str) -> bool:
+        """Does the warehouse hold ``table`` with rows?"""
+        return self.holdings.has(table)
+
+    @property
+    def scored(self) -> bool:
+        """Are there 0–10 recommendation answers this quarter (not only yes/no)?"""
+        return "nps" in self.responses.columns and bool(self.responses["nps"].notna().any())
+
+    @property
+    def segments(self) -> list[str]:
+        """The study's segment columns that hold values in the quarter's responses."""
+        r = self.responses
+        return [s for s in self.study.segments if s in r.columns and r[s].notna().any()]
+
+    @property
+    def factor_columns(self) -> list[str]:
+        """The study's loyalty factors answered in the quarter."""
+        r = self.responses
+        return [c for c in self.study.factor_columns if c in r.columns and r[c].notna().any()]
+
+    @property
+    def channels(self) -> list[str]:
+        """The survey channels of the quarter's responses, in the study's order."""
+        return self.study.channels.order(self.responses["channel"].dropna().unique())
+
+    def answers_text(self, lang: str = "en") -> str:
+        """The number of the quarter's answers for a sentence: a count of people, so it
+        follows the disclosure rule and, in a report run, the quarter-wide audit."""
+        from cxlab import disclosure
+        from cxlab.suppression import people_text
+
+        r = self.responses
+        members = (disclosure.members_of(r, "response_id", "answers")
+                   if disclosure.active() and "response_id" in r else None)
+        return people_text(len(r), lang, members)
+
+    def recent_complaints(self, quarters: int = 4) -> pd.DataFrame:
+        """Complaints received in the trailing ``quarters`` quarters ending with this one.
+
+        A quarter has a few dozen complaints, so breakdowns by channel, category or
+        importance are made over a year: each cell then has a chance to reach ``min_n``.
+        """
+        start = (pd.Period(self.quarter, freq="Q") - (int(quarters) - 1)).start_time.normalize()
+        c = self.complaints
+        return c.loc[(c["received_at"] >= start) & (c["received_at"] < self.end)].reset_index(drop=True)
+
+    def window_label(self, quarters: int = 4) -> str:
+        """``'2025Q4–2026Q3'``: the trailing window of :meth:`recent_complaints`."""
+        first = pd.Period(self.quarter, freq="Q") - (int(quarters) - 1)
+        return f"{first.year}Q{first.quarter}–{self.quarter}"
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The quarter's last calendar day (``asof`` for cohort membership at its end)."""
+        return self.end - pd.Timedelta(days=1)
+
+    def __repr__(self) -> str:
+        return (f"<QuarterData {self.quarter}: {len(self.responses)} responses "
+                f"({len(self.responses_all)} up to its end), {len(self.invitations)} invitations, "
+                f"{len(self.complaints)} complaints to date>")
+
+
+def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int = 7) -> QuarterData:
+    """Load what a report notebook needs for ``quarter`` (see :class:`QuarterData`).
+
+    ``warehouse`` and ``study`` are resolved from the project root
+    (:func:`cxlab.paths.resolve`), so a notebook behaves the same under JupyterLab,
+    papermill and nbval. Tables the warehouse lacks come back empty.
+    """
+    io = _io()
+    from cxlab import schema
+    from cxlab.study import load_study
+
+    st = load_study(study)
+    path = resolve(warehouse) if warehouse is not None else default_warehouse()
+    q = resolve_quarter(quarter, path)
+    start, end = quarter_bounds(q)
+    holdings = _sections.inspect(path, q)
+
+    def table(name: str) -> pd.DataFrame:
+        if name in holdings.rows:
+            return io.load(name, path, study=st)
+        spec = schema.resolve_table(name, st)
+        return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
+                                             spec.column_names}), name, study=st)
+
+    def upto(name: str, column: str, limit: pd.Timestamp) -> pd.DataFrame:
+        df = table(name)
+        return df.loc[df[column] < limit].reset_index(drop=True)
+
+    responses_all = upto("responses", "submitted_at", end)
+    responses_all = responses_all.assign(quarter=schema.quarter_of(responses_all["submitted_at"]))
+    contacts = upto("contacts", "opened_at", end + pd.Timedelta(days=fcr_window_days))
+    contacts = contacts.assign(quarter=schema.quarter_of(contacts["opened_at"]))
+    clients = table("clients")
+    if "joined_on" in clients.columns:
+        clients = clients.loc[clients["joined_on"].isna() | (clients["joined_on"] < end)]
+    invitations = upto("invitations", "sent_at", end)
+    return QuarterData(
+        quarter=q, prev_quarter=previous_quarter(q), start=start, end=end, warehouse=path,
+        responses_all=responses_all,
+        responses=responses_all.loc[responses_all["quarter"] == q].reset_index(drop=True),
+        invitations=invitations.loc[invitations["sent_at"] >= start].reset_index(drop=True),
+        contacts=contacts, clients=clients.reset_index(drop=True),
+        visits=upto("visits", "visit_date", end),
+        complaints=upto("complaints", "received_at", end),
+        study=st, holdings=holdings,
+    )

@@ -1,0 +1,183 @@
+"""The attacker: try to recover a small count of people from one rendered quarter.
+
+The report is rendered as a stakeholder gets it; the attacker then knows every figure the
+pages show and what each counts (the ledger the renderer kept in the analysts' folder:
+each published count with its members, each shown rate with its two counts). The attacks
+are the ones found by hand on the wave-1 report, done here by plain set algebra — not by
+the audit's linear program, which is what is being checked:
+
+- **the same group twice**: a hidden small count whose members are shown elsewhere;
+- **differences**: a shown total minus shown parts that, with the hidden count, make it
+  up exactly (web answers − "did not complain" = complained; channel n − active n =
+  lapsed; a cross-tab line minus its shown cells);
+- **n × rate**: a shown rate times its shown denominator.
+
+Nothing below the disclosure threshold may come out. Counts of events (complaints) are
+checked the other way round: they must be shown (10 safety complaints).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from cxlab import disclosure, report
+from cxlab.paths import SAMPLES_DIR
+
+K = 5  # the sample study's disclosure threshold
+
+
+def _three_answer_programme(sample_warehouse, folder: Path) -> Path:
+    """A copy of the sample warehouse where the quarter's phone answers from camps are 3:
+    the others' programme is not recorded (a programme as small as a real one can be)."""
+    import shutil
+
+    import duckdb
+
+    wh = folder / "three.duckdb"
+    shutil.copyfile(sample_warehouse, wh)
+    con = duckdb.connect(str(wh))
+    keep = con.execute(
+        "SELECT response_id FROM responses WHERE channel = 'phone' AND programme = 'camp' "
+        "AND submitted_at >= TIMESTAMP '2026-07-01' "
+        "AND submitted_at < TIMESTAMP '2026-10-01' ORDER BY response_id").fetchall()
+    assert len(keep) > 3
+    con.execute("UPDATE responses SET programme = NULL WHERE channel = 'phone' AND programme = "
+                "'camp' AND submitted_at >= TIMESTAMP '2026-07-01' AND "
+                "submitted_at < TIMESTAMP '2026-10-01' AND response_id NOT IN "
+                f"({', '.join(repr(k[0]) for k in keep[:3])})")
+    con.close()
+    return wh
+
+
+@pytest.fixture(scope="module", params=["samples", "three-answer programme"])
+def rendered(request, sample_warehouse, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("attacker")
+    wh = (sample_warehouse if request.param == "samples"
+          else _three_answer_programme(sample_warehouse, folder))
+    out = folder / "reports"
+    result = report.render("2026Q3", warehouse=wh, out=out, lang="en",
+                           progress=False, study=SAMPLES_DIR / "study.yml")
+    work = report.analyst_folder(out) / "2026Q3" / "en"
+    records = disclosure.read_ledgers(sorted(work.glob("*" + report.LEDGER_SUFFIX)))
+    return {"out": out, "work": work, "records": records, "result": result,
+            "case": request.param}
+
+
+def _published(rendered):
+    """What the pages show (by the renderer's record), and what they hide."""
+    audit = json.loads((rendered["work"] / report.AUDIT).read_text())
+    assert audit["threshold"] == K
+    records = rendered["records"]
+    # the hidden ones are those whose marker the HTML replaced (the renderer's record)
+    result = disclosure.Audit(set(audit["hidden_ids"]), {}, audit["hidden_to_protect_them"],
+                              audit["small_counts_checked"])
+    counts = [r for r in records if r["kind"] == "count"]
+    shown = [r for r in counts if r["id"] not in result.hide]
+    hidden_small = [r for r in counts if 0 < r["value"] < K]
+    rates = [r for r in records if r["kind"] == "rate" and r["id"] not in result.hide]
+    return shown, hidden_small, rates, result
+
+
+def test_the_report_publishes_counts_of_people_and_hides_the_small_ones(rendered):
+    shown, hidden_small, rates, result = _published(rendered)
+    assert len(shown) > 100 and hidden_small, "the sample quarter has small groups (teachers)"
+    assert all(r["id"] in result.hide for r in hidden_small)
+    if rendered["case"] == "three-answer programme":  # the planted one is protected
+        assert any(r["value"] == 3 and r["population"] == "answers" for r in hidden_small)
+
+
+def test_no_small_count_is_shown_under_another_name(rendered):
+    shown, hidden_small, _, _ = _published(rendered)
+    published_sets = {(r["population"], frozenset(r["ids"])) for r in shown}
+    for h in hidden_small:
+        assert (h["population"], frozenset(h["ids"])) not in published_sets, h["value"]
+
+
+def _exact_cover(target: frozenset, parts: list[frozenset]) -> bool:
+    """Whether disjoint shown parts make up ``target`` exactly (greedy over parts inside
+    it, largest first, then a small search)."""
+    inside = sorted({p for p in parts if p and p <= target}, key=len, reverse=True)
+
+    def search(rest: frozenset, start: int, depth: int) -> bool:
+        if not rest:
+            return True
+        if depth > 6:
+            return False
+        for i in range(start, len(inside)):
+            p = inside[i]
+            if p <= rest and search(rest - p, i + 1, depth + 1):
+                return True
+        return False
+
+    return search(target, 0, 0)
+
+
+def test_no_small_count_is_a_difference_of_shown_counts(rendered):
+    shown, hidden_small, _, _ = _published(rendered)
+    by_pop: dict[str, list[frozenset]] = {}
+    for r in shown:
+        by_pop.setdefault(r["population"], []).append(frozenset(r["ids"]))
+    recovered = []
+    for h in hidden_small:
+        hs = frozenset(h["ids"])
+        sets = by_pop.get(h["population"], [])
+        for total in sets:
+            if not hs < total:
+                continue
+            rest = total - hs
+            # total − one shown part, or total − several disjoint shown parts
+            if rest in sets or _exact_cover(rest, [s for s in sets if s <= rest]):
+                recovered.append((h["value"], len(total)))
+                break
+    assert not recovered, f"recovered as total − parts: {recovered[:5]}"
+
+
+def test_no_small_count_is_n_times_a_shown_rate(rendered):
+    shown, hidden_small, rates, _ = _published(rendered)
+    value = {r["id"]: r["value"] for r in rendered["records"] if r["kind"] == "count"}
+    shown_ids = {r["id"] for r in shown}
+    small = {r["id"] for r in hidden_small}
+    for r in rates:
+        if r["numerator"] in small:
+            assert r["denominator"] not in shown_ids, \
+                f"{value[r['denominator']]} × {r['at_least']:.3f} gives a hidden small count"
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text = []
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_pages_carry_no_marker_and_one_hidden_label(rendered):
+    pages = sorted(rendered["out"].rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert disclosure.START not in text and disclosure.END not in text, page.name
+        assert "< 30</td>" not in text, "counts are hidden with one label, not a bound"
+
+
+def test_complaint_counts_are_shown_whatever_their_size(rendered):
+    page = (rendered["out"] / "2026Q3" / "en" / "complaints.html").read_text(encoding="utf-8")
+    p = _Text()
+    p.feed(page)
+    text = " ".join(p.text)
+    # the sample's safety complaints of the last four quarters (planted: a handful)
+    assert re.search(r"Безопасность\s+\d+", text), "the safety complaints are counted"
+    assert "Безопасность hidden" not in text
+
+
+def test_the_stakeholder_folder_holds_only_html(rendered):
+    files = [p for p in rendered["out"].rglob("*") if p.is_file()]
+    assert files and all(p.suffix in {".html", ".css"} for p in files), \
+        sorted({p.suffix for p in files})
+    assert not any(p.name.startswith(".") for p in rendered["out"].rglob("*"))
