@@ -373,15 +373,19 @@ def audit(records: list[dict], threshold: int = DEFAULT_THRESHOLD) -> Audit:
     for r in pb.rates:
         if pb.var_of.get(r["numerator"]) in primary or pb.var_of.get(r["denominator"]) in primary:
             hidden_rates.add(r["id"])
-    secondary = 0
+    first = (len(hidden), len(hidden_rates))
     intervals = {}
+    # hiding more only removes constraints, so the attacker's interval of a count can only
+    # widen: a count found protected stays protected, and only the exposed are re-checked
+    pending = sorted(primary)
     while True:
         exposed = {}
-        for v in sorted(primary):
+        for v in pending:
             lo, hi, leans = pb.bounds(v, hidden, hidden_rates)
             intervals[v] = (pb.value[v], lo, hi)
             if hi - lo < threshold - 1e-9:
                 exposed[v] = leans
+        pending = sorted(exposed)
         if not exposed:
             break
         progressed = False
@@ -401,7 +405,6 @@ def audit(records: list[dict], threshold: int = DEFAULT_THRESHOLD) -> Audit:
                 hidden.add(who)
             else:
                 hidden_rates.add(who)
-            secondary += 1
             progressed = True  # one per exposed count per round; the next round re-checks
         if not progressed:
             worst = next(iter(exposed))
@@ -410,6 +413,7 @@ def audit(records: list[dict], threshold: int = DEFAULT_THRESHOLD) -> Audit:
                 f"out from the published figures, and nothing more can be hidden: the "
                 f"report is not rendered")
     hide = {cid for v in hidden for cid in pb.cells_of[v]} | hidden_rates
+    secondary = len(hidden) + len(hidden_rates) - sum(first)
     return Audit(hide, intervals, secondary, len(primary))
 
 
