@@ -55,3 +55,24 @@ def sample_warehouse(tmp_path_factory):
     path = tmp_path_factory.mktemp("sample-wh") / "warehouse.duckdb"
     io.build_sample_warehouse(path, replace=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_report(sample_warehouse, tmp_path_factory):
+    """The sample quarter 2026Q3 rendered once per language per session: ``get(lang)``
+    gives ``(RenderResult, out)``. Read-only: a test that changes the folder renders its
+    own."""
+    from cxlab import report
+    from cxlab.paths import SAMPLES_DIR
+
+    done = {}
+
+    def get(lang: str):
+        if lang not in done:
+            out = tmp_path_factory.mktemp(f"sample-report-{lang}") / "reports"
+            result = report.render("2026Q3", warehouse=sample_warehouse, out=out, lang=lang,
+                                   progress=False, study=SAMPLES_DIR / "study.yml")
+            done[lang] = (result, out)
+        return done[lang]
+
+    return get

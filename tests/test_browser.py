@@ -187,11 +187,10 @@ def browser():
 
 
 @pytest.fixture(scope="module", params=LANGS)
-def site(request, browser, sample_warehouse, tmp_path_factory) -> Site:
+def site(request, browser, sample_report) -> Site:
     """The sample quarter rendered in one language, every page opened on a phone."""
     lang = request.param
-    out = tmp_path_factory.mktemp(f"reports-{lang}")
-    result = report.render(QUARTER, warehouse=sample_warehouse, out=out, lang=lang, progress=False)
+    result, out = sample_report(lang)
     pages = sorted(out.rglob("*.html"))
     shots = SCREENSHOTS / lang
     shutil.rmtree(shots, ignore_errors=True)  # no screenshot of a page that is gone

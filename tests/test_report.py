@@ -381,12 +381,11 @@ def _snippets(name: str, lang: str) -> list[str]:
 
 
 @needs_samples
-def test_each_language_shows_only_its_own_prose(rendered, warehouse, tmp_path):
+def test_each_language_shows_only_its_own_prose(rendered, sample_report):
     """Prose cells tagged for another language never reach a report, and every prose cell
     of the report's language does (rendering drops the others before execution)."""
     ru, _ = rendered
-    en = report.render(LATEST_SAMPLE_QUARTER, warehouse=warehouse, out=tmp_path / "en",
-                       lang="en", progress=False)
+    en, _ = sample_report("en")
     checked = 0
     for result in (en, ru):
         assert {s.name for s in result.sections} == set(report.NOTEBOOKS)

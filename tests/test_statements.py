@@ -457,14 +457,12 @@ def test_a_shown_chart_carries_its_alt_text_into_the_html(monkeypatch):
 # ----------------------------------------------------------------- the rendered pages
 
 @pytest.fixture(scope="module")
-def rendered_ru(sample_warehouse, tmp_path_factory):
-    """Four sections of the quarter rendered in Russian (stakeholder HTML and the
-    analysts' executed notebooks)."""
+def rendered_ru(sample_report):
+    """The quarter rendered in Russian (stakeholder HTML and the analysts' executed
+    notebooks)."""
     from cxlab.report.rendering import analyst_folder
 
-    out = tmp_path_factory.mktemp("statements") / "reports"
-    report.render(Q, warehouse=sample_warehouse, out=out, lang="ru", progress=False,
-                  notebooks=["quarterly_report", "cohorts", "complaints", "drivers"])
+    _, out = sample_report("ru")
     pages = {p.stem: p.read_text(encoding="utf-8") for p in (out / Q).glob("*/*.html")
              if p.stem != "index"}
     analyst = analyst_folder(out) / Q
