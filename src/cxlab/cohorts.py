@@ -73,6 +73,10 @@ Time zones
 "The quarter"
     The calendar quarter that contains ``asof`` (for :func:`attach`: the quarter of the
     response). ``new`` = first visit ever falls in that quarter, on or before ``asof``.
+
+Size: over 800 lines on purpose: cohort features, rules, assignment as of any day,
+comparisons, promotion and the follow-up list; all are built on the same per-client
+features.
 """
 
 from __future__ import annotations

@@ -55,6 +55,10 @@ Optional columns (importance, origin, category, justified, resolved_at, the
 after-resolution pair): a function that needs one the table lacks raises
 :class:`~cxlab.errors.ParameterError` naming the column and the table;
 :func:`complaints_section` leaves that part out and names it in ``left_out`` instead.
+
+Size: over 800 lines on purpose: the complaints section end to end — working-hours
+calendar, deadlines, classification, rates per active client, loyalty after resolution —
+on one complaint log and one calendar.
 """
 
 from __future__ import annotations

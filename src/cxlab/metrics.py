@@ -41,6 +41,10 @@ Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
 inference. *JASA* 22, 209–212.
 Newcombe, R. G. (1998). Interval estimation for the difference between independent
 proportions. *Statistics in Medicine* 17, 873–890.
+
+Size: over 800 lines on purpose: every survey metric (NPS 0–10 and yes/no, CSI, FCR,
+response rate) with its interval, grouped tables, comparisons and trend; they share the
+interval and grouping code.
 """
 
 from __future__ import annotations

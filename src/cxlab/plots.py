@@ -78,9 +78,12 @@ def _need(table: pd.DataFrame, columns, where: str) -> None:
 
 
 def _small(table: pd.DataFrame, n: str | None, min_n: int) -> np.ndarray:
+    """Rows whose estimate is not drawn: the reliability rule of :mod:`cxlab.suppression`."""
+    from cxlab.suppression import too_few
+
     if n is None or n not in table.columns:
         return np.zeros(len(table), dtype=bool)
-    return (pd.to_numeric(table[n], errors="coerce").fillna(0) < min_n).to_numpy()
+    return too_few(table[n], min_n)
 
 
 def _num(s: pd.Series) -> np.ndarray:

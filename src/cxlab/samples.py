@@ -29,6 +29,10 @@ How the data is made (one pass, in this order):
 
 Only :class:`numpy.random.Generator` (``default_rng(seed)``) draws random numbers, in a
 fixed order, so the same seed gives byte-identical files.
+
+Size: over 800 lines on purpose: the seeded generator of the whole sample business
+(clients, visits, answers, complaints, contacts, invitations) with the truths it plants;
+the tests recover those truths, so they are kept together.
 """
 
 from __future__ import annotations

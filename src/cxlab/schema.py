@@ -34,6 +34,10 @@ DataFrames alike):
   zero-width space is ``R000001``. Rows repeating an earlier row exactly (same id, same
   values, as an id and its invisible twin do) are one row; the same id on different
   rows is a ``duplicate`` problem.
+
+Size: over 800 lines on purpose: one declaration per warehouse table and column (types,
+ranges, codes, time zones) with the checks that read them; split by table it would
+scatter one contract over many files.
 """
 
 from __future__ import annotations

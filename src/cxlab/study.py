@@ -27,6 +27,10 @@ A factor's (or CSAT's) scale is any whole-number range ``lo-hi`` (``1-5``, ``1-7
 points when the scale has at most 11 points (4–5 of 1–5, 6–7 of 1–7, 9–10 of 0–10) and
 its top fifth otherwise (80–100 of 0–100); a study may set ``top_box`` (the lowest
 value that counts) per factor.
+
+Size: over 800 lines on purpose: the study file's whole shape — every key's dataclass
+and its validation, which reports every problem of a file at once — is one contract that
+a team edits as one file.
 """
 
 from __future__ import annotations

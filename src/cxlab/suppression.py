@@ -19,7 +19,8 @@ shown instead. This module owns both rules for tables, charts and sentences.
   shown (:func:`events_text`) — ten safety complaints must reach the head of service — and
   the estimates made from them follow ``min_n``.
 
-Table and sentence code calls :func:`people_text` for every count of people: it applies the
+Tables, charts (``cxlab.plots``) and sentences test the reliability rule with
+:func:`too_few`. Table and sentence code calls :func:`people_text` for every count of people: it applies the
 disclosure rule and, in a renderer's kernel, registers the count with the ledger (its
 members, whether its estimates are shown) and marks its text for the audit. Analysis code
 records the members (:func:`cxlab.disclosure.attach`).
@@ -191,8 +192,17 @@ COUNT_COLUMNS = ("n", "ref_n", "n_previous", "invitations", "responses", "client
 EVENT_COLUMNS = ("complaints", "resolved")
 
 
+def too_few(n, min_n: int):
+    """The reliability rule, row by row: True where an estimate from ``n`` answers is not
+    shown (``n`` missing or under ``min_n``) — for tables, charts and sentences alike."""
+    import numpy as np
+
+    return (pd.to_numeric(pd.Series(np.asarray(n, dtype=object)), errors="coerce")
+            .fillna(0) < min_n).to_numpy()
+
+
 def _own_ok(n, min_n: int) -> list[bool]:
-    return [pd.notna(v) and int(v) >= min_n for v in n]
+    return [not small for small in too_few(n, min_n)]
 
 
 def _own(ok: bool, text: str, min_n: int) -> str:

@@ -48,6 +48,9 @@ Quarters are calendar quarters written ``2026Q3``.
 
 The module is longer than most (it is over 800 lines): ingest, its log and undo share the
 batch tables and one transaction, and are easier to check side by side.
+
+Size: over 800 lines on purpose: ingest with its batch log, conflicts, corrections, undo
+and history: one transactional contract over the same log tables.
 """
 
 from __future__ import annotations

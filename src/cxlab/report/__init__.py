@@ -7,9 +7,10 @@ the presentation helpers those notebooks call. Every name below is importable as
 ===============================  ===========================================================
 module                           job
 ===============================  ===========================================================
-:mod:`cxlab.report.rendering`    papermill → executed notebooks → HTML pages and index
-                                 pages, the atomic folder swap (:func:`render`,
+:mod:`cxlab.report.rendering`    papermill → executed notebooks → disclosure audit → HTML,
+                                 the folders and their atomic swap (:func:`render`,
                                  :func:`execute_in_place`, :class:`RenderResult`)
+:mod:`cxlab.report.pages`        a notebook as a lean HTML page; nav, footer, index pages
 :mod:`cxlab.report.tables`       an analysis result as a stakeholder table:
                                  :func:`readable` (one presenter per kind) and the
                                  ``*_view`` shortcuts

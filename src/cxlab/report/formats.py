@@ -14,7 +14,6 @@ import re
 import pandas as pd
 
 from cxlab import i18n
-from cxlab.suppression import small_count_label
 
 # ------------------------------------------------------------------------- numbers
 

@@ -21,7 +21,7 @@ from cxlab import disclosure, i18n
 from cxlab.errors import ParameterError, QuarterError
 from cxlab.quarter import previous_quarter
 from cxlab.report.formats import (_labels_for, _pct, _pct_ci, _quadrant_label, _translate_index,
-                                  change_text, code_label, col_label, count_text, estimate_text,
+                                  change_text, code_label, col_label, estimate_text,
                                   fmt_num, p_text, yes_no)
 from cxlab.suppression import (_cmp, _own, _own_ok, events_text, people_cell, people_column,
                                hidden_label, rate_text, suppressed_label, threshold)
