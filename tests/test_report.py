@@ -862,3 +862,15 @@ def test_trust_notes_speak_the_report_language_and_hide_small_counts(rng):
     assert dup and "скрыто" in dup[0] and " 1 " not in dup[0]
     en = report.trust_notes(trust, "en", min_n=30)
     assert any("I07" in line and "are 10s" in line for line in en)
+
+
+def test_the_top_index_lists_every_language_whichever_ran_last(tmp_path):
+    # an English and a Russian run of 2026Q3, a Russian one of 2026Q2
+    for q, lang in (("2026Q3", "en"), ("2026Q3", "ru"), ("2026Q2", "ru")):
+        (tmp_path / q / lang).mkdir(parents=True)
+        (tmp_path / q / lang / "index.html").write_text("<html></html>")
+    en, ru = (report.reports_index_html(tmp_path, lang) for lang in ("en", "ru"))
+    assert en == ru  # the last run's language does not take the page over
+    assert en.index('href="2026Q3/en/index.html"') < en.index('href="2026Q3/ru/index.html"') \
+        < en.index('href="2026Q2/ru/index.html"')  # newest first, each language linked
+    assert 'href="2026Q2/en/' not in en and "English" in en and "Русский" in en

@@ -224,8 +224,8 @@ def quarter_index_html(quarter: str, sections, lang: str, parameters: dict,
 
 def reports_index_html(out: Path, lang: str) -> str:
     """``reports/index.html``: every rendered quarter, newest first, with a link to each
-    language it was rendered in (the page's own words in ``lang``; the languages' names in
-    their own language, so an English and a Russian run list each other)."""
+    language it was rendered in. The page is the same whichever language ran last: its
+    title in every language of the catalogue, each language's name in that language."""
     names = {"en": "English", "ru": "Русский"}
     quarters = sorted((p for p in out.iterdir() if p.is_dir() and QUARTER_RE.match(p.name)),
                       key=lambda p: p.name, reverse=True)
@@ -235,10 +235,9 @@ def reports_index_html(out: Path, lang: str) -> str:
         if not langs:
             continue
         links = " · ".join(f'<a href="{html.escape(q.name)}/{html.escape(x)}/index.html" '
-                           f'hreflang="{html.escape(x)}">{html.escape(names.get(x, x))}</a>'
-                           for x in langs)
-        items.append(f"<li>{html.escape(i18n.t('report.quarter_title', lang, quarter=q.name))}: "
-                     f"{links}</li>")
-    title = i18n.t("report.index_title", lang)
+                           f'hreflang="{html.escape(x)}" lang="{html.escape(x)}">'
+                           f'{html.escape(names.get(x, x))}</a>' for x in langs)
+        items.append(f"<li><strong>{html.escape(q.name)}</strong>: {links}</li>")
+    title = " · ".join(dict.fromkeys(i18n.t("report.index_title", x) for x in i18n.LANGUAGES))
     body = f"<h1>{html.escape(title)}</h1>\n<ul>\n" + "\n".join(items) + "\n</ul>"
-    return _page(title, body, lang)
+    return _page(title, body, "mul")
