@@ -35,10 +35,15 @@ tables before release (τ-ARGUS's "audit" of a suppression pattern; Hundepool et
 
 Counts of events (complaints, contacts) are not protected: they are shown, with the
 estimates made from them following ``min_n``. Shares of answers *within* a group large
-enough to show an estimate (promoters, detractors) are estimates, not counts of a group;
-the LP relaxation does not use integrality (standard in audits; the interval of the
-integer problem is inside the relaxed one's, so the check is conservative where it
-matters — a relaxed interval of at least the threshold is what is required).
+enough to show an estimate (promoters, detractors) are estimates, not counts of a group.
+
+What the attacker model assumes: the published figures are exact (counts) or rounded as
+displayed (rates; a rate's interval is not used); the members' sets are known to the
+attacker (stronger than any reader). What it leaves out: integrality — the LP relaxation,
+as in statistical offices' audits. For counts alone (one- and two-way tables with their
+margins) the relaxed range is the integer range (the tests check this against exhaustive
+enumeration); where a rate enters, the integer range can be narrower, so each end of the
+relaxed range is first rounded inwards to a whole number.
 """
 
 from __future__ import annotations
@@ -214,9 +219,6 @@ class Audit:
     secondary: int
     checked: int
 
-    def text_of(self, cell_id: str, text: str, label: str) -> str:
-        return label if cell_id in self.hide else text
-
 
 def read_ledgers(paths) -> list[dict]:
     records = []
@@ -382,8 +384,9 @@ def audit(records: list[dict], threshold: int = DEFAULT_THRESHOLD) -> Audit:
         exposed = {}
         for v in pending:
             lo, hi, leans = pb.bounds(v, hidden, hidden_rates)
+            lo, hi = float(np.ceil(lo - 1e-7)), float(np.floor(hi + 1e-7))  # whole numbers
             intervals[v] = (pb.value[v], lo, hi)
-            if hi - lo < threshold - 1e-9:
+            if hi - lo < threshold:
                 exposed[v] = leans
         pending = sorted(exposed)
         if not exposed:
