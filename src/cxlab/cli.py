@@ -461,26 +461,6 @@ def _xlsx_bytes(lst, lang: str) -> bytes:
     return buf.getvalue()
 
 
-def _write_bytes_atomic(target, data: bytes) -> None:
-    """``data`` to ``target`` through a temporary sibling and :func:`os.replace` (as
-    :func:`cxlab.paths.write_atomic` does for text): never half a file at ``target``."""
-    import os
-
-    from cxlab import paths
-
-    tmp = paths.temp_sibling(target)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-
-
 def _write_followups(lst, target, fmt: str = "xlsx", sep: str = ";", lang: str = "ru") -> None:
     """The list as a workbook (:func:`_xlsx_bytes`) or as CSV (UTF-8 with a BOM, every field
     quoted and made safe by :func:`csv_safe`), through a temporary sibling: never half a
@@ -495,7 +475,7 @@ def _write_followups(lst, target, fmt: str = "xlsx", sep: str = ";", lang: str =
             # the BOM: Excel then reads UTF-8
             paths.write_atomic(target, "\ufeff" + _csv_text(lst, sep))
         else:
-            _write_bytes_atomic(target, _xlsx_bytes(lst, lang))
+            paths.write_atomic(target, _xlsx_bytes(lst, lang))
     except OSError as err:
         fail(FileError.from_os(err, f"write the follow-up list to {target}"))
 

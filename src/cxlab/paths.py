@@ -115,14 +115,18 @@ def stale_temp_files(path: Path) -> list[Path]:
     return found
 
 
-def write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write ``text`` to ``path`` through a temporary sibling and :func:`os.replace`: a
-    reader sees the old file or the new one, never half of one (also when the run is
-    killed; the temporary file is then removed by the next run)."""
+def write_atomic(path: Path, text: str | bytes, encoding: str = "utf-8") -> None:
+    """Write ``text`` (or bytes, e.g. a workbook) to ``path`` through a temporary sibling
+    and :func:`os.replace`: a reader sees the old file or the new one, never half of one
+    (also when the run is killed; the temporary file is then removed by the next run)."""
     tmp = temp_sibling(path)
     try:
-        with open(tmp, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
+        if isinstance(text, bytes):
+            with open(tmp, "wb") as fh:
+                fh.write(text)
+        else:
+            with open(tmp, "w", encoding=encoding, newline="") as fh:
+                fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         try:
