@@ -204,3 +204,29 @@ def test_the_stakeholder_folder_holds_only_html(rendered):
     assert files and all(p.suffix in {".html", ".css"} for p in files), \
         sorted({p.suffix for p in files})
     assert not any(p.name.startswith(".") for p in rendered["out"].rglob("*"))
+
+
+def test_the_published_pages_hide_what_the_audit_decided(rendered):
+    # Re-export each section from the analysts' executed notebook (its figures still
+    # marked) and compare with the page stakeholders got: every figure the audit hid
+    # that showed a number must read "hidden" there instead.
+    import nbformat
+
+    from cxlab.report import pages
+    from cxlab.suppression import hidden_label
+
+    audit = json.loads((rendered["work"] / report.AUDIT).read_text())
+    hide, label = set(audit["hidden_ids"]), hidden_label("en")
+    replaced = 0
+    for sec in rendered["result"].sections:
+        nb = nbformat.read(str(rendered["work"] / sec.notebook), as_version=4)
+        marked = pages.export_html(nb, "t", "en", footer=pages._footer_html(
+            "2026Q3", rendered["result"].parameters, "en"))
+        numbers = [m for m in disclosure._MARK_RE.finditer(marked)
+                   if m.group(1) in hide and m.group(2) != label]
+        published = (rendered["out"] / "2026Q3" / "en" / sec.html).read_text(encoding="utf-8")
+        unmarked = disclosure.unmark(marked)
+        # the published page has the label exactly as many more times as figures it hid
+        assert published.count(label) - unmarked.count(label) == len(numbers), sec.name
+        replaced += len(numbers)
+    assert replaced >= audit["hidden_to_protect_them"] > 0

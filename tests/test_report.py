@@ -37,14 +37,8 @@ LATEST_SAMPLE_QUARTER = "2026Q3"
 # ----------------------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    if not (SAMPLES_DIR / "responses.csv").exists():
-        pytest.skip("sample data not generated")
-    from cxlab import io
-
-    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    io.build_sample_warehouse(path, replace=True)
-    return path
+def warehouse(sample_warehouse) -> Path:
+    return sample_warehouse  # the session's (tests/conftest.py); nothing here writes to it
 
 
 @pytest.fixture(scope="module")
