@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from _reference_stats import square_and_add, tango_brute
 from cxlab import cohorts as co
 from cxlab import paths
 from cxlab.errors import ParameterError
@@ -406,7 +407,9 @@ def test_compare_cohorts_nps_against_hand_formulas():
     p_x = 2 * stats.norm.sf(abs(z))
     assert t.loc["x", "n"] == 50 and t.loc["x", "ref_n"] == 60
     assert t.loc["x", "diff"] == pytest.approx(100 * (e_x - e_r))
-    assert t.loc["x", "diff_ci_low"] == pytest.approx(100 * (e_x - e_r - 1.959964 * np.sqrt(v_x + v_r)), abs=1e-4)
+    # the interval: Newcombe's square-and-add of the two score intervals (brute force)
+    lo_x, _ = square_and_add(e_x, *tango_brute(30, 10, 50), e_r, *tango_brute(20, 20, 60))
+    assert t.loc["x", "diff_ci_low"] == pytest.approx(100 * lo_x, abs=1e-6)
     assert t.loc["x", "p"] == pytest.approx(p_x)
     e_y, v_y = _nps_var(15, 10, 15)
     e_ry, v_ry = _nps_var(35, 20, 15)
@@ -419,10 +422,8 @@ def test_compare_cohorts_nps_against_hand_formulas():
     holm[hi_p] = min(1, max(holm[lo_p], hi_p))
     assert t.loc["x", "p_holm"] == pytest.approx(holm[p_x])
     assert t.loc["y", "p_holm"] == pytest.approx(holm[p_y])
-    # the cohort's own interval: adjusted Wald (Rocks 2016: +3/4 promoter, +3/4 detractor)
-    pt, dt, nt = (30 + .75) / 53, (10 + .75) / 53, 53
-    se = np.sqrt((pt + dt - (pt - dt) ** 2) / nt)
-    assert t.loc["x", "ci_low"] == pytest.approx(100 * (pt - dt - 1.959964 * se), abs=1e-3)
+    # the cohort's own interval: the score interval (Tango 1998), found by brute force
+    assert t.loc["x", "ci_low"] == pytest.approx(100 * tango_brute(30, 10, 50)[0], abs=1e-6)
     assert t.loc["x", "estimate"] == pytest.approx(40.0)
     assert not t["small_n"].any()
 
@@ -526,6 +527,76 @@ def test_promotion_by_hand():
     assert latest.loc[("referral", "detractor"), ["n", "doers", "count"]].tolist() == [3, 2, 3]
     with pytest.raises(ParameterError, match="count_window"):
         co.promotion(resp, clients, count_window="later")
+    # detractors brought no one: the ratio is infinite, its exact interval open above,
+    # and the two-sided p agrees with it (3 of 3 referrals to promoters, π0 = 3/5:
+    # P(X ≥ 3) = 0.216, p = 0.432; the interval reaches below 1)
+    test = res.tests.loc["referral"]
+    assert np.isinf(test["rate_ratio"]) and np.isinf(test["rate_ratio_ci_high"])
+    assert test["rate_p"] == pytest.approx(2 * 0.6 ** 3)
+    assert test["rate_ratio_ci_low"] == pytest.approx(0.025 ** (1 / 3) / (1 - 0.025 ** (1 / 3))
+                                                      * 2 / 3)
+    assert res.tests.attrs["alternative"] == "two-sided"
+
+
+def _promotion_frames(n_p: int, k_p: int, n_d: int, k_d: int):
+    """``n_p`` promoters (answer 10) of whom ``k_p`` brought one new family each, after
+    the answer, and ``n_d`` detractors (answer 0) of whom ``k_d`` did."""
+    ids = [f"P{i}" for i in range(n_p)] + [f"D{i}" for i in range(n_d)]
+    resp = pd.DataFrame({"client_id": ids, "nps": [10] * n_p + [0] * n_d,
+                         "submitted_at": pd.Timestamp("2025-01-10")})
+    refs = [f"P{i}" for i in range(k_p)] + [f"D{i}" for i in range(k_d)]
+    clients = pd.DataFrame({
+        "client_id": ids + [f"N{i}" for i in range(len(refs))],
+        "joined_on": [pd.Timestamp("2024-06-01")] * len(ids)
+                     + [pd.Timestamp("2025-02-01")] * len(refs),
+        "referred_by": [None] * len(ids) + refs})
+    return resp, clients
+
+
+def test_promotion_p_below_alpha_exactly_when_the_interval_leaves_out_the_null():
+    # 40 promoters against 30 detractors of whom 3 brought a family; the promoters'
+    # doers go from 0 to 19, across both edges of significance. Independent computations:
+    # Agresti & Caffo (2000) written out — add one success and one failure per group,
+    # Wald z and interval; and the exact conditional test of two Poisson rates written
+    # with scipy's binomial — given k referrals, the promoters' ~ Bin(k, 40/70) under
+    # "same rate", central p = 2 × the smaller tail, Clopper–Pearson interval mapped to
+    # the ratio by 30/40.
+    from scipy.stats import binomtest
+
+    z = stats.norm.isf(0.025)
+    n_p, n_d, k_d = 40, 30, 3
+    share_sig, rate_sig, share_ps, rate_ps = [], [], [], []
+    for k_p in range(20):
+        t = co.promotion(*_promotion_frames(n_p, k_p, n_d, k_d)).tests.loc["referral"]
+        a, b = (k_p + 1) / (n_p + 2), (k_d + 1) / (n_d + 2)
+        se = np.sqrt(a * (1 - a) / (n_p + 2) + b * (1 - b) / (n_d + 2))
+        assert t["share_p"] == pytest.approx(2 * stats.norm.sf(abs(a - b) / se))
+        assert [t["share_diff_ci_low"], t["share_diff_ci_high"]] == pytest.approx(
+            [max(a - b - z * se, -1), min(a - b + z * se, 1)])
+        assert t["share_diff"] == pytest.approx(k_p / n_p - k_d / n_d)
+        k = k_p + k_d
+        tails = (binomtest(k_p, k, n_p / (n_p + n_d), alternative="greater").pvalue,
+                 binomtest(k_p, k, n_p / (n_p + n_d), alternative="less").pvalue)
+        assert t["rate_p"] == pytest.approx(min(1, 2 * min(tails)))
+        ci = binomtest(k_p, k).proportion_ci(0.95, method="exact")
+        assert [t["rate_ratio_ci_low"], t["rate_ratio_ci_high"]] == pytest.approx(
+            [ci.low / (1 - ci.low) * n_d / n_p, ci.high / (1 - ci.high) * n_d / n_p])
+        # the property itself: significant at 5 % ⇔ the 95 % interval leaves out the null
+        share_out = t["share_diff_ci_low"] > 0 or t["share_diff_ci_high"] < 0
+        rate_out = t["rate_ratio_ci_low"] > 1 or t["rate_ratio_ci_high"] < 1
+        assert (t["share_p"] < 0.05) == share_out
+        assert (t["rate_p"] < 0.05) == rate_out
+        share_sig.append(share_out)
+        rate_sig.append(rate_out)
+        share_ps.append(t["share_p"])
+        rate_ps.append(t["rate_p"])
+    # the scan crosses the boundary on both sides and comes close to it
+    assert any(share_sig) and not all(share_sig) and any(rate_sig) and not all(rate_sig)
+    assert min(abs(np.log(np.array(share_ps) / 0.05))) < 0.5
+    assert min(abs(np.log(np.array(rate_ps) / 0.05))) < 0.5
+    # a two-sided p: promoters bringing *fewer* than detractors shows as well
+    fewer = co.promotion(*_promotion_frames(40, 0, 30, 12)).tests.loc["referral"]
+    assert fewer["share_p"] < 0.05 and fewer["share_diff_ci_high"] < 0
 
 
 # ------------------------------------------------------------------ follow-up list

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.rates import confint_poisson
 
+from _reference_stats import clustered_nps_interval, square_and_add, tango_brute
 from cxlab import complaints as C
 from cxlab.errors import CxlabError, ParameterError, QuarterError, ValidationError
 from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
@@ -402,6 +403,111 @@ def test_deadline_summary_counts_and_wilson():
     assert list(s.index) == ["critical", "medium", "low", "all"]
     assert s.loc["critical", "n"] == 2 and s.loc["critical", "successes"] == 1
     assert s.loc["critical", "small_n"]  # 2 < min_n 3
+    # nothing pending here (every open one is past its deadline); C4 has no deadline
+    assert (a["n_pending"], a["n_no_deadline"]) == (0, 1)
+    assert (s["n"] + s["n_pending"] + s["n_no_deadline"] == s["n_received"]).all()
+
+
+def quarter_end_log() -> pd.DataFrame:
+    """2026Q3's complaints as they stand at its end (1 October 00:00): one of each
+    deadline state, worked out by hand in the comments."""
+    rows = [
+        # id, received, deadline, resolved, importance, state at 1 Oct 00:00
+        ("Q1", "2026-09-01 10:00", "2026-09-02 10:00", "2026-09-01 16:00", "critical"),  # met
+        ("Q2", "2026-09-02 10:00", "2026-09-03 10:00", "2026-09-07 10:00", "critical"),  # late
+        ("Q3", "2026-09-03 10:00", "2026-09-04 10:00", None, "medium"),  # past due: missed
+        ("Q4", "2026-09-30 15:00", "2026-10-01 15:00", None, "medium"),  # open, not yet due
+        # resolved on time, but only on 1 Oct 12:00: at the quarter's end open, not yet due
+        ("Q6", "2026-09-30 16:00", "2026-10-02 16:00", "2026-10-01 12:00", "medium"),
+        ("Q5", "2026-09-15 10:00", None, None, "low"),  # no deadline: never decided
+    ]
+    df = pd.DataFrame(rows, columns=["complaint_id", "received_at", "deadline_at",
+                                     "resolved_at", "importance"])
+    for c in ("received_at", "deadline_at", "resolved_at"):
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    df["channel"] = "phone"
+    return df
+
+
+def test_deadline_share_at_quarter_end_is_over_decided_complaints():
+    s = C.deadline_summary(quarter_end_log(), asof="2026-10-01", min_n=1)
+    a = s.loc["all"]
+    # decided: Q1 (met), Q2 (resolved late), Q3 (open past due: missed) → 1 of 3;
+    # pending: Q4, Q6 (open, deadline ahead): neither met nor missed; Q5: no deadline
+    assert (a["n"], a["successes"], a["n_pending"], a["n_no_deadline"], a["n_overdue"],
+            a["n_open"], a["n_received"]) == (3, 1, 2, 1, 1, 4, 6)
+    lo, hi = wilson_by_hand(1, 3)  # met ÷ decided, not ÷ received (1/6) nor ÷ resolved (1/2)
+    assert a["share"] == pytest.approx(1 / 3)
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx((lo, hi))
+    assert s.loc["medium", ["n", "successes", "n_pending"]].tolist() == [1, 0, 2]
+    assert s.loc["critical", ["n", "successes", "n_pending"]].tolist() == [2, 1, 0]
+    assert s.loc["low", ["n", "n_no_deadline"]].tolist() == [0, 1]
+    assert "decided" in s.attrs["share"] and "pending" in s.attrs["share"]
+    assert s.attrs["asof"] == ts("2026-10-01")
+    # a week later Q4 and Q6 are decided (Q4 open past due, Q6 resolved on time)
+    later = C.deadline_summary(quarter_end_log(), asof="2026-10-08", by=None, min_n=1)
+    assert later.loc["all", ["n", "successes", "n_pending"]].tolist() == [5, 2, 0]
+    # the report section reads the quarter at its end and says what the share is over
+    sec = C.complaints_section(quarter_end_log(), None, None, None, "2026Q3", min_n=1)
+    row = sec.table.loc[C.DEADLINE_FIGURE]
+    assert (row["n"], row["estimate"]) == (3, pytest.approx(1 / 3))
+    assert sec.deadlines.loc["all", "n_pending"] == 2
+    assert "3 decided" in sec.summary() and "2 pending (open, not yet due)" in sec.summary()
+
+
+def two_quarters() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Complaints and visits of 2026Q2 and 2026Q3: the business doubles (40 → 80 active
+    clients) while 'Оплата и возврат' complaints go from 6 to 10 and 'Качество занятия'
+    from 4 to 2; all by phone."""
+    when = {"2026Q2": "2026-05-15 12:00", "2026Q3": "2026-08-14 12:00"}
+    cats = ([("2026Q2", "Оплата и возврат")] * 6 + [("2026Q2", "Качество занятия")] * 4
+            + [("2026Q3", "Оплата и возврат")] * 10 + [("2026Q3", "Качество занятия")] * 2)
+    log = pd.DataFrame({"complaint_id": [f"R{i}" for i in range(len(cats))],
+                        "received_at": pd.to_datetime([when[q] for q, _ in cats]),
+                        "channel": "phone", "category": [c for _, c in cats]})
+    visits = pd.DataFrame({
+        "client_id": [f"K{i}" for i in range(40)] + [f"K{i}" for i in range(80)],
+        "visit_date": pd.to_datetime(["2026-05-20"] * 40 + ["2026-08-20"] * 80)})
+    return log, visits
+
+
+def test_rate_ratio_is_per_active_client_with_exact_conditional_interval():
+    from scipy.stats import binomtest
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    log, visits = two_quarters()
+    s = C.complaints_section(log, None, None, visits, "2026Q3", min_n=1)
+    pay = s.by_category.loc["Оплата и возврат"]
+    # more complaints (10 vs 6) but fewer per client: (10/80) / (6/40) = 0.8333
+    assert (pay["n"], pay["n_previous"], pay["change"]) == (10, 6, 4)
+    assert (pay["rate_per_100"], pay["rate_per_100_previous"]) == pytest.approx((12.5, 15.0))
+    assert pay["rate_ratio"] == pytest.approx((10 / 80) / (6 / 40))
+    # independently: given 16 complaints, the quarter's 10 ~ Bin(16, π), π = 80r/(80r+40);
+    # scipy's exact (Clopper–Pearson) interval of π, mapped to r = π/(1−π)·40/80
+    ci = binomtest(10, 16).proportion_ci(0.95, method="exact")
+    expected = [ci.low / (1 - ci.low) * 40 / 80, ci.high / (1 - ci.high) * 40 / 80]
+    assert [pay["ci_low"], pay["ci_high"]] == pytest.approx(expected)
+    # and the ends are where statsmodels' exact conditional one-sided tests reach 2.5 %
+    for value, alt in ((pay["ci_low"], "larger"), (pay["ci_high"], "smaller")):
+        p = test_poisson_2indep(10, 80, 6, 40, value=value, method="exact-cond",
+                                compare="ratio", alternative=alt).pvalue
+        assert p == pytest.approx(0.025, rel=1e-6)
+    q = s.by_category.loc["Качество занятия"]
+    assert q["rate_ratio"] == pytest.approx((2 / 80) / (4 / 40))
+    phone = s.by_channel.loc["phone"]
+    assert (phone["n"], phone["n_previous"]) == (12, 10)
+    assert phone["rate_ratio"] == pytest.approx((12 / 80) / (10 / 40))  # 0.6, not 1.2
+    for t in (s.by_category, s.by_channel):
+        assert (t.attrs["n_active"], t.attrs["n_active_previous"]) == (80, 40)
+        assert "per active client" in t.attrs["rate_ratio"]
+    # same denominator as the volume table
+    assert s.volume.loc["2026Q3", "n_active"] == 80
+    # no complaints before: no ratio; no visits: no ratio either, and left_out says why
+    first = C.complaints_section(log, None, None, visits, "2026Q2", min_n=1)
+    assert first.by_category["rate_ratio"].isna().all()
+    blind = C.complaints_section(log, None, None, None, "2026Q3", min_n=1)
+    assert blind.by_category["rate_ratio"].isna().all() and "rate_ratio" in blind.left_out
+    assert blind.by_category.loc["Оплата и возврат", "n"] == 10  # counts stay
 
 
 def test_weekly_summary_for_monday_meeting():
@@ -551,11 +657,15 @@ def test_complainant_nps_against_hand_counts():
     assert t.loc[("phone", "complained"), "n"] == 2
     assert t.loc[("phone", "did_not_complain"), "nps"] == pytest.approx(40.0)
     assert t.loc[("phone", "difference"), "nps"] == pytest.approx(-40.0)
-    # Wald se of the difference by hand (trinomial variance (p + d − (p − d)²) / n):
-    # complained p = d = .5, n = 2 → 1 / 2; not: p = .6, d = .2, n = 5 → .64 / 5
-    se = 100 * math.sqrt(1 / 2 + 0.64 / 5)
-    assert t.loc[("phone", "difference"), "ci_high"] == pytest.approx(-40 + 1.959964 * se,
-                                                                      rel=1e-5)
+    # the difference's interval: Newcombe's square-and-add of the two groups' score
+    # intervals (complained: 1 promoter, 1 detractor of 2; not: 3 and 1 of 5), by brute
+    # force. The answers are clustered by family: "not" holds K1's first answer and K2's
+    # four (2 families: statsmodels' cluster-robust variance, Korn–Graubard effective n);
+    # "complained" is one family's two answers — no between-family variance can be
+    # estimated from one family, so its interval is the independent one
+    lo_b, hi_b, _ = clustered_nps_interval([10, 10, 9, 8, 2], ["K1", "K2", "K2", "K2", "K2"])
+    _, hi = square_and_add(0.0, *tango_brute(1, 1, 2), 0.4, lo_b / 100, hi_b / 100)
+    assert t.loc[("phone", "difference"), "ci_high"] == pytest.approx(100 * hi, abs=1e-6)
     assert ("web", "difference") not in t.index  # nobody complained among web answers
     pooled = C.complainant_nps(resp, comp, pool_channels=True, min_n=1)
     assert pooled.index.get_level_values("channel").unique().tolist() == ["pooled"]
@@ -675,11 +785,13 @@ def test_retail_section_leaves_out_what_the_log_does_not_record():
     assert list(t.index) == ["p1", "p2", "p3", "urgent", "all"] and list(t.columns) == ["all"]
     assert t["all"].tolist() == [3, 2, 2, 1, 8]
     assert list(s.deadlines.index) == ["p1", "p2", "p3", "urgent", "all"]
-    assert set(s.left_out) == {"volume", "by_category", "justified", "after_resolution",
-                               "complainant_nps"}
+    assert set(s.left_out) == {"volume", "rate_ratio", "by_category", "justified",
+                               "after_resolution", "complainant_nps"}
     assert s.by_category is None and s.justified is None and s.volume is None
     assert "category" in s.left_out["by_category"]
-    assert list(s.table.index) == ["share resolved within deadline"]
+    # no visits: no active clients, so no rate ratio (not a ratio of counts instead)
+    assert s.by_channel["rate_ratio"].isna().all() and s.by_channel["n"].sum() == 8
+    assert list(s.table.index) == [C.DEADLINE_FIGURE]
     assert "DE-BE" in s.calendar.name and "left out: justified" in s.summary()
 
 
@@ -701,7 +813,7 @@ def test_missing_optional_columns_name_the_column_and_the_table():
     assert set(sec.left_out) == {"by_category", "by_importance_origin", "justified",
                                  "after_resolution", "complainant_nps"}
     assert list(sec.table.index) == ["complaints per 100 active clients",
-                                     "share resolved within deadline"]
+                                     "share of decided complaints within deadline"]
 
 
 def test_weekly_summary_takes_the_study_calendar():
@@ -750,6 +862,13 @@ def test_sample_camp_category_rises_in_2025q3(sample):
     row = s.by_category.loc[cat]
     assert s.by_category.index[0] == cat  # the largest category of the quarter
     assert row["ci_low"] > 1  # the rise vs 2025Q2 is beyond chance (exact interval)
+    # a rate per active client: active clients counted here from the visits directly
+    v = sample["visits"]
+    vq = v["visit_date"].dt.to_period("Q").astype(str)
+    e_now, e_prev = (v.loc[(vq == x).to_numpy(), "client_id"].nunique()
+                     for x in (q, s.previous))
+    assert row["rate_ratio"] == pytest.approx(
+        (row["n"] / e_now) / (row["n_previous"] / e_prev))
     m = C.monthly(sample["complaints"], by="category")
     by_q = m.groupby(pd.PeriodIndex(m.index, freq="M").asfreq("Q").astype(str)).sum()
     assert by_q[cat].idxmax() == q

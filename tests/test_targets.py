@@ -17,6 +17,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from _reference_stats import clustered_nps_interval, clustered_wilson, tango_brute
 from cxlab import targets
 from cxlab.errors import QuarterError
 from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
@@ -26,11 +27,11 @@ Z95 = NormalDist().inv_cdf(0.975)
 
 
 def adjusted_wald(P: int, A: int, D: int, z: float = Z95) -> tuple[float, float]:
-    """Rocks (2016): add ¾ promoter and ¾ detractor (n + 3), then Wald; in points."""
-    nt = P + A + D + 3
-    pt, dt = (P + 0.75) / nt, (D + 0.75) / nt
-    se = sqrt((pt + dt - (pt - dt) ** 2) / nt)
-    return 100 * (pt - dt - z * se), 100 * (pt - dt + z * se)
+    """The NPS interval cxlab reports for independent answers: the score interval
+    (Tango 1998), found by brute force in tests/_reference_stats.py; in points. (The
+    name is kept from when the interval was Rocks' adjusted Wald.)"""
+    lo, hi = tango_brute(P, D, P + A + D)
+    return 100 * lo, 100 * hi
 
 
 def expected_status(lo: float, hi: float, value: float, at_least: bool) -> str:
@@ -75,7 +76,8 @@ def test_nps_target_just_inside_and_just_outside_the_interval():
     assert out["direction"].tolist()[:3] == ["at_least"] * 3
     assert out["where"].iloc[0] == {"channel": "app"} and out["channel"].eq("app").all()
     assert out["where_text"].iloc[0] == "channel = app" and out["unit"].eq("points").all()
-    assert "adjusted Wald" in out["method"].iloc[0]
+    assert "score interval" in out["method"].iloc[0]
+    assert "assumed independent" in out["method"].iloc[0]  # no client ids here
     assert "contains" in out["reason"].iloc[1] and "below" in out["reason"].iloc[2]
     assert out.attrs == {"quarter": "2026Q1", "level": 0.95, "min_n": 30}
 
@@ -204,16 +206,20 @@ def test_sample_study_targets_for_2026q3(sample):
     assert len(out) == len(study.targets_for("2026Q3")) == 4
     q = r[r["submitted_at"].dt.to_period("Q").astype(str) == "2026Q3"]
     for i, ch in ((0, "phone"), (1, "web")):
-        v = q.loc[q["channel"] == ch, "nps"].dropna().to_numpy(int)
+        sub = q[(q["channel"] == ch) & q["nps"].notna()]
+        v = sub["nps"].to_numpy(int)
         P, D = int((v >= 9).sum()), int((v <= 6).sum())
-        lo, hi = adjusted_wald(P, v.size - P - D, D)
+        # families answer several times: clustered by client (statsmodels + brute force)
+        lo, hi, _ = clustered_nps_interval(v, sub["client_id"].to_numpy())
         row = out.iloc[i]
         assert row["n"] == v.size and row["estimate"] == pytest.approx(100 * (P - D) / v.size)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi))
         assert row["status"] == expected_status(lo, hi, row["target"], True)
     # CSI top box on phone: the share of 4–5 of the phone answers rating satisfaction, Wilson
-    c = q.loc[q["channel"] == "phone", "csat"].dropna().to_numpy(int)
-    lo, hi = (100 * v for v in proportion_confint(int((c >= 4).sum()), c.size, method="wilson"))
+    cs = q[(q["channel"] == "phone") & q["csat"].notna()]
+    c = cs["csat"].to_numpy(int)
+    lo, hi, _ = clustered_wilson(c >= 4, cs["client_id"].to_numpy())
+    lo, hi = 100 * lo, 100 * hi
     assert out.loc[2, "n"] == c.size and out.loc[2, "estimate"] == pytest.approx(100 * (c >= 4).mean())
     assert (out.loc[2, "ci_low"], out.loc[2, "ci_high"]) == pytest.approx((lo, hi))
     assert out.loc[2, "status"] == expected_status(lo, hi, 80, True)

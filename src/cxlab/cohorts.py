@@ -881,34 +881,39 @@ def _cohort_names(responses: pd.DataFrame, cohorts, st=None) -> list[str]:
 
 def _estimate_intervals(df: pd.DataFrame, kind: str, metric: str, masks: Sequence[np.ndarray],
                         level: float, ci: str) -> tuple[np.ndarray, np.ndarray]:
-    """The interval of each group's own figure (cxlab.metrics does the statistics)."""
+    """The interval of each group's own figure (cxlab.metrics does the statistics):
+    clustered by client when clients answer more than once, like the differences."""
     from scipy import stats
 
+    from cxlab import _design
     from cxlab import metrics as mt
 
     lo = np.full(len(masks), np.nan)
     hi = np.full(len(masks), np.nan)
-    if kind == "nps":
-        cat = mt.nps_category(df["nps"]).to_numpy(dtype=object, na_value=None)
-        for i, m in enumerate(masks):
-            c = cat[m]
-            P, A, D = (int((c == k).sum()) for k in ("promoter", "passive", "detractor"))
-            if P + A + D:
-                r = mt.nps_from_counts(P, A, D, ci=ci, level=level)
-                lo[i], hi[i] = r.ci_low, r.ci_high
-    elif kind == "proportion":
-        s = df[metric].astype("boolean")
-        x = np.array([int(s[m].sum()) for m in masks])
-        n = np.array([int(s[m].notna().sum()) for m in masks])
-        lo, hi = mt.wilson_interval(x, n, level)
-    else:
-        v = pd.to_numeric(df[metric], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        for i, m in enumerate(masks):
-            x = v[m]
-            x = x[~np.isnan(x)]
-            if x.size >= 2:
-                half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-                lo[i], hi[i] = x.mean() - half, x.mean() + half
+    for i, m in enumerate(masks):
+        if not m.any():
+            continue
+        sub = df.loc[m]
+        if kind == "nps":
+            r = mt.nps(sub, ci=ci, level=level, pool_channels=True)
+        elif kind == "proportion":
+            r = mt.binary_nps(sub, level=level, pool_channels=True, column=metric)
+        else:
+            v = pd.to_numeric(sub[metric], errors="coerce").to_numpy(dtype=float,
+                                                                    na_value=np.nan)
+            ok = ~np.isnan(v)
+            if ok.sum() < 2:
+                continue
+            d = _design.design(sub)
+            mom = _design.group_moments(np.zeros(len(v), dtype=np.int64), 1, np.nan_to_num(v),
+                                        ok, d)
+            se = np.sqrt(np.fmax(mom["var"], mom["var_srs"]))[0] if d.codes is not None \
+                else np.sqrt(mom["var_srs"][0])
+            dof = (mom["clusters"][0] if d.codes is not None else ok.sum()) - 1
+            half = stats.t.ppf(0.5 + level / 2, dof) * se
+            lo[i], hi[i] = mom["mean"][0] - half, mom["mean"][0] + half
+            continue
+        lo[i], hi[i] = r.ci_low, r.ci_high
     return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
@@ -1001,7 +1006,7 @@ def compare_cohorts(
     min_n: int = 30,
     level: float = 0.95,
     pool_channels: bool = False,
-    ci: str = "adjusted-wald",
+    ci: str = "score",
     channel_col: str = "channel",
     *,
     study=None,
@@ -1027,7 +1032,8 @@ def compare_cohorts(
         respondents **who are not in the compared cohort** — the two groups are kept
         disjoint, so the independent-samples test is valid.
     min_n : int
-        Rows where either side has fewer answers are flagged ``small_n``.
+        Rows where either side has fewer answers are flagged ``small_n``: their p is a
+        permutation test's, never significant and outside the Holm family.
     level : float
         Confidence level of all intervals; ``significant`` is ``p_holm < 1 − level``.
     pool_channels : bool
@@ -1051,10 +1057,13 @@ def compare_cohorts(
     Notes
     -----
     The differences, their intervals and tests come from
-    :func:`cxlab.metrics.compare_groups` (NPS: Wald z with trinomial variances adding;
-    shares: two-proportion z, Newcombe interval; means: Welch t). Holm's adjustment runs
-    over every comparison in the table. Each response is one observation; a family that
-    answered several surveys counts several times (responses are the unit of NPS).
+    :func:`cxlab.metrics.compare_groups` (NPS: z, interval the square-and-add of the two
+    score intervals; shares: two-proportion z, Newcombe interval; means: Welch t).
+    Responses are the unit of NPS, but a family that answered several surveys is one
+    client: variances are clustered by ``client_id`` (cluster-robust; each cohort's own
+    interval on its effective answers), so repeat answers do not pass for independent
+    evidence. Holm's adjustment runs over the family of distinct hypotheses tested with
+    a large-sample test (``in_family``; see :func:`cxlab.metrics.compare_groups`).
     """
     from cxlab import metrics as mt
 
@@ -1101,18 +1110,12 @@ def compare_cohorts(
         for col in {c for rec in recorded for c in rec}:
             merged = {k: m for rec in recorded for k, m in rec.get(col, {}).items() if k != ()}
             _members.attach(table, col, merged)
-        from statsmodels.stats.multitest import multipletests
-
-        ok = table["p"].notna().to_numpy()
-        table["p_holm"] = np.nan
-        if ok.any():
-            table.loc[ok, "p_holm"] = multipletests(table.loc[ok, "p"].to_numpy(), method="holm")[1]
-        table["significant"] = table["p_holm"] < (1 - level)
+        mt.holm_family(table, level)
     # simultaneous intervals over the same family Holm adjusts: Bonferroni, each interval
     # at 1 − α/m for the m tested comparisons. A bar clear of zero is then a gap Holm
     # calls significant too (Holm rejects whatever Bonferroni rejects), so a chart of
     # these bars cannot contradict the verdict the way unadjusted 95% bars do
-    family = int(table["p"].notna().sum())
+    family = int(table["in_family"].sum())
     sim_level = 1 - (1 - level) / max(family, 1)
     if family > 1:
         def at(lvl, groups_):
@@ -1157,7 +1160,7 @@ def compare_cohorts(
     table.insert(table.columns.get_loc("ci_low") + 1, "ci_high", hi)
     order = ["n", "estimate", "ci_low", "ci_high", "ref_n", "ref_estimate", "diff", "se",
              "diff_ci_low", "diff_ci_high", "diff_sci_low", "diff_sci_high", "stat", "p",
-             "p_holm", "significant", "small_n", "method", "reference"]
+             "p_holm", "significant", "small_n", "in_family", "method", "reference"]
     table = table[[c for c in order if c in table.columns]]
     channels = ()
     if channel_col in df.columns:
@@ -1183,9 +1186,28 @@ class PromotionResult:
     one referral / review / mention), ``share`` with Wilson ``ci_low, ci_high``, ``count``
     (referrals in all), ``per_100`` respondents with an exact Poisson interval
     ``per_100_ci_low, per_100_ci_high``, ``small_n``.
-    ``tests`` — per behaviour, promoters against detractors: the difference of shares
-    (Newcombe interval, one-sided z test that promoters do it more), and the rate ratio
-    of counts (interval, one-sided Poisson test).
+    ``tests`` — per behaviour, promoters against detractors, each figure with a
+    **two-sided** p-value and the two-sided ``level`` interval of the same method, so
+    that ``p < 1 − level`` exactly when the interval leaves out "no difference":
+
+    * ``share_diff`` (promoters' share − detractors'), ``share_diff_ci_low`` /
+      ``share_diff_ci_high`` and ``share_p``: Agresti–Caffo (Wald on one added success
+      and failure per class; interval clipped to −1…1);
+    * ``rate_ratio`` (referrals per promoter ÷ per detractor; inf when the detractors
+      have none), ``rate_ratio_ci_low`` / ``rate_ratio_ci_high`` and ``rate_p``: exact
+      conditional (Clopper–Pearson on the promoters' part of all referrals, mapped to
+      the ratio; p = twice the smaller one-sided exact p, the test that interval
+      inverts).
+
+    Why two-sided: the question is directional (do promoters bring *more* new
+    families?), but the report shows the interval, and a family that says "I recommend
+    you" and brings no one — or promoters bringing *fewer* than detractors — is a
+    finding the report must be able to state too. "Promoters bring more" is supported
+    when the interval lies above the null (``share_diff_ci_low > 0``, equivalently
+    ``share_p < 1 − level`` and ``share_diff > 0``): a one-sided test at
+    ``(1 − level) / 2``, on the safe side. A ``p`` alone does not give the direction.
+    ``tests.attrs``: ``alternative`` ("two-sided"), ``level``, ``alpha``
+    (``1 − level``), ``share_method``, ``rate_method``.
     ``members`` — in a report kernel (:mod:`cxlab.disclosure`, ``CXLAB_LEDGER`` set): the
     clients counted by ``n_respondents`` (population ``clients``; each respondent is one
     family, classed once); None otherwise. The table's ``n`` (the class's respondents),
@@ -1211,7 +1233,7 @@ class PromotionResult:
     def summary(self) -> str:
         lines = [f"Stated vs actual promotion: {self.n_respondents} respondents by their "
                  f"{self.class_by} NPS class; behaviour counted {self.count_window}; "
-                 f"{self.level:.0%} intervals"]
+                 f"{self.level:.0%} intervals with two-sided p-values"]
         for (beh, cls), r in self.table.iterrows():
             flag = "  [small n]" if r["small_n"] else ""
             lines.append(f"  {beh:<12} {cls:<10} n={int(r['n']):>5}  share {r['share']:.1%} "
@@ -1307,11 +1329,15 @@ def promotion(
     Returns
     -------
     PromotionResult
+        ``tests`` carries two-sided p-values with the matching two-sided intervals
+        (:class:`PromotionResult`): read the direction from the interval.
     """
-    from statsmodels.stats.proportion import (confint_proportions_2indep,
-                                              test_proportions_2indep)
-    from statsmodels.stats.rates import (confint_poisson, confint_poisson_2indep,
-                                         test_poisson_2indep)
+    from statsmodels.stats.proportion import (
+        confint_proportions_2indep,
+        proportion_confint,
+        test_proportions_2indep,
+    )
+    from statsmodels.stats.rates import confint_poisson, test_poisson_2indep
 
     from cxlab import metrics as mt
 
@@ -1389,28 +1415,50 @@ def promotion(
         p, d = by["promoter"], by["detractor"]
         t = {"behaviour": beh, "promoter_share": p["share"], "detractor_share": d["share"]}
         if p["n"] and d["n"]:
-            _quiet = warnings.catch_warnings()
-            _quiet.__enter__()
-            warnings.simplefilter("ignore", RuntimeWarning)  # zero counts: inf ratios, said so
+            # Two-sided p and two-sided interval from one method each, so p < 1 − level
+            # exactly when the interval leaves out the null (see PromotionResult).
+            # Shares: Agresti–Caffo — the Wald test and interval on one added success
+            # and failure per group share their z and variance, and stay defined at
+            # 0 % and 100 % (statsmodels' score interval fails there).
             t["share_diff"] = p["share"] - d["share"]
-            t["share_diff_ci_low"], t["share_diff_ci_high"] = confint_proportions_2indep(
-                p["doers"], p["n"], d["doers"], d["n"], method="newcomb", compare="diff",
-                alpha=1 - level)
-            t["share_p"] = float(test_proportions_2indep(
-                p["doers"], p["n"], d["doers"], d["n"], alternative="larger").pvalue)
-            if p["count"] + d["count"] > 0 and d["count"] > 0:
-                t["rate_ratio"] = (p["count"] / p["n"]) / (d["count"] / d["n"])
-            else:
-                t["rate_ratio"] = np.inf if p["count"] else np.nan
-            t["rate_ratio_ci_low"], t["rate_ratio_ci_high"] = confint_poisson_2indep(
-                p["count"], p["n"], d["count"], d["n"], compare="ratio", alpha=1 - level)
-            t["rate_p"] = float(test_poisson_2indep(p["count"], p["n"], d["count"], d["n"],
-                                                    compare="ratio",
-                                                    alternative="larger").pvalue)
-            _quiet.__exit__(None, None, None)
+            with warnings.catch_warnings():  # statsmodels also forms p1 / p2: 0 / 0 …
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = confint_proportions_2indep(
+                    p["doers"], p["n"], d["doers"], d["n"], method="agresti-caffo",
+                    compare="diff", alpha=1 - level)
+                t["share_p"] = float(test_proportions_2indep(
+                    p["doers"], p["n"], d["doers"], d["n"], method="agresti-caffo",
+                    compare="diff", alternative="two-sided").pvalue)
+            # clipped to the range of a difference of shares; 0 stays inside or outside
+            t["share_diff_ci_low"] = float(max(lo, -1.0))
+            t["share_diff_ci_high"] = float(min(hi, 1.0))
+            # Rates: exact conditional — given the total, the promoters' count is
+            # binomial with π = n_p·r / (n_p·r + n_d). Clopper–Pearson on π mapped to
+            # r, and the central p (twice the smaller one-sided exact p) it inverts.
+            # statsmodels' score interval collapses to a point when a count is 0 and
+            # its two-sided exact-cond p is minlike, which no interval of it inverts.
+            k = p["count"] + d["count"]
+            t["rate_ratio"] = (np.nan if k == 0 else np.inf if d["count"] == 0
+                               else (p["count"] / p["n"]) / (d["count"] / d["n"]))
+            if k:
+                pl, ph = proportion_confint(p["count"], k, alpha=1 - level, method="beta")
+                scale = d["n"] / p["n"]
+                t["rate_ratio_ci_low"] = float(pl / (1 - pl) * scale)
+                t["rate_ratio_ci_high"] = float(ph / (1 - ph) * scale) if ph < 1 else np.inf
+                with warnings.catch_warnings():  # … and rate1 / rate2: x / 0
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    one_sided = [test_poisson_2indep(p["count"], p["n"], d["count"], d["n"],
+                                                     method="exact-cond", compare="ratio",
+                                                     alternative=alt).pvalue
+                                 for alt in ("larger", "smaller")]
+                t["rate_p"] = float(min(1.0, 2 * min(one_sided)))
+            else:  # no referrals in either class: nothing to compare
+                t["rate_ratio_ci_low"] = t["rate_ratio_ci_high"] = t["rate_p"] = np.nan
         tests.append(t)
     table = pd.DataFrame(rows).set_index(["behaviour", "nps_class"])
     tests_df = pd.DataFrame(tests).set_index("behaviour")
+    tests_df.attrs.update(alternative="two-sided", level=level, alpha=round(1 - level, 12),
+                          share_method="agresti-caffo", rate_method="exact-cond (central)")
     everyone = None
     if _members.active():  # report kernels only (cxlab.disclosure)
         # n counts respondents — families, one row of `classed` each — so the members are

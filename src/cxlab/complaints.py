@@ -8,13 +8,15 @@ What a head of a customer-service desk asks of the complaint log (seeds 001 and 
   (external from a client / internal raised by staff); the share justified; and the
   rate per 100 active clients, so that a growing business does not read as a growing
   number of complaints (:func:`monthly`, :func:`share_justified`,
-  :func:`rate_per_100_active`).
+  :func:`rate_per_100_active`); the report section compares categories and channels
+  with the previous quarter by the same rate (a rate ratio, not a ratio of counts).
 * **Deadlines** — reaction and resolution times in *working* hours
   (:func:`working_hours`, :class:`WorkCalendar`; deadlines from a service level in
-  working hours: :func:`add_working_hours`, :func:`fill_deadlines`), the share resolved
-  within the deadline by importance (:func:`deadline_summary`), open and overdue
-  complaints as of a moment (:func:`open_and_overdue`) and where service is long
-  (:func:`long_service`).
+  working hours: :func:`add_working_hours`, :func:`fill_deadlines`), the share of
+  *decided* complaints (resolved, or open past the deadline) that met it, by importance,
+  with the pending ones (open, not yet due) counted apart (:func:`deadline_summary`),
+  open and overdue complaints as of a moment (:func:`open_and_overdue`) and where
+  service is long (:func:`long_service`).
 * **After the resolution** — satisfaction with the resolution and loyalty after it, kept
   as two figures and cross-tabulated (:func:`after_resolution`); NPS of clients who
   complained vs those who did not (:func:`complainant_nps`).
@@ -74,7 +76,7 @@ from scipy import stats
 
 from cxlab import _members, disclosure, schema
 from cxlab.errors import ParameterError, QuarterError
-from cxlab.metrics import compare_nps, fcr_table, nps_from_counts, nps_table, wilson_interval
+from cxlab.metrics import compare_nps, fcr_table, nps_table, wilson_interval
 from cxlab.schema import quarter_of
 
 __all__ = [
@@ -550,6 +552,9 @@ def fill_deadlines(complaints: pd.DataFrame, hours_by_importance: dict,
 _COMPLAINT_DATES = ("received_at", "first_reaction_at", "deadline_at", "resolved_at")
 #: The ``oral_written`` level of a channel the study gives no kind (oral / written).
 UNCLASSIFIED = "unclassified"
+#: The deadline row of :attr:`ComplaintsSection.table`: met ÷ *decided* complaints
+#: (resolved, or open past the deadline); open ones not yet due are in neither.
+DEADLINE_FIGURE = "share of decided complaints within deadline"
 
 
 def _study(study):
@@ -962,12 +967,20 @@ def _deadlines_by(complaints, asof, calendar, by: str | None, where: str,
 def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar | None = None,
                      by: str | None = "importance", level: float = 0.95,
                      min_n: int = 30, *, study=None) -> pd.DataFrame:
-    """Share of complaints resolved within their deadline, by importance (or another
+    """Share of *decided* complaints that met their deadline, by importance (or another
     classification), with Wilson intervals, plus median reaction and resolution times.
 
-    A complaint counts once its outcome is known at ``asof``: resolved (by the deadline
-    or not) or still open past its deadline (not met). Complaints without a deadline, or
-    open with the deadline still ahead, are not in ``n``.
+    At ``asof`` a complaint with a deadline is in one of three states:
+
+    * **decided, met** — resolved by its deadline;
+    * **decided, missed** — resolved after its deadline, or still open with the deadline
+      passed (overdue: counted as missed, not left out);
+    * **pending** — still open, the deadline not passed yet: neither met nor missed.
+
+    ``share`` is met ÷ decided (``n``), not a share of all complaints received: at a
+    quarter's end the complaints received in its last days are mostly pending, and
+    ``n_pending`` says how many. Complaints without a deadline are in
+    ``n_no_deadline``. ``n_received = n + n_pending + n_no_deadline``.
 
     Parameters
     ----------
@@ -981,30 +994,67 @@ def deadline_summary(complaints: pd.DataFrame, asof=None, calendar: WorkCalendar
     Returns
     -------
     DataFrame
-        Index the ``by`` levels and ``all``; columns ``n`` (outcome known), ``successes`` (met),
-        ``share`` (met), ``ci_low``, ``ci_high``, ``small_n``, ``n_received``,
-        ``n_open``, ``n_overdue``, ``median_hours_to_first_reaction``,
-        ``median_hours_to_resolution``.
+        Index the ``by`` levels and ``all``; columns ``n`` (decided: resolved, or open
+        past the deadline), ``successes`` (met the deadline), ``share`` (met ÷ decided),
+        ``ci_low``, ``ci_high`` (Wilson), ``small_n`` (``n < min_n``), ``n_received``,
+        ``n_pending`` (open, deadline not passed at ``asof``), ``n_no_deadline``,
+        ``n_open`` (all open: pending, overdue and open without a deadline),
+        ``n_overdue`` (open past the deadline; in ``n`` as missed),
+        ``median_hours_to_first_reaction``, ``median_hours_to_resolution``. ``attrs``:
+        ``share`` and ``n`` (these definitions in words), ``asof`` (the moment).
+
+    Examples
+    --------
+    At the end of 2026Q3 (``asof='2026-10-01'``): one complaint resolved on time, one
+    resolved late, one open past its deadline, one open with the deadline ahead —
+    1 met of 3 decided, 1 pending.
+
+    >>> log = pd.DataFrame({
+    ...     "complaint_id": ["A", "B", "C", "D"],
+    ...     "received_at": pd.to_datetime(["2026-09-01 10:00", "2026-09-02 10:00",
+    ...                                    "2026-09-03 10:00", "2026-09-30 15:00"]),
+    ...     "deadline_at": pd.to_datetime(["2026-09-02 10:00", "2026-09-03 10:00",
+    ...                                    "2026-09-04 10:00", "2026-10-01 15:00"]),
+    ...     "resolved_at": pd.to_datetime(["2026-09-01 16:00", "2026-09-07 10:00",
+    ...                                    None, None])})
+    >>> s = deadline_summary(log, asof="2026-10-01", by=None, min_n=1)
+    >>> s.loc["all", ["n", "successes", "n_pending", "n_overdue", "n_received"]].tolist()
+    [3, 1, 1, 1, 4]
     """
     _check_level(level)
     st = _study(study)
     d = _deadlines_by(complaints, asof, calendar, by, "deadline_summary", st)
     levels = _order_levels(d[by], by, st) if by is not None else []
+    has_d = d["deadline_at"].notna().to_numpy()
+    # decided = the outcome is known at asof; deadlines() leaves met_deadline <NA> for
+    # the pending (open, deadline ahead) and for complaints without a deadline
+    decided = d["met_deadline"].notna().to_numpy()
+    met = d["met_deadline"].fillna(False).to_numpy(dtype=bool) & decided
+    pending = has_d & ~decided
     rows = []
     for lev in [*levels, "all"]:
-        g = d if lev == "all" else d[d[by] == lev]
-        known = g["met_deadline"].dropna()
+        m = (np.ones(len(d), bool) if lev == "all"
+             else (d[by] == lev).fillna(False).to_numpy(bool))
+        g = d[m]
         rows.append({
-            "group": lev, "successes": int(known.astype(bool).sum()), "n": len(known),
-            "n_received": len(g), "n_open": int((~g["resolved"]).sum()),
-            "n_overdue": int(g["overdue"].sum()),
+            "group": lev, "successes": int(met[m].sum()), "n": int(decided[m].sum()),
+            "n_received": len(g), "n_pending": int(pending[m].sum()),
+            "n_no_deadline": int((~has_d[m]).sum()),
+            "n_open": int((~g["resolved"]).sum()), "n_overdue": int(g["overdue"].sum()),
             "median_hours_to_first_reaction": g["hours_to_first_reaction"].median(),
             "median_hours_to_resolution": g["hours_to_resolution"].median(),
         })
     r = pd.DataFrame(rows).set_index("group")
     r.index.name = by or "complaints"
     shares = _share_frame(r["successes"], r["n"], level, min_n, index=r.index)
-    return pd.concat([shares, r.drop(columns=["successes", "n"])], axis=1)
+    out = pd.concat([shares, r.drop(columns=["successes", "n"])], axis=1)
+    out.attrs.update(
+        share=("met the deadline ÷ decided at asof (decided: resolved, or open past the "
+               "deadline, which counts as missed); pending and no-deadline complaints "
+               "are not in n"),
+        n="decided complaints (resolved with a deadline, or open past it)",
+        asof=None if asof is None else _asof(asof, "deadline_summary", st), level=level)
+    return out
 
 
 def open_and_overdue(complaints: pd.DataFrame, asof, calendar: WorkCalendar | None = None,
@@ -1176,7 +1226,7 @@ COMPLAINANT_WINDOW_DAYS = 365
 def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
                     window_days: int | None = COMPLAINANT_WINDOW_DAYS,
                     pool_channels: bool = False,
-                    ci: str = "adjusted-wald", level: float = 0.95,
+                    ci: str = "score", level: float = 0.95,
                     min_n: int = 30, *, study=None) -> pd.DataFrame:
     """NPS of clients who complained vs clients who did not, per survey channel.
 
@@ -1203,7 +1253,10 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
     ``channel='pooled'`` comparison is returned, and the label says so.
 
     Group NPS and intervals come from :func:`cxlab.metrics.nps_table` (``ci`` method),
-    the difference from :func:`cxlab.metrics.compare_nps` (Wald, variances add).
+    the difference from :func:`cxlab.metrics.compare_nps` on the answers: both clustered
+    by client (a family answers several times), the difference's interval the
+    square-and-add of the two score intervals, and under ``min_n`` answers its p a
+    permutation test's.
     Channels come in the study's order (``study``; None: the default study).
 
     Returns
@@ -1244,6 +1297,7 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
         "channel": "pooled" if pool_channels else r["channel"].astype("string"),
         "group": np.where(complained, "complained", "did_not_complain"),
         "nps": r["nps"].astype("Float64"),
+        "client_id": r["client_id"],
     })
     cols = ["n", "nps", "ci_low", "ci_high", "p", "small_n"]
     if work.empty:
@@ -1263,11 +1317,12 @@ def complainant_nps(responses: pd.DataFrame, complaints: pd.DataFrame,
                       "p": np.nan, "small_n": bool(g.loc[grp, "small_n"])}
                 for grp in ("complained", "did_not_complain") if grp in g.index}
         if len(rows) == 2:
-            a, b = (nps_from_counts(*(int(g.loc[grp, k]) for k in
-                                      ("promoters", "passives", "detractors")), ci="wald")
+            # from the answers: clustered by client, a permutation p under min_n
+            in_ch = (work["channel"] == ch).fillna(False).to_numpy()
+            a, b = (work[in_ch & (work["group"] == grp).to_numpy()]
                     for grp in ("complained", "did_not_complain"))
-            d = compare_nps(a, b, level=level)
-            n_min = min(a.n, b.n)
+            d = compare_nps(a, b, level=level, min_n=min_n, pool_channels=True)
+            n_min = min(d.n_a, d.n_b)
             rows["difference"] = {"n": n_min, "nps": d.diff, "ci_low": d.ci_low,
                                   "ci_high": d.ci_high, "p": d.p, "small_n": n_min < min_n}
         frames[ch] = pd.DataFrame.from_dict(rows, orient="index")
@@ -1509,12 +1564,23 @@ class ComplaintsSection:
         Poisson interval.
     by_category, by_channel : DataFrame (by_category None when not recorded)
         Complaints received in ``quarter`` (``n``) and ``previous`` (``n_previous``) per
-        category / channel, with ``change`` (count) and ``rate_ratio`` (quarter ÷
-        previous, exact conditional binomial interval ``ci_low``/``ci_high``; NaN when
-        previous is 0). ``small_n`` flags ``n + n_previous < min_n``; the ratio is kept
-        there (the counts are shown anyway and the exact interval carries the
-        uncertainty). by_channel has also ``oral_written`` (the study's channel kind;
-        :data:`UNCLASSIFIED` for a channel it gives none); channels in the study's order.
+        category / channel, with ``change`` (count); ``rate_per_100`` and
+        ``rate_per_100_previous`` (complaints per 100 active clients, the denominator
+        of :func:`rate_per_100_active`: all active clients of the quarter, not of the
+        category or channel); ``rate_ratio`` — the rate in ``quarter`` ÷ the rate in
+        ``previous``, so a business that grew or shrank between the two quarters does
+        not read as more or fewer complaints — with the exact conditional interval for
+        a ratio of two Poisson rates ``ci_low``/``ci_high`` (given ``n + n_previous``,
+        ``n`` is binomial; Clopper–Pearson, mapped to the ratio by the active clients).
+        The ratio and its interval are NaN when ``n_previous`` is 0 or the active
+        clients of either quarter are unknown (no visits table: ``left_out`` names
+        ``rate_ratio``) or zero; the counts are there anyway. ``attrs``:
+        ``rate_ratio`` (this definition, :data:`RATE_RATIO_MEANING`), ``n_active``,
+        ``n_active_previous``, ``level``. ``small_n`` flags ``n + n_previous < min_n``;
+        the ratio is kept there (the counts are shown anyway and the exact interval
+        carries the uncertainty). by_channel has also ``oral_written`` (the study's
+        channel kind; :data:`UNCLASSIFIED` for a channel it gives none); channels in the
+        study's order.
     by_importance_origin : DataFrame or None
         Counts in ``quarter``: importance (rows, the most severe first) × origin
         (columns), with ``all`` margins. When only one of the two is recorded, the other
@@ -1523,7 +1589,9 @@ class ComplaintsSection:
         Share justified in ``quarter`` (by importance when recorded, and all), Wilson.
     deadlines : DataFrame or None
         :func:`deadline_summary` of complaints received in ``quarter`` (outcome as of the
-        quarter's end), by importance when recorded.
+        quarter's end), by importance when recorded: ``share`` met ÷ decided (``n``:
+        resolved, or open past the deadline = missed); ``n_pending`` open and not yet
+        due at the quarter's end, in neither.
     long_service : DataFrame or None
         :func:`long_service` by category (when recorded) and by channel (complaints
         received in ``quarter`` and resolved by the end of the data), stacked with a
@@ -1538,7 +1606,8 @@ class ComplaintsSection:
     n_complaints, n_previous : int
         Complaints received in ``quarter`` and in ``previous``.
     left_out : dict
-        Part name (an attribute above) → why it is None.
+        Part name (an attribute above) → why it is None; also ``rate_ratio`` → why the
+        breakdowns' rate ratios are NaN (no visits table).
     log_start : str or None
         The first quarter with a complaint in the table (None: the table is empty). A
         ``quarter`` before it has zeros that may mean "not recorded yet": say so.
@@ -1572,7 +1641,11 @@ class ComplaintsSection:
         """The headline figures of the quarter, one row each, with n and interval.
 
         ``n`` is the count behind the estimate: active clients for the rate, complaints
-        with the figure recorded for the shares. Figures of parts left out have no row.
+        with the figure recorded for the shares — for the deadline share
+        (:data:`DEADLINE_FIGURE`) the complaints *decided* at the quarter's end
+        (resolved, or open past the deadline), not the pending ones
+        (:func:`deadline_summary`; their number is in :meth:`summary` and
+        ``deadlines["n_pending"]``). Figures of parts left out have no row.
         """
         rows = []
         v = (self.volume.loc[self.quarter]
@@ -1586,7 +1659,7 @@ class ComplaintsSection:
                          j["small_n"]))
         if self.deadlines is not None:
             dl = self.deadlines.loc["all"]
-            rows.append(("share resolved within deadline", dl["n"], dl["share"],
+            rows.append((DEADLINE_FIGURE, dl["n"], dl["share"],
                          dl["ci_low"], dl["ci_high"], dl["small_n"]))
         if self.after_resolution is not None:
             for key, lab in (("satisfied", "share satisfied with the resolution"),
@@ -1615,6 +1688,12 @@ class ComplaintsSection:
         if self.log_start is not None and self.quarter < self.log_start:
             lines.append(f"The complaints log starts in {self.log_start}: zeros before it "
                          "may mean 'not recorded yet'.")
+        if self.deadlines is not None:
+            dl = self.deadlines.loc["all"]
+            lines.append(f"deadlines at the quarter's end: {int(dl['n'])} decided (resolved "
+                         f"or past due; {int(dl['n_overdue'])} open past due count as "
+                         f"missed), {int(dl['n_pending'])} pending (open, not yet due), "
+                         f"{int(dl['n_no_deadline'])} without a deadline")
         for part, why in self.left_out.items():
             lines.append(f"left out: {part} — {why}")
         return "\n".join(lines) + "\n" + self.table.to_string(
@@ -1653,32 +1732,50 @@ def _quarter_ok(quarter: str) -> pd.Period:
     return pd.Period(quarter, freq="Q")
 
 
-def _rate_ratio(now: pd.Series, before: pd.Series, level: float,
-                min_n: int) -> pd.DataFrame:
-    """Count in this quarter vs the previous one: ratio with the exact conditional
-    (binomial) interval — given the total, now ~ Bin(now + before, r / (1 + r))."""
-    idx = now.index.union(before.index, sort=False)
-    a = now.reindex(idx, fill_value=0).astype(int)
-    b = before.reindex(idx, fill_value=0).astype(int)
-    lo, hi = np.full(len(idx), np.nan), np.full(len(idx), np.nan)
-    tot = (a + b).to_numpy()
-    pos = tot > 0
-    if pos.any():
-        from statsmodels.stats.proportion import proportion_confint
+#: What the ``rate_ratio`` of :attr:`ComplaintsSection.by_category` / ``by_channel`` is
+#: (also in their ``attrs["rate_ratio"]``).
+RATE_RATIO_MEANING = ("complaints per active client in the quarter ÷ complaints per active "
+                      "client in the previous quarter (active clients as in "
+                      "rate_per_100_active); interval exact conditional (Clopper–Pearson on "
+                      "n / (n + n_previous), scaled by n_active_previous / n_active)")
 
-        pl, ph = proportion_confint(a.to_numpy()[pos], tot[pos], alpha=1 - level,
-                                    method="beta")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lo[pos] = pl / (1 - pl)
-            hi[pos] = np.where(ph < 1, ph / (1 - ph), np.inf)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(b > 0, a / b.replace(0, 1), np.nan)
-    hi = np.where(b > 0, hi, np.nan)
-    lo = np.where(b > 0, lo, np.nan)
-    return pd.DataFrame({"n": a.to_numpy(), "n_previous": b.to_numpy(),
-                         "change": (a - b).to_numpy(), "rate_ratio": ratio,
-                         "ci_low": lo, "ci_high": hi, "small_n": (a + b).to_numpy() < min_n},
-                        index=idx)
+
+def _rate_ratio(now: pd.Series, before: pd.Series, active: int | None,
+                active_before: int | None, level: float, min_n: int) -> pd.DataFrame:
+    """Complaints per active client in this quarter vs the previous one, with the exact
+    conditional interval for a ratio of two Poisson rates.
+
+    Given the total ``k = n + n_previous``, ``n ~ Bin(k, π)`` with
+    ``π = E·r / (E·r + E_prev)`` (``E`` active clients, ``r`` the rate ratio), so the
+    Clopper–Pearson interval of ``π`` maps to ``r = π / (1 − π) · E_prev / E``.
+    statsmodels' ``confint_poisson_2indep`` has no exact conditional method (0.15), hence
+    the mapping here. Unknown or zero active clients, or no complaints in the previous
+    quarter: no ratio (NaN).
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    idx = now.index.union(before.index, sort=False)
+    a = now.reindex(idx, fill_value=0).astype(int).to_numpy()
+    b = before.reindex(idx, fill_value=0).astype(int).to_numpy()
+    e = float(active) if active else np.nan  # None or 0 active clients: no rate
+    e_prev = float(active_before) if active_before else np.nan
+    ratio, lo, hi = (np.full(len(idx), np.nan) for _ in range(3))
+    ok = (b > 0) & bool(active) & bool(active_before)
+    if ok.any():
+        # n_previous > 0, so the upper end of π is below 1 and the ratio's is finite
+        pl, ph = proportion_confint(a[ok], a[ok] + b[ok], alpha=1 - level, method="beta")
+        scale = e_prev / e
+        ratio[ok] = (a[ok] / e) / (b[ok] / e_prev)
+        lo[ok] = pl / (1 - pl) * scale
+        hi[ok] = ph / (1 - ph) * scale
+    out = pd.DataFrame({"n": a, "n_previous": b, "change": a - b,
+                        "rate_per_100": 100 * a / e, "rate_per_100_previous": 100 * b / e_prev,
+                        "rate_ratio": ratio, "ci_low": lo, "ci_high": hi,
+                        "small_n": (a + b) < min_n}, index=idx)
+    out.attrs.update(rate_ratio=RATE_RATIO_MEANING, level=level,
+                     n_active=None if active is None else int(active),
+                     n_active_previous=None if active_before is None else int(active_before))
+    return out
 
 
 def _counts_by_importance_origin(now: pd.DataFrame, st) -> pd.DataFrame:
@@ -1773,21 +1870,29 @@ def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
     q_end = q.end_time.normalize() + pd.Timedelta(days=1)
 
     volume = None
+    active = active_before = None  # clients behind the rate ratios (None: unknown)
     if visits is None:
         left["volume"] = "no visits table: the number of active clients is unknown"
+        left["rate_ratio"] = ("no visits table: complaints per active client cannot be "
+                              "compared with the previous quarter (counts are shown)")
     else:
         first = min(pd.Period(log_start, freq="Q"), q) if log_start else q
         periods = [str(p) for p in pd.period_range(first, q, freq="Q")]
         volume = rate_per_100_active(c, visits, freq="Q", periods=periods, level=level,
                                      study=st)
+        # the previous quarter may lie before the log (and so outside `volume`)
+        act = rate_per_100_active(c, visits, freq="Q", periods=[prev, quarter],
+                                  level=level, study=st)["n_active"]
+        active, active_before = int(act[quarter]), int(act[prev])
 
     by_cat = None
     if not lacks("by_category", ["category"]):
         by_cat = _rate_ratio(now["category"].value_counts(), before["category"].value_counts(),
-                             level, min_n).sort_values("n", ascending=False, kind="stable")
+                             active, active_before, level, min_n)
+        by_cat = by_cat.sort_values("n", ascending=False, kind="stable")
         by_cat.index.name = "category"
     by_ch = _rate_ratio(now["channel"].value_counts(), before["channel"].value_counts(),
-                        level, min_n)
+                        active, active_before, level, min_n)
     by_ch = by_ch.reindex(st.channels.order(by_ch.index))
     kinds = {ch.code: ch.kind for ch in st.channels.codes if ch.kind}
     by_ch.insert(0, "oral_written", [kinds.get(x, UNCLASSIFIED) for x in by_ch.index])

@@ -18,9 +18,10 @@ reason.
 
 Units: NPS in points (−100…100); shares in percent (``recommend``, ``csi_top_box``,
 ``response_rate``, ``fcr``: a target ``at_least: 80`` means 80 %); ``csi_index`` on 0–100.
-The intervals are the ones :mod:`cxlab.metrics` reports: adjusted Wald for NPS (Rocks
-2016), Wilson for shares, t for the CSI index. Answers are taken as independent (no
-clustering by client) and unweighted.
+The intervals are the ones :mod:`cxlab.metrics` reports: the score interval for NPS
+(Tango 1998), Wilson for shares, t for the CSI index — clustered by client when clients
+answered more than once (the interval then rests on the effective number of answers);
+unweighted. The response rate counts invitations, taken as independent.
 
 One survey channel per figure (DOMAIN.md): a target on a survey figure (``nps``,
 ``recommend``, ``csi_top_box``, ``csi_index``) without ``channel:`` over a quarter whose
@@ -117,7 +118,7 @@ def _survey_figure(t: Target, df: pd.DataFrame, study: Study, level: float):
                     "figure; add channel: to the target")
     if t.metric == "nps":
         r = metrics.nps(df, level=level)
-        return r.nps, r.ci_low, r.ci_high, r.n, "adjusted Wald (Rocks 2016)"
+        return r.nps, r.ci_low, r.ci_high, r.n, f"score interval (Tango 1998); {r.assumption}"
     if t.metric == "recommend":
         r = metrics.binary_nps(df, level=level)
         return 100 * r.share, 100 * r.ci_low, 100 * r.ci_high, r.n, "Wilson"
