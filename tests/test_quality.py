@@ -1,8 +1,12 @@
 """Tests of cxlab.quality: interviewer gaming, straight-lining, duplicates, channel mix.
 
-Expected numbers come from scipy (Fisher's exact test, Levene/Brown–Forsythe on the raw
-answers), a hand Benjamini–Hochberg, hand-made frames, or the planted truths of the
-sample data (``cxlab.samples.TRUTHS``; section at the end).
+Expected numbers come from scipy (one-sided Fisher's exact test, the hypergeometric pmf
+enumerated by hand over strata, Levene/Brown–Forsythe on the raw answers), statsmodels
+(``StratifiedTable``: Mantel–Haenszel odds ratio, CMH statistic), an independent
+within-stratum permutation on the raw answers (numpy), a hand Benjamini–Hochberg,
+hand-made frames, or the planted truths of the sample data (``cxlab.samples.TRUTHS``;
+section at the end). The false-flag rate and power of the interviewer check are
+simulated in ``test_gaming_simulation.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.contingency_tables import StratifiedTable
 
 from cxlab import quality, samples
 from cxlab.errors import ParameterError
@@ -18,6 +23,8 @@ from cxlab.paths import SAMPLES_DIR
 
 
 def _interviews(rng, gamed="I07", n_each=120):
+    """Seven phone interviewers, 120 answers each from one honest distribution; ``gamed``
+    (None: nobody) records a 10 90 % of the time."""
     rows = []
     honest_p = np.array([2, 1, 1, 2, 3, 6, 8, 14, 20, 18, 25], dtype=float)
     honest_p /= honest_p.sum()
@@ -48,27 +55,222 @@ def _bh(p):
     return q
 
 
+def _mad(x) -> float:
+    """Mean absolute deviation from the median (Brown–Forsythe's deviations), numpy."""
+    x = np.asarray(x, float)
+    return float(np.mean(np.abs(x - np.median(x))))
+
+
+def _permutation_p(groups, strata, me, n_perm=4000, seed=1) -> tuple[float, float]:
+    """(statistic, p) of the stratified spread test, independently: raw answers, labels
+    shuffled within strata by numpy, the statistic recomputed with np.median; p is the
+    lower normal tail at the permutation mean and SD (as documented in cxlab.quality)."""
+    r = np.random.default_rng(seed)
+    strata = np.asarray(strata)
+
+    def statistic(lab):
+        num = den = 0.0
+        for s in np.unique(strata):
+            m = strata == s
+            a, b = groups[m & (lab == me)], groups[m & (lab != me)]
+            if len(a) and len(b):
+                w = len(a) * len(b) / (len(a) + len(b))
+                num, den = num + w * (_mad(a) - _mad(b)), den + w
+        return num / den
+
+    labels = np.asarray(groups.index.to_numpy())
+    groups = np.asarray(groups.to_numpy(float))
+    lab = labels.copy()
+    obs = statistic(lab)
+    null = []
+    for _ in range(n_perm):
+        for s in np.unique(strata):
+            m = np.flatnonzero(strata == s)
+            lab[m] = r.permutation(labels[m])
+        null.append(statistic(lab))
+    null = np.array(null)
+    return obs, float(stats.norm.cdf((obs - null.mean()) / null.std(ddof=1)))
+
+
 def test_interviewer_flags_finds_the_gamed_one(rng):
     df = _interviews(rng)
     fl = quality.interviewer_flags(df)
     assert fl.index[fl["flagged"]].tolist() == ["I07"]
-    # Fisher's exact test on the hand 2×2 table (scipy)
+    assert fl.loc["I07", "flagged_round"] == 1 and fl["flagged_round"].isna().sum() == 6
+    assert fl.attrs["strata"] == ["channel"]  # one channel: a single stratum
+    # the table shows the last round: I07 flagged, so I03's reference is the other five
     me = df[df.interviewer_id == "I03"]["nps"]
-    others = df[df.interviewer_id != "I03"]["nps"]
+    others = df[~df.interviewer_id.isin(["I03", "I07"])]["nps"]
+    assert fl.loc["I03", "others_n"] == 5 * 120 == len(others)
+    # one stratum: one-sided Fisher's exact test on the hand 2×2 table (scipy)
     table = [[(me == 10).sum(), (me != 10).sum()], [(others == 10).sum(), (others != 10).sum()]]
-    fe = stats.fisher_exact(table)
+    fe = stats.fisher_exact(table, alternative="greater")
     assert fl.loc["I03", "p_tens"] == pytest.approx(fe.pvalue)
-    assert fl.loc["I03", "odds_ratio"] == pytest.approx(fe.statistic)
-    # spread: Brown–Forsythe from counts equals scipy's median-centred Levene on raw answers
-    lev = stats.levene(me.to_numpy(float), others.to_numpy(float), center="median")
-    assert fl.loc["I03", "p_sd"] == pytest.approx(lev.pvalue)
+    assert fl.loc["I03", "odds_ratio"] == pytest.approx(fe.statistic)  # MH OR of one table
+    assert fl.loc["I03", "others_share_10"] == pytest.approx((others == 10).mean())
+    # spread: the statistic by numpy on the raw answers, p by an independent permutation
+    mine_and_ref = df[df.interviewer_id != "I07"].set_index("interviewer_id")["nps"]
+    obs, p = _permutation_p(mine_and_ref, np.zeros(len(mine_and_ref)), "I03")
+    assert fl.loc["I03", "mad_diff"] == pytest.approx(_mad(me) - _mad(others)) \
+        == pytest.approx(obs)
+    assert fl.loc["I03", "p_sd"] == pytest.approx(p, abs=0.03)  # two Monte-Carlo estimates
     assert fl.loc["I03", "sd"] == pytest.approx(me.to_numpy(float).std(ddof=1))
-    # BH over both families, by hand
+    assert fl.loc["I03", "others_sd"] == pytest.approx(others.to_numpy(float).std(ddof=1))
+    # BH over both families of the last round, by hand
     q = _bh(np.concatenate([fl["p_tens"], fl["p_sd"]]))
     assert fl["q_tens"].to_numpy() == pytest.approx(q[:7])
     assert fl["q_sd"].to_numpy() == pytest.approx(q[7:])
     assert f"10s: {fl.loc['I07', 'share_10']:.0%} of {fl.loc['I07', 'n']}" in \
         fl.loc["I07", "evidence"]
+    assert "flagged in round 1" in fl.loc["I07", "evidence"]
+    # the same seed gives the same table
+    pd.testing.assert_frame_equal(fl, quality.interviewer_flags(df))
+
+
+def test_flagged_interviewers_are_tested_against_the_unflagged_others(rng):
+    df = _interviews(rng)
+    second = df["interviewer_id"] == "I02"  # a second gamer: 90 % of its answers made 10s
+    df.loc[second, "nps"] = np.where(rng.random(second.sum()) < 0.9, 10,
+                                     df.loc[second, "nps"].to_numpy())
+    fl = quality.interviewer_flags(df)
+    assert fl.index[fl["flagged"]].tolist() == ["I02", "I07"]
+    honest = df[~df.interviewer_id.isin(["I02", "I07"])]
+    # each gamer against the five honest interviewers, never against the other gamer
+    for gamer in ("I02", "I07"):
+        assert fl.loc[gamer, "others_n"] == len(honest)
+        assert fl.loc[gamer, "others_share_10"] == pytest.approx((honest["nps"] == 10).mean())
+    assert (fl.loc[fl.index.difference(["I02", "I07"]), "others_n"] == 4 * 120).all()
+
+
+def test_interviewer_fewer_tens_is_never_a_finding(rng):
+    df = _interviews(rng, gamed=None)
+    low = df["interviewer_id"] == "I01"  # I01 never records a 10: fewer 10s is no gaming
+    df.loc[low, "nps"] = df.loc[low, "nps"].clip(upper=9)
+    fl = quality.interviewer_flags(df)
+    assert not fl["flagged"].any()
+    # one-sided: the test of "more 10s" finds nothing (scipy, the other direction's tail)
+    me, others = df[low]["nps"], df[~low]["nps"]
+    table = [[0, len(me)], [(others == 10).sum(), (others != 10).sum()]]
+    assert fl.loc["I01", "p_tens"] == pytest.approx(
+        stats.fisher_exact(table, alternative="greater").pvalue) == pytest.approx(1.0)
+    assert fl.loc["I01", "q_tens"] > 0.5
+
+
+def test_interviewer_flags_within_strata():
+    # Hand frame: interviewer A calls mostly after camps (10s common there), B and C mostly
+    # periodic clients; a "lapsed" stratum only B and C have contributes nothing to A.
+    def answers(who, survey, scores):
+        return pd.DataFrame({"interviewer_id": who, "survey": survey, "nps": scores})
+
+    camp = [10] * 14 + [9] * 4 + [8] * 2
+    periodic = [10] * 2 + [9] * 3 + [8] * 3 + [7] * 2 + [5, 3]
+    df = pd.concat([
+        answers("A", "after_camp", camp * 2), answers("A", "periodic", periodic),
+        answers("B", "after_camp", camp[::4]), answers("B", "periodic", periodic * 3),
+        answers("C", "after_camp", camp[1::4] + [10]), answers("C", "periodic", periodic * 2),
+        answers("B", "lapsed", [0, 1, 2, 10] * 3), answers("C", "lapsed", [3, 10] * 4),
+    ], ignore_index=True).astype({"nps": "Int64"})
+    fl = quality.interviewer_flags(df, min_n=10, strata=("survey",))
+    a, ref = df[df.interviewer_id == "A"], df[df.interviewer_id != "A"]
+    ref_used = ref[ref.survey != "lapsed"]  # A has no lapsed answers
+    assert fl.loc["A", "strata"] == 2 and fl.loc["A", "others_n"] == len(ref_used)
+    # Mantel–Haenszel odds ratio and the CMH statistic by statsmodels
+    tables = []
+    for s in ("after_camp", "periodic"):
+        x, y = a[a.survey == s]["nps"], ref_used[ref_used.survey == s]["nps"]
+        tables.append(np.array([[(x == 10).sum(), (x != 10).sum()],
+                                [(y == 10).sum(), (y != 10).sum()]]))
+    st = StratifiedTable(tables)
+    assert fl.loc["A", "odds_ratio"] == pytest.approx(st.oddsratio_pooled)
+    # the exact conditional p: P(Σ 10s ≥ observed), enumerated over both strata by hand
+    # with scipy's hypergeometric pmf (not the convolution the module uses)
+    dists = [stats.hypergeom(t.sum(), t[:, 0].sum(), t[0].sum()) for t in tables]
+    observed = sum(t[0, 0] for t in tables)
+    p = sum(dists[0].pmf(i) * dists[1].pmf(j)
+            for i in range(tables[0][0].sum() + 1) for j in range(tables[1][0].sum() + 1)
+            if i + j >= observed)
+    assert fl.loc["A", "p_tens"] == pytest.approx(p)
+    # within strata A has, if anything, fewer 10s (camps 28 of 40 against the others'
+    # 9 of 11): the one-sided test of more 10s finds nothing
+    assert st.oddsratio_pooled < 1 and fl.loc["A", "p_tens"] > 0.5
+    # the reference's share of 10s on A's mix of strata (direct standardisation by hand)
+    n_a = [t[0].sum() for t in tables]
+    ref_share = [t[1, 0] / t[1].sum() for t in tables]
+    assert fl.loc["A", "expected_share_10"] == pytest.approx(
+        np.dot(n_a, ref_share) / sum(n_a))
+    # spread within strata: statistic by numpy, p by an independent permutation
+    used = pd.concat([a, ref_used])
+    obs, p_sd = _permutation_p(used.set_index("interviewer_id")["nps"], used["survey"], "A")
+    assert fl.loc["A", "mad_diff"] == pytest.approx(obs)
+    assert fl.loc["A", "p_sd"] == pytest.approx(p_sd, abs=0.03)
+    # pooled, A's camp calls look like gaming (more 10s, less spread); within strata not
+    assert not fl["flagged"].any()
+    pooled = quality.interviewer_flags(df, min_n=10, strata=())
+    assert pooled.index[pooled["flagged"]].tolist() == ["A"]
+    assert pooled.loc["A", "others_n"] == len(ref) and pooled.attrs["strata"] == []
+
+
+def test_interviewer_cmh_normal_approximation_for_large_n():
+    # above EXACT_MAX_N answers the CMH normal approximation with continuity correction:
+    # its square is statsmodels' test_null_odds(correction=True) statistic
+    r = np.random.default_rng(7)
+    n = 140_000  # per stratum n₁·n₂·m·(N − m) ≈ 2·10¹⁹: beyond 64-bit integers
+    df = pd.DataFrame({
+        "interviewer_id": ["A"] * n + ["B"] * n,
+        "survey": r.choice(["x", "y"], 2 * n),
+        "nps": np.concatenate([r.choice([8, 9, 10], n, p=[0.3, 0.4, 0.3]),
+                               r.choice([8, 9, 10], n, p=[0.32, 0.4, 0.28])])})
+    fl = quality.interviewer_flags(df, strata=("survey",), n_permutations=100)
+    tables = []
+    for s in ("x", "y"):
+        x = df[(df.survey == s) & (df.interviewer_id == "A")]["nps"]
+        y = df[(df.survey == s) & (df.interviewer_id == "B")]["nps"]
+        tables.append([[(x == 10).sum(), (x != 10).sum()], [(y == 10).sum(), (y != 10).sum()]])
+    st = StratifiedTable(tables)
+    z = np.sqrt(st.test_null_odds(correction=True).statistic)
+    assert fl.loc["A", "odds_ratio"] > 1  # A has more 10s: the upper tail
+    assert fl.loc["A", "p_tens"] == pytest.approx(stats.norm.sf(z))
+
+
+def test_interviewer_default_strata_from_the_study():
+    # the sample study declares programme (a closed code list) and teacher_id (free codes)
+    df = pd.DataFrame({"interviewer_id": ["a", "b"] * 20, "nps": [9, 10] * 20,
+                       "survey": "periodic", "programme": "camp", "teacher_id": "T1",
+                       "channel": "phone"})
+    fl = quality.interviewer_flags(df, min_n=5)
+    assert fl.attrs["strata"] == ["channel", "survey", "programme"]
+    assert quality.interviewer_flags(df, min_n=5, strata="survey").attrs["strata"] == ["survey"]
+    with pytest.raises(ParameterError, match="'region'"):
+        quality.interviewer_flags(df, strata=("survey", "region"))
+
+
+def test_interviewer_scores_must_be_whole_numbers():
+    df = pd.DataFrame({"interviewer_id": ["a", "b", "a", None], "nps": [9, 9.5, 10, 7.5]})
+    # row 4 (7.5) has no interviewer and is not used; row 2 is
+    with pytest.raises(ParameterError, match=r"'nps', row 2: got 9\.5"):
+        quality.interviewer_flags(df)
+    df.loc[1, "nps"] = 11
+    with pytest.raises(ParameterError, match=r"row 2: got 11"):
+        quality.interviewer_flags(df)
+    with pytest.raises(ParameterError, match="n_permutations"):
+        quality.interviewer_flags(df, n_permutations=10)
+
+
+def test_interviewer_ledger_counts_the_reference_used(rng, monkeypatch, tmp_path):
+    from cxlab import disclosure
+
+    monkeypatch.setenv(disclosure.ENV, str(tmp_path / "l.jsonl"))
+    df = _interviews(rng)
+    df["response_id"] = [f"r{i}" for i in range(len(df))]
+    df["survey"] = np.where(np.arange(len(df)) % 3 == 0, "lapsed", "periodic")
+    df.loc[(df.interviewer_id == "I01") & (df.survey == "lapsed"), "survey"] = "periodic"
+    fl = quality.interviewer_flags(df, strata=("survey",))
+    disclosure.check_members(fl, "n")
+    disclosure.check_members(fl, "others_n")
+    # I01 has no lapsed answers: its reference is the periodic answers of the others, I07
+    # (flagged) left out
+    want = df[(df.survey == "periodic") & ~df.interviewer_id.isin(["I01", "I07"])]
+    assert set(disclosure.lookup(fl, "others_n", "I01").ids) == set(want["response_id"])
 
 
 def test_interviewer_small_n_not_tested(rng):
@@ -225,6 +427,36 @@ def test_planted_truth_only_gamed_interviewer_flagged(sample_responses):
     row = fl.loc[gamed]
     assert row["share_10"] > 0.8 and row["q_tens"] < 1e-10
     assert row["sd"] < row["others_sd"] and row["q_sd"] < 0.01
+    assert fl.attrs["strata"] == ["channel", "survey", "programme"]
+
+
+def test_planted_truth_no_honest_interviewer_has_fewer_tens(sample_responses):
+    gamed = samples.TRUTHS["gaming"]["interviewer"]
+    fl = quality.interviewer_flags(sample_responses)
+    honest = [w for w in fl.index if w != gamed]
+    # one-sided tests: nothing about an honest interviewer is a finding
+    assert (fl.loc[honest, ["q_tens", "q_sd"]] >= 0.05).all().all()
+    assert not any("fewer" in e for e in fl["evidence"])
+    # each honest interviewer's reference is the other honest interviewers (I07 flagged)
+    asked = sample_responses[sample_responses["interviewer_id"].notna()
+                             & sample_responses["nps"].notna()]
+    by = asked.groupby("interviewer_id")["nps"]
+    n_honest = int(by.size()[honest].sum())
+    assert (fl.loc[honest, "others_n"] == n_honest - fl.loc[honest, "n"]).all()
+    # the artefact the audit found, by scipy's two-sided Fisher test and a hand BH: with
+    # I07 in every pool 5 of the 6 honest interviewers had "significantly fewer 10s";
+    # against the honest others none does
+    tens = by.apply(lambda s: int((s == 10).sum()))
+    n = by.size()
+
+    def fisher(who, pool):
+        o_t, o_n = tens[pool].sum() - tens[who], n[pool].sum() - n[who]
+        return stats.fisher_exact([[tens[who], n[who] - tens[who]],
+                                   [o_t, o_n - o_t]]).pvalue
+
+    with_gamer = _bh([fisher(w, list(n.index)) for w in honest])
+    without = _bh([fisher(w, honest) for w in honest])
+    assert (with_gamer < 0.05).sum() == 5 and (without >= 0.05).all()
 
 
 def test_planted_truth_trust_report_on_samples(sample_responses):

@@ -4,33 +4,71 @@ Signs of gaming by interviewers (too many 10s, too little spread), straight-lini
 duplicate submissions, channel mixing and small groups. Every check returns flags with
 the evidence; no function drops or edits a row.
 
-The interviewer checks compare each interviewer with all the *other* interviewers on the
-0–10 recommendation score (interviewers exist only where a person asks the questions,
-e.g. a call; rows without an interviewer are left out):
+The interviewer check (:func:`interviewer_flags`) asks whether an interviewer records
+more 10s, or a narrower spread of 0–10 recommendation scores, than the other
+interviewers who asked the same survey of the same kind of client (interviewers exist
+only where a person asks the questions, e.g. a call; rows without an interviewer are left
+out). Gaming inflates 10s and narrows the spread, so both tests are one-sided: fewer 10s
+or a wider spread is never a flag and gets a large q-value.
 
-- share of 10s: Fisher's exact test on the 2×2 table (10 / not 10 × this interviewer /
-  the others), two-sided (scipy ``fisher_exact``), with the sample odds ratio;
-- spread: the Brown–Forsythe test (Levene's test centred on the median, which is robust
-  to the skewed, bounded 0–10 distribution) of this interviewer's scores against the
-  others'. It is computed from the 11 score counts, so it costs the same for 10 million
-  answers as for 100, and equals ``scipy.stats.levene(a, b, center="median")``. Chosen
-  over a permutation test because it needs no resampling and no seed.
+- **Reference: the others, without the flagged.** Round 1 tests every interviewer with at
+  least ``min_n`` answers against all the other interviewers' answers. The interviewers
+  it flags leave every reference; round 2 re-tests every interviewer — the flagged ones
+  too, each against the unflagged others — and so on until a round flags no one new.
+  Flags only accumulate (a flagged interviewer's answers are suspect), so this ends
+  after at most one round more than there are interviewers; the table shows the last
+  round. Without it a gamer's 10s inflate everyone else's reference (in the sample data
+  5 of 6 honest interviewers had "significantly fewer 10s" only because I07 was in their
+  pool) and several gamers hide one another.
+- **Case mix.** Answers are compared within strata: channel × survey × every segment the
+  study declares with a closed code list (e.g. ``programme``), where present
+  (``strata=`` to choose, ``()`` to pool). Camp surveys score higher than lapsed-client
+  ones, so an interviewer who calls mostly after camps has more 10s without gaming.
+  Segments with free codes (``teacher_id``, a store) are left out by default: each code
+  would be a stratum of a handful of answers. Strata where either side has no answers
+  contribute nothing.
+- **10s**: the exact conditional test of a common odds ratio of 1 against more than 1 —
+  the exact Cochran–Mantel–Haenszel test (Fisher's exact test, stratified): the
+  interviewer's number of 10s against the convolution of the strata's hypergeometric
+  distributions given the margins. With one stratum it is scipy's
+  ``fisher_exact(alternative="greater")``. Above ``5 000`` answers of the interviewer the
+  CMH normal approximation with continuity correction is used instead (its square is
+  statsmodels ``StratifiedTable.test_null_odds(correction=True)``). The effect shown is
+  the Mantel–Haenszel pooled odds ratio, and ``expected_share_10`` is the reference's
+  share of 10s on this interviewer's mix of strata.
+- **Spread**: Brown–Forsythe deviations (|score − the median of its side in its
+  stratum|); ``mad_diff`` is the interviewer's mean deviation minus the reference's,
+  averaged over the strata with Mantel–Haenszel weights n₁n₂/(n₁ + n₂) (points; negative
+  = less spread). Its null distribution is the permutation of who asked within each
+  stratum (the interviewer's score counts drawn without replacement from the stratum's;
+  ``n_permutations`` draws, seeded, so one data set always gives one table), and p is
+  the lower normal tail at the permutation mean and SD. Why not Brown–Forsythe on the
+  pooled answers, or on scores centred by stratum median: centring removes a stratum's
+  level but not its spread, and scores near the top of the scale (camps) are higher *and*
+  less spread, so a camp-heavy interviewer would look "less spread" without gaming. Why
+  a permutation and not an F-test on the deviations: a side's median in a stratum where
+  it has 1–5 answers shrinks its deviations (a single answer's is 0), which an F-test
+  reads as less spread; the permutation keeps every side's count per stratum, so the
+  same shrinkage is in the null distribution. The normal tail, rather than the share of
+  permutations below, lets p fall under 1/``n_permutations``, which Benjamini–Hochberg
+  over many interviewers needs.
 
-Both families of p-values (2 per interviewer) are adjusted together by
-Benjamini–Hochberg (statsmodels ``multipletests(method="fdr_bh")``). An interviewer is
-**flagged** when a q-value is below ``alpha`` in the suspicious direction: more 10s than
-the others, or a smaller spread.
+In each round both tests of every tested interviewer are one family, adjusted by
+Benjamini–Hochberg at ``alpha`` (statsmodels ``multipletests(method="fdr_bh")``). The
+simulation in ``tests/test_gaming_simulation.py`` checks the false-flag rate with and
+without the case-mix adjustment and the power with one to three gamers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 from statsmodels.stats.multitest import multipletests
 
 from cxlab import _members, disclosure
 from cxlab.errors import ParameterError
+from cxlab.metrics import _nps_counts  # the one check of 0–10 scores
 from cxlab.schema import factor_columns, quarter_of
 from cxlab.study import load_study
 
@@ -97,90 +135,265 @@ def _sd_from_counts(c: np.ndarray) -> float:
     return float(np.sqrt((c @ (vals - m) ** 2) / (n - 1)))
 
 
+#: Above this many answers of an interviewer (in the strata it shares with its reference)
+#: the 10s test uses the CMH normal approximation: the exact convolution grows with n².
+EXACT_MAX_N = 5000
+_SCORES = np.arange(11, dtype=float)
+
+
+def _case_mix(responses: pd.DataFrame, strata, study) -> list[str]:
+    """The stratum columns: ``strata`` as given (checked), or channel, survey and the
+    study's segments with a closed code list, those the frame has."""
+    if strata is None:
+        st = load_study(study)
+        declared = [s for s, cl in st.segments.items() if cl.closed and len(cl)]
+        return [c for c in dict.fromkeys(("channel", "survey", *declared))
+                if c in responses.columns]
+    strata = [strata] if isinstance(strata, str) else list(strata)
+    _need(responses, strata, "interviewer_flags (strata)")
+    return strata
+
+
+def _tens_test(a, n1, n2, m) -> float:
+    """One-sided p that the interviewer's odds of a 10 exceed the reference's, per stratum
+    ``a`` 10s of ``n1`` answers against ``n2`` reference answers, ``m`` 10s in all: the
+    exact conditional (stratified Fisher, exact CMH) test, P(Σ a ≥ observed) under the
+    convolution of the strata's hypergeometric distributions; above ``EXACT_MAX_N``
+    answers the CMH normal approximation with continuity correction."""
+    if n1.sum() > EXACT_MAX_N:
+        n1, n2, m = (np.asarray(x, dtype=float) for x in (n1, n2, m))  # n1·n2·m·… > 2⁶³
+        N = n1 + n2
+        var = (n1 * n2 * m * (N - m) / (N ** 2 * (N - 1.0))).sum()
+        if not var > 0:
+            return 1.0
+        return float(stats.norm.sf((a.sum() - (n1 * m / N).sum() - 0.5) / np.sqrt(var)))
+    N = n1 + n2
+    lo, hi = np.maximum(0, n1 + m - N), np.minimum(n1, m)
+    pmf = np.ones(1)
+    for l_, h_, N_, m_, n_ in zip(lo, hi, N, m, n1):
+        x = np.arange(l_, h_ + 1)
+        # the hypergeometric pmf from log-binomials (scipy's hypergeom.pmf, without its
+        # per-call argument checks, which cost more than the sum in a simulation)
+        pmf = np.convolve(pmf, np.exp(_log_binom(m_, x) + _log_binom(N_ - m_, n_ - x)
+                                      - _log_binom(N_, n_)))
+    return float(min(1.0, pmf[int(a.sum() - lo.sum()):].sum()))
+
+
+def _log_binom(n, k):
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+
+
+def _mad_from_counts(c: np.ndarray) -> np.ndarray:
+    """Mean absolute deviation from the median (Brown–Forsythe's deviations, averaged) of
+    score counts ``c`` (…, 11), along the last axis."""
+    n = c.sum(-1)
+    cum = c.cumsum(-1)
+    lo = (cum < ((n - 1) // 2 + 1)[..., None]).sum(-1)  # value at 0-based position (n-1)//2
+    hi = (cum < (n // 2 + 1)[..., None]).sum(-1)  # value at 0-based position n//2
+    med = (lo + hi) / 2
+    return (c * np.abs(_SCORES - med[..., None])).sum(-1) / n
+
+
+def _draw_within(tot: np.ndarray, n1: np.ndarray, size: int, rng) -> np.ndarray:
+    """``size`` draws (size, S, 11) of ``n1[s]`` answers without replacement from each
+    stratum's score counts ``tot[s]`` (numpy's multivariate hypergeometric; "count" — time
+    ∝ the draw, memory ∝ the stratum — for small draws from strata up to a million
+    answers, else "marginals")."""
+    return np.stack([rng.multivariate_hypergeometric(
+        t, k, size=size, method="count" if k < 130 and t.sum() <= 1_000_000 else "marginals")
+        for t, k in zip(tot, n1)], axis=1)
+
+
+def _mad_diff(ci: np.ndarray, ri: np.ndarray) -> float:
+    """The interviewer's mean Brown–Forsythe deviation minus the reference's, averaged
+    over strata (rows of the 11-value count arrays ``ci``, ``ri``) with Mantel–Haenszel
+    weights n₁n₂/(n₁ + n₂)."""
+    n1, n2 = ci.sum(1), ri.sum(1)
+    w = n1 * n2 / (n1 + n2)
+    return float(w @ (_mad_from_counts(ci) - _mad_from_counts(ri)) / w.sum())
+
+
+def _spread_test(ci: np.ndarray, ri: np.ndarray, rng, n_permutations: int):
+    """(mad_diff, one-sided p of less spread): :func:`_mad_diff` against its
+    within-stratum permutations (the lower normal tail at their mean and SD)."""
+    n1, n2 = ci.sum(1), ri.sum(1)
+    w = n1 * n2 / (n1 + n2)
+    w = w / w.sum()
+    stat = _mad_diff(ci, ri)
+    tot = ci + ri
+    draws = _draw_within(tot, n1, n_permutations, rng)
+    null = (_mad_from_counts(draws) - _mad_from_counts(tot - draws)) @ w
+    sd = null.std(ddof=1)
+    if not sd > 1e-12:  # every stratum's answers alike: nothing can differ
+        return stat, 1.0
+    return stat, float(stats.norm.cdf((stat - null.mean()) / sd))
+
+
+def _versus(c: np.ndarray, r: np.ndarray, min_n: int, rng, n_permutations: int) -> dict:
+    """One interviewer's counts ``c`` (strata × 11) against its reference's ``r``."""
+    shared = (c.sum(1) > 0) & (r.sum(1) > 0)  # a stratum one side lacks says nothing
+    ci, ri = c[shared], r[shared]
+    n1, n2 = ci.sum(1), ri.sum(1)
+    a, o10 = ci[:, 10], ri[:, 10]
+    on, N = int(n2.sum()), n1 + n2
+    out = {"others_n": on, "others_share_10": o10.sum() / on if on else np.nan,
+           "expected_share_10": (n1 * o10 / n2).sum() / n1.sum() if on else np.nan,
+           "others_sd": _sd_from_counts(ri.sum(0)), "odds_ratio": np.nan, "p_tens": np.nan,
+           "mad_diff": np.nan, "p_sd": np.nan, "strata": int(shared.sum()),
+           "n_shared": int(n1.sum()), "shared": shared}
+    if not on:
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):  # no 10s on one side: 0 or ∞
+        out["odds_ratio"] = float((a * (n2 - o10) / N).sum() / ((n1 - a) * o10 / N).sum())
+    if c.sum() >= min_n and n1.sum() >= min_n and on >= min_n:
+        out["p_tens"] = _tens_test(a, n1, n2, a + o10)
+        out["mad_diff"], out["p_sd"] = _spread_test(ci, ri, rng, n_permutations)
+    else:
+        out["mad_diff"] = _mad_diff(ci, ri)
+    return out
+
+
+def _evidence(r, min_n: int, alpha: float) -> str:
+    """The English sentence of one row of :func:`interviewer_flags`."""
+    if r.small_n:
+        return f"only {r.n} answers (< {min_n}): not tested"
+    if not np.isfinite(r.p_tens):
+        text = (f"{r.n} answers, but {r.n_shared} of them and {r.others_n} reference answers "
+                f"in the {r.strata} strata it shares with the reference (< {min_n}): "
+                "not tested")
+    else:
+        text = (f"10s: {r.share_10:.0%} of {r.n} vs {r.others_share_10:.0%} of the "
+                f"reference's {r.others_n} ({r.expected_share_10:.0%} on this interviewer's "
+                f"mix of {r.strata} strata; Mantel–Haenszel OR {r.odds_ratio:.1f}, more-10s "
+                f"q={r.q_tens:.2g}); score SD {r.sd:.2f} vs {r.others_sd:.2f} (within strata "
+                f"{r.mad_diff:+.2f} points of mean deviation, less-spread q={r.q_sd:.2g})")
+    if r.flagged:
+        found = [w for w, q in (("more 10s", r.q_tens), ("less spread", r.q_sd)) if q < alpha]
+        text += (f"; flagged in round {r.flagged_round}"
+                 + (f" ({' and '.join(found)})" if found else ""))
+    return text
+
+
 def interviewer_flags(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, *,
-                      interviewer_col: str = "interviewer_id",
-                      column: str = "nps") -> pd.DataFrame:
-    """Per interviewer: share of 10s and spread of 0–10 scores against the others.
+                      interviewer_col: str = "interviewer_id", column: str = "nps",
+                      strata=None, study=None, n_permutations: int = 1000,
+                      seed: int = 0) -> pd.DataFrame:
+    """Per interviewer: more 10s or less spread of 0–10 scores than the unflagged others,
+    within strata of case mix (the procedure: module docstring).
 
     Parameters
     ----------
     responses : DataFrame
         Responses with ``interviewer_id`` and ``nps``; rows without either are ignored.
+        Scores must be whole numbers 0–10.
     min_n : int
-        Interviewers with fewer answers are reported (``small_n``) but not tested.
+        Interviewers with fewer answers are reported (``small_n``) but neither tested nor
+        flagged; an interviewer is tested only when it and its reference have at least
+        ``min_n`` answers in the strata they share.
     alpha : float
         Benjamini–Hochberg false discovery rate for ``flagged``.
+    strata : sequence of str, optional
+        Columns whose combinations are the case-mix strata. Default: ``channel``,
+        ``survey`` and every segment ``study`` declares with a closed code list, those
+        present; ``()`` compares pooled answers.
+    study : Study or path, optional
+        Where the segments come from; default :func:`cxlab.study.default_study`.
+    n_permutations, seed : int
+        Within-stratum permutations of the spread test and their seed (interviewer ``i``
+        draws from ``numpy.random.default_rng([seed, i])``).
 
     Returns
     -------
     DataFrame
-        Index ``interviewer_id``; columns ``n, tens, share_10, others_n, others_share_10,
-        odds_ratio, p_tens, sd, others_sd, p_sd, q_tens, q_sd, small_n, flagged, evidence``.
-        In a report kernel (``CXLAB_LEDGER`` set) ``attrs`` records the answers behind
-        ``n`` and ``others_n`` (:func:`cxlab.disclosure.lookup`).
+        Index ``interviewer_id``, the last round's tests. ``n, tens, share_10, sd``: the
+        interviewer's answers. ``others_n, others_share_10, others_sd``: its reference — the
+        answers of the interviewers neither itself nor flagged, in the strata it has
+        answers in too. ``expected_share_10``: the reference's share of 10s on this
+        interviewer's mix of strata. ``odds_ratio``: Mantel–Haenszel. ``p_tens``: one-sided
+        exact conditional (more 10s). ``mad_diff``, ``p_sd``: spread within strata, one-sided
+        (less spread). ``q_tens, q_sd``: Benjamini–Hochberg. ``small_n``, ``flagged``,
+        ``evidence``, ``strata`` (strata shared with the reference) and
+        ``flagged_round`` (the round it was flagged in, else empty). ``attrs``: ``alpha,
+        min_n, test, strata`` (columns), ``rounds``, ``n_permutations``, ``seed``; in a
+        report kernel (``CXLAB_LEDGER`` set) also the answers behind ``n`` and
+        ``others_n`` (:func:`cxlab.disclosure.lookup`).
+
+    Examples
+    --------
+    >>> fl = interviewer_flags(responses, strata=("survey", "programme"))  # doctest: +SKIP
+    >>> fl.loc[fl["flagged"], ["share_10", "expected_share_10", "odds_ratio", "q_tens"]]
     """
     _need(responses, [interviewer_col, column], "interviewer_flags")
     if not (0 < alpha < 1):
         raise ParameterError(f"alpha={alpha!r}: expected a false discovery rate between 0 and 1")
-    sub = responses.loc[responses[interviewer_col].notna() & responses[column].notna(),
-                        [interviewer_col, column]]
-    if sub.empty:
+    if not isinstance(n_permutations, (int, np.integer)) or n_permutations < 100:
+        raise ParameterError(f"n_permutations={n_permutations!r}: expected a whole number "
+                             "≥ 100 (the spread test estimates a standard deviation from them)")
+    cols = _case_mix(responses, strata, study)
+    used = (responses[interviewer_col].notna() & responses[column].notna()).to_numpy()
+    if not used.any():
         raise ParameterError("interviewer_flags: no responses with both an interviewer and a "
                              f"score in '{column}'")
-    score = pd.to_numeric(sub[column], errors="coerce").astype("int64")
-    if ((score < 0) | (score > 10)).any():
-        raise ParameterError(f"column '{column}': expected whole numbers 0–10")
-    counts = pd.crosstab(sub[interviewer_col].to_numpy(), score.to_numpy())
-    counts = counts.reindex(columns=range(11), fill_value=0)
-    counts.index.name = interviewer_col
-    total = counts.sum(axis=0).to_numpy()
-    rows = []
-    for who, c in counts.iterrows():  # one row per interviewer, not per response
-        c = c.to_numpy()
-        o = total - c
-        n, on = int(c.sum()), int(o.sum())
-        row = {"n": n, "tens": int(c[10]), "share_10": c[10] / n,
-               "others_n": on, "others_share_10": o[10] / on if on else np.nan,
-               "sd": _sd_from_counts(c), "others_sd": _sd_from_counts(o),
-               "odds_ratio": np.nan, "p_tens": np.nan, "p_sd": np.nan}
-        if n >= min_n and on >= min_n:
-            fe = stats.fisher_exact([[c[10], n - c[10]], [o[10], on - o[10]]])
-            row["odds_ratio"], row["p_tens"] = float(fe.statistic), float(fe.pvalue)
-            row["p_sd"] = brown_forsythe_from_counts(c, o)[1]
-        rows.append(row)
-    out = pd.DataFrame(rows, index=counts.index)
-    p = np.concatenate([out["p_tens"].to_numpy(), out["p_sd"].to_numpy()])
-    q = np.full(p.size, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], alpha=alpha, method="fdr_bh")[1]
-    k = len(out)
-    out["q_tens"], out["q_sd"] = q[:k], q[k:]
-    out["small_n"] = out["n"] < min_n
-    more_tens = (out["q_tens"] < alpha) & (out["share_10"] > out["others_share_10"])
-    less_spread = (out["q_sd"] < alpha) & (out["sd"] < out["others_sd"])
-    out["flagged"] = (more_tens | less_spread).fillna(False).astype(bool)
-    out["evidence"] = [
-        (f"10s: {r.share_10:.0%} of {r.n} vs {r.others_share_10:.0%} of others' "
-         f"{r.others_n} (OR {r.odds_ratio:.1f}, Fisher q={r.q_tens:.2g}); score SD "
-         f"{r.sd:.2f} vs {r.others_sd:.2f} (Brown–Forsythe q={r.q_sd:.2g})")
-        if not r.small_n else f"only {r.n} answers (< {min_n}): not tested"
-        for r in out.itertuples()
-    ]
-    cols = ["n", "tens", "share_10", "others_n", "others_share_10", "odds_ratio", "p_tens",
-            "sd", "others_sd", "p_sd", "q_tens", "q_sd", "small_n", "flagged", "evidence"]
-    out = out[cols]
-    out.attrs.update(alpha=alpha, min_n=min_n, test="Fisher exact (10s), Brown–Forsythe "
-                     "(spread); BH over both")
+    # 9.5, "ten", 11 or yes/no answers: the row and value, as metrics.nps says them
+    score_col = responses[column]
+    _nps_counts(score_col if pd.api.types.is_bool_dtype(score_col) else score_col.where(used),
+                column)
+    sub = responses.loc[used, [interviewer_col, *cols]]
+    score = pd.to_numeric(responses.loc[used, column]).to_numpy(dtype=np.int64)
+    who, names = pd.factorize(sub[interviewer_col], sort=True)
+    stratum = (sub.groupby(cols, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+               if cols else np.zeros(len(sub), dtype=np.int64))
+    k, n_strata = len(names), int(stratum.max()) + 1
+    counts = np.bincount((who * n_strata + stratum) * 11 + score,
+                         minlength=k * n_strata * 11).reshape(k, n_strata, 11)
+    n = counts.sum(axis=(1, 2))
+    flagged = np.zeros(k, dtype=bool)
+    flagged_round = np.zeros(k, dtype=np.int64)
+    for rnd in range(1, k + 2):  # flags only accumulate: at most k + 1 rounds
+        ref_total = counts[~flagged].sum(axis=0)
+        res = [_versus(counts[i], ref_total - (0 if flagged[i] else counts[i]), min_n,
+                       np.random.default_rng([seed, i]), n_permutations) for i in range(k)]
+        p = np.array([[r_["p_tens"] for r_ in res], [r_["p_sd"] for r_ in res]]).ravel()
+        q = np.full(p.size, np.nan)
+        ok = np.isfinite(p)
+        if ok.any():
+            q[ok] = multipletests(p[ok], alpha=alpha, method="fdr_bh")[1]
+        new = ((q[:k] < alpha) | (q[k:] < alpha)) & ~flagged
+        if not new.any():
+            break
+        flagged |= new
+        flagged_round[new] = rnd
+    tens = counts[:, :, 10].sum(axis=1)
+    col = {key: np.array([r_[key] for r_ in res]) for key in res[0] if key != "shared"}
+    col.update(n=n, tens=tens, share_10=tens / n, q_tens=q[:k], q_sd=q[k:],
+               sd=np.array([_sd_from_counts(c) for c in counts.sum(axis=1)]),
+               small_n=n < min_n, flagged=flagged,
+               flagged_round=pd.array(np.where(flagged, flagged_round, 0), dtype="Int64"))
+    col["flagged_round"][~flagged] = pd.NA
+    rows = pd.DataFrame(col).itertuples(index=False)  # named fields for the sentences
+    col["evidence"] = [_evidence(r_, min_n, alpha) for r_ in rows]
+    out = pd.DataFrame({c: col[c] for c in (
+        "n", "tens", "share_10", "others_n", "others_share_10", "expected_share_10",
+        "odds_ratio", "p_tens", "sd", "others_sd", "mad_diff", "p_sd", "q_tens", "q_sd",
+        "small_n", "flagged", "evidence", "strata", "flagged_round")},
+        index=pd.Index(names, name=interviewer_col))
+    out.attrs.update(
+        alpha=alpha, min_n=min_n, strata=cols, rounds=rnd, n_permutations=n_permutations,
+        seed=seed,
+        test=("each interviewer against the unflagged others (iterated), within strata of "
+              f"{' × '.join(cols) or 'nothing (pooled)'}: one-sided exact conditional "
+              "(stratified Fisher / CMH) test of more 10s with the Mantel–Haenszel odds ratio; "
+              "one-sided within-stratum permutation test of less spread (Brown–Forsythe "
+              "deviations); BH over both"))
     if _members.active():  # report kernels only (cxlab.disclosure): who n and others_n count
-        ids = _members.ids_of(responses, "answers", (responses[interviewer_col].notna()
-                                                      & responses[column].notna()).to_numpy())
+        ids = _members.ids_of(responses, "answers", used)
         if ids is not None:
             mine = _members.on_index(out.index, sub[[interviewer_col]], ids, "answers")
             _members.attach(out, "n", mine)
-            who = sub[interviewer_col].to_numpy()
             _members.attach(out, "others_n", {
-                key: disclosure.Members("answers", ids[who != key]) for key in out.index})
+                key: disclosure.Members("answers", ids[~flagged[who] & (who != i)
+                                                       & res[i]["shared"][stratum]])
+                for i, key in enumerate(out.index)})
     return out
 
 
@@ -353,11 +566,12 @@ def trust_report(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0.05, 
     rows = []
     if {"interviewer_id", "nps"} <= set(responses.columns) \
             and responses["interviewer_id"].notna().any():
-        fl = interviewer_flags(responses, min_n=min_n, alpha=alpha)
+        fl = interviewer_flags(responses, min_n=min_n, alpha=alpha, study=study)
         for who, r in fl.iterrows():
             rows.append(("interviewer gaming", str(who), int(r.n), r.evidence, bool(r.flagged),
                          {"n": int(r.n), "share_10": float(r.share_10),
                           "others_n": int(r.others_n), "others_share_10": float(r.others_share_10),
+                          "expected_share_10": float(r.expected_share_10),
                           "odds_ratio": float(r.odds_ratio), "q_tens": float(r.q_tens),
                           "sd": float(r.sd), "others_sd": float(r.others_sd),
                           "q_sd": float(r.q_sd), "small_n": bool(r.small_n),
