@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import math
 from pathlib import Path
@@ -194,6 +195,81 @@ def test_pairwise_correlations_match_pandas(rng):
     assert out["share"].sum() == pytest.approx(1.0)
 
 
+def test_pairwise_correlations_leave_out_rows_without_the_target(rng):
+    # as documented: rows without the target are set aside first, then each pair of
+    # columns is correlated on the remaining rows answering both
+    df = _synthetic(rng, n=300, p=3, na=0.1)
+    extra = pd.DataFrame({"f_a": [1, 5] * 50, "f_b": [1, 5] * 50, "f_c": [pd.NA] * 100,
+                          "nps": [pd.NA] * 100}).astype("Int64")  # a ~ b = 1, no score
+    both = pd.concat([df, extra], ignore_index=True)
+    prep = drivers._prepare(both, "nps", None, None, "pairwise")
+    cols = [*prep.factors, "nps"]
+    scored = both.loc[both["nps"].notna(), cols].astype(float)
+    np.testing.assert_allclose(prep.corr, scored.corr().to_numpy(), atol=1e-12)
+    everyone = both[cols].astype(float).corr().to_numpy()  # what "every row answering both" gives
+    assert abs(everyone[0, 1] - prep.corr[0, 1]) > 0.1
+    a = drivers.relative_importance(both, "nps", missing="pairwise")
+    b = drivers.relative_importance(df, "nps", missing="pairwise")
+    pd.testing.assert_frame_equal(a, b)
+    assert a.attrs["n_dropped"] == b.attrs["n_dropped"] + 100
+
+
+def test_a_factor_nobody_answered_is_named(rng):
+    df = _synthetic(rng, n=200, p=4)
+    df["f_d"] = pd.array([pd.NA] * len(df), dtype="Int64")
+    fac = ["f_a", "f_b", "f_c", "f_d"]
+    for missing in drivers.MISSING:
+        with pytest.raises(ParameterError,
+                           match="'f_d': no answers on the 200 rows with 'nps' answered"):
+            drivers.relative_importance(df, "nps", fac, missing=missing)
+        with pytest.raises(ParameterError, match="'f_d': no answers"):
+            drivers.key_drivers(df, factors=fac, missing=missing, n_boot=0)
+    # answers only where the score is missing cannot be correlated with it either
+    only_unscored = df.assign(f_d=df["f_a"].where(df.index < 20), nps=df["nps"].where(df.index >= 20))
+    with pytest.raises(ParameterError, match="'f_d': no answers on the 180 rows"):
+        drivers.relative_importance(only_unscored, "nps", fac, missing="pairwise")
+    # among the study's default factors (declared, but nobody was asked this time) it is
+    # left out with a warning, and the rest is the analysis without it
+    study = _study(a="1-5", b="1-5", c="1-5", d="1-5")
+    kd = drivers.key_drivers(df, missing="pairwise", n_boot=0, labels=None, study=study)
+    assert "f_d" not in kd.table.index
+    assert any("f_d" in w and "no answers" in w for w in kd.warnings)
+    without = drivers.key_drivers(df.drop(columns="f_d"), missing="pairwise", n_boot=0,
+                                  labels=None, study=study)
+    pd.testing.assert_frame_equal(kd.table, without.table)
+    ri = drivers.relative_importance(df, "nps", study=study)
+    assert ri.attrs["unanswered"] == ["f_d"] and "f_d" not in ri.index
+
+
+def test_weighted_results_report_kish_effective_n():
+    # 8 answers: the 7th has weight 0 (not used), the 8th skipped f_b (complete: not used)
+    df = pd.DataFrame({"f_a": [1, 2, 3, 4, 5, 2, 4, 3],
+                       "f_b": [2, 1, 4, 3, 5, 3, 5, np.nan],
+                       "nps": [3, 4, 6, 7, 10, 5, 9, 6],
+                       "w": [1, 1, 1, 1, 2, 2, 0, 3]})
+    study = _study(a="1-5", b="1-5")
+    kd = drivers.key_drivers(df, weights="w", n_boot=0, labels=None, study=study)
+    # rows used weigh 1, 1, 1, 1, 2, 2: (Σw)² / Σw² = 8² / 12
+    assert kd.n == 6 and kd.n_effective == pytest.approx(64 / 12)
+    np.testing.assert_allclose(kd.table["n_effective"], 64 / 12)
+    text = kd.summary()
+    assert "weighted figures" in text and "Kish effective n = 5.3" in text
+    assert "n_effective" in text and "Kish effective n = 5.3" in kd._repr_html_()
+    ri = drivers.relative_importance(df, "nps", weights="w", study=study)
+    assert ri.attrs["n_effective"] == pytest.approx(64 / 12)
+    # pairwise: the 8th answer (weight 3) counts for f_a: 1, 1, 1, 1, 2, 2, 3 → 11² / 21;
+    # n counts f_b's six answers, and so does the effective n
+    pw = drivers.key_drivers(df, weights="w", missing="pairwise", n_boot=0, labels=None,
+                             study=study)
+    assert pw.table.loc["f_a", "n_effective"] == pytest.approx(121 / 21)
+    assert pw.table.loc["f_b", "n_effective"] == pytest.approx(64 / 12)
+    assert pw.n == 6 and pw.n_effective == pytest.approx(64 / 12)
+    # unweighted, the effective n is n
+    plain = drivers.key_drivers(df.drop(columns="w"), n_boot=0, labels=None, study=study)
+    assert plain.n_effective == plain.n == 7 and "Kish" not in plain.summary()
+    assert (plain.table["n_effective"] == plain.table["n_rated"]).all()
+
+
 def test_pairwise_not_positive_definite_raises():
     # three factors answered by disjoint groups: a~b = +1, b~c = +1, a~c = -1 cannot coexist
     rows = []
@@ -322,6 +398,29 @@ def test_warnings_vif_small_n_negative_coefficient():
     assert kd.table.loc["f_b", "beta"] < 0 and "negative coefficient" in text
 
 
+@pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.SingularMatrixWarning")
+@pytest.mark.filterwarnings("ignore:The design matrix is poorly conditioned:UserWarning")
+def test_vifs_with_a_collinear_pair_match_statsmodels(rng):
+    # b = 2a + 1 exactly; c and d overlap but are not collinear: only a and b are infinite
+    n = 200
+    X = rng.normal(size=(n, 4))
+    X[:, 1] = 2 * X[:, 0] + 1
+    X[:, 3] += 0.5 * X[:, 2]
+    y = X @ np.array([1.0, 0.0, 0.5, 0.3]) + rng.normal(size=n)
+    df = pd.DataFrame(X, columns=["f_a", "f_b", "f_c", "f_d"]).assign(nps=y)
+    kd = drivers.key_drivers(df, n_boot=0, labels=None)
+    vif = kd.table["vif"]
+    exog = sm.add_constant(X)
+    with np.errstate(divide="ignore"):
+        expected = pd.Series([variance_inflation_factor(exog, i + 1) for i in range(4)],
+                             index=["f_a", "f_b", "f_c", "f_d"])
+    assert np.isinf(vif[["f_a", "f_b"]]).all()
+    assert (expected[["f_a", "f_b"]] > 1e10).all()  # statsmodels: inf or ~1/eps
+    np.testing.assert_allclose(vif[["f_c", "f_d"]], expected[["f_c", "f_d"]], rtol=1e-9)
+    assert np.isfinite(vif[["f_c", "f_d"]]).all() and (vif[["f_c", "f_d"]] > 1.1).all()
+    assert any("collinear" in w and "f_a, f_b" in w for w in kd.warnings)
+
+
 def test_methods_disagree_on_a_correlated_zero_effect_factor():
     # b correlates r ≈ 0.8 with a but has no own effect: Shapley gives it a sizeable
     # share, its regression beta is ≈ 0 — the warning says so
@@ -347,8 +446,13 @@ def test_plot_views_and_repr(rng):
     assert ax.get_title(loc="left").startswith(kd.finding)
     texts = {t.get_text() for t in ax.texts}
     assert {"fix first", "keep up", "maintain", "low priority"} <= texts
-    assert set(kd.table["label"]) <= texts
+    t = kd.table
+    # a factor whose quadrant the resamples do not confirm is named as uncertain
+    named = {lab + (" (uncertain)" if q == drivers.UNCERTAIN else "")
+             for lab, q in zip(t["label"], t["quadrant_label"])}
+    assert named <= texts
     assert "n = 200" in kd.summary() and "R²" in kd._repr_html_()
+    assert kd.bootstrap in kd.summary() and html.escape(kd.bootstrap) in kd._repr_html_()
     assert "DriverAnalysis" in repr(kd)
     with pytest.raises(Exception):
         kd.n = 1  # frozen

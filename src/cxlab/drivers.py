@@ -9,9 +9,11 @@ important ones do we perform worst on?
   decomposition (LMG / general dominance, every subset of factors, computed from the
   correlation matrix without refitting) or Johnson's (2000) relative weights.
 - :func:`key_drivers` is the analysis an analyst reads: importance with a bootstrap
-  interval, the full regression's standardized betas and VIFs, performance (the mean on
-  the factor's own scale and on the common 0–100 scale, and the share in the scale's top
-  box), the importance × performance quadrant, and warnings.
+  interval (resampling clients, not answers, when a family answers several times), the
+  full regression's standardized betas and VIFs, performance (the mean on the factor's
+  own scale and on the common 0–100 scale, and the share in the scale's top box), the
+  importance × performance quadrant with the share of resamples that confirm it
+  ("uncertain" under 80 %), Kish's effective n when weighted, and warnings.
 - :func:`robustness` refits the question as promoter-vs-rest logit and ordered logit
   (statsmodels) and reports whether their ranking agrees with Shapley's.
 - :func:`key_drivers_by` repeats the analysis per segment (channel, cohort) in one table.
@@ -64,6 +66,7 @@ __all__ = [
     "SegmentDrivers",
     "MAX_SHAPLEY_FACTORS",
     "QUADRANTS",
+    "UNCERTAIN",
 ]
 
 #: Largest number of factors for the exact Shapley decomposition.
@@ -78,6 +81,16 @@ QUADRANTS = {
     (False, True): "maintain",
     (False, False): "low priority",
 }
+
+#: The quadrant label of a factor whose quadrant the bootstrap does not confirm.
+UNCERTAIN = "uncertain"
+
+#: Share of bootstrap resamples that must put a factor in its quadrant for the quadrant
+#: to be reported with confidence (:func:`key_drivers`, ``quadrant_min_agreement``).
+QUADRANT_AGREEMENT_MIN = 0.8
+
+#: The column whose repeated ids make the bootstrap resample clients, not answers.
+CLUSTER = "client_id"
 
 METHODS = ("shapley", "relative_weights")
 MISSING = ("complete", "pairwise")
@@ -106,6 +119,7 @@ class _Prepared:
     weighted: bool
     pair_n: np.ndarray  # (p+1)×(p+1) pairwise counts (complete: all n)
     keep: np.ndarray | None = None  # mask of the input rows used (rows of Z)
+    unanswered: tuple[str, ...] = ()  # default factors left out: no answer with the target
 
 
 def _default_factors(df: pd.DataFrame, study) -> tuple[list[str], list[str]]:
@@ -190,7 +204,8 @@ def _wcorr_complete(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _wcorr_pairwise(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted pairwise-complete correlations: each pair on the rows where both are
+    """Weighted pairwise-complete correlations of the rows given (the caller has already
+    kept only rows with the target answered): each pair on the rows where both are
     present, means and variances on those same rows (as ``DataFrame.corr`` does)."""
     M = ~np.isnan(Z)
     # centring on the column means first keeps the one-pass moments accurate
@@ -213,12 +228,38 @@ def _wcorr_pairwise(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return R, sd, counts
 
 
-def _prepare(df, target, factors, weights, missing, study=None) -> _Prepared:
+def _unanswered(Z: np.ndarray, w: np.ndarray, factors: Sequence[str]) -> tuple[list[str], int]:
+    """Factors with no answer on the rows where the target is answered (positive weight),
+    and how many such rows there are."""
+    base = np.isfinite(w) & (w > 0) & ~np.isnan(Z[:, -1])
+    answered = (~np.isnan(Z[base, :-1])).sum(axis=0)
+    return [f for f, k in zip(factors, answered) if k == 0], int(base.sum())
+
+
+def _prepare(df, target, factors, weights, missing, study=None, *,
+             drop_unanswered: bool = False) -> _Prepared:
+    """Rows and correlations of an analysis.
+
+    A factor with no answer on the rows where the target is answered cannot be
+    correlated with anything: when the caller named it (``drop_unanswered=False``) that
+    is a :class:`ParameterError` naming it; when it came from the study's default factors
+    (a question not asked this time: the column is there, empty) it is left out and
+    listed in ``unanswered``."""
     if missing not in MISSING:
         raise ParameterError(f"missing={missing!r}; expected one of {', '.join(MISSING)}")
     factors = _check_columns(df, target, factors, study)
     cols = [*factors, target]
     Z, w, keep = _rows(df, cols, weights, missing)
+    empty, n_target = _unanswered(Z, w, factors)
+    if empty and (not drop_unanswered or len(empty) == len(factors)):
+        raise ParameterError(
+            f"factor(s) {', '.join(map(repr, empty))}: no answers on the {n_target} rows "
+            f"with {target!r} answered (every cell empty): nothing to correlate with "
+            f"{target!r}; leave {'it' if len(empty) == 1 else 'them'} out of factors=[...]")
+    if empty:
+        factors = [f for f in factors if f not in empty]
+        cols = [*factors, target]
+        Z, w, keep = _rows(df, cols, weights, missing)
     weighted = weights is not None
     has_target = ~np.isnan(Z[:, -1])
     Zk, wk = Z[keep], w[keep]
@@ -262,7 +303,22 @@ def _prepare(df, target, factors, weights, missing, study=None) -> _Prepared:
                 "answered by different people and do not fit together. Use "
                 "missing='complete', or drop factors that are rarely answered together")
     return _Prepared(target, tuple(factors), R, Zk, wk, n, len(df) - n_rows, missing,
-                     weighted, counts, keep)
+                     weighted, counts, keep, tuple(empty))
+
+
+def _kish(w: np.ndarray) -> float:
+    """Kish's effective sample size of weights ``w``: (Σw)² / Σw² (n when all are equal)."""
+    s2 = float((w ** 2).sum())
+    return float(w.sum()) ** 2 / s2 if s2 > 0 else 0.0
+
+
+def _n_rows(prep: _Prepared) -> np.ndarray:
+    """Mask of the rows (of ``prep.Z``) that ``prep.n`` counts: every row used (complete);
+    pairwise: those answering the factor with the smallest pairwise count and the target."""
+    if prep.missing == "complete" or not prep.factors:
+        return np.ones(len(prep.Z), bool)
+    worst = int(np.argmin(prep.pair_n[:-1, -1]))
+    return ~np.isnan(prep.Z[:, worst]) & ~np.isnan(prep.Z[:, -1])
 
 
 def _used_members(df: pd.DataFrame, prep: _Prepared) -> tuple[disclosure.Members | None, dict]:
@@ -280,9 +336,7 @@ def _used_members(df: pd.DataFrame, prep: _Prepared) -> tuple[disclosure.Members
              for i, f in enumerate(prep.factors)}
     if prep.missing == "complete" or not p:
         return disclosure.Members("answers", ids), rated
-    worst = int(np.argmin(prep.pair_n[:-1, -1]))
-    both = ~np.isnan(prep.Z[:, worst]) & ~np.isnan(prep.Z[:, -1])
-    return disclosure.Members("answers", ids[both]), rated
+    return disclosure.Members("answers", ids[_n_rows(prep)]), rated
 
 
 # =========================================================================== importance
@@ -352,8 +406,14 @@ def relative_importance(
         missing weight are dropped.
     missing : {"complete", "pairwise"}
         ``"complete"`` uses the rows where the target and every factor are answered;
-        ``"pairwise"`` uses pairwise-complete correlations (each pair on the rows that
-        answer both) and checks the matrix is positive definite.
+        ``"pairwise"`` first keeps the rows where the target and at least one factor are
+        answered, then correlates each pair of columns on those of these rows that
+        answer both (so two factors' correlation never uses answers without the target:
+        every correlation describes the people the model explains), and checks the
+        matrix is positive definite.
+        A factor with no answer on the rows where the target is answered raises a
+        :class:`~cxlab.errors.ParameterError` naming it when listed in ``factors``;
+        among the default factors it is left out (``attrs["unanswered"]``).
     study : Study or path, optional
         Where the default factors come from; default :func:`cxlab.study.default_study`.
 
@@ -362,8 +422,10 @@ def relative_importance(
     DataFrame
         Indexed by factor, sorted by importance: ``importance`` (sums to the model R²)
         and ``share`` (sums to 1). ``attrs`` holds ``n`` (rows used; pairwise: the
-        smallest pairwise count), ``n_dropped`` (input rows not used), ``r2``,
-        ``method``, ``missing``, ``target`` and ``weighted``.
+        smallest pairwise count), ``n_effective`` (Kish's effective n of the weights
+        over the rows ``n`` counts, (Σw)²/Σw²; ``n`` when unweighted), ``n_dropped``
+        (input rows not used), ``r2``, ``method``, ``missing``, ``target``,
+        ``weighted`` and ``unanswered`` (default factors left out: no answers).
 
     Examples
     --------
@@ -373,13 +435,15 @@ def relative_importance(
     vs     0.202703  0.266023
     am     0.177489  0.232932
     """
-    prep = _prepare(df, target, factors, weights, missing, study)
+    prep = _prepare(df, target, factors, weights, missing, study,
+                    drop_unanswered=factors is None)
     p = len(prep.factors)
     imp = _importance(prep.corr[:p, :p], prep.corr[:p, p], method)
     out = _importance_frame(imp, prep.factors)
     r2 = _shapley.full_r2(prep.corr[:p, :p], prep.corr[:p, p])
-    out.attrs.update(n=prep.n, n_dropped=prep.dropped, r2=r2, method=method,
-                     missing=missing, target=target, weighted=prep.weighted)
+    out.attrs.update(n=prep.n, n_effective=_kish(prep.w[_n_rows(prep)]),
+                     n_dropped=prep.dropped, r2=r2, method=method, missing=missing,
+                     target=target, weighted=prep.weighted, unanswered=list(prep.unanswered))
     return out
 
 
@@ -469,10 +533,25 @@ def _std_betas(R: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, bo
         singular = True
     if singular:
         Rinv = np.linalg.pinv(R)
-        vif = np.full(len(r), np.inf)
+        vif = _singular_vifs(R)
     else:
         vif = np.diag(Rinv).copy()
     return Rinv @ r, vif, singular
+
+
+def _singular_vifs(R: np.ndarray) -> np.ndarray:
+    """VIFs when the factors are collinear, as statsmodels' ``variance_inflation_factor``
+    defines them: ``1 / (1 − R²_j)`` with ``R²_j`` of factor ``j`` on all the others.
+    Each ``R²_j`` comes from the sweep that skips collinear predictors, so a factor in a
+    collinear set (``R²_j`` = 1) is infinite and the factors outside it keep their finite
+    VIF, instead of one collinear pair making every VIF infinite."""
+    p = len(R)
+    vif = np.empty(p)
+    for j in range(p):
+        others = [k for k in range(p) if k != j]
+        unexplained = 1.0 - _shapley.full_r2(R[np.ix_(others, others)], R[others, j])
+        vif[j] = np.inf if unexplained <= _shapley.PIVOT_TOL else 1.0 / unexplained
+    return vif
 
 
 #: The stratum of rows with no channel in a within-channel analysis.
@@ -513,28 +592,75 @@ def _wmean(x: np.ndarray, w: np.ndarray) -> float:
     return float((x[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
 
 
-def _bootstrap(prep: _Prepared, method: str, n_boot: int, seed, level: float):
-    """Percentile intervals of share and R² over row resamples (resample → weighted
-    correlations → importance)."""
+def _clusters(df: pd.DataFrame, cluster: str | None, keep: np.ndarray
+              ) -> tuple[np.ndarray | None, int | None, str]:
+    """The bootstrap's resampling units among the rows used: (cluster code of each row
+    or None for independent answers, number of clients or None, what was assumed).
+
+    Codes number the clients in order of first appearance, then each answer without an
+    id as a cluster of its own."""
+    if cluster is None:
+        return None, None, "answers resampled as independent (cluster=None)"
+    if not isinstance(cluster, str):
+        raise ParameterError(f"cluster={cluster!r}; expected a column name (e.g. "
+                             f"{CLUSTER!r}) or None")
+    if cluster not in df.columns:
+        if cluster == CLUSTER:
+            return None, None, f"answers assumed independent (no {cluster!r} column)"
+        raise ParameterError(f"cluster column {cluster!r} not in the data; columns present: "
+                             f"{', '.join(map(str, df.columns))}. Pass cluster=None to "
+                             "resample answers as independent")
+    codes, uniques = pd.factorize(df[cluster].to_numpy(dtype=object)[keep], sort=False)
+    k = len(uniques)
+    if k == 0:
+        return None, None, f"answers assumed independent (no client ids in {cluster!r})"
+    lone = codes < 0
+    codes[lone] = k + np.arange(int(lone.sum()))
+    extra = (f" and {int(lone.sum()):,} answers without an id, each on its own"
+             if lone.any() else "")
+    return codes, k, (f"clients resampled: {k:,} clients ({cluster!r}){extra}; "
+                      f"{len(codes):,} answers")
+
+
+def _bootstrap(prep: _Prepared, method: str, n_boot: int, seed, level: float,
+               clusters: np.ndarray | None = None, ratings: np.ndarray | None = None):
+    """Percentile intervals of share and R² over resamples (resample → weighted
+    correlations → importance), and the draws.
+
+    A resample is a count per row turned into row weights (memory O(n), not
+    O(n_boot · n)): with ``clusters`` (a code per row) the clusters are drawn with
+    replacement and each row weighs its cluster's count, so a client's answers come in
+    or stay out together; without, every row is its own cluster (the same draws).
+    ``ratings`` (rows × factors, uncentred): each resample's weighted mean per factor.
+
+    Returns (share interval 2×p, R² interval, failed resamples, draws) where draws holds
+    the kept resamples' ``share`` (B×p), ``r2`` (B) and ``mean_rating`` (B×p)."""
     p = len(prep.factors)
     rng = np.random.default_rng(seed)
     n = len(prep.Z)
+    k = n if clusters is None else int(clusters.max()) + 1
+    X = ratings if ratings is not None else prep.Z[:, :p]
+    answered = (~np.isnan(X)).astype(float)
+    Xf = np.where(answered > 0, X, 0.0)
     Rs = np.empty((n_boot, p + 1, p + 1))
+    means = np.empty((n_boot, p))
     ok = np.ones(n_boot, bool)
     for b in range(n_boot):
-        # a resample as row counts (memory O(n), not O(n_boot · n))
-        wb = prep.w * np.bincount(rng.integers(0, n, size=n), minlength=n)
+        counts = np.bincount(rng.integers(0, k, size=k), minlength=k)
+        wb = prep.w * (counts if clusters is None else counts[clusters])
         if prep.missing == "complete":
             R, sd = _wcorr_complete(prep.Z, wb)
         else:
             R, sd, _ = _wcorr_pairwise(prep.Z, wb)
         ok[b] = bool(np.all(sd > 0) and np.isfinite(R).all())
         Rs[b] = R if ok[b] else np.eye(p + 1)
-    Rs = Rs[ok]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[b] = (wb @ Xf) / (wb @ answered)
+    Rs, means = Rs[ok], means[ok]
     if method == "shapley":
         imp = _shapley.shapley_r2_many(Rs[:, :p, :p], Rs[:, :p, p])
     else:
-        imp = np.array([_relative_weights(R[:p, :p], R[:p, p]) for R in Rs])
+        imp = np.array([_relative_weights(R[:p, :p], R[:p, p]) for R in Rs]).reshape(-1, p)
     r2 = imp.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = imp / r2[:, None]
@@ -542,7 +668,26 @@ def _bootstrap(prep: _Prepared, method: str, n_boot: int, seed, level: float):
     q = [alpha, 1 - alpha]
     share_ci = np.nanquantile(share, q, axis=0) if len(share) else np.full((2, p), np.nan)
     r2_ci = np.nanquantile(r2, q) if len(r2) else np.full(2, np.nan)
-    return share_ci, r2_ci, int((~ok).sum())
+    draws = {"share": share, "r2": r2, "mean_rating": means}
+    return share_ci, r2_ci, int((~ok).sum()), draws
+
+
+def _quadrant_of(share: np.ndarray, performance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(important?, strong?) per factor — last axis — with the thresholds at the means over
+    the factors, as the point estimate's quadrants are drawn; works on a stack of
+    resamples (B×p) as on one (p)."""
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)  # a resample of all-NaN shares
+        imp_thr = np.nanmean(share, axis=-1, keepdims=True)
+        perf_thr = np.nanmean(performance, axis=-1, keepdims=True)
+    return share >= imp_thr, performance >= perf_thr
+
+
+#: The table columns ``summary()`` and the notebook view show (``n_effective`` too when
+#: weighted).
+_VIEW = ("label", "share", "share_ci_low", "share_ci_high", "beta", "r", "vif", "scale",
+         "mean_rating", "mean_100", "top_box_share", "quadrant", "quadrant_agreement",
+         "quadrant_label")
 
 
 @dataclass(frozen=True)
@@ -560,11 +705,34 @@ class DriverAnalysis:
         empty when undeclared), ``mean_rating`` (mean on its own scale), ``mean_100``
         (the same on the common 0–100 scale, ``100 · (mean − lo) / (hi − lo)``) and
         ``top_box_share`` (share of answers in the scale's top box, 0…1; see
-        :mod:`cxlab.study`); ``n_rated``, ``quadrant``.
+        :mod:`cxlab.study`); ``n_rated``, ``n_effective`` (Kish's effective n of the
+        weights over the rows rating the factor; ``n_rated`` when unweighted);
+        ``quadrant`` (the point estimate's, one of :data:`QUADRANTS`),
+        ``quadrant_agreement`` (share of bootstrap resamples that put the factor in that
+        same quadrant, the thresholds and performance recomputed in each; NaN without
+        a bootstrap), ``quadrant_certain`` (nullable boolean: agreement ≥
+        ``quadrant_min_agreement``; <NA> without a bootstrap) and ``quadrant_label``
+        (``quadrant``, or :data:`UNCERTAIN` when the bootstrap does not confirm it).
     r2, r2_ci_low, r2_ci_high : float
         Model R² and its bootstrap interval.
     n : int
         Rows used (pairwise: the smallest pairwise count).
+    n_effective : float
+        Kish's effective n, (Σw)²/Σw², over the rows ``n`` counts: what the weighted
+        figures are worth in unweighted answers (``n`` when unweighted).
+    bootstrap : str
+        What the bootstrap assumed: ``"clients resampled: … clients …"`` (every answer
+        of a drawn client together), ``"answers assumed independent (…)"`` (no client
+        ids), ``"answers resampled as independent (cluster=None)"``, or
+        ``"no bootstrap"``.
+    n_clusters : int or None
+        Clients the bootstrap resampled (None: answers resampled).
+    quadrant_min_agreement : float
+        Agreement under which a factor's quadrant is reported as uncertain.
+    draws : dict or None
+        The bootstrap's kept resamples: ``"share"`` and ``"performance"`` (DataFrames,
+        a row per resample, a column per factor; performance on the ``performance``
+        axis) and ``"r2"`` (Series); None without a bootstrap.
     dropped : int
         Input rows not used (a factor or the target not answered, zero weight).
     warnings : tuple of str
@@ -611,35 +779,60 @@ class DriverAnalysis:
     n_within: tuple = ()
     members_within: Mapping[str, disclosure.Members] | None = field(default=None, compare=False,
                                                                     repr=False)
+    n_effective: float = np.nan
+    bootstrap: str = "no bootstrap"
+    n_clusters: int | None = None
+    quadrant_min_agreement: float = QUADRANT_AGREEMENT_MIN
+    draws: Mapping[str, pd.DataFrame | pd.Series] | None = field(default=None, compare=False,
+                                                                repr=False)
 
     # ------------------------------------------------------------------ views
     @property
     def finding(self) -> str:
-        """One sentence: what to fix first (or keep up)."""
+        """One sentence: what to fix first (or keep up), naming only the factors whose
+        quadrant the bootstrap confirms; "fix first" factors it does not are named as
+        uncertain."""
         t = self.table
+        placed = t["quadrant_label"] if "quadrant_label" in t else t["quadrant"]
+        out = f"Top driver: {t['label'].iloc[0]}"
         for quadrant in ("fix first", "keep up"):
-            names = t.loc[t["quadrant"] == quadrant, "label"].tolist()
+            names = t.loc[placed == quadrant, "label"].tolist()
             if names:
-                return f"{quadrant.capitalize()}: {', '.join(names)}"
-        return f"Top driver: {t['label'].iloc[0]}"
+                out = f"{quadrant.capitalize()}: {', '.join(names)}"
+                break
+        unsure = t.loc[(t["quadrant"] == "fix first") & (placed == UNCERTAIN), "label"].tolist()
+        if unsure:
+            out += f"; uncertain, perhaps fix first: {', '.join(unsure)}"
+        return out
+
+    def _about(self) -> str:
+        """The line under the title: n, channels, weights, R² and the bootstrap."""
+        weighted = (f"; weighted: Kish effective n = {self.n_effective:,.1f}"
+                    if self.weighted else "")
+        within = (f"; within {self.within}: " + ", ".join(f"{k} {v}" for k, v in self.n_within)
+                  if self.within else "")
+        boot = (f" ({self.level:.0%} bootstrap, {self.n_boot} resamples; {self.bootstrap})"
+                if self.n_boot else " (no bootstrap)")
+        return (f"n = {self.n} (dropped {self.dropped}){weighted}{within}; R² = {self.r2:.3f} "
+                f"[{self.r2_ci_low:.3f}, {self.r2_ci_high:.3f}]{boot}")
+
+    def _view_columns(self) -> list[str]:
+        cols = [c for c in _VIEW if c in self.table]
+        if self.weighted and "n_effective" in self.table:
+            cols.insert(cols.index("scale"), "n_effective")
+        return cols
 
     def summary(self) -> str:
         lines = [
-            f"Key drivers of {self.target} ({self.method}, {self.missing} cases"
-            f"{', weighted' if self.weighted else ''})",
-            f"n = {self.n} (dropped {self.dropped})"
-            + (f"; within {self.within}: " + ", ".join(f"{k} {v}" for k, v in self.n_within)
-               if self.within else "")
-            + f"; R² = {self.r2:.3f} "
-            f"[{self.r2_ci_low:.3f}, {self.r2_ci_high:.3f}] ({self.level:.0%} bootstrap, "
-            f"{self.n_boot} resamples)",
+            (f"Key drivers of {self.target} ({self.method}, {self.missing} cases"
+             f"{', weighted figures' if self.weighted else ''})"),
+            self._about(),
             self.finding,
             "",
         ]
-        cols = ["label", "share", "share_ci_low", "share_ci_high", "beta", "r", "vif",
-                "scale", "mean_rating", "mean_100", "top_box_share", "quadrant"]
-        with pd.option_context("display.width", 160, "display.max_columns", 20):
-            lines.append(self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"))
+        with pd.option_context("display.width", 200, "display.max_columns", 24):
+            lines.append(self.table[self._view_columns()].to_string(
+                float_format=lambda v: f"{v:.3f}"))
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -649,17 +842,16 @@ class DriverAnalysis:
                 f"{len(self.table)} factors; {self.finding}>")
 
     def _repr_html_(self) -> str:
-        cols = ["label", "share", "share_ci_low", "share_ci_high", "beta", "r", "vif",
-                "scale", "mean_rating", "mean_100", "top_box_share", "quadrant"]
-        fmt = {c: "{:.3f}".format for c in cols if c not in ("label", "scale", "quadrant")}
+        cols = self._view_columns()
+        fmt = {c: "{:.3f}".format for c in cols
+               if c not in ("label", "scale", "quadrant", "quadrant_label")}
         body = self.table[cols].to_html(formatters=fmt, border=0, classes="cxlab-drivers")
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         return (
             f"<div><p><b>{html.escape(self.finding)}</b></p>"
             f"<p>Key drivers of <code>{html.escape(self.target)}</code> "
-            f"({self.method}): n = {self.n} (dropped {self.dropped}), R² = {self.r2:.3f} "
-            f"[{self.r2_ci_low:.3f}, {self.r2_ci_high:.3f}], share intervals: "
-            f"{self.level:.0%} bootstrap, {self.n_boot} resamples.</p>{body}"
+            f"({self.method}{', weighted figures' if self.weighted else ''}): "
+            f"{html.escape(self._about())}.</p>{body}"
             + (f"<p>Warnings:</p><ul>{warn}</ul>" if warn else "") + "</div>")
 
     # ------------------------------------------------------------------ chart
@@ -673,12 +865,14 @@ class DriverAnalysis:
         :data:`LABEL_ALL_UP_TO` factors only the important ones (above the importance
         line) are named: the unimportant crowd at the bottom and are named in the table.
 
+        A factor whose quadrant the bootstrap does not confirm (``quadrant_label`` is
+        :data:`UNCERTAIN`) is drawn hollow and named "<label> (uncertain)".
+
         Returns
         -------
         matplotlib Axes
         """
         import matplotlib.pyplot as plt
-        import seaborn as sns
 
         if ax is None:
             _, ax = plt.subplots(figsize=(7.5, 5.5))
@@ -687,20 +881,25 @@ class DriverAnalysis:
         # colour-blind-safe (seaborn "colorblind"): vermillion, blue, green, grey
         palette = {"fix first": "#D55E00", "keep up": "#0072B2", "maintain": "#009E73",
                    "low priority": "#9e9e9e"}
+        placed = t["quadrant_label"] if "quadrant_label" in t else t["quadrant"]
+        unsure = (placed == UNCERTAIN).to_numpy()
+        colours = [palette[q] for q in t["quadrant"]]
         ax.errorbar(t[perf], t["share"],
                     yerr=[t["share"] - t["share_ci_low"], t["share_ci_high"] - t["share"]],
                     fmt="none", ecolor="#95a5a6", elinewidth=1, capsize=2, zorder=1)
-        sns.scatterplot(data=t, x=perf, y="share", hue="quadrant",
-                        hue_order=list(palette), palette=palette, s=70, ax=ax, zorder=2,
-                        legend=False)
+        # one collection, in table order: hollow where the quadrant is uncertain
+        ax.scatter(t[perf], t["share"], s=70, zorder=2, linewidths=1.5,
+                   edgecolors=colours,
+                   facecolors=["none" if u else c for u, c in zip(unsure, colours)])
         ax.axvline(self.performance_threshold, ls="--", lw=1, color="#555555")
         ax.axhline(self.importance_threshold, ls="--", lw=1, color="#555555")
         if annotate:
             lo, hi = t[perf].min(), t[perf].max()
             named = t if len(t) <= LABEL_ALL_UP_TO else t[t["share"] >= self.importance_threshold]
-            for _, row in named.iterrows():
+            for f, row in named.iterrows():
                 right = row[perf] > (lo + hi) / 2  # label inwards: stays in the axes
-                ax.annotate(row["label"], (row[perf], row["share"]),
+                text = row["label"] + (f" ({UNCERTAIN})" if placed[f] == UNCERTAIN else "")
+                ax.annotate(text, (row[perf], row["share"]),
                             textcoords="offset points", xytext=(-5 if right else 5, 4),
                             ha="right" if right else "left", fontsize=8)
         ax.margins(x=0.08, y=0.1)
@@ -736,6 +935,8 @@ def key_drivers(
     study=None,
     pool_channels: bool = False,
     channel_col: str = "channel",
+    cluster: str | None = CLUSTER,
+    quadrant_min_agreement: float = QUADRANT_AGREEMENT_MIN,
 ) -> DriverAnalysis:
     """Key driver analysis of ``target`` on the loyalty factors.
 
@@ -750,9 +951,11 @@ def key_drivers(
         ``f_<id>`` column when none is; ``f_<id>`` columns the study does not declare are
         then left out, with a warning).
     weights, missing
-        As in :func:`relative_importance`.
+        As in :func:`relative_importance`. Weighted figures come with Kish's effective n
+        (``n_effective``, and per factor in the table).
     n_boot : int
-        Bootstrap resamples of the rows for the share intervals (0: no intervals).
+        Bootstrap resamples for the share intervals and the quadrants' agreement (0:
+        neither).
     seed : int, optional
         Bootstrap seed: same seed, same intervals.
     level : float
@@ -777,12 +980,24 @@ def key_drivers(
         bootstrap resamples the centred rows (the channel means held fixed).
     channel_col : str
         The channel column (rows with no channel are one more stratum).
+    cluster : str or None
+        The client column (``"client_id"``). A family answering several times gives
+        answers that resemble each other, so the bootstrap resamples **clients**: each
+        resample draws as many clients as the rows used hold, with replacement, and
+        takes all their answers together (an answer without an id is a client of its
+        own); with one answer per client this is the answers' bootstrap. None, or no
+        ``"client_id"`` column, resamples answers as independent. ``.bootstrap`` says
+        which was done. Ignored by everything but the intervals and the agreement.
+    quadrant_min_agreement : float
+        A factor whose quadrant fewer than this share of the resamples confirm is
+        labelled :data:`UNCERTAIN` (``quadrant_label``, the chart, the finding).
 
     Returns
     -------
     DriverAnalysis
         ``.table``, ``.r2``, ``.n``, ``.dropped``, ``.warnings``, ``.plot()``;
-        ``.within`` and ``.n_within`` say whether and how channels were separated.
+        ``.within`` and ``.n_within`` say whether and how channels were separated;
+        ``.bootstrap`` what the intervals assumed; ``.n_effective`` (weights).
 
     Notes
     -----
@@ -795,16 +1010,31 @@ def key_drivers(
     When no factor's scale is declared the raw mean ratings are compared instead, and a
     warning says so (meaningful only if all share one scale); some declared and some not
     is an error.
+
+    A quadrant is only as sure as the numbers that place it: with many factors the
+    importance threshold (1 / number of factors) is often narrower than a share's
+    interval. Each bootstrap resample therefore recomputes the shares, the performance
+    (weighted means on the resampled rows) and both thresholds, and classifies every
+    factor again; ``quadrant_agreement`` is the share of resamples that put a factor in
+    the quadrant of the point estimate. Under ``quadrant_min_agreement`` (0.8) the factor
+    is reported as uncertain rather than placed.
+
+    A default factor (``factors=None``) that no one answered together with the target is
+    left out with a warning; one named in ``factors`` is an error.
     """
     if not 0 < level < 1:
         raise ParameterError(f"level={level!r}; expected a coverage between 0 and 1, e.g. 0.95")
     if n_boot < 0:
         raise ParameterError(f"n_boot={n_boot!r}; expected 0 or more resamples")
+    if not 0 < quadrant_min_agreement <= 1:
+        raise ParameterError(f"quadrant_min_agreement={quadrant_min_agreement!r}; expected "
+                             "a share of resamples above 0 and at most 1, e.g. 0.8")
     st = load_study(study)
     left_out: list[str] = []
+    named = factors is not None
     if factors is None and isinstance(df, pd.DataFrame):
         factors, left_out = _default_factors(df, st)
-    prep = _prepare(df, target, factors, weights, missing, st)
+    prep = _prepare(df, target, factors, weights, missing, st, drop_unanswered=not named)
     raw = prep  # performance (mean ratings, top box) is read from the raw rows
     within, n_within, strata = None, (), None
     n_channels = 0
@@ -829,12 +1059,15 @@ def key_drivers(
     r2 = float(imp.sum()) if method == "shapley" else _shapley.full_r2(R, r)
     share = imp / imp.sum() if imp.sum() > 0 else np.full(p, np.nan)
     beta, vif, singular = _std_betas(R, r)
+    codes, n_clusters, assumed = _clusters(df, cluster, prep.keep)
     if n_boot:
-        share_ci, r2_ci, failed = _bootstrap(prep, method, n_boot, seed, level)
+        share_ci, r2_ci, failed, draws = _bootstrap(prep, method, n_boot, seed, level,
+                                                    codes, raw.Z[:, :p])
     else:
-        share_ci, r2_ci, failed = np.full((2, p), np.nan), np.full(2, np.nan), 0
+        share_ci, r2_ci, failed, draws = np.full((2, p), np.nan), np.full(2, np.nan), 0, None
+        assumed, n_clusters = "no bootstrap", None
     lab = _labels_for(fac, labels, st)
-    mean_rating, mean_100, top_box, n_rated = [], [], [], []
+    mean_rating, mean_100, top_box, n_rated, n_eff = [], [], [], [], []
     for i, f in enumerate(fac):
         x = raw.Z[:, i]
         m = _wmean(x, prep.w)
@@ -850,6 +1083,7 @@ def key_drivers(
         top_box.append(float((prep.w[ok] * (x[ok] >= sc.top_box)).sum() / prep.w[ok].sum())
                        if sc is not None else np.nan)
         n_rated.append(int(ok.sum()))
+        n_eff.append(_kish(prep.w[ok]))
     table = pd.DataFrame({
         "label": [lab[f] for f in fac],
         "importance": imp,
@@ -865,14 +1099,37 @@ def key_drivers(
         "mean_100": mean_100,
         "top_box_share": top_box,
         "n_rated": n_rated,
+        "n_effective": n_eff,
     }, index=pd.Index(fac, name="factor"))
+    perf = "mean_100" if all(sc is not None for sc in scales.values()) else "mean_rating"
+    important, strong = _quadrant_of(table["share"].to_numpy(), table[perf].to_numpy())
+    table["quadrant"] = [QUADRANTS[(bool(i), bool(s))] for i, s in zip(important, strong)]
+    agreement = np.full(p, np.nan)
+    if draws is not None:
+        boot_perf = draws["mean_rating"]
+        if perf == "mean_100":
+            boot_perf = np.column_stack([scales[f].to_100(boot_perf[:, i])
+                                         for i, f in enumerate(fac)]).reshape(-1, p)
+        imp_b, strong_b = _quadrant_of(draws["share"], boot_perf)
+        if len(imp_b):
+            agreement = ((imp_b == important) & (strong_b == strong)).mean(axis=0)
+        rows = pd.RangeIndex(len(boot_perf), name="resample")
+        draws = {"share": pd.DataFrame(draws["share"], index=rows, columns=fac),
+                 "performance": pd.DataFrame(boot_perf, index=rows, columns=fac),
+                 "r2": pd.Series(draws["r2"], index=rows, name="r2")}
+    certain = pd.array([pd.NA if np.isnan(a) else bool(a >= quadrant_min_agreement)
+                        for a in agreement], dtype="boolean")
+    table["quadrant_agreement"] = agreement
+    table["quadrant_certain"] = certain
+    table["quadrant_label"] = [UNCERTAIN if a < quadrant_min_agreement else q  # NaN: placed
+                               for q, a in zip(table["quadrant"], agreement)]
     table = table.sort_values("importance", ascending=False, kind="stable")
     table.insert(5, "rank", np.arange(1, p + 1))
-    perf = "mean_100" if all(sc is not None for sc in scales.values()) else "mean_rating"
     imp_thr = float(np.nanmean(table["share"]))
     perf_thr = float(np.nanmean(table[perf]))
-    table["quadrant"] = [QUADRANTS[(bool(s >= imp_thr), bool(m >= perf_thr))]
-                         for s, m in zip(table["share"], table[perf])]
+    if draws is not None:
+        draws = {k: v[table.index] if isinstance(v, pd.DataFrame) else v
+                 for k, v in draws.items()}
 
     warns: list[str] = []
     if perf == "mean_rating":
@@ -883,13 +1140,18 @@ def key_drivers(
     if left_out:
         warns.append(f"{', '.join(left_out)} not declared as factors in the study "
                      f"({st.source}): left out; declare them or pass factors=[...]")
+    if prep.unanswered:
+        warns.append(f"{', '.join(prep.unanswered)}: no answers together with {target} "
+                     "(every cell empty on the rows with the target): left out")
     if prep.n < 10 * p:
         warns.append(f"n = {prep.n} is under 10 answers per factor ({10 * p} for {p} "
                      "factors): importance estimates are unstable — see the intervals")
     if singular:
-        warns.append("the factors are perfectly collinear (one is a combination of others): "
-                     "regression coefficients are not unique and VIFs are infinite; the "
-                     "Shapley split is still defined")
+        inside = [f for f in fac if np.isinf(vif[fac.index(f)])]
+        warns.append("the factors are perfectly collinear (one is a combination of others"
+                     + (f": {', '.join(inside)}" if inside else "") + "): regression "
+                     "coefficients are not unique and the VIFs of the collinear factors are "
+                     "infinite; the Shapley split is still defined")
     for f, row in table.iterrows():
         if row["vif"] >= VIF_WARN:
             warns.append(f"{row['label']} ({f}): VIF {row['vif']:.1f} ≥ {VIF_WARN:g} — it "
@@ -930,6 +1192,14 @@ def key_drivers(
     if failed:
         warns.append(f"{failed} of {n_boot} bootstrap resamples had a constant column and "
                      "were left out of the intervals")
+    unsure = table[table["quadrant_label"] == UNCERTAIN]
+    if len(unsure):
+        warns.append(
+            "quadrant uncertain for " + ", ".join(
+                f"{row['label']} ({f}; {row['quadrant']} in {row['quadrant_agreement']:.0%})"
+                for f, row in unsure.iterrows())
+            + f" of the resamples, under {quadrant_min_agreement:.0%}: the data do not "
+            "place them; read their intervals, not their corner")
     used, used_within = None, None
     if _members.active():  # report kernels only (cxlab.disclosure)
         used, rated = _used_members(df, prep)
@@ -945,7 +1215,9 @@ def key_drivers(
         weighted=prep.weighted, n_boot=n_boot, level=level, seed=seed,
         importance_threshold=imp_thr, performance_threshold=perf_thr, warnings=tuple(warns),
         performance=perf, members=used, within=within, n_within=n_within,
-        members_within=used_within)
+        members_within=used_within, n_effective=_kish(prep.w[_n_rows(prep)]),
+        bootstrap=assumed, n_clusters=n_clusters,
+        quadrant_min_agreement=quadrant_min_agreement, draws=draws)
 
 
 # =========================================================================== robustness
@@ -1033,7 +1305,8 @@ def robustness(
     from statsmodels.miscmodels.ordinal_model import OrderedModel
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
-    prep = _prepare(df, target, factors, None, "complete", study)
+    prep = _prepare(df, target, factors, None, "complete", study,
+                    drop_unanswered=factors is None)
     fac = list(prep.factors)
     p = len(fac)
     y = prep.Z[:, p]
@@ -1176,6 +1449,7 @@ def key_drivers_by(
     labels: Mapping[str, str] | str | None = "en",
     *,
     study=None,
+    cluster: str | None = CLUSTER,
 ) -> SegmentDrivers:
     """:func:`key_drivers` for every segment of ``by`` (a channel, a cohort column, any
     segment column such as region, store or tier), in one table with a column per segment.
@@ -1223,7 +1497,8 @@ def key_drivers_by(
             continue
         try:
             kd = key_drivers(part, target, fac, weights=weights, missing=missing,
-                             n_boot=n_boot, seed=seed, level=level, labels=labels, study=st)
+                             n_boot=n_boot, seed=seed, level=level, labels=labels, study=st,
+                             cluster=cluster)
         except CxlabError as err:
             notes.append(f"{by} = {name}: not computed — {err}")
             shares[name] = pd.Series(np.nan, index=fac)
