@@ -4,8 +4,9 @@ A study (``study.yml``) says what one team's data looks like: its channels (and 
 oral or written), its surveys, the segment columns kept on responses (region, store,
 tier, programme …) with their code lists, the loyalty factors with their scales, the
 working calendar, time zone, report language, ``min_n``, cohort rules, quarterly
-targets and the window of plausible dates (``plausible: {from: 2000-01-01, to:
-tomorrow}``, :class:`Plausible`). Every command takes ``--study PATH`` and every
+targets, the window of plausible dates (``plausible: {from: 2000-01-01, to:
+tomorrow}``, :class:`Plausible`) and the margins answers are weighted to
+(``weighting``, :class:`Weighting`). Every command takes ``--study PATH`` and every
 notebook a ``study`` parameter; the sample business ships its own (``data/samples/study.yml``). The package holds no
 business's code list: modules ask the study.
 
@@ -28,6 +29,24 @@ points when the scale has at most 11 points (4–5 of 1–5, 6–7 of 1–7, 9�
 its top fifth otherwise (80–100 of 0–100); a study may set ``top_box`` (the lowest
 value that counts) per factor.
 
+Weighting
+---------
+``weighting`` (optional) declares the margins :mod:`cxlab.weighting` rakes the answers
+to, so that who answers does not decide the figure::
+
+    weighting:
+      margins:
+        channel: invitations          # the period's invitations, shares by channel
+        programme: visits             # the period's visits, shares by programme
+        survey: {first_lesson: 0.3, repeat_lesson: 0.5, after_camp: 0.1, after_hike: 0.1}
+      trim: 5                         # optional: no weight above 5× the mean weight
+
+A margin is on ``channel``, ``survey`` or a declared segment, and is either a table its
+shares come from — ``invitations`` (for channel or survey) or ``visits`` (for a
+segment), of the period being reported — or declared targets, category → share or count
+(positive numbers; shares, when all below 1, add up to 1 ± 0.01; codes from the column's
+code list when the study lists them). ``trim`` is a number above 1.
+
 Size: over 800 lines on purpose: the study file's whole shape — every key's dataclass
 and its validation, which reports every problem of a file at once — is one contract that
 a team edits as one file.
@@ -46,7 +65,7 @@ from pathlib import Path
 from cxlab.errors import Problem, ReadError, ValidationError
 
 __all__ = ["Scale", "Code", "CodeList", "Factor", "Hypothesis", "Target", "Calendar",
-           "Plausible", "CohortRule", "Study", "load_study", "parse_study", "default_study",
+           "Plausible", "Weighting", "CohortRule", "Study", "load_study", "parse_study", "default_study",
            "LANGS", "TARGET_METRICS"]
 
 LANGS = ("en", "ru")
@@ -264,6 +283,25 @@ class Plausible:
 
 
 @dataclass(frozen=True)
+class Weighting:
+    """The margins answers are weighted to (``weighting:`` in the study; see
+    :mod:`cxlab.weighting`).
+
+    ``margins`` maps a column (``channel``, ``survey`` or a segment) to the table its
+    shares come from (``"invitations"``, ``"visits"``) or to declared targets
+    ``{category: share or count}``; ``trim`` caps a weight at that multiple of the mean.
+    """
+
+    margins: Mapping[str, str | Mapping[str, float]] = field(default_factory=dict)
+    trim: float | None = None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The population tables the margins come from, each once."""
+        return tuple(dict.fromkeys(v for v in self.margins.values() if isinstance(v, str)))
+
+
+@dataclass(frozen=True)
 class CohortRule:
     name: str
     rule: str
@@ -299,6 +337,7 @@ class Study:
     targets: tuple[Target, ...] = ()
     source: str = "<study>"
     plausible: Plausible = field(default_factory=Plausible)
+    weighting: Weighting | None = None
 
     # -- code lists
     def codelist(self, name: str) -> CodeList | None:
@@ -580,6 +619,69 @@ def _plausible(value, problems) -> Plausible:
     return Plausible(start, end)
 
 
+#: Where a margin's shares may come from, and the columns each table carries.
+WEIGHTING_TABLES = {"invitations": "channel or survey", "visits": "a segment"}
+
+
+def _weighting(value, problems, channels: CodeList, surveys: CodeList,
+               segments: Mapping[str, CodeList]) -> Weighting | None:
+    if value is None:
+        return None
+    where = "weighting"
+    if not isinstance(value, Mapping):
+        problems.append(Problem(where, "structure", value, None,
+                                "{margins: {channel: invitations}, trim: 5}"))
+        return None
+    for k in set(value) - {"margins", "trim"}:
+        problems.append(Problem(f"{where} → {k}", "key", k, None, "margins, trim"))
+    trim = value.get("trim")
+    if trim is not None and (isinstance(trim, bool) or not isinstance(trim, (int, float))
+                             or not trim > 1 or trim == float("inf")):
+        problems.append(Problem(f"{where} → trim", "value", trim, None,
+                                "a number above 1 (a cap as a multiple of the mean weight)"))
+        trim = None
+    raw = value.get("margins")
+    if not isinstance(raw, Mapping) or not raw:
+        problems.append(Problem(f"{where} → margins", "structure", raw, None,
+                                "a mapping column → table or targets, e.g. "
+                                "{channel: invitations}"))
+        return None
+    lists = {"channel": channels, "survey": surveys, **segments}
+    from cxlab.weighting import _target_errors
+
+    margins: dict[str, str | dict[str, float]] = {}
+    for col, spec in raw.items():
+        w = f"{where} → margins → {col}"
+        if col not in lists:
+            problems.append(Problem(w, "key", col, None,
+                                    "channel, survey or a segment ("
+                                    + (", ".join(segments) or "none declared") + ")"))
+            continue
+        table_or_targets = ("a table the column is on: " + " or ".join(
+            f"{t} (for {c})" for t, c in WEIGHTING_TABLES.items())
+            + ", or targets {category: share or count}")
+        if isinstance(spec, str) or not isinstance(spec, Mapping):
+            fits = (spec == "invitations" and col in ("channel", "survey")) or (
+                spec == "visits" and col in segments)
+            if fits:
+                margins[col] = spec
+            else:
+                problems.append(Problem(w, "value", spec, None, table_or_targets))
+            continue
+        before = len(problems)
+        for cat, got, expected in _target_errors(spec):
+            problems.append(Problem(w if cat is None else f"{w} → {cat}", "value", got,
+                                    None, expected))
+        if lists[col].closed:
+            for c in spec:
+                if str(c) not in lists[col]:
+                    problems.append(Problem(f"{w} → {c}", "code", c, None, f"a code of {col}: "
+                                            + ", ".join(lists[col].values)))
+        if len(problems) == before:
+            margins[col] = {str(k): float(v) for k, v in spec.items()}
+    return Weighting(margins, None if trim is None else float(trim))
+
+
 def _targets(value, problems, known_columns) -> tuple[Target, ...]:
     if value is None:
         return ()
@@ -629,7 +731,7 @@ def _targets(value, problems, known_columns) -> tuple[Target, ...]:
 _TOP_KEYS = {"name", "language", "timezone", "min_n", "disclosure", "channels", "surveys",
              "segments",
              "codes", "hypotheses", "factors", "csat", "calendar", "cohorts", "targets",
-             "plausible"}
+             "plausible", "weighting"}
 
 
 def parse_study(data, source: str = "<study>") -> Study:
@@ -791,6 +893,7 @@ def parse_study(data, source: str = "<study>") -> Study:
     filters = {"channel", "survey", *segments}
     targets = _targets(data.get("targets"), problems, filters)
     plausible = _plausible(data.get("plausible"), problems)
+    weighting = _weighting(data.get("weighting"), problems, channels, surveys, segments)
 
     if problems:
         raise ValidationError(source, "study", [replace(p, place="key") for p in problems])
@@ -800,7 +903,7 @@ def parse_study(data, source: str = "<study>") -> Study:
                  hypotheses=hypotheses, factors=factors, csat_scale=csat_scale,
                  calendar=calendar, lapsed_after_days=lapsed, recent_days=recent,
                  cohort_by=cohort_by, cohorts=rules, targets=targets, source=source,
-                 plausible=plausible)
+                 plausible=plausible, weighting=weighting)
 
 
 @lru_cache(maxsize=16)
