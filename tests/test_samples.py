@@ -402,6 +402,58 @@ def test_factor_importance_in_the_data_matches_the_planted_shapley(t):
     assert np.corrcoef(x[:, 0], x[:, fb])[0, 1] > 0.65
 
 
+def test_asymmetric_factors_keep_the_linear_covariances_by_simulation():
+    # the must-be and delighter terms have average slope 1, so (Stein's lemma) the latent
+    # score covaries with the factor scores as the linear model's does, and the planted
+    # (linear-regression) Shapley shares stand; their own variance is the exact one the
+    # generator divides by. Independent: a large plain simulation of the latent scores.
+    f = TRUTHS["factors"]
+    assert f["must_be"] == "f_safety" and f["delighter"] == "f_price_value"
+    assert set(f["shapes"]) == {f["must_be"], f["delighter"]}
+    assert set(f["linear"]) == set(FACTOR_COLS) - set(f["shapes"])
+    rng = np.random.default_rng(7)
+    z = rng.multivariate_normal(np.zeros(len(samples.FACTORS)), samples.FACTOR_CORR,
+                                size=1_000_000)
+    beta = np.array([f["weights"][c] for c in FACTOR_COLS])
+    term = z @ beta
+    for col, s in f["shapes"].items():
+        j = FACTOR_COLS.index(col)
+        c, m = s["kink_latent"], s["mix"]
+        kinked = np.minimum(z[:, j], c) if s["kind"] == "must_be" else np.maximum(z[:, j], c)
+        tail = (z[:, j] < c) if s["kind"] == "must_be" else (z[:, j] > c)
+        h = (1 - m) * z[:, j] + m * (kinked - kinked.mean()) / tail.mean()
+        term += beta[j] * (h - z[:, j])
+        # slopes as planted: steep on the kinked side, (1 − m) on the other
+        steep = (1 - m) + m / tail.mean()
+        assert (s["slope_below"], s["slope_above"]) == pytest.approx(
+            (steep, 1 - m) if s["kind"] == "must_be" else (1 - m, steep), abs=0.01)
+    np.testing.assert_allclose(term, samples._factor_term(z), atol=0.01)
+    cov = (z - z.mean(0)).T @ (term - term.mean()) / len(term)
+    np.testing.assert_allclose(cov, samples.FACTOR_CORR @ beta, atol=0.006)
+    assert term.std() == pytest.approx(samples._TERM_SD, abs=0.004)
+    np.testing.assert_allclose(samples.shapley_shares(samples.FACTOR_CORR, beta),
+                               list(f["shapley_shares"].values()), atol=1e-4)
+
+
+def test_must_be_and_delighter_show_in_raw_band_shares(t):
+    # one factor at a time, pandas only: the detractor share's rise from a middle (4) to a
+    # low (1–3) rating against the promoter share's rise from 4 to 5. Halo makes both
+    # large for every factor, but safety's is the most tilted to the penalty and
+    # price_value's the most tilted to the reward.
+    r = t["responses"].dropna(subset=["nps"])
+    tilt = {}
+    for col in FACTOR_COLS:
+        x, nps = r[col], r["nps"]
+        det = (nps <= 6)[x.notna()].groupby(pd.cut(x.dropna(), [0, 3, 4, 5])).mean()
+        pro = (nps >= 9)[x.notna()].groupby(pd.cut(x.dropna(), [0, 3, 4, 5])).mean()
+        tilt[col] = (det.iloc[0] - det.iloc[1]) / (pro.iloc[2] - pro.iloc[1])
+    order = sorted(tilt, key=tilt.get)
+    assert order[-1] == TRUTHS["factors"]["must_be"] and tilt[order[-1]] > 1.2
+    assert order[0] == TRUTHS["factors"]["delighter"] and tilt[order[0]] < 0.7
+    linear = [tilt[c] for c in TRUTHS["factors"]["linear"]]
+    assert 0.75 < min(linear) and max(linear) < 1.0
+
+
 def test_factor_not_applicable_shares(t):
     na = t["responses"][FACTOR_COLS].isna().mean()
     assert na.max() <= 0.12
@@ -428,6 +480,12 @@ def test_readme_documents_every_planted_number():
         assert col in text and f"{share:.3f}" in text, col
     for col, w in TRUTHS["factors"]["weights"].items():
         assert f"{w:+.2f}" in text, col
+    for col, s in TRUTHS["factors"]["shapes"].items():
+        row = next(x for x in text.splitlines() if x.startswith(f"| `{col}` | **"))
+        for v in (f"{abs(s['kink_latent']):.3f}", f"{s['mix']:g}",
+                  f"{s['slope_below']:.2f}", f"{s['slope_above']:.2f}",
+                  f"{s['kink_at_rating'] - 1} \\| {s['kink_at_rating']}"):
+            assert v in row, (col, v)
     for name in samples.TABLE_ORDER:
         assert f"`{name}.csv`" in text
     for col in schema.TABLES["responses"].column_names + FACTOR_COLS:

@@ -20,10 +20,13 @@ How the data is made (one pass, in this order):
 5. **invitations / responses**: survey events (first lesson, repeat lessons, after a
    hike or a camp, periodic, lapsed), a channel each, a response with the channel's
    response rate. A response's latent score is
-   ``y = β·z + 0.5 u + shifts + ε`` where ``z ~ N(0, R)`` are the eight latent factor
-   scores (ratings 1–5 are ``z`` cut at thresholds) and the shifts are the planted
-   lapsed, camp, channel, quarter, complaint and teacher effects; NPS 0–10 is ``y`` cut
-   at thresholds. Interviewer I07 records a 10 most of the time.
+   ``y = Σ β_k h_k(z_k) + 0.5 u + shifts + ε`` where ``z ~ N(0, R)`` are the eight
+   latent factor scores (ratings 1–5 are ``z`` cut at thresholds), ``h_k(z) = z`` but
+   for the must-be factor (safety: steep below a rating of 4, flat above) and the
+   delighter (price_value: steep only where it earns a 5) — see :data:`SHAPES` — and
+   the shifts are the planted lapsed, camp, channel, quarter, complaint and teacher
+   effects; NPS 0–10 is ``y`` cut at thresholds. Interviewer I07 records a 10 most of
+   the time.
 6. **referrals**: a client whose first 0–10 answer is a promoter / passive / detractor
    brings a new family with probability 0.30 / 0.10 / 0.03 (``clients.referred_by``).
 
@@ -122,6 +125,139 @@ RATING_SHARES = {
     "booking_ease": (0.03, 0.06, 0.18, 0.35, 0.38),
     "cleanliness": (0.01, 0.03, 0.10, 0.30, 0.56),
 }
+#: Asymmetric factors (seeds 003/004: what must not go wrong vs what delights, "loyal
+#: client = expectation + 1"). Their term in the latent score is ``β · h(z)`` with
+#: ``h(z) = (1 − m)·z + m·s·(g(z) − E g)``: partly linear, partly (``m``) kinked at ``c``.
+#: A *must-be* factor has ``g = min(z, c)``: steep below the kink, flat-ish above; a
+#: *delighter* has ``g = max(z, c)``: the reverse. ``c`` is a rating boundary —
+#: safety's between 3 and 4 ("below good, a parent worries; beyond good, nobody gives
+#: extra credit for being safe"), price_value's between 4 and 5 (only a 5, "more than we
+#: paid for", earns promoters: expectation + 1) — and ``s`` is 1 / P(z < c) (must-be) or
+#: 1 / P(z > c) (delighter), so the average slope ``E h'(z)`` is 1: by Stein's lemma every
+#: covariance of the score with the latent factor scores (and with ``u``) is that of the
+#: linear model, and the population Shapley shares (:func:`shapley_shares`,
+#: ``TRUTHS["factors"]["shapley_shares"]``) are unchanged. ``m`` is as large as keeps the
+#: Shapley shares of the 1–5 *ratings* within 0.04 of those (a linear analysis of ratings
+#: sees a must-be's steep low end, spread over ratings 1–3, more than its latent share,
+#: and a delighter's top, all of it rated 5, less). child_enjoyment, the seeds' other
+#: candidate delighter, is top-heavy — half its ratings are 5 — so a kink there would
+#: overturn its planted share; price_value has room above its kink.
+MUST_BE = "safety"
+DELIGHTER = "price_value"
+#: The rating at whose lower boundary the kink lies: safety's 3|4 cut, price's 4|5 cut.
+ASYMMETRY_KINK_AT = {MUST_BE: 4, DELIGHTER: 5}
+#: How much of each asymmetric factor's effect is kinked (the rest stays linear).
+ASYMMETRY_MIX = {MUST_BE: 0.5, DELIGHTER: 0.6}
+
+
+def _kink(factor: str) -> float:
+    """The latent cut between rating ``ASYMMETRY_KINK_AT[factor] − 1`` and that rating."""
+    from statistics import NormalDist
+
+    k = ASYMMETRY_KINK_AT[factor]
+    return NormalDist().inv_cdf(sum(RATING_SHARES[factor][:k - 1]) / sum(RATING_SHARES[factor]))
+
+
+def _std_normal(c: float) -> tuple[float, float]:
+    """(Φ(c), φ(c)) of the standard normal."""
+    return 0.5 * (1 + math.erf(c / math.sqrt(2))), math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+
+
+def _shape_moments(kind: str, c: float) -> tuple[float, float, float]:
+    """(scale s, mean, variance of the unscaled shape) of ``min(z, c)`` (kind "must_be")
+    or ``max(z, c)`` ("delighter") for ``z ~ N(0, 1)``; closed forms of the truncated
+    normal moments."""
+    Phi, phi = _std_normal(c)
+    if kind == "must_be":
+        mean = c * (1 - Phi) - phi
+        second = c * c * (1 - Phi) + Phi - c * phi
+        return 1 / Phi, mean, second - mean * mean
+    mean = c * Phi + phi
+    second = c * c * Phi + (1 - Phi) + c * phi
+    return 1 / (1 - Phi), mean, second - mean * mean
+
+
+def _pure_shape(kind: str, c: float, z) -> np.ndarray:
+    """``s · (g(z) − E g)``: the kinked part alone (mean 0, ``E`` of its slope = 1)."""
+    s, mean, _ = _shape_moments(kind, c)
+    g = np.minimum(z, c) if kind == "must_be" else np.maximum(z, c)
+    return s * (g - mean)
+
+
+def _shape(kind: str, c: float, mix: float, z) -> np.ndarray:
+    """The asymmetric term ``h(z) = (1 − mix)·z + mix·s·(g(z) − E g)`` (mean 0, average
+    slope 1)."""
+    return (1 - mix) * z + mix * _pure_shape(kind, c, z)
+
+
+def _slopes(kind: str, c: float, mix: float) -> tuple[float, float]:
+    """(slope of ``h`` below the kink, slope above it)."""
+    s = _shape_moments(kind, c)[0]
+    steep, flat = 1 - mix + mix * s, 1 - mix
+    return (steep, flat) if kind == "must_be" else (flat, steep)
+
+
+#: The planted shapes: factor → (kind, kink on the latent scale, mix).
+SHAPES = {f: (kind, _kink(f), ASYMMETRY_MIX[f])
+          for f, kind in ((MUST_BE, "must_be"), (DELIGHTER, "delighter"))}
+
+
+def _factor_term(z: np.ndarray) -> np.ndarray:
+    """``Σ_k β_k h_k(z_k)``: the latent factor scores' part of the latent NPS score."""
+    h = np.array(z, dtype=float, copy=True)
+    for f, shape in SHAPES.items():
+        j = FACTORS.index(f)
+        h[:, j] = _shape(*shape, z[:, j])
+    return h @ FACTOR_WEIGHTS
+
+
+def _pure_shape_cov(a: tuple[str, float], b: tuple[str, float], rho: float) -> float:
+    """``Cov`` of the kinked parts of two latent scores that correlate ``rho``: one
+    integral over ``z_a`` of ``a(z_a) · E[b(z_b) | z_a]``, the inner expectation in closed
+    form (``z_b | z_a ~ N(rho z_a, 1 − rho²)``)."""
+    from scipy.integrate import quad
+
+    sd = math.sqrt(1 - rho * rho)
+    s_b, mean_b, _ = _shape_moments(*b)
+
+    def inner(za: float) -> float:
+        mu = rho * za
+        Phi, phi = _std_normal((b[1] - mu) / sd)
+        e_max = b[1] * Phi + mu * (1 - Phi) + sd * phi  # E max(X, c) of X ~ N(mu, sd²)
+        g = e_max if b[0] == "delighter" else mu + b[1] - e_max  # min + max = X + c
+        return s_b * (g - mean_b)
+
+    def f(za: float) -> float:
+        return float(_pure_shape(a[0], a[1], za)) * inner(za) * _std_normal(za)[1]
+
+    return sum(quad(f, lo, hi, epsabs=1e-12, epsrel=1e-12, limit=200)[0]
+               for lo, hi in ((-np.inf, a[1]), (a[1], np.inf)))
+
+
+def _factor_term_cov() -> np.ndarray:
+    """Covariance matrix of the terms ``h_k(z_k)``, exact.
+
+    A shaped term's covariance with a linear one is still ``R_jk`` (Stein's lemma: its
+    average slope is 1). Its variance is ``(1 − m)² + m² s² var g + 2 m (1 − m)``; two
+    shaped terms covary ``ρ (1 − m_a m_b) + m_a m_b Cov(kinked parts)``."""
+    c = FACTOR_CORR.copy()
+    for f, (kind, kink, mix) in SHAPES.items():
+        j = FACTORS.index(f)
+        s, _, var = _shape_moments(kind, kink)
+        c[j, j] = (1 - mix) ** 2 + mix ** 2 * s * s * var + 2 * mix * (1 - mix)
+    for f, g in itertools.combinations(SHAPES, 2):
+        i, j = FACTORS.index(f), FACTORS.index(g)
+        ma, mb = SHAPES[f][2], SHAPES[g][2]
+        rho = FACTOR_CORR[i, j]
+        c[i, j] = c[j, i] = (rho * (1 - ma * mb) + ma * mb
+                             * _pure_shape_cov(SHAPES[f][:2], SHAPES[g][:2], rho))
+    return c
+
+
+#: sd of ``Σ β_k h_k(z_k)`` (the linear model's would be ``_FACTOR_SD``).
+_TERM_SD = math.sqrt(float(FACTOR_WEIGHTS @ _factor_term_cov() @ FACTOR_WEIGHTS))
+
+
 #: Share of "not applicable" (empty) answers per factor; teacher_feedback is empty more
 #: often after hikes and camps (no teacher talks to the parent there).
 NA_SHARE = {"teacher_attention": 0.0, "child_enjoyment": 0.0, "teacher_feedback": 0.06,
@@ -227,6 +363,17 @@ TRUTHS: dict = {
                              "f_price_value", "f_schedule", "f_booking_ease",
                              "f_cleanliness", "f_teacher_feedback"),
         "shapley_shares": {"f_" + f: round(float(s), 4) for f, s in zip(FACTORS, _SHARES)},
+        # asymmetric effects (cxlab.asymmetry): a low safety rating makes detractors, a
+        # high one adds little; a top price_value rating makes promoters, a low one costs
+        # little; every other factor's effect is linear (symmetric)
+        "must_be": "f_" + MUST_BE,
+        "delighter": "f_" + DELIGHTER,
+        "shapes": {"f_" + f: {"kind": kind, "kink_at_rating": ASYMMETRY_KINK_AT[f],
+                              "kink_latent": round(c, 4), "mix": m,
+                              "slope_below": round(_slopes(kind, c, m)[0], 3),
+                              "slope_above": round(_slopes(kind, c, m)[1], 3)}
+                   for f, (kind, c, m) in SHAPES.items()},
+        "linear": tuple("f_" + f for f in FACTORS if f not in SHAPES),
         "zero_effect_correlated": "f_teacher_feedback",
         "correlated_with": "f_teacher_attention",
         "correlation_pair_r": 0.88,  # latent scores; the 1–5 ratings correlate ≈ 0.8
@@ -281,41 +428,41 @@ TRUTHS["measured"] = {
         "contacts": 6833,
         "complaints": 318
     },
-    "nps_overall": 40.0,
-    "nps_by_channel": {"messenger": 35.7, "phone": 43.9, "web": 27.0},
-    "nps_phone_without_gamed": 39.1,
+    "nps_overall": 40.8,
+    "nps_by_channel": {"messenger": 36.5, "phone": 44.7, "web": 27.3},
+    "nps_phone_without_gamed": 40.0,
     "nps_by_quarter": {
-        "2024Q4": 41.4,
-        "2025Q1": 37.2,
-        "2025Q2": 43.3,
-        "2025Q3": 28.1,
-        "2025Q4": 40.6,
-        "2026Q1": 40.2,
-        "2026Q2": 42.4,
-        "2026Q3": 45.7
+        "2024Q4": 46.4,
+        "2025Q1": 38.0,
+        "2025Q2": 45.2,
+        "2025Q3": 28.8,
+        "2025Q4": 41.4,
+        "2026Q1": 39.7,
+        "2026Q2": 43.7,
+        "2026Q3": 45.6
     },
     "nps_by_quarter_phone": {
-        "2024Q4": 36.8,
+        "2024Q4": 41.4,
         "2025Q1": 43.3,
-        "2025Q2": 46.1,
+        "2025Q2": 49.2,
         "2025Q3": 31.4,
-        "2025Q4": 46.2,
-        "2026Q1": 42.9,
-        "2026Q2": 44.5,
-        "2026Q3": 52.1
+        "2025Q4": 46.8,
+        "2026Q1": 43.0,
+        "2026Q2": 46.2,
+        "2026Q3": 51.6
     },
-    "drop_vs_previous": -15.2,
-    "drop_vs_next": -12.5,
-    "lapsed_gap": -24.8,
+    "drop_vs_previous": -16.4,
+    "drop_vs_next": -12.6,
+    "lapsed_gap": -23.3,
     "lapsed_n": 274,
-    "camp_gap": 14.9,
+    "camp_gap": 14.0,
     "camp_n": 1009,
-    "phone_vs_web_gap": 12.1,
-    "phone_vs_web_gap_with_gamed": 16.9,
-    "gamed_share_10": 0.911,
+    "phone_vs_web_gap": 12.7,
+    "phone_vs_web_gap_with_gamed": 17.4,
+    "gamed_share_10": 0.908,
     "gamed_n": 338,
-    "others_share_10": 0.268,
-    "referral_rate": {"detractor": 0.015, "passive": 0.1, "promoter": 0.317},
+    "others_share_10": 0.26,
+    "referral_rate": {"detractor": 0.015, "passive": 0.096, "promoter": 0.314},
     "response_rate": {"messenger": 0.245, "phone": 0.454, "web": 0.119},
     "fcr": {
         "email": 0.553,
@@ -326,7 +473,7 @@ TRUTHS["measured"] = {
     },
     "never_attended_share": 0.098,
     "binary_n": 106,
-    "binary_yes_share": 0.877,
+    "binary_yes_share": 0.896,
     "complaint_median_hours": {
         "email": 115.6,
         "in_person": 16.5,
@@ -356,17 +503,17 @@ TRUTHS["measured"] = {
         "2026Q3": 46
     },
     "satisfied_not_loyal_share": 0.322,
-    "nps_complainants": 19.3,
-    "nps_non_complainants": 44.0,
+    "nps_complainants": 21.8,
+    "nps_non_complainants": 44.5,
     "shapley_shares": {
-        "f_teacher_attention": 0.222,
-        "f_child_enjoyment": 0.292,
-        "f_teacher_feedback": 0.114,
-        "f_safety": 0.119,
-        "f_price_value": 0.112,
+        "f_teacher_attention": 0.21,
+        "f_child_enjoyment": 0.285,
+        "f_teacher_feedback": 0.109,
+        "f_safety": 0.176,
+        "f_price_value": 0.082,
         "f_schedule": 0.049,
-        "f_booking_ease": 0.037,
-        "f_cleanliness": 0.056
+        "f_booking_ease": 0.034,
+        "f_cleanliness": 0.055
     },
     "shapley_r2": 0.546,
     "rating_corr_attention_feedback": 0.795
@@ -888,11 +1035,12 @@ def _responses(rng, cl, inv, days_idx, camp_idx, complaints):
     ci_arr = r["ci"].to_numpy()
     z = math.sqrt(CLIENT_SHARE) * cl["zc"][ci_arr] + math.sqrt(1 - CLIENT_SHARE) * zr
     teacher_eff = dict(zip(TEACHERS, rng.normal(0, TEACHER_EFFECT_SD, size=len(TEACHERS))))
-    # var(β·z + c u + ε), with cov(β·z, u) = ρ_u √share sd(β·z)
+    # var(β·h(z) + c u + ε), with cov(β·h(z), u) = ρ_u √share sd(β·z): the shaped terms
+    # keep the linear covariances (E h' = 1, Stein's lemma), only their variances differ
     cov_zu = LOYALTY_FROM_EXPERIENCE * math.sqrt(CLIENT_SHARE) * _FACTOR_SD
-    base_sd = math.sqrt(_FACTOR_SD ** 2 + CLIENT_EFFECT ** 2 + 2 * CLIENT_EFFECT * cov_zu
+    base_sd = math.sqrt(_TERM_SD ** 2 + CLIENT_EFFECT ** 2 + 2 * CLIENT_EFFECT * cov_zu
                         + NOISE_SD ** 2)
-    y = (z @ FACTOR_WEIGHTS + CLIENT_EFFECT * cl["u"][ci_arr]
+    y = (_factor_term(z) + CLIENT_EFFECT * cl["u"][ci_arr]
          + rng.normal(0, NOISE_SD, size=m))
     y = y + SHIFT_LAPSED * lapsed + SHIFT_CAMP * camp12 + SHIFT_AFTER_COMPLAINT * after_c
     y = y + r["channel"].map(SHIFT_CHANNEL).to_numpy(float)
