@@ -73,6 +73,20 @@ def nps_scores(x) -> np.ndarray:
     return np.where(x >= 9, 1.0, np.where(x >= 7, 0.0, -1.0))
 
 
+def _effective_n(y: np.ndarray, client_ids, level: float) -> tuple[float, float]:
+    """(effective n, design effect) of the mean of ``y``: statsmodels' cluster-robust
+    variance over ``s²/n``, floored at 1, with Korn & Graubard's ``(z / t_{G−1})²``."""
+    import statsmodels.api as sm
+
+    groups = np.unique(np.asarray(client_ids), return_inverse=True)[1]
+    fit = sm.OLS(y, np.ones(y.size)).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    n = y.size
+    deff = float(fit.bse[0] ** 2 / (y.var(ddof=1) / n))
+    G = int(groups.max()) + 1
+    z = stats.norm.ppf(0.5 + level / 2)
+    return n / max(deff, 1.0) * (z / stats.t.ppf(0.5 + level / 2, G - 1)) ** 2, deff
+
+
 def clustered_nps_interval(scores, client_ids, level: float = 0.95):
     """The NPS score interval on Korn & Graubard's effective counts, the slow way.
 
@@ -82,16 +96,8 @@ def clustered_nps_interval(scores, client_ids, level: float = 0.95):
     Graubard 1998, *Survey Methodology* 24); the interval is :func:`tango_brute` on the
     shares times that n. Returns (lo, hi, deff) in points.
     """
-    import statsmodels.api as sm
-
     y = nps_scores(scores)
-    groups = np.unique(np.asarray(client_ids), return_inverse=True)[1]
-    fit = sm.OLS(y, np.ones(y.size)).fit(cov_type="cluster", cov_kwds={"groups": groups})
-    n = y.size
-    deff = float(fit.bse[0] ** 2 / (y.var(ddof=1) / n))
-    G = int(groups.max()) + 1
-    z = stats.norm.ppf(0.5 + level / 2)
-    ne = n / max(deff, 1.0) * (z / stats.t.ppf(0.5 + level / 2, G - 1)) ** 2
+    ne, deff = _effective_n(y, client_ids, level)
     p, d = float(np.mean(y == 1)), float(np.mean(y == -1))
     lo, hi = tango_brute(p * ne, d * ne, ne, level)
     return 100 * lo, 100 * hi, deff
@@ -101,16 +107,9 @@ def clustered_wilson(success, client_ids, level: float = 0.95):
     """Wilson's interval on Korn & Graubard's effective counts (statsmodels' cluster-
     robust variance of the share for the design effect; see
     :func:`clustered_nps_interval`). Returns (lo, hi, deff) as shares."""
-    import statsmodels.api as sm
     from statsmodels.stats.proportion import proportion_confint
 
     y = np.asarray(success, dtype=float)
-    groups = np.unique(np.asarray(client_ids), return_inverse=True)[1]
-    fit = sm.OLS(y, np.ones(y.size)).fit(cov_type="cluster", cov_kwds={"groups": groups})
-    n = y.size
-    deff = float(fit.bse[0] ** 2 / (y.var(ddof=1) / n))
-    G = int(groups.max()) + 1
-    z = stats.norm.ppf(0.5 + level / 2)
-    ne = n / max(deff, 1.0) * (z / stats.t.ppf(0.5 + level / 2, G - 1)) ** 2
+    ne, deff = _effective_n(y, client_ids, level)
     lo, hi = proportion_confint(y.mean() * ne, ne, alpha=1 - level, method="wilson")
     return float(lo), float(hi), deff

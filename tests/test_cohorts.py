@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_stats import square_and_add, tango_brute
 from scipy import stats
 
-from _reference_stats import square_and_add, tango_brute
 from cxlab import cohorts as co
 from cxlab import paths
 from cxlab.errors import ParameterError

@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_stats import clustered_nps_interval, square_and_add, tango_brute
 from statsmodels.stats.rates import confint_poisson
 
-from _reference_stats import clustered_nps_interval, square_and_add, tango_brute
 from cxlab import complaints as C
 from cxlab.errors import CxlabError, ParameterError, QuarterError, ValidationError
 from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR

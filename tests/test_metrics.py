@@ -15,11 +15,11 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_stats import square_and_add, tango_brute
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from _reference_stats import square_and_add, tango_brute
 from cxlab import metrics
 from cxlab.errors import ChannelMixingError, CxlabError, ParameterError
 

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from _reference_stats import clustered_nps_interval, nps_scores, square_and_add
 
 from cxlab import cohorts, complaints, drivers, i18n, metrics, plots, report, samples
 from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
@@ -123,30 +123,44 @@ def test_cohort_intervals_are_simultaneous_over_the_family_holm_adjusts(with_coh
     gaps = cohorts.compare_cohorts(with_cohorts, min_n=MIN_N)
     t = gaps.table
     names = list(t.index.get_level_values("cohort").unique())
-    # independent: the family is every channel × cohort comparison with at least two
-    # answers on each side (pandas counts), and each interval is Bonferroni's:
-    # diff ± z(1 − α / 2m) · se, with the trinomial variances of both sides adding
+    # independent: the family is the set of distinct hypotheses tested with a
+    # large-sample test — every channel × cohort comparison with at least min_n answers
+    # on each side and spread on both, each split of a channel's answers counted once
+    # (pandas counts; metrics.compare_groups documents the rule). Each interval is
+    # Bonferroni's: the square-and-add of the two sides' score intervals at
+    # 1 − α/m, on effective counts clustered by family (tests/_reference_stats.py:
+    # statsmodels' cluster-robust variance, brute-force score interval)
     df = with_cohorts[with_cohorts["nps"].notna() & with_cohorts["client_id"].notna()]
-    family = 0
+    family, seen = 0, set()
     for (channel, cohort) in t.index:
         g = df[df["channel"] == channel]
         inside = g[cohort].astype(bool)
-        family += int(inside.sum() >= 2 and (~inside).sum() >= 2)
-    assert gaps.family == family == 21 and len(names) == 8  # never_attended: no answers
-    z = stats.norm.ppf(1 - 0.05 / (2 * family))
+        cats = metrics.nps_category(g["nps"])
+        split = frozenset((frozenset(g.index[inside]), frozenset(g.index[~inside])))
+        if (inside.sum() >= MIN_N and (~inside).sum() >= MIN_N and (channel, split) not in seen
+                and cats[inside].nunique() > 1 and cats[~inside].nunique() > 1):
+            family += 1
+            seen.add((channel, split))
+    assert gaps.family == family == t["in_family"].sum() and len(names) == 8
+    level = 1 - 0.05 / family
     for key in [("phone", "new"), ("phone", "repeat"), ("messenger", "camp")]:
         g = df[df["channel"] == key[0]]
         inside = g[key[1]].astype(bool)
-        (ea, va), (eb, vb) = _wald_nps(g.loc[inside, "nps"]), _wald_nps(g.loc[~inside, "nps"])
-        half = z * np.sqrt(va + vb)
-        assert t.loc[key, "diff_sci_low"] == pytest.approx(ea - eb - half, abs=1e-9)
-        assert t.loc[key, "diff_sci_high"] == pytest.approx(ea - eb + half, abs=1e-9)
-    # the page's contradiction is gone: phone × new was "+19 [+4, +33]" next to "no"
-    assert t.loc[("phone", "new"), "diff_ci_low"] > 0 and not t.loc[("phone", "new"), "significant"]
-    assert t.loc[("phone", "new"), "diff_sci_low"] < 0
-    # wherever a simultaneous interval is clear of zero, Holm says significant
-    clear = (t["diff_sci_low"] > 0) | (t["diff_sci_high"] < 0)
+        sides = []
+        for part in (g[inside], g[~inside]):
+            lo, hi, _ = clustered_nps_interval(part["nps"], part["client_id"], level)
+            sides.append((100 * np.mean(nps_scores(part["nps"])), lo, hi))
+        lo, hi = square_and_add(*sides[0], *sides[1])
+        assert t.loc[key, "diff_sci_low"] == pytest.approx(lo, abs=1e-5)
+        assert t.loc[key, "diff_sci_high"] == pytest.approx(hi, abs=1e-5)
+    # an unadjusted interval clear of zero next to "no" is not the page's verdict
+    row = t.loc[("phone", "new")]
+    assert not (row["diff_sci_low"] > 0 and not row["significant"])
+    # wherever a simultaneous interval of a tested comparison is clear of zero, Holm says
+    # significant; comparisons outside the family are never significant
+    clear = ((t["diff_sci_low"] > 0) | (t["diff_sci_high"] < 0)) & t["in_family"]
     assert t.loc[clear, "significant"].all()
+    assert not t.loc[~t["in_family"], "significant"].any()
     # the chart draws these intervals, and its title and footnote say what they are
     ax = gaps.plot(lang="en", title=report.cohort_title(gaps, "en"))
     spans = [c.lines[2][0].get_segments()[0] for c in ax.containers]
@@ -155,7 +169,7 @@ def test_cohort_intervals_are_simultaneous_over_the_family_holm_adjusts(with_coh
     assert drawn == sorted(zip(shown["diff_sci_low"].round(6), shown["diff_sci_high"].round(6)))
     assert "Holm" in " ".join(ax.get_title(loc) for loc in ("left", "center", "right"))
     foot = " ".join(" ".join(x.get_text() for x in ax.texts).split())
-    assert "simultaneous 95% intervals" in foot and "21 comparisons" in foot
+    assert "simultaneous 95% intervals" in foot and f"{family} comparisons" in foot
     # and the table beside it shows the same intervals under a header that says so
     view = report.cohort_view(gaps, MIN_N, "en")
     assert "Difference [95% simultaneous CI]" in view.columns

@@ -15,9 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from _reference_stats import (
+    clustered_nps_interval,
+    nps_scores,
+    square_and_add,
+    tango_brute,
+)
 from scipy import stats
 
-from _reference_stats import clustered_nps_interval, nps_scores, square_and_add, tango_brute
 from cxlab import metrics, samples
 from cxlab.metrics import _diff_nps, _nps_interval
 
@@ -293,3 +298,14 @@ def test_change_interval_is_square_and_add_of_the_levels():
     lo, hi = square_and_add(4 / 30, *tango_brute(12, 8, 30), 15 / 30, *tango_brute(20, 5, 30))
     assert (t["change_ci_low"], t["change_ci_high"]) == pytest.approx((100 * lo, 100 * hi),
                                                                       abs=1e-6)
+
+
+def test_weighted_tables_report_kish_n():
+    # Kish's effective n = (Σw)² / Σw², by hand: weights 1, 1, 2, 4 → 64 / 22
+    df = pd.DataFrame({"nps": [10, 9, 3, 8] * 10, "channel": "web",
+                       "w": [1.0, 1.0, 2.0, 4.0] * 10})
+    t = metrics.nps_table(df, weights="w")
+    assert t.loc["web", "kish_n"] == pytest.approx(80 ** 2 / 220)
+    assert t.attrs["weighted"] and "weighted by w" in t.attrs["assumption"]
+    assert metrics.nps(df, weights="w").kish_n == pytest.approx(80 ** 2 / 220)
+    assert "kish_n" not in metrics.nps_table(df).columns

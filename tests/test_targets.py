@@ -8,16 +8,15 @@ pandas. Targets are then placed just inside and just outside those intervals.
 
 from __future__ import annotations
 
-from math import sqrt
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_stats import clustered_nps_interval, clustered_wilson, tango_brute
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from _reference_stats import clustered_nps_interval, clustered_wilson, tango_brute
 from cxlab import targets
 from cxlab.errors import QuarterError
 from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR

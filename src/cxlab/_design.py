@@ -169,8 +169,11 @@ def group_moments(group: np.ndarray, n_groups: int, y: np.ndarray, valid: np.nda
         s2 = np.bincount(g, weights=w * e * e, minlength=n_groups) / W * n / (n - 1)
         var_srs = s2 / n
         deff = var / var_srs
+    W2 = np.bincount(g, weights=w * w, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kish = W * W / W2  # Kish's effective n of the weights (n when unweighted)
     return {"n": n, "clusters": G, "mean": mean, "var": var, "var_srs": var_srs,
-            "deff": deff, "wsum": W}
+            "deff": deff, "wsum": W, "kish_n": kish}
 
 
 def diff_moments(y: np.ndarray, in_a: np.ndarray, in_b: np.ndarray, d: Design,

@@ -564,6 +564,29 @@ def complaint_rate(table: pd.DataFrame, rate: str = "rate_per_100", lo: str = "c
     return ax
 
 
+def penalty_reward(result, lang: str = "en", ax=None):
+    """The penalty × reward chart of a :class:`cxlab.asymmetry.PenaltyReward` (its own
+    ``.plot``) with the finding as its title and a text alternative, in the report
+    language; the chart's own title (with its n) is replaced: counts of people are shown
+    only in tables, where the disclosure audit sees them."""
+    ax = result.plot(ax=ax, lang=lang)
+    for loc in ("left", "center", "right"):
+        ax.set_title("", loc=loc)
+    must, delight = result.of("must-be"), result.of("delighter")
+    label = dict(zip(result.table.index, result.table["label"]))
+    none = i18n.t("drv.none", lang)
+    title = (i18n.t("plot.pr_title", lang, must=", ".join(label[f] for f in must) or none,
+                    delight=", ".join(label[f] for f in delight) or none)
+             if must or delight else i18n.t("plot.pr_title_none", lang))
+    _title(ax, title)
+    t = result.table[result.table["category"] != "not enough answers"]
+    figures = "; ".join(
+        f"{r['label']}: {_fmt(100 * r['penalty'], 0, lang, sign=True)} / "
+        f"{_fmt(100 * r['reward'], 0, lang, sign=True)}" for _, r in t.iterrows())
+    describe(ax, i18n.t("alt.penalty_reward", lang, title=_sentence(title), figures=figures))
+    return ax
+
+
 def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
     """The importance × performance chart of a :class:`cxlab.drivers.DriverAnalysis`
     (its own ``.plot``), with axis labels, corner names and title in the report language.
@@ -574,14 +597,21 @@ def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
     when the catalogue has it, else the chart's own English label).
 
     The title states the finding: the "fix first" factors (important, rated below
-    average), else the strongest driver.
+    average) that the bootstrap confirms (``quadrant_label``), else the strongest driver.
+    A factor whose quadrant fewer than 80 % of the resamples agree on is drawn hollow and
+    named "(uncertain)" in the report language.
     """
+    from cxlab.drivers import UNCERTAIN
+
     ax = analysis.plot(ax=ax)
+    suffix = f" ({UNCERTAIN})"
     for text in ax.texts:
         name = text.get_text()
         key = "quadrant." + name.replace(" ", "_")
         if name in ("fix first", "keep up", "maintain", "low priority") and i18n.has(key, lang):
             text.set_text(i18n.t(key, lang))
+        elif name.endswith(suffix):
+            text.set_text(name[: -len(suffix)] + f" ({i18n.t('quadrant.uncertain', lang)})")
     # performance is on the common 0–100 scale unless no factor's scale was declared
     if getattr(analysis, "performance", "mean_100") == "mean_100":
         ax.set_xlabel(i18n.t("plot.performance", lang))
@@ -594,8 +624,9 @@ def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
     t = analysis.table
     for loc in ("left", "center", "right"):  # the analysis's own English title, with its n
         ax.set_title("", loc=loc)
+    placed = t["quadrant_label"] if "quadrant_label" in t.columns else t["quadrant"]
     if title is None:
-        fix = t.loc[t["quadrant"] == "fix first", "label"].tolist()
+        fix = t.loc[(t["quadrant"] == "fix first") & (placed == "fix first"), "label"].tolist()
         title = (i18n.t("plot.quadrant_fix_title", lang, factors=", ".join(fix)) if fix
                  else i18n.t("plot.quadrant_top_title", lang, factor=t["label"].iloc[0]))
     _title(ax, title)
@@ -605,8 +636,10 @@ def quadrant(analysis, lang: str = "en", title: str | None = None, ax=None):
         rows = t[t["quadrant"] == q]
         if len(rows):
             name = str(i18n.t("quadrant." + q.replace(" ", "_"), lang))
+            unsure = f" — {i18n.t('quadrant.uncertain', lang)}"
             corners.append(f"{name[:1].upper()}{name[1:]}: " + ", ".join(
-                f"{r['label']} ({_fmt(100 * r['share'], 0, lang)}%; {_fmt(r[perf], 0, lang)})"
-                for _, r in rows.iterrows()))
+                f"{r['label']} ({_fmt(100 * r['share'], 0, lang)}%; {_fmt(r[perf], 0, lang)}"
+                f"{unsure if placed.loc[i] == UNCERTAIN else ''})"
+                for i, r in rows.iterrows()))
     describe(ax, i18n.t("alt.quadrant", lang, title=_sentence(title), figures="; ".join(corners)))
     return ax

@@ -320,7 +320,7 @@ def interviewer_flags(responses: pd.DataFrame, min_n: int = 30, alpha: float = 0
 
     Examples
     --------
-    >>> fl = interviewer_flags(responses, strata=("survey", "programme"))  # doctest: +SKIP
+    >>> fl = interviewer_flags(responses, strata=("survey", "store"))  # doctest: +SKIP
     >>> fl.loc[fl["flagged"], ["share_10", "expected_share_10", "odds_ratio", "q_tens"]]
     """
     _need(responses, [interviewer_col, column], "interviewer_flags")

@@ -27,7 +27,9 @@ QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
 
 def _io():
-    from cxlab import io  # imported late: the report module stays importable without data
+    from cxlab import (
+        io,  # imported late: the report module stays importable without data
+    )
 
     return io
 
@@ -171,6 +173,36 @@ class QuarterData:
         members = (disclosure.members_of(r, "response_id", "answers")
                    if disclosure.active() and "response_id" in r else None)
         return people_text(len(r), lang, members)
+
+    def weighted(self) -> pd.DataFrame | None:
+        """The quarter's responses with a ``weight`` column raked (:mod:`cxlab.weighting`)
+        to the margins the study declares (``weighting:``) — of the quarter's invitations
+        or visits, or declared shares — or None when it declares none.
+
+        The margins' columns must be filled on every answer: raking cannot place an answer
+        whose channel, survey or segment is unknown, and leaving it out would change the
+        figure without saying so, so :class:`~cxlab.errors.ParameterError` names it.
+        """
+        if getattr(self.study, "weighting", None) is None:
+            return None
+        from cxlab import weighting
+
+        v = self.visits
+        tables = {"invitations": self.invitations,
+                  "visits": v.loc[v["visit_date"] >= self.start] if "visit_date" in v else v}
+        r = self.responses
+        w = weighting.study_weights(r, tables, study=self.study)
+        out = r.assign(weight=w.to_numpy())
+        out.attrs["weighting"] = dict(w.attrs)
+        return out
+
+    def recent_responses(self, quarters: int = 4) -> pd.DataFrame:
+        """Responses of the trailing ``quarters`` quarters ending with this one: a
+        quarter holds too few low and high ratings of each factor to tell a must-be from
+        a delighter (:func:`cxlab.asymmetry.penalty_reward`), a year does."""
+        first = str(pd.Period(self.quarter, freq="Q") - (int(quarters) - 1))
+        r = self.responses_all
+        return r.loc[r["quarter"] >= first].reset_index(drop=True)
 
     def recent_complaints(self, quarters: int = 4) -> pd.DataFrame:
         """Complaints received in the trailing ``quarters`` quarters ending with this one.

@@ -39,25 +39,94 @@ nor lets one be worked out from the rest of the quarter (:mod:`cxlab.disclosure`
 """
 
 from cxlab.errors import NotebookError, ReportError
-from cxlab.quarter import (QUARTER_RE, QuarterData, check_quarter_format, load_quarter,
-                           previous_quarter, quarter_bounds, resolve_quarter)
-from cxlab.report.formats import (CODE_LEVELS, MINUS, change_text, code_label, col_label,
-                                  count_text, estimate_text, fmt_num, p_text, yes_no)
-from cxlab.report.narrative import (TRUST_CHECKS, bullets, cohort_title, complaints_note,
-                                    driver_findings, heading, headline_sentences,
-                                    notebook_setup, part, promotion_finding, recorded, say,
-                                    show, skip, trend_title, trust_notes)
-from cxlab.report.rendering import (AUDIT, KERNEL_NAME, LEDGER_SUFFIX, MANIFEST, NOTEBOOKS,
-                                    REMOVE_TAGS, analyst_folder,
-                                    RenderResult, Section, clean_leftovers, execute_in_place,
-                                    export_html, quarter_index_html, render,
-                                    reports_index_html, run_notebook, section_title)
-from cxlab.report.tables import (analyst_view, breakdown_view, cohort_view, comparison_view,
-                                 complaints_view, counts_change_view, crosstab_view,
-                                 drivers_view, headline_view, in_study_order, nps_view,
-                                 promotion_view, readable, share_view, trend_view)
-from cxlab.suppression import (COUNT_COLUMNS, hidden_label, small_count_label,
-                               suppress_small, suppressed_label)
+from cxlab.quarter import (
+                           QUARTER_RE,
+                           QuarterData,
+                           check_quarter_format,
+                           load_quarter,
+                           previous_quarter,
+                           quarter_bounds,
+                           resolve_quarter,
+)
+from cxlab.report.formats import (
+                           CODE_LEVELS,
+                           MINUS,
+                           change_text,
+                           code_label,
+                           col_label,
+                           count_text,
+                           estimate_text,
+                           fmt_num,
+                           p_text,
+                           yes_no,
+)
+from cxlab.report.narrative import (
+                           TRUST_CHECKS,
+                           asymmetry_note,
+                           bullets,
+                           cohort_title,
+                           complaints_note,
+                           design_note,
+                           driver_findings,
+                           driver_method_note,
+                           heading,
+                           headline_sentences,
+                           notebook_setup,
+                           part,
+                           promotion_finding,
+                           recorded,
+                           say,
+                           show,
+                           skip,
+                           trend_title,
+                           trust_notes,
+                           weighting_section,
+)
+from cxlab.report.rendering import (
+                           AUDIT,
+                           KERNEL_NAME,
+                           LEDGER_SUFFIX,
+                           MANIFEST,
+                           NOTEBOOKS,
+                           REMOVE_TAGS,
+                           RenderResult,
+                           Section,
+                           analyst_folder,
+                           clean_leftovers,
+                           execute_in_place,
+                           export_html,
+                           quarter_index_html,
+                           render,
+                           reports_index_html,
+                           run_notebook,
+                           section_title,
+)
+from cxlab.report.tables import (
+                           analyst_view,
+                           breakdown_view,
+                           cohort_view,
+                           comparison_view,
+                           complaints_view,
+                           counts_change_view,
+                           crosstab_view,
+                           design_view,
+                           drivers_view,
+                           headline_view,
+                           in_study_order,
+                           nps_view,
+                           promotion_view,
+                           readable,
+                           share_view,
+                           trend_view,
+                           weighted_view,
+)
+from cxlab.suppression import (
+                           COUNT_COLUMNS,
+                           hidden_label,
+                           small_count_label,
+                           suppress_small,
+                           suppressed_label,
+)
 
 __all__ = [
     # rendering
@@ -71,14 +140,16 @@ __all__ = [
     # stakeholder tables
     "readable", "in_study_order", "nps_view", "share_view", "trend_view", "comparison_view",
     "headline_view", "drivers_view", "cohort_view", "promotion_view", "complaints_view",
-    "counts_change_view", "crosstab_view", "breakdown_view", "analyst_view",
+    "counts_change_view", "crosstab_view", "breakdown_view", "analyst_view", "design_view",
+    "weighted_view",
     # formats and labels
     "fmt_num", "estimate_text", "change_text", "p_text", "count_text", "yes_no",
     "code_label", "col_label", "MINUS", "CODE_LEVELS",
     # narration
     "heading", "say", "bullets", "show", "skip", "part", "recorded", "notebook_setup",
     "headline_sentences", "trend_title", "driver_findings", "cohort_title",
-    "promotion_finding", "complaints_note", "trust_notes", "TRUST_CHECKS",
+    "promotion_finding", "complaints_note", "trust_notes", "TRUST_CHECKS", "design_note",
+    "driver_method_note", "weighting_section", "asymmetry_note",
     # suppression
     "suppressed_label", "small_count_label", "suppress_small", "hidden_label",
     "COUNT_COLUMNS",

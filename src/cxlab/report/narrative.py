@@ -14,8 +14,16 @@ from __future__ import annotations
 import pandas as pd
 
 from cxlab import disclosure, i18n
-from cxlab.report.formats import (CODE_LEVELS, _p_text, _pct, count_text, estimate_text, fmt_num,
-                                  p_text)
+from cxlab.report.formats import (
+    CODE_LEVELS,
+    _p_text,
+    _pct,
+    col_label,
+    count_text,
+    estimate_text,
+    fmt_num,
+    p_text,
+)
 from cxlab.report.tables import in_study_order, readable
 from cxlab.suppression import threshold
 
@@ -226,13 +234,21 @@ def driver_findings(analysis, lang: str = "en") -> list[str]:
     strongest driver, and the model's explained variance with its interval."""
     t = analysis.table
     lines = []
-    fix = t.loc[t["quadrant"] == "fix first", "label"].tolist()
+    # a quadrant the bootstrap does not confirm (cxlab.drivers: quadrant_label
+    # "uncertain") is not stated as a finding, only named as a possibility
+    placed = t["quadrant_label"] if "quadrant_label" in t.columns else t["quadrant"]
+    fix = t.loc[(t["quadrant"] == "fix first") & (placed == "fix first"), "label"].tolist()
+    unsure = t.loc[(t["quadrant"] == "fix first") & (placed != "fix first"), "label"].tolist()
     if fix:
         lines.append(i18n.t("text.fix_first", lang,
                             factors=i18n.join(", ", (i18n.fill("**{f}**", f=f) for f in fix))))
     else:
         lines.append(i18n.t("text.no_fix_first", lang))
-    keep = t.loc[t["quadrant"] == "keep up", "label"].tolist()
+    if unsure:
+        bar = getattr(analysis, "quadrant_min_agreement", 0.8)
+        lines.append(i18n.t("text.fix_first_uncertain", lang, factors=", ".join(unsure),
+                            pct=_pct(bar, lang)))
+    keep = t.loc[(t["quadrant"] == "keep up") & (placed == "keep up"), "label"].tolist()
     if keep:
         lines.append(i18n.t("text.keep_up", lang, factors=", ".join(keep)))
     # Shapley shares split what correlated factors explain together: an important factor
@@ -257,6 +273,63 @@ def driver_findings(analysis, lang: str = "en") -> list[str]:
         lines.append(i18n.t("text.r2", lang, r2=r2, n=count_text(
             analysis.n, lang=lang, members=getattr(analysis, "members", None))))
     return lines
+
+
+def design_note(table: pd.DataFrame, lang: str = "en"):
+    """One sentence under an :func:`cxlab.metrics.nps_table`: whether its intervals count
+    repeat answers of one family (and by how much: the design effects), or took the
+    answers as independent for want of client ids."""
+    if "clusters" not in table.columns:
+        return say("nps.design_independent", lang)
+    d = table["deff"].dropna()
+    deffs = (fmt_num(d.min(), 1, lang) if d.min().round(1) == d.max().round(1) else
+             f"{fmt_num(d.min(), 1, lang)}–{fmt_num(d.max(), 1, lang)}")
+    return say("nps.design_clustered", lang, deffs=deffs)
+
+
+def driver_method_note(analysis, lang: str = "en"):
+    """How a driver analysis's intervals were made, in the report language: resampling
+    families or answers, the quadrant-agreement bar, Kish's n when weighted."""
+    key = "drv.method_clients" if getattr(analysis, "n_clusters", None) else "drv.method_answers"
+    text = i18n.t(key, lang, B=fmt_num(analysis.n_boot, 0, lang),
+                  pct=_pct(getattr(analysis, "quadrant_min_agreement", 0.8), lang))
+    if analysis.weighted:
+        # the weighting effect n / Kish n: a ratio (a Kish n would give n away)
+        text += " " + i18n.t("drv.method_weighted", lang,
+                             effect=fmt_num(analysis.n / analysis.n_effective, 2, lang))
+    return say("text.plain", lang, text=text)
+
+
+def asymmetry_note(result, lang: str = "en"):
+    """What the penalty–reward table means, and which factors it finds must-be and
+    delighters, in the report language."""
+    label = dict(zip(result.table.index, result.table["label"]))
+    none = i18n.t("drv.none", lang)
+    found = i18n.t("drv.asymmetry_found", lang,
+                   must=", ".join(label[f] for f in result.of("must-be")) or none,
+                   delight=", ".join(label[f] for f in result.of("delighter")) or none)
+    return say("text.plain", lang, text=i18n.t("drv.asymmetry", lang) + " " + found)
+
+
+def weighting_section(data, min_n: int = 30, lang: str = "en") -> list:
+    """The NPS overview's weighting part: a heading, the weighted vs unweighted NPS per
+    channel and what the weights match — or one sentence when the study declares no
+    weighting. (:meth:`cxlab.quarter.QuarterData.weighted` rakes the answers.)"""
+    from cxlab.report.tables import weighted_view
+
+    weighted = data.weighted() if data.scored else None
+    if weighted is None:
+        return [say("nps.no_weighting", lang)]
+    spec = data.study.weighting.margins
+    names = [col_label(c, lang).lower() for c in spec]
+    margins = ("», «" if lang == "ru" else " and ").join(names)  # ru: inside «…»
+    sources = ", ".join(dict.fromkeys(
+        i18n.t(f"nps.weighting_source.{v}", lang)
+        if isinstance(v, str) and i18n.has(f"nps.weighting_source.{v}", lang)
+        else (v if isinstance(v, str) else i18n.t("nps.weighting_source.declared", lang))
+        for v in spec.values()))
+    return [heading("nps.h.weighted", lang, 2), weighted_view(weighted, min_n, lang),
+            say("nps.weighted_note", lang, margins=margins, sources=sources)]
 
 
 def cohort_title(comparison, lang: str = "en") -> str:
@@ -297,7 +370,15 @@ def promotion_finding(result, lang: str = "en", behaviour: str = "referral", alp
     r = result.tests.loc[behaviour]
     diff = estimate_text(r["share_diff"], r["share_diff_ci_low"], r["share_diff_ci_high"], 0, lang,
                          scale=100, sign=True)
-    key = "text.promotion_real" if r["share_p"] < alpha else "text.promotion_not_shown"
+    # two-sided test with its interval (cxlab.cohorts.promotion): the direction is the
+    # interval's, so "promote" is said only when the whole interval is above zero
+    alpha = result.tests.attrs.get("alpha", alpha)
+    if r["share_p"] < alpha and r["share_diff_ci_low"] > 0:
+        key = "text.promotion_real"
+    elif r["share_p"] < alpha and r["share_diff_ci_high"] < 0:
+        key = "text.promotion_fewer"
+    else:
+        key = "text.promotion_not_shown"
     return i18n.t(key, lang, diff=diff, p=_p_text(r["share_p"], lang), period=period)
 
 
@@ -350,6 +431,7 @@ def _trust_evidence(check: str, row, lang: str, min_n: int) -> str:
     if check == "interviewer gaming":
         return i18n.t("trust.ev.gaming", lang, who=row["subject"], n=n("n"),
                       share=_pct(d["share_10"], lang), others=_pct(d["others_share_10"], lang),
+                      expected=_pct(d.get("expected_share_10", d["others_share_10"]), lang),
                       others_n=n("others_n"), odds=fmt_num(d["odds_ratio"], 1, lang),
                       sd=fmt_num(d["sd"], 2, lang), others_sd=fmt_num(d["others_sd"], 2, lang),
                       p=p_text(min(d["q_tens"], d["q_sd"]), lang))

@@ -18,13 +18,35 @@ from __future__ import annotations
 import pandas as pd
 
 from cxlab import disclosure, i18n
+from cxlab.complaints import DEADLINE_FIGURE
 from cxlab.errors import ParameterError, QuarterError
 from cxlab.quarter import previous_quarter
-from cxlab.report.formats import (_labels_for, _pct, _pct_ci, _quadrant_label, _translate_index,
-                                  change_text, code_label, col_label, estimate_text,
-                                  fmt_num, p_text, yes_no)
-from cxlab.suppression import (_cmp, _own, _own_ok, events_text, people_cell, people_column,
-                               hidden_label, rate_text, suppressed_label, threshold)
+from cxlab.report.formats import (
+    _labels_for,
+    _pct,
+    _pct_ci,
+    _quadrant_label,
+    _translate_index,
+    change_text,
+    code_label,
+    col_label,
+    estimate_text,
+    fmt_num,
+    p_text,
+    yes_no,
+)
+from cxlab.suppression import (
+    _cmp,
+    _own,
+    _own_ok,
+    events_text,
+    hidden_label,
+    people_cell,
+    people_column,
+    rate_text,
+    suppressed_label,
+    threshold,
+)
 
 # ------------------------------------------------------------------------- readable: the one way
 
@@ -41,7 +63,8 @@ def readable(table, kind: str, lang: str = "en", min_n: int = 30, **options) -> 
     kind : str
         Which function made it: ``nps`` (:func:`cxlab.metrics.nps_table`), ``trend``
         (``nps_trend``), ``compare`` (``compare_groups``), ``binary`` (``binary_nps_table``),
-        ``csi`` (``csi_table``), ``response_rate``, ``interviewers``
+        ``csi`` (``csi_table``), ``response_rate``, ``interviewers``, ``asymmetry``
+        (:func:`cxlab.asymmetry.penalty_reward`)
         (:func:`cxlab.quality.interviewer_flags`), ``cohorts`` (a ``CohortComparison``),
         ``counts`` (a Series of counts), ``drivers`` (``key_drivers``), ``robustness`` and
         ``agreement`` (``drivers.robustness``), ``segment_drivers`` (``key_drivers_by``),
@@ -241,6 +264,8 @@ def _r_interviewers(t, lang, min_n, **kw):
         "n": people_column(t, "n", lang, min_n=min_n, estimates=True)[0],
         "tens_pct": [_own(o, _pct(v, lang), min_n) for o, v in zip(ok, t["share_10"])],
         "others_tens_pct": [_own(o, _pct(v, lang), min_n) for o, v in zip(ok, t["others_share_10"])],
+        "expected_tens_pct": [_own(o, _pct(v, lang), min_n)
+                              for o, v in zip(ok, t["expected_share_10"])],
         "odds_ratio": [_own(o, fmt_num(v, 1, lang), min_n) for o, v in zip(ok, t["odds_ratio"])],
         "q_tens": [_own(o, p_text(v, lang).replace("p", "q", 1), min_n) for o, v in zip(ok, t["q_tens"])],
         "sd": [_own(o, fmt_num(v, 2, lang), min_n) for o, v in zip(ok, t["sd"])],
@@ -274,10 +299,49 @@ def _r_drivers(analysis, lang, min_n, **kw):
         "r": [fmt_num(v, 2, lang) for v in t["r"]],
         "vif": [fmt_num(v, 1, lang) for v in t["vif"]],
         **_performance(t, lang),
-        "quadrant": [_quadrant_label(q, lang) for q in t["quadrant"]],
+        "quadrant": _quadrant_cells(t, lang),
     }
     if not ok:
         rows = {k: [suppressed_label(min_n)] * len(t) for k in rows}
+    kw.setdefault("labels", dict(zip(t.index, t["label"])))
+    return _assemble(rows, t.index, lang, **kw)
+
+
+def _quadrant_cells(t: pd.DataFrame, lang: str) -> list[str]:
+    """Each factor's action; "uncertain (fix first in 65% of resamples)" where fewer
+    than the analysis's bar (80 %) of the bootstrap resamples put it in that quadrant."""
+    from cxlab.drivers import UNCERTAIN
+
+    placed = t["quadrant_label"] if "quadrant_label" in t.columns else t["quadrant"]
+    agree = t["quadrant_agreement"] if "quadrant_agreement" in t.columns else [None] * len(t)
+    return [i18n.t("quadrant.uncertain_cell", lang, quadrant=_quadrant_label(q, lang),
+                   pct=_pct(a, lang)) if lab == UNCERTAIN else _quadrant_label(q, lang)
+            for q, lab, a in zip(t["quadrant"], placed, agree)]
+
+
+def _kano_label(category: str, lang: str) -> str:
+    key = "kano." + str(category).replace("-", "_").replace(" ", "_")
+    return i18n.t(key, lang) if i18n.has(key, lang) else str(category)
+
+
+def _r_asymmetry(result, lang, min_n, **kw):
+    """A :class:`cxlab.asymmetry.PenaltyReward`: per factor how many rated it low and
+    high, its penalty and reward in points with intervals (a side from fewer than
+    ``min_n`` ratings reads "n < 30"), and its kind."""
+    t = result.table
+    low_ok = (t["n_low"] >= min_n).to_numpy()
+    high_ok = (t["n_high"] >= min_n).to_numpy()
+    rows = {
+        "n_low": people_column(t, "n_low", lang)[0],
+        "n_high": people_column(t, "n_high", lang)[0],
+        "penalty_ci": [_own(o, estimate_text(v, a, b, 0, lang, scale=100, sign=True), min_n)
+                       for o, v, a, b in zip(low_ok, t["penalty"], t["penalty_ci_low"],
+                                             t["penalty_ci_high"])],
+        "reward_ci": [_own(o, estimate_text(v, a, b, 0, lang, scale=100, sign=True), min_n)
+                      for o, v, a, b in zip(high_ok, t["reward"], t["reward_ci_low"],
+                                            t["reward_ci_high"])],
+        "kano": [_kano_label(c, lang) for c in t["category"]],
+    }
     kw.setdefault("labels", dict(zip(t.index, t["label"])))
     return _assemble(rows, t.index, lang, **kw)
 
@@ -362,7 +426,8 @@ def _r_volume(t, lang, min_n, **kw):
 def _r_deadlines(t, lang, min_n, **kw):
     ok = _own_ok(t["n"], min_n)
     rows = {
-        "n": [events_text(v, lang) for v in t["n"]],  # complaints: events
+        "decided": [events_text(v, lang) for v in t["n"]],  # complaints: events
+        "pending": [events_text(v, lang) for v in t["n_pending"]],
         "within_deadline_ci": [_own(o, _pct_ci(s, a, b, lang), min_n)
                                for o, s, a, b in zip(ok, t["share"], t["ci_low"], t["ci_high"])],
         "hours_first_reaction": [_own(o, fmt_num(v, 1, lang), min_n)
@@ -445,6 +510,7 @@ _READABLE = {
     "nps": _r_nps, "trend": _r_trend, "compare": _r_compare, "cohorts": _r_cohorts,
     "binary": _r_binary, "csi": _r_csi, "response_rate": _r_response_rate,
     "interviewers": _r_interviewers, "counts": _r_counts, "drivers": _r_drivers,
+    "asymmetry": _r_asymmetry,
     "robustness": _r_robustness, "agreement": _r_agreement,
     "segment_drivers": _r_segment_drivers, "complaints": _r_complaints, "volume": _r_volume,
     "deadlines": _r_deadlines, "long_service": _r_long_service,
@@ -500,6 +566,48 @@ def drivers_view(analysis, lang: str = "en", min_n: int = 30) -> pd.DataFrame:
     return readable(analysis, "drivers", lang, min_n,
                     columns=("importance_ci", "scale", "mean_rating", "mean_100", "top_box_pct",
                              "quadrant"))
+
+
+def design_view(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """How much repeat answers widen each interval of an :func:`cxlab.metrics.nps_table`
+    (analysts' view: raw counts, so only in ``analyst-only`` cells): answers, clients,
+    design effect, standard error (points) and the interval's width against independent
+    answers (``√deff`` when the design effect is above 1)."""
+    import numpy as np
+
+    deff = table["deff"].astype(float)
+    rows = {"responses": [fmt_num(v, 0, lang) for v in table["n"]]}
+    if "clusters" in table.columns:
+        rows["clients"] = [fmt_num(v, 0, lang) for v in table["clusters"]]
+    rows.update(deff=[fmt_num(v, 2, lang) for v in deff],
+                se=[fmt_num(v, 2, lang) for v in table["se"]],
+                widening=[fmt_num(v, 2, lang) + "×" for v in np.sqrt(deff.clip(lower=1))])
+    if "kish_n" in table.columns:
+        rows["kish_n"] = [fmt_num(v, 0, lang) for v in table["kish_n"]]
+    return _assemble(rows, table.index, lang)
+
+
+def weighted_view(responses: pd.DataFrame, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
+    """NPS per channel weighted (column ``weight``, from
+    :meth:`cxlab.quarter.QuarterData.weighted`) beside the unweighted figure, with the
+    answers and the weighting effect ``n / Kish's effective n`` (a ratio, not a count: a
+    Kish n sits within a few answers of n, so it would give a hidden n away); figures
+    from fewer than ``min_n`` answers suppressed."""
+    from cxlab import metrics
+
+    w = metrics.nps_table(responses, min_n=min_n, weights="weight")
+    u = metrics.nps_table(responses, min_n=min_n).reindex(w.index)
+    ok = _own_ok(w["n"], min_n)
+    rows = {
+        "n": people_column(w, "n", lang, min_n=min_n, estimates=True)[0],
+        "weighting_effect": [_own(o, fmt_num(n / k, 2, lang), min_n)
+                             for o, n, k in zip(ok, w["n"], w["kish_n"])],
+        "nps_weighted_ci": [_own(o, estimate_text(e, lo, hi, 0, lang), min_n)
+                            for o, e, lo, hi in zip(ok, w["nps"], w["ci_low"], w["ci_high"])],
+        "nps_unweighted_ci": [_own(o, estimate_text(e, lo, hi, 0, lang), min_n)
+                              for o, e, lo, hi in zip(ok, u["nps"], u["ci_low"], u["ci_high"])],
+    }
+    return _assemble(rows, w.index, lang)
 
 
 def cohort_view(comparison, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
@@ -618,7 +726,7 @@ def complaints_view(section, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
     t = section.table
     keys = {"complaints per 100 active clients": "complaints.per_100",
             "share justified": "complaints.justified",
-            "share resolved within deadline": "complaints.within_deadline",
+            DEADLINE_FIGURE: "complaints.within_deadline",
             "share satisfied with the resolution": "complaints.satisfied",
             "share loyal after the resolution": "complaints.loyal_after",
             "share not loyal although satisfied": "complaints.satisfied_not_loyal"}
@@ -644,8 +752,11 @@ def complaints_view(section, min_n: int = 30, lang: str = "en") -> pd.DataFrame:
 def counts_change_view(table: pd.DataFrame, lang: str = "en", min_n: int = 30,
                        kind: str | None = None, top: int | None = None) -> pd.DataFrame:
     """Complaint counts this quarter vs the previous one (``n, n_previous, change,
-    rate_ratio, ci_low, ci_high``); the ratio is shown where both quarters together have
-    at least ``min_n`` complaints."""
+    rate_ratio, ci_low, ci_high``). The ratio is of *rates* — complaints per active client
+    this quarter ÷ last quarter (:data:`cxlab.complaints.RATE_RATIO_MEANING`), so a change
+    in the number of clients is not read as a change in complaints; it is shown where
+    both quarters together have at least ``min_n`` complaints ("–" where it cannot be
+    formed: no complaints or no active clients last quarter)."""
     t = table.head(top) if top else table
     enough = (t["n"] + t["n_previous"]) >= min_n
     rows = {
