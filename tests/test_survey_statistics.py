@@ -309,3 +309,60 @@ def test_weighted_tables_report_kish_n():
     assert t.attrs["weighted"] and "weighted by w" in t.attrs["assumption"]
     assert metrics.nps(df, weights="w").kish_n == pytest.approx(80 ** 2 / 220)
     assert "kish_n" not in metrics.nps_table(df).columns
+
+
+# ----------------------------------------------------------------- the report's wording
+
+def test_the_quarter_is_weighted_to_its_invitations(sample_warehouse):
+    # the sample study declares weighting: {margins: {channel: invitations, survey:
+    # invitations}}: the weighted answers' mix equals the quarter's invitations' (pandas
+    # shares, 1e-6), and the page's weighted NPS is the weighted mean score by hand
+    from cxlab import report
+    from cxlab.paths import SAMPLE_STUDY
+
+    data = report.load_quarter("2026Q3", sample_warehouse, SAMPLE_STUDY)
+    w = data.weighted()
+    inv = data.invitations
+    for col in ("channel", "survey"):
+        got = w.groupby(col)["weight"].sum() / w["weight"].sum()
+        want = inv[col].value_counts(normalize=True)
+        assert got.sort_index().to_numpy() == pytest.approx(want.sort_index().to_numpy(), abs=1e-6)
+    view = report.weighted_view(w, 30, "en")
+    phone = w[(w["channel"] == "phone") & w["nps"].notna()]
+    by_hand = 100 * np.average(nps_scores(phone["nps"]), weights=phone["weight"])
+    cell = view.loc["Phone", "Weighted NPS [95% CI]"]
+    assert cell.startswith(f"{round(by_hand):d} [")
+    # the page shows the weighting effect, a ratio: never a Kish n, which sits within a
+    # few answers of n and would give a hidden n away
+    assert "Weighting effect (n ÷ Kish n)" in view.columns
+    assert not any("Kish)" in c for c in view.columns)
+
+
+def test_weighting_refuses_answers_it_cannot_place(sample_warehouse, tmp_path):
+    # a margin on a segment some answers lack (programme is empty on periodic surveys):
+    # raking cannot place them, and dropping them would change the figure silently
+    from dataclasses import replace as dc_replace
+
+    from cxlab import report
+    from cxlab.errors import ParameterError
+    from cxlab.paths import SAMPLE_STUDY
+    from cxlab.study import Weighting
+
+    data = report.load_quarter("2026Q3", sample_warehouse, SAMPLE_STUDY)
+    study = dc_replace(data.study, weighting=Weighting(margins={"programme": "visits"}))
+    with pytest.raises(ParameterError, match="programme"):
+        dc_replace(data, study=study).weighted()
+
+
+def test_design_note_says_what_the_intervals_assume(responses):
+    t = metrics.nps_table(responses)
+    clustered = report_text(t)
+    assert "clustered by family" in clustered and "design effect" in clustered
+    alone = report_text(metrics.nps_table(responses.drop(columns="client_id")))
+    assert "taken as independent" in alone
+
+
+def report_text(table) -> str:
+    from cxlab import report
+
+    return report.design_note(table, "en").data
