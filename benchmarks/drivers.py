@@ -5,6 +5,7 @@ Run from the project root::
     .venv/bin/python benchmarks/drivers.py            # the table in benchmarks/README.md
     .venv/bin/python benchmarks/drivers.py --quick    # 10 and 15 factors only
     .venv/bin/python benchmarks/drivers.py --survey   # key_drivers on a survey tool's export
+    .venv/bin/python benchmarks/drivers.py --batched  # the bootstrap's kernel: batched vs loop
 
 Each case runs in a fresh child process (so peak memory is its own):
 
@@ -25,6 +26,18 @@ Peak memory is the child's peak resident set size (``resource.getrusage``) after
 timed call (imports included: numpy, and numba for the exact method; pandas is imported
 only after the measurement), and its increase over the peak before the call: what the
 computation itself needed.
+
+``--batched`` times the bootstrap's kernel, :func:`cxlab._shapley.shapley_r2_many` (the
+subset tree walked once per block of problems, blocks on threads), against the floor it
+replaced, the single-problem kernel :func:`cxlab._shapley.shapley_r2` called once per
+problem, in one process and on the same matrices: ``--resamples`` bootstrap resamples of
+5,000 synthetic answers (the correlation matrix of each), for 15, 20 and 25 factors. Where
+the loop would take long (``--loop-max``), it runs on the first problems only and its
+time is extrapolated per problem (the table says so). Both results are compared (max
+absolute difference). The batched kernel is also timed on one thread, and at other block
+sizes with ``--blocks``; numba's first call (compile with an empty cache, in a child
+process, and the cache load here) is reported apart. ``--e2e`` adds
+:func:`cxlab.drivers.key_drivers` end to end at 25 items, 5,000 answers, 500 resamples.
 """
 
 from __future__ import annotations
@@ -129,7 +142,8 @@ def run_one(kind: str, p: int, repeat: int) -> dict:
     raise SystemExit(f"unknown case {kind}")
 
 
-def survey_export(n: int = 3000, p: int = 23, skipped: float = 0.15, seed: int = SEED) -> None:
+def survey_export(n: int = 3000, p: int = 23, skipped: float = 0.15, seed: int = SEED,
+                  n_boots=(0, 50, 500)) -> None:
     """Time key_drivers on p items on 0–100 with missing answers (pairwise)."""
     import pandas as pd
 
@@ -146,11 +160,143 @@ def survey_export(n: int = 3000, p: int = 23, skipped: float = 0.15, seed: int =
     study = parse_study({"factors": {i: {"scale": "0-100"} for i in ids}})
     drivers.key_drivers(df, n_boot=0, missing="pairwise", labels=None, study=study)  # warm-up
     print(f"key_drivers: {n:,} responses, {p} items on 0–100, {skipped:.0%} skipped, pairwise\n")
-    print("| bootstrap resamples | seconds |\n|---|---|")
-    for n_boot in (0, 50, 500):
+    print("| bootstrap resamples | seconds | of which the resamples' Shapley kernel (s) |\n"
+          "|---|---|---|")
+    from unittest import mock
+
+    from cxlab import _shapley
+
+    many, spent = _shapley.shapley_r2_many, []
+
+    def timed(*args):
         t0 = time.perf_counter()
-        drivers.key_drivers(df, n_boot=n_boot, missing="pairwise", labels=None, study=study)
-        print(f"| {n_boot} | {time.perf_counter() - t0:.2f} |")
+        out = many(*args)
+        spent.append(time.perf_counter() - t0)
+        return out
+
+    for n_boot in n_boots:
+        spent.clear()
+        t0 = time.perf_counter()
+        with mock.patch.object(_shapley, "shapley_r2_many", timed):
+            drivers.key_drivers(df, n_boot=n_boot, missing="pairwise", labels=None,
+                                study=study)
+        print(f"| {n_boot} | {time.perf_counter() - t0:.2f} | {sum(spent):.2f} |")
+
+
+def _resamples(p: int, n_problems: int, n: int = 5000, seed: int = SEED):
+    """The correlation matrices (factors ``Rs``, with the target ``rs``) of n_problems
+    bootstrap resamples of n synthetic answers: what the bootstrap hands the kernel."""
+    X, y = _data(p, n, seed)
+    D = np.column_stack([X, y])
+    rng = np.random.default_rng(seed)
+    Ds = np.array([np.corrcoef(D[rng.integers(0, n, size=n)], rowvar=False)
+                   for _ in range(n_problems)])
+    return np.ascontiguousarray(Ds[:, :p, :p]), np.ascontiguousarray(Ds[:, :p, p])
+
+
+def _first_calls() -> dict:
+    """Seconds of each kernel's first call in this process (compile or cache load)."""
+    from cxlab import _shapley
+
+    R, r = np.eye(3), np.array([0.1, 0.2, 0.3])
+    t0 = time.perf_counter()
+    _shapley.shapley_r2(R, r)
+    single = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _shapley.shapley_r2_many(np.array([R, R]), np.array([r, r]))
+    return {"single": single, "batched": time.perf_counter() - t0}
+
+
+def _compile_times() -> dict:
+    """First calls in a child process with an empty numba cache: the compile time."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        out = subprocess.run([sys.executable, __file__, "--first-calls"], env=env,
+                             capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _best(repeat: int, f, *args) -> tuple[float, object]:
+    """(best seconds of ``repeat`` calls of ``f(*args)``, its result)."""
+    times, res = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = f(*args)
+        times.append(time.perf_counter() - t0)
+    return min(times), res
+
+
+def _loop(shapley_r2, Rs, rs, budget: float) -> tuple[float, np.ndarray]:
+    """shapley_r2 on each problem in turn until ``budget`` seconds have passed (at least
+    one problem): (seconds per problem, the values of the problems done)."""
+    out = []
+    t0 = time.perf_counter()
+    for R, r in zip(Rs, rs):
+        out.append(shapley_r2(R, r))
+        if time.perf_counter() - t0 > budget:
+            break
+    return (time.perf_counter() - t0) / len(out), np.array(out)
+
+
+def batched(ps=(15, 20, 25), n_problems: int = 500, loop_budget: float = 30.0,
+            repeat: int = 1, blocks=(), e2e: bool = False) -> None:
+    """Batched shapley_r2_many against shapley_r2 in a loop, on the same matrices."""
+    from unittest import mock
+
+    import numba
+
+    from cxlab import _shapley
+
+    compiled = _compile_times()
+    first = _first_calls()
+    threads = _shapley._threads()
+    numba.get_num_threads()  # starts numba's pool, so that its layer can be named
+    load = os.getloadavg()
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, numpy {np.__version__}, numba "
+          f"{numba.__version__}; load average {load[0]:.2f} before the run")
+    print(f"Batched kernel: blocks of at most {_shapley.BLOCK} problems on {threads} Python "
+          f"threads (the kernel releases the GIL); numba.get_num_threads() = "
+          f"{numba.get_num_threads()}, numba threading layer {numba.threading_layer()!r} "
+          "(not used: no prange)")
+    print(f"First call, compile with an empty cache: single {compiled['single']:.2f} s, "
+          f"batched {compiled['batched']:.2f} s; from the on-disk cache: single "
+          f"{first['single']:.2f} s, batched {first['batched']:.2f} s\n")
+    rows, block_rows = [], []
+    for p in ps:
+        Rs, rs = _resamples(p, n_problems)
+        sec, many = _best(repeat, _shapley.shapley_r2_many, Rs, rs)
+        with mock.patch.object(_shapley, "_threads", lambda: 1):
+            sec1, _ = _best(repeat, _shapley.shapley_r2_many, Rs, rs)
+        per_problem, single = _loop(_shapley.shapley_r2, Rs, rs, loop_budget)
+        diff = float(np.abs(many[:len(single)] - single).max())
+        rows.append((p, sec, sec1, per_problem * n_problems, len(single), diff))
+        for block in blocks:
+            with mock.patch.object(_shapley, "BLOCK", block):
+                sec_b, _ = _best(repeat, _shapley.shapley_r2_many, Rs, rs)
+            block_rows.append((p, block, sec_b))
+        print(f"  {p} factors done", file=sys.stderr, flush=True)
+    print(f"{n_problems} resamples of 5,000 answers per row; seconds for all of them "
+          f"(batched: best of {repeat})\n")
+    print(f"| factors | batched, {threads} threads (s) | per resample (ms) | batched, 1 thread "
+          f"(s) | single kernel in a loop (s) | speed-up ({threads} threads / 1) "
+          "| max abs diff |")
+    print("|---|---|---|---|---|---|---|")
+    for p, sec, sec1, loop, n_loop, diff in rows:
+        loop_s = f"{loop:.2f}" if n_loop == n_problems else (
+            f"{loop:.1f} (extrapolated from the first {n_loop})")
+        print(f"| {p} | {sec:.3g} | {sec / n_problems * 1e3:.3g} | {sec1:.3g} | {loop_s} "
+              f"| {loop / sec:.1f}× / {loop / sec1:.1f}× | {diff:.1e} |")
+    if block_rows:
+        print("\n| factors | block | batched (s) |\n|---|---|---|")
+        for p, block, sec_b in block_rows:
+            print(f"| {p} | {block} | {sec_b:.3g} |")
+    print(f"\nLoad average after the run: {os.getloadavg()[0]:.2f}")
+    if e2e:
+        print()
+        survey_export(n=5000, p=25, n_boots=(500,))
 
 
 def _child(kind: str, p: int, repeat: int) -> dict:
@@ -166,9 +312,28 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true", help="10 and 15 factors only")
     ap.add_argument("--survey", action="store_true",
                     help="key_drivers on 23 items on 0–100 with missing answers")
+    ap.add_argument("--batched", action="store_true",
+                    help="shapley_r2_many against shapley_r2 in a loop, same matrices")
+    ap.add_argument("--factors", type=int, nargs="+", default=[15, 20, 25],
+                    help="--batched: numbers of factors (default 15 20 25)")
+    ap.add_argument("--resamples", type=int, default=500, help="--batched: problems per row")
+    ap.add_argument("--loop-seconds", type=float, default=30.0,
+                    help="--batched: time for the loop per row, extrapolated beyond")
+    ap.add_argument("--blocks", type=int, nargs="*", default=[],
+                    help="--batched: block sizes to time as well")
+    ap.add_argument("--e2e", action="store_true",
+                    help="--batched: key_drivers at 25 items, 5,000 answers, 500 resamples")
+    ap.add_argument("--first-calls", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.survey:
         survey_export()
+        return
+    if args.first_calls:
+        print(json.dumps(_first_calls()))
+        return
+    if args.batched:
+        batched(args.factors, args.resamples, args.loop_seconds, args.repeat, args.blocks,
+                args.e2e)
         return
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]), args.repeat)))

@@ -1,6 +1,6 @@
 """Coverage of cxlab's NPS intervals: levels and differences, independent and clustered.
 
-Run: .venv/bin/python benchmarks/coverage.py [--reps 10000]
+Run: .venv/bin/python benchmarks/interval_coverage.py [--reps 10000]
      (results: benchmarks/README.md, "Interval coverage"; about 3 minutes)
 
 **Levels and differences.** For every true NPS 0–90 (several passive shares each) and
