@@ -272,7 +272,7 @@ def _coverage_levels(nps, passives, n, reps, rng):
                                             (0, 0.3, 30), (75, 0.2, 500)])
 def test_coverage_of_levels_where_wald_and_rocks_fail(nps, passives, n):
     # the cells where the Wald (0.74–0.85), the adjusted Wald (0.93) or the uncorrected
-    # score interval (0.936) fall short; the full grid is benchmarks/coverage.py. 40,000
+    # score interval (0.936) fall short; the full grid is benchmarks/interval_coverage.py. 40,000
     # samples: Monte-Carlo se 0.0011, so 0.94 − 0.002 leaves two of them for chance
     c = _coverage_levels(nps, passives, n, 40_000, np.random.default_rng(nps + n))
     assert c >= 0.938

@@ -10,8 +10,8 @@ interval when the score statistic is within ``±z``. The statistic carries the u
 continuity correction, half a step of ``P − D`` (:data:`CONTINUITY`): without it the
 interval's coverage dips to 0.936 where there are no detractors at all (NPS 60, 40 %
 passives, n = 44), as a Wilson interval's does near 0 and 1; with it the minimum over
-NPS 0–90 and n 30–500 is ≥ 0.94 at 95 % (``benchmarks/coverage.py``) for intervals 4 %
-wider on average. The adjusted Wald (Rocks 2016) falls to 0.93 at NPS 90 and n = 37 and
+NPS 0–90 and n 30–500 is ≥ 0.94 at 95 % (``benchmarks/interval_coverage.py``) for
+intervals 4 % wider on average. The adjusted Wald (Rocks 2016) falls to 0.93 at NPS 90 and n = 37 and
 the Wald to 0.74. The interval needs no pseudo-answers, never leaves −100…100 and does
 not collapse to a point when every answer is a promoter.
 Counts may be fractional: with repeat answers they are the effective counts

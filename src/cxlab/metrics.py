@@ -11,9 +11,9 @@ in ``attrs["assumption"]`` what was assumed (independent answers when there are 
 ``weights=`` takes survey weights (:mod:`cxlab.weighting`); tables then carry Kish's n.
 NPS levels use the score interval, differences and changes the square-and-add of the two
 score intervals (:mod:`cxlab._intervals`; coverage ≥ 0.94 at 95 % for NPS 0–90 and
-n 30–500, ``benchmarks/coverage.py``). A comparison from fewer than ``min_n`` answers on a
-side, or from a side without spread, gets a permutation p-value and is never significant
-nor part of a Holm family (:func:`compare_groups`).
+n 30–500, ``benchmarks/interval_coverage.py``). A comparison from fewer than ``min_n``
+answers on a side, or from a side without spread, gets a permutation p-value and is never
+significant nor part of a Holm family (:func:`compare_groups`).
 
 Units: ``nps`` is in points (−100…100), ``share`` is 0…1, ``index`` is 0…100.
 
@@ -454,7 +454,8 @@ def nps(data, ci: str = "score", level: float = 0.95, pool_channels: bool = Fals
         scores themselves. Empty answers are ignored.
     ci : {"score", "adjusted-wald", "wald", "bootstrap"}
         Interval method. ``"score"`` (default; Tango 1998, see :mod:`cxlab._intervals`):
-        coverage ≥ 0.94 at 95 % for NPS 0–90 and n 30–500 (``benchmarks/coverage.py``).
+        coverage ≥ 0.94 at 95 % for NPS 0–90 and n 30–500
+        (``benchmarks/interval_coverage.py``).
         ``"adjusted-wald"`` (Rocks 2016) adds ¾ of a promoter and ¾ of a detractor
         (3 answers in all) before the Wald interval (0.93 at NPS 90, n = 30).
         ``"bootstrap"`` resamples the three counts from a multinomial with Rocks'
