@@ -50,7 +50,7 @@ import pandas as pd
 
 from cxlab.errors import ParameterError
 
-__all__ = ["Design", "design", "group_moments", "diff_moments"]
+__all__ = ["Design", "design", "group_moments", "diff_moments", "moments_from_sums"]
 
 
 @dataclass(frozen=True)
@@ -216,4 +216,45 @@ def diff_moments(y: np.ndarray, in_a: np.ndarray, in_b: np.ndarray, d: Design,
         out["deff"] = out["var"] / out["var_srs"]
     out["diff"] = out["mean_a"] - out["mean_b"]
     out["clusters"] = G
+    return out
+
+
+def moments_from_sums(n, sy, syy, clusters, t2, tn, n2) -> dict[str, np.ndarray]:
+    """:func:`group_moments` (unweighted) from per-group sums instead of rows.
+
+    Per group: ``n`` answers, ``sy = Σy``, ``syy = Σy²``, and over its clients ``c``
+    (``n_c`` answers, scores summing to ``T_c``; an answer without a client id is a client
+    of its own) ``clusters = G``, ``t2 = Σ T_c²``, ``tn = Σ T_c n_c``, ``n2 = Σ n_c²``.
+    The influence of client ``c`` on the mean ``ȳ = sy/n`` sums to ``(T_c − n_c ȳ)/n``, so
+
+        V₀ · n⁴ = n² t2 − 2 n sy tn + sy² n2,   var = V₀ · G/(G − 1),
+
+    and ``var_srs = (syy − sy²/n) / ((n − 1) n)``. With Python integers the numerators
+    are exact; only the last divisions round (the rows' path rounds at every answer, so
+    the two agree to about 1e-15 relative, not bit for bit).
+
+    Parameters are sequences of whole numbers, one entry per group (the sums of
+    :func:`cxlab.aggregates.score_moments`).
+    """
+    def ints(x):
+        return [int(v) for v in np.asarray(x, dtype=object)]
+
+    n_, sy_, syy_, G_, t2_, tn_, n2_ = map(ints, (n, sy, syy, clusters, t2, tn, n2))
+    k = len(n_)
+    out = {key: np.full(k, np.nan) for key in ("mean", "var", "var_srs", "deff")}
+    for i in range(k):
+        N, S, SS, G = n_[i], sy_[i], syy_[i], G_[i]
+        if N == 0:
+            continue
+        out["mean"][i] = S / N
+        v0_num = N * N * t2_[i] - 2 * N * S * tn_[i] + S * S * n2_[i]  # exact
+        out["var"][i] = (v0_num / N ** 4) * G / (G - 1) if G > 1 else np.nan
+        ss_num = N * SS - S * S  # N · Σ(y − ȳ)², exact
+        out["var_srs"][i] = ss_num / (N * N * (N - 1)) if N > 1 else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["deff"] = out["var"] / out["var_srs"]
+    out["n"] = np.asarray(n_, dtype=float)
+    out["clusters"] = np.asarray(G_, dtype=float)
+    out["wsum"] = out["n"].copy()
+    out["kish_n"] = out["n"].copy()
     return out

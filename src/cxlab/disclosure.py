@@ -78,13 +78,29 @@ DEFAULT_THRESHOLD = 5
 @dataclass(eq=False)  # ids are arrays: compared by identity (pandas compares attrs)
 class Members:
     """Who a published count counts: a population (``answers``, ``clients``,
-    ``invitations``) and the ids of its members."""
+    ``invitations``) and the ids of its members.
+
+    ``sizes`` (optional, one whole number per id) makes an id a *block*: ``k`` members the
+    report only ever counts together, e.g. one earlier quarter's answers in one channel,
+    read as an aggregate (:func:`cxlab.aggregates.answer_blocks`). A block's id must never
+    also be counted member by member, so block ids carry the prefix
+    :data:`cxlab.aggregates.BLOCK`, which no real id has.
+    """
 
     population: str
     ids: np.ndarray
+    sizes: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self.ids)
+        if self.sizes is None:
+            return len(self.ids)
+        return int(np.sum(self.sizes))
+
+    def size_map(self) -> dict[str, int]:
+        """{block id → its number of members} (empty without blocks)."""
+        if self.sizes is None:
+            return {}
+        return {str(i): int(k) for i, k in zip(self.ids, self.sizes)}
 
 
 def members_by(frame, by, id_col: str, population: str) -> dict:
@@ -135,9 +151,10 @@ def check_members(table, column: str) -> None:
         m = lookup(table, column, key)
         if m is None:
             raise AssertionError(f"{column} at {key!r}: no members recorded")
-        if len(set(map(str, m.ids))) != int(value):
-            raise AssertionError(f"{column} at {key!r}: {value} shown, "
-                                 f"{len(set(map(str, m.ids)))} members")
+        have = (len(set(map(str, m.ids))) if m.sizes is None
+                else sum(m.size_map().values()))
+        if have != int(value):
+            raise AssertionError(f"{column} at {key!r}: {value} shown, {have} members")
 
 
 def active() -> bool:
@@ -166,9 +183,12 @@ class Ledger:
               min_n: int | None = None) -> str:
         """Register a count of people; returns its id."""
         cid = self._next()
-        self._write({"kind": "count", "id": cid, "population": members.population,
-                     "ids": sorted(set(map(str, members.ids))), "value": int(value),
-                     "shown": bool(shown), "reliability": reliability, "min_n": min_n})
+        record = {"kind": "count", "id": cid, "population": members.population,
+                  "ids": sorted(set(map(str, members.ids))), "value": int(value),
+                  "shown": bool(shown), "reliability": reliability, "min_n": min_n}
+        if members.sizes is not None:
+            record["sizes"] = members.size_map()
+        self._write(record)
         return cid
 
     def rate(self, numerator: str, denominator: str, low: float, high: float) -> str:
@@ -248,6 +268,15 @@ class _Problem:
         self.lower: list[float] = []
         self.upper: list[float] = []
         self.shown: list[bool] = []
+        #: members standing for several (blocks), with their sizes; every other id is 1
+        self.size_of: dict[tuple, int] = {}
+        for r in counts:
+            for i, k in (r.get("sizes") or {}).items():
+                if self.size_of.setdefault((r["population"], i), int(k)) != int(k):
+                    raise DisclosureError(
+                        f"the block {i!r} of {r['population']} is recorded with two sizes "
+                        f"({self.size_of[(r['population'], i)]} and {k}): the report "
+                        "cannot be audited")
         for r in counts:
             key = (r["population"], frozenset(r["ids"]))
             if key not in keys:
@@ -259,10 +288,11 @@ class _Problem:
                 self.upper.append(np.inf)
                 self.shown.append(False)
             v = keys[key]
-            if len(key[1]) != int(r["value"]):
+            size = sum(self.size_of.get((key[0], i), 1) for i in key[1])
+            if size != int(r["value"]):
                 raise DisclosureError(
                     f"a published count ({r['value']}) does not match its members "
-                    f"({len(key[1])} {r['population']}): the report cannot be audited")
+                    f"({size} {r['population']}): the report cannot be audited")
             self.var_of[r["id"]] = v
             self.cells_of[v].append(r["id"])
             self.shown[v] = self.shown[v] or bool(r["shown"])
@@ -301,7 +331,7 @@ class _Problem:
                                    shape=(len(self.value), self.n_atoms))
         self.truth = np.zeros(self.n_atoms)
         for key, a in atoms.items():
-            self.truth[a] = len(pattern[key])
+            self.truth[a] = sum(self.size_of.get((key[0], i), 1) for i in pattern[key])
 
     def bounds(self, target: int, hidden_vars: set, hidden_rates: set):
         """The attacker's [min, max] of variable ``target``, and the published figures the

@@ -77,6 +77,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from cxlab import _design, _intervals, _members, disclosure, schema
+from cxlab.aggregates import Moments
 from cxlab.errors import ChannelMixingError, ParameterError
 from cxlab.schema import quarter_of
 from cxlab.study import Scale, load_study
@@ -598,6 +599,11 @@ def _share_design(success: np.ndarray, valid: np.ndarray, group: np.ndarray, n_g
     variance and design effect, and the Wilson interval on the effective counts
     (Korn & Graubard 1998: ``share · n/deff`` of ``n/deff``)."""
     m = _design.group_moments(group, n_groups, success.astype(float), valid, d, "the share")
+    return _share_interval(m, d, level)
+
+
+def _share_interval(m: dict, d: _design.Design, level: float) -> dict:
+    """``m`` with the Wilson interval on the effective counts (Korn & Graubard 1998)."""
     ne = _effective(m["n"], m["deff"], _dof(m, d), level)
     m["ci_low"], m["ci_high"] = wilson_interval(m["mean"] * ne, ne, level)
     return m
@@ -894,6 +900,69 @@ def _design_columns(out: pd.DataFrame, d: _design.Design, m: dict) -> None:
     out.attrs["weighted"] = d.weights is not None
 
 
+def _nps_out(c: pd.DataFrame, d: _design.Design, m: dict, ci: str, level: float,
+             seed: int, n_boot: int, min_n: int) -> pd.DataFrame:
+    """The NPS table from per-group counts (columns 0, 1, 2) and, unless the design is
+    independent, the design's moments ``m``."""
+    if d.independent:
+        est, se, lo, hi = _nps_interval(c[0].to_numpy(), c[1].to_numpy(), c[2].to_numpy(),
+                                        ci, level, seed, n_boot)
+    else:
+        est, _, lo, hi = _nps_from_shares(m["p"], m["a"], m["d"], m["n"], ci, level, seed,
+                                          n_boot, deff=m["deff"], dof=_dof(m, d))
+        se = m["se"]
+    out = pd.DataFrame({
+        "n": (c[0] + c[1] + c[2]).astype("int64"), "promoters": c[0].astype("int64"),
+        "passives": c[1].astype("int64"), "detractors": c[2].astype("int64"),
+        "nps": est, "se": se, "ci_low": lo, "ci_high": hi,
+    }, index=c.index)
+    out["small_n"] = out["n"] < min_n
+    _design_columns(out, d, m)
+    return out
+
+
+def _moments_design(mo: Moments) -> tuple[_design.Design, dict]:
+    """The design and the moments of :class:`~cxlab.aggregates.Moments`: the same
+    numbers :func:`cxlab._design.group_moments` gives on the rows."""
+    # codes stand in for "clustered": the rows' cluster codes never reach this path
+    d = _design.Design(np.zeros(0, dtype=np.int64) if mo.clustered else None, None,
+                       mo.cluster, None, mo.reason)
+    if not mo.clustered:
+        return d, {}
+    t = mo.table
+    sy, syy = mo.score_sums()
+    m = _design.moments_from_sums(t["n"], sy, syy, t["clusters"], t["t2"], t["tn"], t["n2"])
+    return d, m
+
+
+def _check_moments_by(mo: Moments, by, what: str) -> None:
+    if by is not None and tuple(_as_list(by)) != mo.by:
+        raise ParameterError(f"{what}: the aggregates are grouped by {', '.join(mo.by)}; "
+                             f"by={by!r} cannot regroup them (leave by out, or aggregate "
+                             "again with that grouping)")
+
+
+def _nps_table_of(mo: Moments, by, min_n: int, ci: str, level: float, seed: int,
+                  n_boot: int) -> pd.DataFrame:
+    """:func:`nps_table` of per-group sufficient statistics computed in the warehouse."""
+    if mo.kind != "nps":
+        raise ParameterError(f"nps_table: the aggregates are of {mo.column!r} (yes/no); "
+                             "expected 0–10 answers (binary_nps_table takes these)")
+    _check_moments_by(mo, by, "nps_table")
+    c = mo.codes()
+    d, m = _moments_design(mo)
+    if m:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for k, name in enumerate(("p", "a", "d")):
+                m[name] = c[k].to_numpy(dtype=float) / m["n"]
+        m["se"] = np.sqrt(np.fmax(m["var"], m["var_srs"])) * 100
+    out = _nps_out(c, d, m, ci, level, seed, n_boot, min_n)
+    out.attrs.update(method=ci, level=level, min_n=min_n, figure="NPS (points)")
+    if _members.active() and mo.members is not None:
+        _members.attach(out, "n", mo.members)
+    return out
+
+
 def nps_table(df: pd.DataFrame, by=None, min_n: int = 30, ci: str = "score",
               level: float = 0.95, *, seed: int = 0, n_boot: int = 10_000,
               pool_channels: bool = False, column: str = "nps",
@@ -919,6 +988,8 @@ def nps_table(df: pd.DataFrame, by=None, min_n: int = 30, ci: str = "score",
         records ``method``, ``level``, ``min_n``, ``assumption``.
     """
     _check_method(ci)
+    if isinstance(df, Moments):
+        return _nps_table_of(df, by, min_n, ci, level, seed, n_boot)
     _need_columns(df, [column], "nps_table")
     df, by = _group_frame(df, by, pool_channels, channel_col, "nps_table")
     s = df[column]
@@ -927,22 +998,10 @@ def nps_table(df: pd.DataFrame, by=None, min_n: int = 30, ci: str = "score",
     c = _counts_table(df, by, codes, 3, valid)
     d = _design.design(df, cluster, weights)
     m = {}
-    if d.independent:
-        est, se, lo, hi = _nps_interval(c[0].to_numpy(), c[1].to_numpy(), c[2].to_numpy(),
-                                        ci, level, seed, n_boot)
-    else:
+    if not d.independent:
         group = _group_codes(df, by, c.index)
         m = _nps_design(codes, valid & (group >= 0), np.clip(group, 0, None), len(c), d)
-        est, _, lo, hi = _nps_from_shares(m["p"], m["a"], m["d"], m["n"], ci, level, seed,
-                                          n_boot, deff=m["deff"], dof=_dof(m, d))
-        se = m["se"]
-    out = pd.DataFrame({
-        "n": (c[0] + c[1] + c[2]).astype("int64"), "promoters": c[0].astype("int64"),
-        "passives": c[1].astype("int64"), "detractors": c[2].astype("int64"),
-        "nps": est, "se": se, "ci_low": lo, "ci_high": hi,
-    }, index=c.index)
-    out["small_n"] = out["n"] < min_n
-    _design_columns(out, d, m)
+    out = _nps_out(c, d, m, ci, level, seed, n_boot, min_n)
     pooled = _pooled_col(df, by, valid, channel_col, pool_channels, out.index)
     if pooled is not None:
         out["pooled"] = pooled.to_numpy(dtype=bool)
@@ -976,6 +1035,27 @@ def _design_share_columns(out: pd.DataFrame, df: pd.DataFrame, by: list[str],
     _design_columns(out, d, m)
 
 
+def _binary_table_of(mo: Moments, by, min_n: int, level: float) -> pd.DataFrame:
+    """:func:`binary_nps_table` of per-group sufficient statistics computed in the
+    warehouse."""
+    if mo.kind != "share":
+        raise ParameterError(f"binary_nps_table: the aggregates are of {mo.column!r} "
+                             "(0–10); expected yes/no answers (nps_table takes these)")
+    _check_moments_by(mo, by, "binary_nps_table")
+    c = mo.codes()
+    out = _share_table(c[1], c[0] + c[1], level, min_n)
+    d, m = _moments_design(mo)
+    if m:
+        m = _share_interval(m, d, level)
+        for col, key in zip(("share", "ci_low", "ci_high"), ("mean", "ci_low", "ci_high")):
+            out[col] = m[key]
+    _design_columns(out, d, m)
+    out.attrs.update(method="wilson", level=level, min_n=min_n, figure="binary NPS (share)")
+    if _members.active() and mo.members is not None:
+        _members.attach(out, "n", mo.members)
+    return out
+
+
 def binary_nps_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 0.95, *,
                      pool_channels: bool = False, column: str = "recommend",
                      channel_col: str = "channel", cluster: str | None = "client_id",
@@ -983,6 +1063,8 @@ def binary_nps_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 
     """Binary NPS (share recommending, Wilson interval) per group; same shape as
     :func:`nps_table`: ``n, successes, share, ci_low, ci_high, small_n``."""
     _z(level)
+    if isinstance(df, Moments):
+        return _binary_table_of(df, by, min_n, level)
     _need_columns(df, [column], "binary_nps_table")
     df, by = _group_frame(df, by, pool_channels, channel_col, "binary_nps_table")
     s = _bool_values(df[column], column)
@@ -1377,17 +1459,26 @@ def nps_trend(df: pd.DataFrame, by=None, quarter_col: str | None = None, min_n: 
     quarter has fewer than ``min_n`` answers: they get no p-value (``change_p`` NaN),
     nor does a change where a quarter's answers are all in one category.
     """
-    if quarter_col is None:
-        _need_columns(df, [date_col], "nps_trend")
-        df = df.assign(quarter=quarter_of(df[date_col]))
-        quarter_col = "quarter"
+    if isinstance(df, Moments):  # aggregates computed in the warehouse
+        if by is not None or df.by[-1:] != ("quarter",):
+            raise ParameterError(
+                f"nps_trend: the aggregates are grouped by {', '.join(df.by)}; expected "
+                "their last grouping to be 'quarter', and no by= (the aggregates' "
+                "grouping is the trend's)")
+        quarter_col, groups = "quarter", list(df.by[:-1])
+        t = nps_table(df, min_n=min_n, ci=ci, level=level)
     else:
-        _need_columns(df, [quarter_col], "nps_trend")
-    by = _as_list(by)
-    df, groups = _group_frame(df, by, pool_channels, channel_col, "nps_trend")
-    t = nps_table(df, by=groups + [quarter_col], min_n=min_n, ci=ci, level=level,
-                  pool_channels=True, column=column, channel_col=channel_col,
-                  cluster=cluster)
+        if quarter_col is None:
+            _need_columns(df, [date_col], "nps_trend")
+            df = df.assign(quarter=quarter_of(df[date_col]))
+            quarter_col = "quarter"
+        else:
+            _need_columns(df, [quarter_col], "nps_trend")
+        by = _as_list(by)
+        df, groups = _group_frame(df, by, pool_channels, channel_col, "nps_trend")
+        t = nps_table(df, by=groups + [quarter_col], min_n=min_n, ci=ci, level=level,
+                      pool_channels=True, column=column, channel_col=channel_col,
+                      cluster=cluster)
     if "pooled" in t.columns and not pool_channels:
         t = t.drop(columns="pooled")
     assumption = t.attrs.get("assumption", "")
@@ -1425,7 +1516,10 @@ def nps_trend(df: pd.DataFrame, by=None, quarter_col: str | None = None, min_n: 
     t = t.set_index(groups + [quarter_col])
     t.attrs.update(method=ci, level=level, min_n=min_n, figure="NPS trend (points)",
                    assumption=assumption)
-    if _members.active():
+    if _members.active() and isinstance(df, Moments):
+        if df.members is not None:
+            _members.attach(t, "n", df.members)
+    elif _members.active():
         valid = pd.to_numeric(df[column], errors="coerce").notna().to_numpy()
         _members.attach_grouped(t, "n", df, groups + [quarter_col], "answers", valid)
     return t

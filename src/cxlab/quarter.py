@@ -14,7 +14,8 @@ later.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,9 @@ from cxlab.errors import QuarterError
 from cxlab.paths import default_warehouse, resolve
 
 QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+#: Quarters of answers a report may read row by row (the quarter and the three before
+#: it, for :func:`cxlab.asymmetry.penalty_reward`); earlier ones only as aggregates.
+WINDOW = 4
 
 
 def _io():
@@ -95,20 +99,27 @@ class QuarterData:
     not hold is an empty frame with the table's columns; :meth:`lacks` says what a section
     misses.
 
+    Answers are read row by row for the quarter only (``responses``), and on demand for
+    the trailing :data:`WINDOW` quarters (:meth:`recent_responses`); earlier quarters are
+    read as aggregates computed in the warehouse (:meth:`history`,
+    :meth:`first_answers`), so a report's cost does not grow with the warehouse's
+    history. ``responses_all`` (every answer up to the quarter's end) is still there for
+    an analyst, loaded when first used; the report notebooks never touch it.
+
     Attributes
     ----------
     quarter, prev_quarter : str
         ``'2026Q3'`` and the calendar quarter before it.
     start, end : Timestamp
         The quarter is ``[start, end)``.
-    responses_all : DataFrame
-        Every response up to the quarter's end, with a ``quarter`` column (for trends).
     responses : DataFrame
         The quarter's responses.
     invitations : DataFrame
         The quarter's invitations.
     contacts : DataFrame
-        Contacts up to ``end + fcr_window_days``, with a ``quarter`` column.
+        Contacts opened from ``fcr_window_days`` before the quarter to as long after it,
+        with a ``quarter`` column (what first-contact resolution of the quarter's
+        contacts needs).
     clients, visits, complaints : DataFrame
         Up to the quarter's end (clients who joined by then).
     study : Study
@@ -122,7 +133,6 @@ class QuarterData:
     start: pd.Timestamp
     end: pd.Timestamp
     warehouse: Path
-    responses_all: pd.DataFrame
     responses: pd.DataFrame
     invitations: pd.DataFrame
     contacts: pd.DataFrame
@@ -131,6 +141,7 @@ class QuarterData:
     complaints: pd.DataFrame
     study: object = None
     holdings: object = None
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def lacks(self, section: str) -> list:
         """What ``section`` (a name of :data:`cxlab.sections.SECTIONS`) lacks; empty when
@@ -196,13 +207,78 @@ class QuarterData:
         out.attrs["weighting"] = dict(w.attrs)
         return out
 
-    def recent_responses(self, quarters: int = 4) -> pd.DataFrame:
+    @cached_property
+    def responses_all(self) -> pd.DataFrame:
+        """Every response up to the quarter's end, with a ``quarter`` column — loaded
+        from the warehouse when first used (its size grows with the history: the report
+        notebooks read :meth:`history` instead)."""
+        return _with_quarter(_io().load("responses", self.warehouse, study=self.study),
+                             "submitted_at", self.end)
+
+    def window_start(self, quarters: int = WINDOW) -> pd.Timestamp:
+        """The first day of the trailing ``quarters`` quarters ending with this one."""
+        return (pd.Period(self.quarter, freq="Q") - (int(quarters) - 1)).start_time.normalize()
+
+    def recent_responses(self, quarters: int = WINDOW) -> pd.DataFrame:
         """Responses of the trailing ``quarters`` quarters ending with this one: a
         quarter holds too few low and high ratings of each factor to tell a must-be from
-        a delighter (:func:`cxlab.asymmetry.penalty_reward`), a year does."""
-        first = str(pd.Period(self.quarter, freq="Q") - (int(quarters) - 1))
-        r = self.responses_all
-        return r.loc[r["quarter"] >= first].reset_index(drop=True)
+        a delighter (:func:`cxlab.asymmetry.penalty_reward`), a year does.
+
+        Read from the warehouse on demand (only those quarters). In a report kernel at
+        most :data:`WINDOW` quarters: answers before the window are counted in blocks
+        (:meth:`history`), and the disclosure audit must never see an answer both as a
+        block and by its id.
+        """
+        from cxlab import disclosure
+        from cxlab.errors import DisclosureError
+
+        quarters = int(quarters)
+        if quarters > WINDOW and disclosure.active():
+            raise DisclosureError(
+                f"recent_responses({quarters}): a report reads answers row by row for at "
+                f"most {WINDOW} quarters (earlier ones are aggregates the audit counts in "
+                "blocks)")
+        if quarters == 1:
+            return self.responses
+        key = ("recent", quarters)
+        if key not in self._cache:
+            start = self.window_start(quarters)
+            r = _io().load("responses", self.warehouse, study=self.study,
+                           since=start, upto=self.end)
+            self._cache[key] = _with_quarter(r, "submitted_at", self.end)
+        return self._cache[key]
+
+    def history(self, column: str = "nps"):
+        """Every quarter up to this one as aggregates computed in the warehouse: per
+        channel × quarter, the counts and the cluster-robust variance's sums of
+        ``column`` (``nps``: 0–10; ``recommend``: yes/no, over the yes/no answers) —
+        a :class:`cxlab.aggregates.Moments` that :func:`cxlab.metrics.nps_trend` and
+        :func:`cxlab.metrics.binary_nps_table` take in place of rows.
+
+        In a report kernel the members of each count are recorded for the audit: the
+        response ids of the trailing :data:`WINDOW` quarters (those :meth:`recent_responses`
+        can read), and blocks (:func:`cxlab.aggregates.answer_blocks`) before them.
+        """
+        key = ("history", column)
+        if key not in self._cache:
+            from cxlab import aggregates
+
+            mo = aggregates.score_moments(
+                self.warehouse, column, by=("channel", "quarter"), upto=self.end,
+                frame_notna=None if column == "nps" else column)
+            self._cache[key] = _with_members(mo, self, column)
+        return self._cache[key]
+
+    def first_answers(self) -> pd.DataFrame:
+        """Each client's earliest 0–10 answer in each channel up to the quarter's end
+        (:func:`cxlab.aggregates.first_scored_answers`): what
+        :func:`cxlab.cohorts.promotion` classes respondents by, without every answer."""
+        if "first" not in self._cache:
+            from cxlab import aggregates
+
+            self._cache["first"] = aggregates.first_scored_answers(self.warehouse,
+                                                                   upto=self.end)
+        return self._cache["first"]
 
     def recent_complaints(self, quarters: int = 4) -> pd.DataFrame:
         """Complaints received in the trailing ``quarters`` quarters ending with this one.
@@ -225,9 +301,49 @@ class QuarterData:
         return self.end - pd.Timedelta(days=1)
 
     def __repr__(self) -> str:
-        return (f"<QuarterData {self.quarter}: {len(self.responses)} responses "
-                f"({len(self.responses_all)} up to its end), {len(self.invitations)} invitations, "
+        return (f"<QuarterData {self.quarter}: {len(self.responses)} responses, "
+                f"{len(self.invitations)} invitations, "
                 f"{len(self.complaints)} complaints to date>")
+
+
+def _with_quarter(df: pd.DataFrame, column: str, end: pd.Timestamp) -> pd.DataFrame:
+    from cxlab import schema
+
+    df = df.loc[df[column] < end].reset_index(drop=True)
+    return df.assign(quarter=schema.quarter_of(df[column]))
+
+
+def _with_members(mo, data: QuarterData, column: str):
+    """``mo`` with the members of its counts when a report's ledger is active: ids in
+    the trailing window, blocks before it (see :meth:`QuarterData.history`)."""
+    from dataclasses import replace
+
+    from cxlab import _members, aggregates, disclosure
+
+    if not _members.active():
+        return mo
+    start = data.window_start()
+    ids = aggregates.answer_ids(data.warehouse, column, since=start, upto=data.end)
+    if ids is None:  # no response ids: nothing can be recorded (as for rows)
+        return mo
+    blocks = aggregates.answer_blocks(data.warehouse, upto=start)
+    blocks = blocks[blocks[f"has_{column}"]]
+    def norm(key) -> tuple:
+        return tuple(None if pd.isna(x) else str(x) for x in key)
+
+    recent = {norm(k): g["response_id"].astype(str).to_numpy()
+              for k, g in ids.groupby(["channel", "quarter"], dropna=False, sort=False)}
+    old = {norm(k): g for k, g in blocks.groupby(["channel", "quarter"], dropna=False,
+                                                   sort=False)}
+    members = {}
+    for key in mo.table.index:
+        k = norm(key)
+        if k in recent:
+            members[key] = disclosure.Members("answers", recent[k])
+        elif k in old:
+            members[key] = disclosure.Members("answers", old[k]["block"].to_numpy(dtype=object),
+                                              old[k]["k"].to_numpy(dtype="int64"))
+    return replace(mo, members=_members.Cells(members))
 
 
 def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int = 7) -> QuarterData:
@@ -247,30 +363,32 @@ def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int 
     start, end = quarter_bounds(q)
     holdings = _sections.inspect(path, q)
 
-    def table(name: str) -> pd.DataFrame:
+    def table(name: str, since=None, upto=None) -> pd.DataFrame:
+        """The rows the warehouse holds in ``[since, upto)`` (filtered in SQL)."""
         if name in holdings.rows:
-            return io.load(name, path, study=st)
+            return io.load(name, path, study=st, since=since, upto=upto)
         spec = schema.resolve_table(name, st)
         return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
                                              spec.column_names}), name, study=st)
 
     def upto(name: str, column: str, limit: pd.Timestamp) -> pd.DataFrame:
-        df = table(name)
+        df = table(name, upto=limit)
         return df.loc[df[column] < limit].reset_index(drop=True)
 
-    responses_all = upto("responses", "submitted_at", end)
-    responses_all = responses_all.assign(quarter=schema.quarter_of(responses_all["submitted_at"]))
-    contacts = upto("contacts", "opened_at", end + pd.Timedelta(days=fcr_window_days))
+    responses = _with_quarter(table("responses", since=start, upto=end), "submitted_at", end)
+    # a contact is a follow-up of one in the window before it, and is judged resolved
+    # by the window after it: the quarter's contacts and a window on each side
+    window = pd.Timedelta(days=fcr_window_days)
+    contacts = table("contacts", since=start - window, upto=end + window)
     contacts = contacts.assign(quarter=schema.quarter_of(contacts["opened_at"]))
     clients = table("clients")
     if "joined_on" in clients.columns:
         clients = clients.loc[clients["joined_on"].isna() | (clients["joined_on"] < end)]
-    invitations = upto("invitations", "sent_at", end)
+    invitations = table("invitations", since=start, upto=end)
     return QuarterData(
         quarter=q, prev_quarter=previous_quarter(q), start=start, end=end, warehouse=path,
-        responses_all=responses_all,
-        responses=responses_all.loc[responses_all["quarter"] == q].reset_index(drop=True),
-        invitations=invitations.loc[invitations["sent_at"] >= start].reset_index(drop=True),
+        responses=responses,
+        invitations=invitations.reset_index(drop=True),
         contacts=contacts, clients=clients.reset_index(drop=True),
         visits=upto("visits", "visit_date", end),
         complaints=upto("complaints", "received_at", end),

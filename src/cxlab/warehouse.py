@@ -69,6 +69,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxlab import paths as _paths
+from cxlab import progress as _progress
 from cxlab import schema
 from cxlab.errors import (
     CxlabError,
@@ -612,7 +613,9 @@ def ingest(
         row stored from a later one. Zone-aware times are taken in the study's time zone.
     progress : callable, optional
         Called with each file's name after it is validated, and with ``"warehouse"``
-        when the batch has been written.
+        when the batch has been written. Independently of it, the files and each file's
+        stages (reading, validating, writing) show as progress where
+        :func:`cxlab.progress.enabled` allows (a terminal, a notebook; never under cron).
     study : Study or path, optional
         Whose code lists, segments and factor scales apply (default
         :func:`cxlab.study.default_study`); its segment columns are stored.
@@ -665,26 +668,32 @@ def ingest(
     reports: list[FileReport] = []
     report_of: dict[int, FileReport] = {}
     failures: list[tuple[FileReport, Exception | None]] = []
-    for i, f in enumerate(files):
-        try:
-            typed, rep = _prepare(f, table, mapping, scale, sheet, encoding, sep, study=st)
-        except (ReadError, OSError) as err:
-            if isinstance(err, OSError):
-                err = FileError.from_os(err, f"read {f}")
-            failures.append((FileReport(str(f), table, 0, [], str(err)), err))
+    with _progress.task("ingest", len(files), unit="files") as bar:
+        for i, f in enumerate(files):
+            def stage(name: str, f=f) -> None:  # a large file's stages: reading, validating
+                bar.update(description=f"ingest {f.name}: {name}")
+            try:
+                typed, rep = _prepare(f, table, mapping, scale, sheet, encoding, sep, study=st,
+                                      stage=stage)
+            except (ReadError, OSError) as err:
+                if isinstance(err, OSError):
+                    err = FileError.from_os(err, f"read {f}")
+                failures.append((FileReport(str(f), table, 0, [], str(err)), err))
+                if progress:
+                    progress(str(f))
+                bar.advance()
+                continue
+            reports.append(rep)
+            report_of[i] = rep
+            if rep.problems:
+                failures.append((rep, None))
+            else:
+                typed = typed.copy()
+                typed["__file"] = i
+                frames.setdefault(rep.table_name, []).append((i, typed))
             if progress:
                 progress(str(f))
-            continue
-        reports.append(rep)
-        report_of[i] = rep
-        if rep.problems:
-            failures.append((rep, None))
-        else:
-            typed = typed.copy()
-            typed["__file"] = i
-            frames.setdefault(rep.table_name, []).append((i, typed))
-        if progress:
-            progress(str(f))
+            bar.advance()
     if failures:
         _raise_batch(failures, len(files))
 
@@ -722,18 +731,20 @@ def ingest(
     _make_parent(path)
     _clean_leftovers(path)
     in_batch_counts = counts
-    for _attempt in range(3):
-        creating = not path.exists() or _is_empty_file(path)
-        work = _paths.temp_sibling(path) if creating else path
-        counts = {k: _FileCounts(**vars(c)) for k, c in in_batch_counts.items()}
-        outcome = _write_batch(work, path, files, dates, staged, counts, report_of,
-                               on_conflict, st, creating)
-        if not creating or _publish(work, path):
-            break
-        # another process created the warehouse meanwhile: add the batch to theirs
-    else:  # pragma: no cover - three creations raced
-        raise WarehouseError(f"the warehouse {path} kept being created by another process; "
-                             "nothing was ingested, run the command again")
+    with _progress.task(f"ingest: writing to {path.name}", len(staged), unit="tables") as bar:
+        for _attempt in range(3):
+            creating = not path.exists() or _is_empty_file(path)
+            work = _paths.temp_sibling(path) if creating else path
+            counts = {k: _FileCounts(**vars(c)) for k, c in in_batch_counts.items()}
+            bar.update(completed=0)
+            outcome = _write_batch(work, path, files, dates, staged, counts, report_of,
+                                   on_conflict, st, creating, written=bar.advance)
+            if not creating or _publish(work, path):
+                break
+            # another process created the warehouse meanwhile: add the batch to theirs
+        else:  # pragma: no cover - three creations raced
+            raise WarehouseError(f"the warehouse {path} kept being created by another "
+                                 "process; nothing was ingested, run the command again")
     batch, stale, conflict_ids, warnings = outcome
     if progress:
         progress("warehouse")
@@ -753,8 +764,9 @@ def ingest(
 
 
 def _write_batch(work: Path, path: Path, files, dates, staged, counts, report_of,
-                 on_conflict: str, st, creating: bool):
-    """Write the staged rows as one batch in one transaction (see :func:`ingest`)."""
+                 on_conflict: str, st, creating: bool, written=None):
+    """Write the staged rows as one batch in one transaction (see :func:`ingest`);
+    ``written()``, when given, is called after each table (progress)."""
     con = connect(work, read_only=False)
     try:
         con.execute("BEGIN TRANSACTION")
@@ -773,6 +785,8 @@ def _write_batch(work: Path, path: Path, files, dates, staged, counts, report_of
             n_stale, ids = _write_table(con, batch, spec, frame, cols_of, on_conflict, counts,
                                         files, path, any(known))
             stale[tname], conflict_ids[tname] = n_stale, ids
+            if written:
+                written()
         warnings = []
         for i, f in enumerate(files):
             rep = report_of[i]
@@ -1303,6 +1317,8 @@ def load(
     columns: list[str] | None = None,
     *,
     study=None,
+    since=None,
+    upto=None,
 ) -> pd.DataFrame:
     """Rows of one warehouse table as a typed DataFrame.
 
@@ -1322,6 +1338,9 @@ def load(
         Whose table this is (default :func:`cxlab.study.default_study`): it orders the
         columns. Only stored columns come back: a segment declared since the last
         ingest is added to the table by the next one.
+    since, upto : date-like, optional
+        Only rows whose ``date_column`` is in ``[since, upto)`` (with ``quarter``: both
+        apply), filtered in SQL.
 
     Returns
     -------
@@ -1345,6 +1364,14 @@ def load(
         d = _q(spec.date_column)
         where = f" WHERE {d} >= ? AND {d} < ?"
         params = [start.to_pydatetime(), end.to_pydatetime()]
+    for bound, op in ((since, ">="), (upto, "<")):
+        if bound is None:
+            continue
+        if spec.date_column is None:
+            raise QuarterError(f"table {table!r} has no date column, so it cannot be "
+                               "filtered by date; load it without since= / upto=")
+        where += f" {'AND' if where else 'WHERE'} {_q(spec.date_column)} {op} ?"
+        params.append(pd.Timestamp(bound).to_pydatetime())
     con = connect(path)
     try:
         stored = _require_table(con, table, path)
