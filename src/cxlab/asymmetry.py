@@ -112,7 +112,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxlab import _design, _members, disclosure
+from cxlab import _design, _members, disclosure, progress
 from cxlab.drivers import _default_factors, _labels_for, _numeric
 from cxlab.errors import ParameterError
 from cxlab.metrics import PASSIVE_MIN, PROMOTER_MIN
@@ -723,22 +723,25 @@ def _bootstrap(X, Y, clus, n_clusters, columns, codes, n_boot, seed):
                               for _, a, b in checks for m in (a, b)]) if checks else None
     out = np.empty((n_boot, p, 2))
     chunk = max(1, min(n_boot, 2_000_000 // max(n_clusters, 1)))
-    for start in range(0, n_boot, chunk):
-        m = min(chunk, n_boot - start)
-        K = np.stack([np.bincount(rng.integers(0, n_clusters, size=n_clusters),
-                                  minlength=n_clusters) for _ in range(m)]).astype(float)
-        GR = (K @ per_client).reshape(m, p, q)
-        G, rhs = GR[:, :, :p], GR[:, :, p:]
-        try:
-            coef = np.linalg.solve(G, rhs)
-        except np.linalg.LinAlgError:  # a dummy without answers in some resample
-            coef = np.stack([np.linalg.lstsq(G[k], rhs[k], rcond=None)[0] for k in range(m)])
-        if checks:
-            seen = K @ band_n
-            for k, (i, _, _) in enumerate(checks):
-                gone = (seen[:, 2 * k] == 0) | (seen[:, 2 * k + 1] == 0)
-                coef[gone, i] = np.nan
-        out[start:start + m] = coef
+    with progress.task("penalty/reward: bootstrap", n_boot, unit="resamples") as bar:
+        for start in range(0, n_boot, chunk):
+            m = min(chunk, n_boot - start)
+            K = np.stack([np.bincount(rng.integers(0, n_clusters, size=n_clusters),
+                                      minlength=n_clusters) for _ in range(m)]).astype(float)
+            GR = (K @ per_client).reshape(m, p, q)
+            G, rhs = GR[:, :, :p], GR[:, :, p:]
+            try:
+                coef = np.linalg.solve(G, rhs)
+            except np.linalg.LinAlgError:  # a dummy without answers in some resample
+                coef = np.stack([np.linalg.lstsq(G[k], rhs[k], rcond=None)[0]
+                                 for k in range(m)])
+            if checks:
+                seen = K @ band_n
+                for k, (i, _, _) in enumerate(checks):
+                    gone = (seen[:, 2 * k] == 0) | (seen[:, 2 * k + 1] == 0)
+                    coef[gone, i] = np.nan
+            out[start:start + m] = coef
+            bar.advance(m)
     return out
 
 

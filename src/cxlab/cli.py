@@ -22,14 +22,35 @@ from rich.markup import escape
 
 from cxlab.errors import CxlabError
 
+PROGRESS_HELP = (
+    "Long steps (ingest, bootstrap, each notebook of a report) show their progress on "
+    "stderr only when stderr is a terminal: never under cron, in a pipe or a log file, "
+    "in CI (CI set) or under pytest. CXLAB_PROGRESS=1 forces it on, CXLAB_PROGRESS=0 "
+    "or --quiet off.")
+
 app = typer.Typer(
     name="cxlab",
-    help="cxlab: CX research workspace (sample data, validation, warehouse, reports).",
+    help="cxlab: CX research workspace (sample data, validation, warehouse, reports).\n\n"
+         + PROGRESS_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+
+
+@app.callback()
+def _global_options(
+    quiet: bool = typer.Option(
+        False, "--quiet",
+        help="No progress bars (for this command and the report kernels it starts). "
+             "Without it they show only on a terminal, never under cron."),
+):
+    # --quiet only, no -q: `cxlab report -q 2026Q3` is the quarter
+    if quiet:
+        from cxlab import progress
+
+        progress.disable()
 
 
 def fail(err: Exception) -> None:
@@ -113,7 +134,10 @@ def report_cmd(
                                        help="Render only these notebooks (repeatable)."),
     study: str = _study_option(),
 ):
-    """Render a quarter's report: notebooks → papermill → HTML in OUT/<quarter>/."""
+    """Render a quarter's report: notebooks → papermill → HTML in OUT/<quarter>/.
+
+    Progress (a row per notebook) shows on stderr only on a terminal, never under cron.
+    """
     from cxlab import paths, report
 
     notebooks = [_cli_path(n) if n.endswith(".ipynb") else n for n in notebook or []]
@@ -192,20 +216,17 @@ def samples_cmd(
     seed: int = typer.Option(20241001, "--seed", help="Random seed; same seed, same files."),
 ):
     """Generate the synthetic sample tables (clients … complaints) as CSV."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from cxlab import paths, samples
+    from cxlab import paths, progress, samples
     from cxlab.errors import FileError
 
     try:
         target = paths.resolve(out)
         steps = 2 + len(samples.TABLE_ORDER)
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("generating sample data", total=steps)
+        with progress.task("generating sample data", steps, unit="steps") as bar:
 
             def tick(step: str) -> None:
-                bar.update(task, advance=1, description=step)
+                bar.update(description=step)
+                bar.advance()
 
             try:
                 paths.make_folder(target)
@@ -716,21 +737,6 @@ def _ingest_summary(result, warehouse: str) -> None:
         _warn(out, "", w)
 
 
-def _with_progress(total: int, work):
-    """Run ``work(tick)`` under a progress bar; ``tick(name)`` advances it by one file."""
-    from pathlib import Path
-
-    from rich.progress import Progress
-
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("validating", total=total)
-
-        def tick(name: str) -> None:
-            label = "written" if name == "warehouse" else Path(name).name
-            progress.update(task, advance=1, description=label)
-        return work(tick)
-
-
 @command("ingest")
 def ingest_cmd(
     files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
@@ -759,16 +765,18 @@ def ingest_cmd(
     file is bad, nothing is written. An id stored with other content is a conflict:
     see --on-conflict. Within the batch the files count in the order given: the last
     is the latest export. `cxlab history` lists the batches, `cxlab undo BATCH` undoes one.
+
+    Progress (each file and its stages) shows on stderr only on a terminal, never under cron.
     """
     from cxlab import io, paths
 
     wh = _cli_path(warehouse) or str(paths.default_warehouse())
     try:
         st = _load_study(study)
-        result = _with_progress(len(files) + 1, lambda tick: io.ingest(
-            files, table=table, warehouse=wh, mapping=mapping, scale=scale,
-            on_conflict=on_conflict, exported_at=exported_at, progress=tick, study=st,
-            sheet=_sheet(sheet), encoding=encoding, sep=sep))
+        # the files and their stages show as progress on a terminal (cxlab.progress)
+        result = io.ingest(files, table=table, warehouse=wh, mapping=mapping, scale=scale,
+                           on_conflict=on_conflict, exported_at=exported_at, study=st,
+                           sheet=_sheet(sheet), encoding=encoding, sep=sep)
     except CxlabError as err:
         fail(err)
     _ingest_summary(result, wh)
@@ -791,10 +799,8 @@ def ingest_samples_cmd(
 
     wh = _cli_path(warehouse) or str(paths.SAMPLE_WAREHOUSE)
     try:
-        n_files = len(list(paths.SAMPLES_DIR.glob("*.csv")))
         # the sample data is read with its own study, whatever $CXLAB_STUDY says
-        result = _with_progress(n_files + 1, lambda tick: io.build_sample_warehouse(
-            wh, replace=replace, progress=tick, study=paths.SAMPLE_STUDY))
+        result = io.build_sample_warehouse(wh, replace=replace, study=paths.SAMPLE_STUDY)
     except CxlabError as err:
         fail(err)
     _ingest_summary(result, wh)

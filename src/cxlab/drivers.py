@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxlab import _members, _shapley, disclosure
+from cxlab import _members, _shapley, disclosure, progress
 from cxlab.errors import CxlabError, ParameterError
 from cxlab.schema import factor_columns
 from cxlab.study import Scale, Study, load_study
@@ -811,11 +811,15 @@ def _bootstrap(prep: _Prepared, method: str, n_boot: int, seed, level: float,
     sums = np.empty((n_boot, T.shape[1]))
     chunk = int(np.clip(BOOT_CHUNK_BYTES // (8 * k), 1, n_boot))
     counts = np.empty((chunk, k))
-    for start in range(0, n_boot, chunk):
-        m = min(chunk, n_boot - start)
-        for i in range(m):
-            counts[i] = np.bincount(rng.integers(0, k, size=k), minlength=k)
-        np.matmul(counts[:m], T, out=sums[start:start + m])
+    # counted per resample drawn: the draws are most of the time, and a chunk often
+    # holds every resample (progress never touches ``rng``)
+    with progress.task("key drivers: bootstrap", n_boot, unit="resamples") as bar:
+        for start in range(0, n_boot, chunk):
+            m = min(chunk, n_boot - start)
+            for i in range(m):
+                counts[i] = np.bincount(rng.integers(0, k, size=k), minlength=k)
+                bar.advance()
+            np.matmul(counts[:m], T, out=sums[start:start + m])
     del T, counts
     Rs, sd = _corr_from_sums(sums, at, prep.missing, p + 1)
     ok = (sd > 0).all(axis=1) & np.isfinite(Rs).all(axis=(1, 2))

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab import paths as _paths
-from cxlab import schema
+from cxlab import progress, schema
 from cxlab._decoding import _check_encoding, _detect_encoding
 from cxlab.errors import (
     Problem,
@@ -1051,14 +1051,16 @@ def _absent_headers(headers: list[str], m: ExportMapping) -> list[str]:
     return [f"mapping: {len(absent)} mapped header(s) not in this file, ignored: {shown}"]
 
 
-def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=None):
+def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=None,
+             stage=None):
     """Read, map and validate one file → (typed frame or None, FileReport).
 
     Bad data is reported in the FileReport; a file that cannot be read at all raises
     :class:`ReadError`. The steps, in order: rename headers (``columns``), recode
     (``values``), fill ``constants``, check that a responses file answers the
     recommendation question, convert the ``nps`` scale, validate against the study's
-    table, generate ids.
+    table, generate ids. ``stage``, when given, is called with the name of each long
+    stage as it starts (``"reading"``, ``"validating"``, ``"making ids"``: progress).
     """
     from cxlab.study import load_study
 
@@ -1071,7 +1073,11 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
     st = load_study(study)
     spec = schema.resolve_table(tname, st)
     nps_scale = _nps_scale(source, scale, m)
+    if stage:
+        stage("reading")
     raw = _read_raw(p, sheet=sheet, encoding=encoding, sep=sep)
+    if stage:
+        stage("validating")
     df = raw.frame
     headers = list(df.columns)
     names, problems, ignored = _canonical_columns(headers, spec, m.columns)
@@ -1136,6 +1142,8 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
                         f"{key} and values, ids compared without invisible characters) and "
                         f"are kept once: row(s) {shown}")
     if generate:
+        if stage:
+            stage("making ids")
         typed[key] = _row_ids(typed, key)
     return typed, report(problems)
 
@@ -1218,7 +1226,10 @@ def read(
     >>> df = read("exports/опрос.csv", mapping="exports/опрос.yml",  # doctest: +SKIP
     ...           study="study.yml")
     """
-    typed, report = _prepare(path, table, mapping, scale, sheet, encoding, sep, study)
+    name = Path(path).name
+    with progress.task(name, None) as bar:  # shows only for a file that takes a while
+        typed, report = _prepare(path, table, mapping, scale, sheet, encoding, sep, study,
+                                 stage=lambda s: bar.update(description=f"{name}: {s}"))
     if report.problems:
         raise ValidationError(report.path, report.table_name, report.problems)
     return typed

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cxlab import i18n
+from cxlab import progress as _progress
 from cxlab import sections as _sections
 from cxlab.errors import CxlabError, FileError, NotebookError, ParameterError, ReportError
 from cxlab.paths import (NOTEBOOKS_DIR, REPORTS_DIR, default_warehouse, make_folder, resolve,
@@ -134,7 +135,9 @@ def render(
     seed : int
         Seed for bootstrap intervals: same seed, same report.
     progress : bool
-        Show a progress bar over the notebooks (on stderr).
+        Show the progress of the notebooks (on stderr, a row per running notebook) when
+        :func:`cxlab.progress.enabled` allows: on a terminal or in a notebook, never
+        under cron. False: never.
     kernel_name : str
         Jupyter kernel to run the notebooks in.
     jobs : int
@@ -243,8 +246,10 @@ def _render_into(out: Path, quarter: str, run, paths, asked: bool, lacking, lang
 
     def one(path: Path) -> Section:
         t0 = time.perf_counter()
-        run_notebook(path, tmp_nb / path.name, parameters, kernel_name, quarter=quarter,
-                     failed_dir=failed_dir, ledger=tmp_nb / f"{path.stem}{LEDGER_SUFFIX}")
+        # a row per running notebook: two run at once, each in its own thread
+        with _progress.task(f"  {path.stem} ({lang})", None, show=progress):
+            run_notebook(path, tmp_nb / path.name, parameters, kernel_name, quarter=quarter,
+                         failed_dir=failed_dir, ledger=tmp_nb / f"{path.stem}{LEDGER_SUFFIX}")
         return Section(path.stem, titles[path.stem], f"{path.stem}.html", path.name,
                        time.perf_counter() - t0)
 
@@ -254,8 +259,8 @@ def _render_into(out: Path, quarter: str, run, paths, asked: bool, lacking, lang
                 if (work / name).is_file():
                     shutil.copy2(work / name, tmp_nb / name)
             done[k.name] = k
-        with _progress(progress) as bar:
-            task = bar.add_task(f"{quarter}", total=len(run))
+        with _progress.task(f"report {quarter} ({lang})", len(run), unit="notebooks",
+                            show=progress) as bar:
             # Kernels are separate processes: two notebooks at a time use both cores
             # while papermill itself mostly waits on them.
             with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -269,7 +274,7 @@ def _render_into(out: Path, quarter: str, run, paths, asked: bool, lacking, lang
                         errors[path.stem] = err
                         for other in futures:
                             other.cancel()
-                    bar.update(task, advance=1, description=f"{quarter} · {path.stem}")
+                    bar.advance()
             if errors:
                 first = next(p.stem for p in run if p.stem in errors)
                 raise errors[first]
@@ -352,16 +357,6 @@ def section_title(name: str, lang: str) -> str:
     return i18n.t(key, lang) if i18n.has(key, lang) else name.replace("_", " ").capitalize()
 
 
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=Console(stderr=True), transient=True, disable=not enabled,
-    )
-
-
 def _write_manifest(path: Path, sections, left_out, parameters: dict) -> None:
     import json
 
@@ -419,10 +414,13 @@ def run_notebook(path: Path, output: Path, parameters: dict, kernel_name: str = 
         pm.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=kernel_name,
             progress_bar=False, log_output=False,
-            # no TCP warning or shutdown noise on stderr; the kernel's disclosure ledger
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"] + (
-                [f"--IPKernelApp.exec_lines=import os; os.environ[{_LEDGER_ENV!r}] = {str(ledger)!r}"]
-                if ledger is not None else []),
+            # no TCP warning or shutdown noise on stderr; no progress in the executed
+            # record (cxlab.progress); the kernel's disclosure ledger
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL",
+                             "--IPKernelApp.exec_lines=import os; "
+                             f"os.environ[{_progress.ENV!r}] = '0'" + (
+                                 f"; os.environ[{_LEDGER_ENV!r}] = {str(ledger)!r}"
+                                 if ledger is not None else "")],
         )
     except pm.PapermillExecutionError as err:
         kept = None
@@ -568,10 +566,9 @@ def execute_in_place(notebooks=None, warehouse=None, kernel_name: str = KERNEL_N
     paths = _notebook_paths(notebooks)
     parameters = {} if warehouse is None else {"warehouse": str(resolve(warehouse))}
     done = []
-    with _progress(progress) as bar:
-        task = bar.add_task("notebooks", total=len(paths))
+    with _progress.task("notebooks", len(paths), unit="notebooks", show=progress) as bar:
         for path in paths:
-            bar.update(task, description=f"notebooks · {path.stem}")
+            bar.update(description=f"notebooks · {path.stem}")
             tmp = path.with_name(f".{path.stem}.executing.ipynb")
             try:
                 run_notebook(path, tmp, parameters, kernel_name, quarter="(defaults)")
@@ -583,7 +580,7 @@ def execute_in_place(notebooks=None, warehouse=None, kernel_name: str = KERNEL_N
                 if tmp.exists():
                     tmp.unlink()
             done.append(path)
-            bar.advance(task)
+            bar.advance()
     return done
 
 
