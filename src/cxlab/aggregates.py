@@ -222,19 +222,21 @@ def score_moments(warehouse, column: str = "nps", by: Sequence[str] = ("channel"
         v = _keys(t.filter(t[column].notnull()), by)
         x = v[column]
         if kind == "nps":
-            bad = v.filter((x < 0) | (x > 10)).count().execute()
-            if bad:
-                raise ParameterError(f"score_moments: {bad} value(s) of {table}.{column} "
-                                     "outside 0–10; expected whole numbers 0–10")
             y = ibis.cases((x >= 9, 1), (x >= 7, 0), else_=-1)
             counts = {"promoters": (x >= 9).cast("int64").sum(),
                       "passives": ((x >= 7) & (x < 9)).cast("int64").sum(),
-                      "detractors": (x < 7).cast("int64").sum()}
+                      "detractors": (x < 7).cast("int64").sum(),
+                      "_bad": ((x < 0) | (x > 10)).cast("int64").sum()}
         else:
             y = x.cast("int64")
             counts = {"no": (~x).cast("int64").sum(), "yes": x.cast("int64").sum()}
         v = v.mutate(_y=y)
         parts = [_to_frame(v.group_by(by).aggregate(n=v.count(), **counts))]
+        if "_bad" in parts[0].columns:  # ingest checks 0–10; a warehouse written otherwise may not
+            bad = int(parts[0].pop("_bad").sum())
+            if bad:
+                raise ParameterError(f"score_moments: {bad} value(s) of {table}.{column} "
+                                     "outside 0–10; expected whole numbers 0–10")
         if cluster is not None and clustered:
             per = v.filter(v[cluster].notnull()).group_by([*by, cluster]).aggregate(
                 _nc=ibis._.count(), _t=ibis._._y.sum())
@@ -268,9 +270,10 @@ def _clustered(t, cluster: str | None) -> tuple[bool, str]:
     if cluster not in t.columns:
         return False, f"no '{cluster}' column"
     ids = t.filter(t[cluster].notnull())
-    if ids.count().execute() == 0:
+    per = ids.group_by(cluster).aggregate(k=ids.count())
+    most = per.k.max().execute()  # NULL when no answer has an id
+    if most is None or pd.isna(most):
         return False, f"'{cluster}' is empty"
-    most = ids.group_by(cluster).aggregate(k=ids.count()).k.max().execute()
     if int(most) <= 1:
         return False, f"every answer has its own '{cluster}'"
     return True, ""

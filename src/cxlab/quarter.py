@@ -14,6 +14,7 @@ later.
 from __future__ import annotations
 
 import re
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -121,7 +122,8 @@ class QuarterData:
         with a ``quarter`` column (what first-contact resolution of the quarter's
         contacts needs).
     clients, visits, complaints : DataFrame
-        Up to the quarter's end (clients who joined by then).
+        Up to the quarter's end (clients who joined by then); each read from the
+        warehouse when first used, so a notebook that needs none of them reads none.
     study : Study
         Whose code lists, segments, factors and targets apply.
     holdings : cxlab.sections.Holdings
@@ -136,9 +138,6 @@ class QuarterData:
     responses: pd.DataFrame
     invitations: pd.DataFrame
     contacts: pd.DataFrame
-    clients: pd.DataFrame
-    visits: pd.DataFrame
-    complaints: pd.DataFrame
     study: object = None
     holdings: object = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
@@ -206,6 +205,36 @@ class QuarterData:
         out = r.assign(weight=w.to_numpy())
         out.attrs["weighting"] = dict(w.attrs)
         return out
+
+    def _table(self, name: str, since=None, upto=None) -> pd.DataFrame:
+        """The rows of ``name`` the warehouse holds in ``[since, upto)`` (filtered in
+        SQL), or an empty frame with the table's columns when it holds none."""
+        from cxlab import schema
+
+        if name in self.holdings.rows:
+            return _io().load(name, self.warehouse, study=self.study, since=since, upto=upto)
+        spec = schema.resolve_table(name, self.study)
+        return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
+                                             spec.column_names}), name, study=self.study)
+
+    @cached_property
+    def clients(self) -> pd.DataFrame:
+        """The clients who had joined by the quarter's end (or whose join date is
+        unknown)."""
+        c = self._table("clients")
+        if "joined_on" in c.columns:
+            c = c.loc[c["joined_on"].isna() | (c["joined_on"] < self.end)]
+        return c.reset_index(drop=True)
+
+    @cached_property
+    def visits(self) -> pd.DataFrame:
+        """Visits up to the quarter's end."""
+        return self._table("visits", upto=self.end).reset_index(drop=True)
+
+    @cached_property
+    def complaints(self) -> pd.DataFrame:
+        """Complaints received up to the quarter's end."""
+        return self._table("complaints", upto=self.end).reset_index(drop=True)
 
     @cached_property
     def responses_all(self) -> pd.DataFrame:
@@ -353,7 +382,6 @@ def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int 
     (:func:`cxlab.paths.resolve`), so a notebook behaves the same under JupyterLab,
     papermill and nbval. Tables the warehouse lacks come back empty.
     """
-    io = _io()
     from cxlab import schema
     from cxlab.study import load_study
 
@@ -363,34 +391,18 @@ def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int 
     start, end = quarter_bounds(q)
     holdings = _sections.inspect(path, q)
 
-    def table(name: str, since=None, upto=None) -> pd.DataFrame:
-        """The rows the warehouse holds in ``[since, upto)`` (filtered in SQL)."""
-        if name in holdings.rows:
-            return io.load(name, path, study=st, since=since, upto=upto)
-        spec = schema.resolve_table(name, st)
-        return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
-                                             spec.column_names}), name, study=st)
-
-    def upto(name: str, column: str, limit: pd.Timestamp) -> pd.DataFrame:
-        df = table(name, upto=limit)
-        return df.loc[df[column] < limit].reset_index(drop=True)
-
-    responses = _with_quarter(table("responses", since=start, upto=end), "submitted_at", end)
-    # a contact is a follow-up of one in the window before it, and is judged resolved
-    # by the window after it: the quarter's contacts and a window on each side
+    # the quarter's answers and invitations; contacts with the windows FCR needs: a
+    # contact is a follow-up of one in the window before it, and is judged resolved by
+    # the window after it. Clients, visits and complaints are read when first used.
+    data = QuarterData(quarter=q, prev_quarter=previous_quarter(q), start=start, end=end,
+                       warehouse=path, responses=pd.DataFrame(), invitations=pd.DataFrame(),
+                       contacts=pd.DataFrame(), study=st, holdings=holdings)
     window = pd.Timedelta(days=fcr_window_days)
-    contacts = table("contacts", since=start - window, upto=end + window)
-    contacts = contacts.assign(quarter=schema.quarter_of(contacts["opened_at"]))
-    clients = table("clients")
-    if "joined_on" in clients.columns:
-        clients = clients.loc[clients["joined_on"].isna() | (clients["joined_on"] < end)]
-    invitations = table("invitations", since=start, upto=end)
-    return QuarterData(
-        quarter=q, prev_quarter=previous_quarter(q), start=start, end=end, warehouse=path,
-        responses=responses,
-        invitations=invitations.reset_index(drop=True),
-        contacts=contacts, clients=clients.reset_index(drop=True),
-        visits=upto("visits", "visit_date", end),
-        complaints=upto("complaints", "received_at", end),
-        study=st, holdings=holdings,
+    contacts = data._table("contacts", since=start - window, upto=end + window)
+    return dataclasses.replace(
+        data,
+        responses=_with_quarter(data._table("responses", since=start, upto=end),
+                                "submitted_at", end),
+        invitations=data._table("invitations", since=start, upto=end).reset_index(drop=True),
+        contacts=contacts.assign(quarter=schema.quarter_of(contacts["opened_at"])),
     )

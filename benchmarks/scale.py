@@ -1,0 +1,148 @@
+"""A report from a warehouse many times the samples, next to the samples' report in the
+same run.
+
+    .venv/bin/python benchmarks/scale.py --times 170            # ≈ 1 M responses
+    .venv/bin/python benchmarks/scale.py --times 1705 --only-aggregates   # ≈ 10 M
+
+The large warehouse is built deterministically from the sample warehouse in DuckDB (not
+timed against anything): every table is repeated ``--times`` times, each copy's ids
+(``response_id``, ``client_id``, ``referred_by`` …) suffixed ``~k``, dates unchanged — the
+sample generator's distributions, ``k`` times as many families in every quarter. Then it
+times, in one run:
+
+* the samples' report (the floor: the same notebooks on 5,865 responses) and the large
+  warehouse's report, each rendered by ``cxlab.report.render`` (two kernels at a time);
+  the peak memory is the largest resident set of any notebook kernel
+  (``getrusage(RUSAGE_CHILDREN)``, measured in a child process per render);
+* the history a report reads as aggregates (:mod:`cxlab.aggregates`) against loading
+  every answer into pandas, as the report did before.
+
+Figures move 2–3× with the machine's load; compare the ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "data" / "samples" / "study.yml"
+#: id columns of each table that name a family, an answer or an event: suffixed per copy
+IDS = {
+    "responses": ["response_id", "client_id"],
+    "clients": ["client_id", "referred_by"],
+    "visits": ["visit_id", "client_id"],
+    "invitations": ["invitation_id", "client_id", "response_id"],
+    "contacts": ["contact_id", "client_id"],
+    "complaints": ["complaint_id", "client_id"],
+}
+
+
+def build(sample: Path, out: Path, times: int) -> dict[str, int]:
+    """``out``: the sample warehouse with every table repeated ``times`` times."""
+    import duckdb
+
+    shutil.copyfile(sample, out)
+    con = duckdb.connect(str(out))
+    rows = {}
+    try:
+        for table, ids in IDS.items():
+            cols = [r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position", [table]).fetchall()]
+            if not cols:
+                continue
+            sel = ", ".join(
+                f"CASE WHEN {c} IS NULL THEN NULL WHEN k = 0 THEN {c} ELSE {c} || '~' || k END "
+                f"AS {c}" if c in ids else c for c in cols)
+            con.execute(f"CREATE TABLE _big AS SELECT {sel} FROM {table}, "
+                        f"(SELECT range AS k FROM range({int(times)})) ORDER BY k")
+            con.execute(f"DROP TABLE {table}")
+            con.execute(f"ALTER TABLE _big RENAME TO {table}")
+            rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return rows
+
+
+def _render(warehouse: str, out: str, queue) -> None:
+    """In a child process: render, then report the wall time and the largest kernel."""
+    from cxlab import report
+
+    t0 = time.perf_counter()
+    result = report.render("2026Q3", warehouse=warehouse, out=out, lang="en", jobs=2,
+                           study=str(STUDY), progress=False)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2  # KiB → GiB
+    queue.put((wall, peak, [(s.name, s.seconds) for s in result.sections]))
+
+
+def render(warehouse: Path, out: Path) -> tuple[float, float, list]:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_render, args=(str(warehouse), str(out), q))
+    p.start()
+    res = q.get()
+    p.join()
+    return res
+
+
+def history(warehouse: Path) -> None:
+    """The history a report reads: aggregates against every answer in pandas."""
+    import pandas as pd
+
+    from cxlab import aggregates, io, metrics
+
+    end = pd.Timestamp("2026-10-01")
+    t0 = time.perf_counter()
+    r = io.load("responses", warehouse)
+    r = r.loc[r["submitted_at"] < end]
+    rows_trend = metrics.nps_trend(r)
+    t_rows = time.perf_counter() - t0
+    mem = r.memory_usage(deep=True).sum() / 1024 ** 3
+    del r
+    t0 = time.perf_counter()
+    agg_trend = metrics.nps_trend(aggregates.score_moments(warehouse, "nps", upto=end))
+    t_agg = time.perf_counter() - t0
+    pd.testing.assert_frame_equal(agg_trend, rows_trend, rtol=1e-12, check_dtype=False)
+    print(f"  trend from every answer in pandas: {t_rows:6.1f} s ({mem:.2f} GiB of rows)")
+    print(f"  trend from warehouse aggregates:   {t_agg:6.1f} s (same table to 1e-12); "
+          f"ratio {t_rows / t_agg:.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--times", type=int, default=170)
+    ap.add_argument("--only-aggregates", action="store_true",
+                    help="skip the two report renderings")
+    args = ap.parse_args()
+    from cxlab import io
+
+    with tempfile.TemporaryDirectory(dir=os.environ.get("CXLAB_BENCH_TMP")) as tmp:
+        tmp = Path(tmp)
+        sample = tmp / "samples.duckdb"
+        io.build_sample_warehouse(sample, replace=True)
+        big = tmp / "big.duckdb"
+        t0 = time.perf_counter()
+        rows = build(sample, big, args.times)
+        print(f"{os.cpu_count()} cores · load average {os.getloadavg()[0]:.1f} · built ×"
+              f"{args.times} in {time.perf_counter() - t0:.0f} s: "
+              + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
+        history(big)
+        if args.only_aggregates:
+            return
+        for name, wh in (("samples", sample), (f"×{args.times}", big)):
+            wall, peak, sections = render(wh, tmp / f"reports-{name}")
+            print(f"  report {name:>6}: {wall:6.1f} s, largest kernel {peak:.2f} GiB · "
+                  + ", ".join(f"{n} {s:.1f}" for n, s in sections))
+
+
+if __name__ == "__main__":
+    main()
