@@ -122,6 +122,9 @@ def main() -> None:
     ap.add_argument("--times", type=int, default=170)
     ap.add_argument("--only-aggregates", action="store_true",
                     help="skip the two report renderings")
+    ap.add_argument("--no-aggregates", action="store_true",
+                    help="skip the aggregates' timing (e.g. to render with an older cxlab "
+                         "on PYTHONPATH, for a before/after ratio)")
     args = ap.parse_args()
     from cxlab import io
 
@@ -135,7 +138,8 @@ def main() -> None:
         print(f"{os.cpu_count()} cores · load average {os.getloadavg()[0]:.1f} · built ×"
               f"{args.times} in {time.perf_counter() - t0:.0f} s: "
               + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
-        history(big)
+        if not args.no_aggregates:
+            history(big)
         if args.only_aggregates:
             return
         for name, wh in (("samples", sample), (f"×{args.times}", big)):

@@ -94,9 +94,9 @@ def test_the_report_publishes_counts_of_people_and_hides_the_small_ones(rendered
 
 def test_no_small_count_is_shown_under_another_name(rendered):
     shown, hidden_small, _, _ = _published(rendered)
-    published_sets = {(r["population"], frozenset(r["ids"])) for r in shown}
+    published_sets = {(r["population"], disclosure.key_set(r)) for r in shown}
     for h in hidden_small:
-        assert (h["population"], frozenset(h["ids"])) not in published_sets, h["value"]
+        assert (h["population"], disclosure.key_set(h)) not in published_sets, h["value"]
 
 
 def _exact_cover(target: frozenset, parts: list[frozenset], budget: int = 50_000) -> bool:
@@ -129,10 +129,10 @@ def _differences(shown, hidden_small) -> list[tuple[int, int]]:
     """Small counts recovered as a shown total minus shown disjoint parts."""
     by_pop: dict[str, list[frozenset]] = {}
     for r in shown:
-        by_pop.setdefault(r["population"], []).append(frozenset(r["ids"]))
+        by_pop.setdefault(r["population"], []).append(disclosure.key_set(r))
     recovered = []
     for h in hidden_small:
-        hs = frozenset(h["ids"])
+        hs = disclosure.key_set(h)
         sets = by_pop.get(h["population"], [])
         for total in sets:
             if not hs < total:

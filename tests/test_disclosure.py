@@ -196,3 +196,38 @@ def test_a_marker_forged_in_the_data_neither_hides_nor_reveals():
     out = disclosure.apply(text, res, "<hidden>")
     assert "3" not in out.replace("ab.2", "") and "&lt;hidden&gt;" in out
     assert not set(out) & {disclosure.START, disclosure.SEP, disclosure.END}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_atoms_equal_the_members_grouped_by_their_counts(seed):
+    """The vectorised atoms (sorted keys, signatures) against the definition written out
+    in Python: members that belong to exactly the same published counts, with blocks
+    counting for their size."""
+    rng = np.random.default_rng(seed)
+    n, k = 300, 12
+    member_of = rng.random((n, k)) < 0.3
+    blocks = {f"\ue004block{i}": int(rng.integers(2, 9)) for i in range(5)}
+    names = [str(i) for i in range(n - 5)] + list(blocks)
+    size = {m: blocks.get(m, 1) for m in names}
+    recs = []
+    for j in range(k):
+        ids = [names[i] for i in np.flatnonzero(member_of[:, j])]
+        rec = {"kind": "count", "id": f"c{j}", "population": "answers", "ids": ids,
+               "value": sum(size[m] for m in ids), "shown": True, "reliability": None,
+               "min_n": 30}
+        if any(m in blocks for m in ids):
+            rec["sizes"] = {m: blocks[m] for m in ids if m in blocks}
+        recs.append(rec)
+    pb = disclosure._Problem(recs, K)
+    # the definition: group members by the set of counts (distinct member sets) they are in
+    var_sets = {}
+    for j in range(k):
+        var_sets.setdefault(frozenset(np.flatnonzero(member_of[:, j])), []).append(j)
+    want: dict[frozenset, int] = {}
+    for i, m in enumerate(names):
+        vs = frozenset(pb.var_of[f"c{j}"] for j in range(k) if member_of[i, j])
+        if vs:
+            want[vs] = want.get(vs, 0) + size[m]
+    M = pb.M.toarray()
+    got = {frozenset(np.flatnonzero(M[:, a])): pb.truth[a] for a in range(pb.n_atoms)}
+    assert got == want

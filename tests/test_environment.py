@@ -11,7 +11,7 @@ import yaml
 from cxlab.paths import PROJ_ROOT
 
 # conda-forge names that differ from PyPI names
-CONDA_TO_PYPI = {"python-duckdb": "duckdb"}
+CONDA_TO_PYPI = {"python-duckdb": "duckdb", "ibis-duckdb": "ibis-framework"}
 REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
 
 
@@ -20,6 +20,7 @@ def _parse(reqs):
     for r in reqs:
         m = REQ.match(r)
         name, spec = m.group(1).lower(), m.group(2).replace(" ", "")
+        spec = re.sub(r"^\[[^\]]*\]", "", spec)  # pip's extras: conda names the package instead
         out[CONDA_TO_PYPI.get(name, name)] = spec
     return out
 

@@ -13,7 +13,12 @@ tables before release (τ-ARGUS's "audit" of a suppression pattern; Hundepool et
    count is registered with its two counts and its displayed precision. The kernel writes
    the ledger as JSON lines to the file named by ``$CXLAB_LEDGER`` (set by the renderer;
    in JupyterLab there is no ledger and nothing changes) and puts an invisible marker
-   around the cell's text so the renderer can find it in the HTML.
+   around the cell's text so the renderer can find it in the HTML. Each distinct set of
+   members is stored once, as its members' 128-bit keyed hashes (``members/<digest>.npy``
+   beside the ledgers): the audit needs to know which counts share a member, not who it
+   is. Answers of quarters a report reads only as aggregates are recorded as *blocks*
+   (:class:`Members` with sizes): one key standing for ``k`` answers always counted
+   together.
 2. **Attacker model (at render time).** Each population is cut into *atoms*: the sets of
    members that belong to exactly the same published counts. The attacker knows every
    published relation — a count is the sum of its atoms, a shown count equals its value, a
@@ -48,6 +53,7 @@ relaxed range is first rounded inwards to a whole number.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -56,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from cxlab.errors import DisclosureError
 
@@ -69,6 +76,31 @@ _MARK_RE = re.compile(f"{START}([0-9a-z.]+){SEP}([^{START}{END}]*){END}")
 _STRAY = {ord(START): None, ord(SEP): None, ord(END): None}
 
 DEFAULT_THRESHOLD = 5
+#: Two independent 64-bit keyed hashes make a member's 128-bit key (``pandas.util.
+#: hash_array``): two different ids share a key with probability ≈ n² / 2¹²⁹ — for ten
+#: million members about 10⁻²⁵, far below any other risk in the pipeline.
+_HASH_KEYS = ("cxlab-members-1a", "cxlab-members-2b")
+
+
+def member_keys(ids) -> np.ndarray:
+    """The sorted distinct 128-bit keys of ``ids`` as an ``(n, 2)`` uint64 array."""
+    obj = np.asarray(ids)
+    if obj.dtype != object or pd.api.types.infer_dtype(obj, skipna=False) != "string":
+        obj = obj.astype(str).astype(object)  # every id as its text, as the ledger shows it
+    if not len(obj):
+        return np.zeros((0, 2), dtype=np.uint64)
+    h = np.column_stack([pd.util.hash_array(obj, hash_key=k, categorize=False)
+                         for k in _HASH_KEYS]).astype(np.uint64)
+    return np.unique(_void(h)).view(np.uint64).reshape(-1, 2)
+
+
+def _void(keys: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` keys as one 16-byte value each (sortable, comparable, hashable)."""
+    return np.ascontiguousarray(keys, dtype=np.uint64).view(np.dtype((np.void, 16))).ravel()
+
+
+def _digest(keys: np.ndarray) -> str:
+    return hashlib.blake2b(np.ascontiguousarray(keys).tobytes(), digest_size=12).hexdigest()
 
 
 # --------------------------------------------------------------------------------------
@@ -170,6 +202,7 @@ class Ledger:
     prefix: str = field(default_factory=lambda: f"{os.getpid():x}")
     _n: int = 0
     _populations: dict = field(default_factory=dict)
+    _written: set = field(default_factory=set)
 
     def _next(self) -> str:
         self._n += 1
@@ -181,10 +214,25 @@ class Ledger:
 
     def count(self, value, members: Members, shown: bool, reliability: bool | None = None,
               min_n: int | None = None) -> str:
-        """Register a count of people; returns its id."""
+        """Register a count of people; returns its id.
+
+        The members are stored once per distinct set, as their sorted 128-bit keys
+        (:func:`member_keys`) in ``members/<digest>.npy`` beside the ledger — a quarter of
+        a million answers counted on ten pages is one 16-byte-per-member file, not ten
+        lists of ids in JSON."""
         cid = self._next()
+        keys = member_keys(members.ids)
+        digest = _digest(keys)
+        folder = self.path.parent / MEMBERS_DIR
+        target = folder / f"{digest}.npy"
+        if digest not in self._written and not target.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{digest}.{os.getpid()}.npy"
+            np.save(tmp, keys)
+            os.replace(tmp, target)  # two kernels writing the same set: either wins
+        self._written.add(digest)
         record = {"kind": "count", "id": cid, "population": members.population,
-                  "ids": sorted(set(map(str, members.ids))), "value": int(value),
+                  "members": digest, "n_members": int(len(keys)), "value": int(value),
                   "shown": bool(shown), "reliability": reliability, "min_n": min_n}
         if members.sizes is not None:
             record["sizes"] = members.size_map()
@@ -240,14 +288,39 @@ class Audit:
     checked: int
 
 
+#: The folder beside the ledgers that holds each distinct member set once.
+MEMBERS_DIR = "members"
+
+
 def read_ledgers(paths) -> list[dict]:
+    """The records of the ledgers at ``paths``; a count's members are found with
+    :func:`keys_of`."""
     records = []
     for p in paths:
         p = Path(p)
         if p.exists():
             with open(p, encoding="utf-8") as fh:
-                records += [json.loads(line) for line in fh if line.strip()]
+                for line in fh:
+                    if line.strip():
+                        r = json.loads(line)
+                        if "members" in r:
+                            r["_folder"] = str(p.parent / MEMBERS_DIR)
+                        records.append(r)
     return records
+
+
+def keys_of(record: dict) -> np.ndarray:
+    """A count record's members as sorted distinct 128-bit keys (``(n, 2)`` uint64): from
+    its member file, or from inline ``ids`` (records written by hand, in tests)."""
+    if "members" in record:
+        return np.load(Path(record["_folder"]) / f"{record['members']}.npy")
+    return member_keys(record["ids"])
+
+
+def key_set(record: dict) -> frozenset:
+    """A count record's members as a set of Python ints (for set algebra in tests)."""
+    k = keys_of(record)
+    return frozenset((int(a) << 64) | int(b) for a, b in k)
 
 
 class _Problem:
@@ -264,31 +337,39 @@ class _Problem:
         keys: dict[tuple, int] = {}
         self.value: list[int] = []
         self.population: list[str] = []
-        self.sets: list[frozenset] = []
         self.lower: list[float] = []
         self.upper: list[float] = []
         self.shown: list[bool] = []
-        #: members standing for several (blocks), with their sizes; every other id is 1
+        #: members standing for several (blocks): {(population, 16-byte key) → size}
         self.size_of: dict[tuple, int] = {}
         for r in counts:
             for i, k in (r.get("sizes") or {}).items():
-                if self.size_of.setdefault((r["population"], i), int(k)) != int(k):
+                key = (r["population"], _void(member_keys([i]))[0].tobytes())
+                if self.size_of.setdefault(key, int(k)) != int(k):
                     raise DisclosureError(
                         f"the block {i!r} of {r['population']} is recorded with two sizes "
-                        f"({self.size_of[(r['population'], i)]} and {k}): the report "
-                        "cannot be audited")
+                        f"({self.size_of[key]} and {k}): the report cannot be audited")
+        self.keys: list[np.ndarray] = []  # each variable's members (sorted 128-bit keys)
+        loaded: dict[str, np.ndarray] = {}
         for r in counts:
-            key = (r["population"], frozenset(r["ids"]))
+            digest = r.get("members")
+            if digest is None:  # inline ids (records written by hand)
+                k = member_keys(r["ids"])
+                digest = _digest(k)
+                loaded.setdefault(digest, k)
+            key = (r["population"], digest)
             if key not in keys:
+                if digest not in loaded:
+                    loaded[digest] = keys_of(r)
                 keys[key] = len(self.value)
                 self.value.append(int(r["value"]))
                 self.population.append(r["population"])
-                self.sets.append(key[1])
+                self.keys.append(loaded[digest])
                 self.lower.append(0.0)
                 self.upper.append(np.inf)
                 self.shown.append(False)
             v = keys[key]
-            size = sum(self.size_of.get((key[0], i), 1) for i in key[1])
+            size = self._size(r["population"], self.keys[v])
             if size != int(r["value"]):
                 raise DisclosureError(
                     f"a published count ({r['value']}) does not match its members "
@@ -305,33 +386,62 @@ class _Problem:
         self.rate_ids = {r["id"]: i for i, r in enumerate(self.rates)}
         self._atoms()
 
+    def _sizes(self, population: str, keys: np.ndarray) -> np.ndarray:
+        """How many members each key stands for: 1, or a block's size."""
+        out = np.ones(len(keys), dtype=np.int64)
+        blocks = {k: n for (pop, k), n in self.size_of.items() if pop == population}
+        if blocks and len(keys):
+            vk = _void(keys)
+            bv = np.array([np.frombuffer(k, dtype=np.uint64) for k in blocks],
+                          dtype=np.uint64).reshape(-1, 2)
+            hit = np.flatnonzero(np.isin(vk, _void(bv)))
+            for i in hit:
+                out[i] = blocks[vk[i].tobytes()]
+        return out
+
+    def _size(self, population: str, keys: np.ndarray) -> int:
+        return int(self._sizes(population, keys).sum())
+
     def _atoms(self) -> None:
-        """Member → atom: members in exactly the same variables form one atom."""
-        pattern: dict[tuple, list] = defaultdict(list)
-        by_pop: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for v, (pop, ids) in enumerate(zip(self.population, self.sets)):
-            for i in ids:
-                by_pop[pop][i].append(v)
-        atoms: dict[tuple, int] = {}
-        for pop, members in by_pop.items():
-            for i, vs in members.items():
-                key = (pop, tuple(vs))
-                if key not in atoms:
-                    atoms[key] = len(atoms)
-                pattern[key].append(i)
-        self.n_atoms = len(atoms)
-        rows, cols = [], []
-        for (pop, vs), a in atoms.items():
-            for v in vs:
-                rows.append(v)
-                cols.append(a)
+        """Member → atom: members in exactly the same variables form one atom.
+
+        Vectorised over members: all (member, variable) pairs of a population are sorted
+        by member; a member's *signature* is the sum (mod 2⁶⁴, twice) of a random 64-bit
+        weight of each variable it belongs to, and members with equal signatures form
+        an atom. Two different sets of variables share a signature with probability
+        2⁻¹²⁸ per pair — the cost is a few sorts, not a Python loop over members."""
         from scipy import sparse
 
+        rng = np.random.default_rng(0x5EED)
+        n_vars = len(self.value)
+        w = rng.integers(0, 2**64 - 1, size=(n_vars, 2), dtype=np.uint64, endpoint=True)
+        rows, cols, truth = [], [], []
+        for pop in sorted(set(self.population)):
+            vs = [v for v in range(n_vars) if self.population[v] == pop and len(self.keys[v])]
+            if not vs:
+                continue
+            keys = np.concatenate([self.keys[v] for v in vs])
+            label = np.concatenate([np.full(len(self.keys[v]), v, dtype=np.int64) for v in vs])
+            vk = _void(keys)
+            order = np.argsort(vk, kind="stable")
+            vk, label = vk[order], label[order]
+            starts = np.flatnonzero(np.r_[True, vk[1:] != vk[:-1]])
+            ends = np.r_[starts[1:], len(vk)]
+            sig = np.column_stack([np.add.reduceat(w[label, j], starts) for j in (0, 1)])
+            members = keys[order][starts]
+            size = self._sizes(pop, members)
+            uniq, first, inverse = np.unique(_void(sig), return_index=True, return_inverse=True)
+            weight = np.bincount(inverse.ravel(), weights=size, minlength=len(uniq))
+            base = len(truth)
+            for a, m in enumerate(first):
+                for v in label[starts[m]:ends[m]]:
+                    rows.append(int(v))
+                    cols.append(base + a)
+            truth.extend(weight.tolist())
+        self.n_atoms = len(truth)
         self.M = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                                   shape=(len(self.value), self.n_atoms))
-        self.truth = np.zeros(self.n_atoms)
-        for key, a in atoms.items():
-            self.truth[a] = sum(self.size_of.get((key[0], i), 1) for i in pattern[key])
+                                   shape=(n_vars, self.n_atoms))
+        self.truth = np.asarray(truth, dtype=float)
 
     def bounds(self, target: int, hidden_vars: set, hidden_rates: set):
         """The attacker's [min, max] of variable ``target``, and the published figures the
