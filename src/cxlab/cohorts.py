@@ -1476,8 +1476,9 @@ def promotion(
             n_of[key] = disclosure.Members("clients", who[m])
             doers_of[key] = disclosure.Members("clients", who[m & (counts[beh].to_numpy() > 0)])
             if beh == "referral":
-                count_of[key] = disclosure.Members("clients",
-                                                   referred[np.isin(referrer, who[m])])
+                # pandas' hash-table isin: numpy's on strings sorts (minutes at 10⁵)
+                count_of[key] = disclosure.Members(
+                    "clients", referred[pd.Series(referrer).isin(who[m]).to_numpy()])
         _members.attach(table, "n", n_of)
         _members.attach(table, "doers", doers_of)
         _members.attach(table, "count", count_of)
