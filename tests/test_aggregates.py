@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cxlab import _design, aggregates, cohorts, disclosure, io, metrics, quarter, report
+from cxlab import _design, aggregates, cohorts, disclosure, io, metrics, quarter, report, schema
 from cxlab.errors import DisclosureError, ParameterError
 
 from _exports import airline_mapping, airline_study, survey_tool_export
@@ -237,8 +237,9 @@ def test_a_report_notebook_never_fetches_answers_before_its_window(name, sample_
     """Every frame a notebook fetches from the warehouse, through `io.load` or the
     aggregates: answers only from the trailing four quarters (row by row), and history
     only as aggregates — at most one row per channel × quarter (× flags), or one per
-    client and channel (the first answers promotion classes by). (Clients, visits and
-    complaints are still read whole: see the module docstring of cxlab.aggregates.)"""
+    client and channel (the first answers promotion classes by); and never the clients'
+    contact details. (Clients, visits and complaints up to the quarter's end are still
+    read whole where a notebook uses them: see the module docstring of cxlab.aggregates.)"""
     from cxlab import warehouse as wh
 
     data = quarter.load_quarter("2026Q3", sample_warehouse, STUDY)
@@ -269,7 +270,9 @@ def test_a_report_notebook_never_fetches_answers_before_its_window(name, sample_
     for f in answers:
         assert f["submitted_at"].min() >= start, "an answer from before the window was fetched"
         assert len(f) <= window
+    contact = set(schema.TABLES["clients"].personal_columns)
     for f in fetched:
         if "response_id" not in f.columns and "client_id" not in f.columns:
             assert len(f) <= 4 * groups  # aggregates: a row per group (and flags)
+        assert not contact & set(f.columns), "a report kernel read clients' contact details"
     assert report.load_quarter is quarter.load_quarter

@@ -21,6 +21,12 @@ read as **sufficient statistics**, one row per group, computed by the engine:
   of quarters before the loaded window as blocks of identical membership: a block stands
   for ``k`` answers the report only ever counts together.
 
+Not yet aggregated: the clients (without their contact details), visits and complaints
+up to the quarter's end are read whole by the notebooks that use them (cohorts, the
+complaint rate per active client). They grow with the number of families rather than with
+the answers; moving the cohort features and the active-client counts into the warehouse
+is the next step (``benchmarks/README.md``, "Scale").
+
 The queries are written once in **Ibis** (one expression, many engines: the backend is a
 connection, not a code path), so the same layer runs on DuckDB here and on another engine
 that Ibis supports. Results come back as small pandas frames.

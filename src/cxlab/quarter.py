@@ -206,13 +206,25 @@ class QuarterData:
         out.attrs["weighting"] = dict(w.attrs)
         return out
 
-    def _table(self, name: str, since=None, upto=None) -> pd.DataFrame:
+    def _table(self, name: str, since=None, upto=None, *, personal: bool = True) -> pd.DataFrame:
         """The rows of ``name`` the warehouse holds in ``[since, upto)`` (filtered in
-        SQL), or an empty frame with the table's columns when it holds none."""
+        SQL), or an empty frame with the table's columns when it holds none;
+        ``personal=False`` leaves the table's personal columns in the warehouse."""
         from cxlab import schema
 
         if name in self.holdings.rows:
-            return _io().load(name, self.warehouse, study=self.study, since=since, upto=upto)
+            columns = None
+            if not personal:
+                drop = set(schema.resolve_table(name, self.study).personal_columns)
+                io = _io()
+                con = io.connect(self.warehouse)
+                try:
+                    stored = io._existing_columns(con, name) or []
+                finally:
+                    con.close()
+                columns = [c for c in stored if c not in drop]
+            return _io().load(name, self.warehouse, study=self.study, since=since, upto=upto,
+                              columns=columns)
         spec = schema.resolve_table(name, self.study)
         return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
                                              spec.column_names}), name, study=self.study)
@@ -220,8 +232,10 @@ class QuarterData:
     @cached_property
     def clients(self) -> pd.DataFrame:
         """The clients who had joined by the quarter's end (or whose join date is
-        unknown)."""
-        c = self._table("clients")
+        unknown), without their contact details (the schema's personal columns: names,
+        phone, e-mail): no report section needs them, so a report kernel never holds
+        them (the call-back list, :func:`cxlab.cohorts.followups`, reads them itself)."""
+        c = self._table("clients", personal=False)
         if "joined_on" in c.columns:
             c = c.loc[c["joined_on"].isna() | (c["joined_on"] < self.end)]
         return c.reset_index(drop=True)
