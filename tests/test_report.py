@@ -868,3 +868,22 @@ def test_the_top_index_lists_every_language_whichever_ran_last(tmp_path):
     assert en.index('href="2026Q3/en/index.html"') < en.index('href="2026Q3/ru/index.html"') \
         < en.index('href="2026Q2/ru/index.html"')  # newest first, each language linked
     assert 'href="2026Q2/en/' not in en and "English" in en and "Русский" in en
+
+
+def test_each_kernel_gets_its_share_of_the_cores(monkeypatch):
+    """Two kernels at a time on two cores: one BLAS thread each (spinning OpenBLAS threads
+    of two processes made a bootstrap 40× slower, benchmarks/README.md "Scale"); a value
+    the caller set is kept, and the renderer's environment is restored afterwards."""
+    from cxlab.report import rendering
+
+    monkeypatch.setattr(rendering.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    with rendering._kernel_threads(2):
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+        assert os.environ["OMP_NUM_THREADS"] == "1"
+        assert os.environ["MKL_NUM_THREADS"] == "3"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"
+    with rendering._kernel_threads(1):
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "2"

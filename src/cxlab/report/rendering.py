@@ -33,6 +33,7 @@ import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,8 +263,9 @@ def _render_into(out: Path, quarter: str, run, paths, asked: bool, lacking, lang
         with _progress.task(f"report {quarter} ({lang})", len(run), unit="notebooks",
                             show=progress) as bar:
             # Kernels are separate processes: two notebooks at a time use both cores
-            # while papermill itself mostly waits on them.
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
+            # while papermill itself mostly waits on them; each kernel's BLAS gets its
+            # share of the cores (_kernel_threads)
+            with _kernel_threads(jobs), ThreadPoolExecutor(max_workers=jobs) as pool:
                 futures = {pool.submit(one, p): p for p in run}
                 errors: dict[str, BaseException] = {}
                 for fut in as_completed(futures):
@@ -310,6 +312,34 @@ def _render_into(out: Path, quarter: str, run, paths, asked: bool, lacking, lang
     write_atomic(out / "index.html", reports_index_html(out, lang))
     return RenderResult(quarter, dest / "index.html", tuple(sections),
                         time.perf_counter() - started, lang, parameters, tuple(left_out))
+
+
+#: The thread-count variables of the BLAS and OpenMP libraries numpy and scipy use.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def _kernel_threads(jobs: int):
+    """While kernels start: each gets ``cores // jobs`` BLAS threads (at least one),
+    unless the caller set the variables itself.
+
+    Kernels inherit the renderer's environment. Left alone, each of two kernels starts
+    a BLAS thread per core, and OpenBLAS threads wait by spinning: on two cores the
+    penalty/reward bootstrap of a million answers took 621 s in each of two processes
+    run side by side, and 15 s with one thread each (``benchmarks/README.md``, "Scale").
+    """
+    share = str(max(1, (os.cpu_count() or 1) // max(1, int(jobs))))
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    for k in THREAD_VARIABLES:
+        os.environ.setdefault(k, share)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 #: Each kernel's disclosure ledger, beside its executed notebook (analyst folder).
