@@ -15,7 +15,9 @@ times, in one run:
   the peak memory is the largest resident set of any notebook kernel
   (``getrusage(RUSAGE_CHILDREN)``, measured in a child process per render);
 * the history a report reads as aggregates (:mod:`cxlab.aggregates`) against loading
-  every answer into pandas, as the report did before.
+  every answer into pandas, as the report did before;
+* with ``--blas``, the penalty/reward bootstrap in two processes at once (two report
+  kernels), BLAS threads left to their default and one each.
 
 Figures move 2–3× with the machine's load; compare the ratios within one run.
 """
@@ -117,11 +119,45 @@ def history(warehouse: Path) -> None:
           f"ratio {t_rows / t_agg:.1f}")
 
 
+_TWICE = """
+import os, sys, time
+os.environ["CXLAB_PROGRESS"] = "0"
+from cxlab import asymmetry, report
+d = report.load_quarter("2026Q3", sys.argv[1], sys.argv[2])
+r = d.recent_responses(4)
+t = time.perf_counter()
+asymmetry.penalty_reward(r, study=d.study, labels="en", seed=0)
+print(f"{time.perf_counter() - t:.1f}")
+"""
+
+
+def blas(warehouse: Path) -> None:
+    """The penalty/reward bootstrap of the four-quarter window in two processes at once
+    (as two report kernels run): BLAS threads left to their default, then one each."""
+    import subprocess
+    import sys
+
+    for label, threads in (("default BLAS threads", None), ("OPENBLAS_NUM_THREADS=1", "1")):
+        env = dict(os.environ)
+        for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.pop(k, None)
+            if threads:
+                env[k] = threads
+        procs = [subprocess.Popen([sys.executable, "-c", _TWICE, str(warehouse), str(STUDY)],
+                                  env=env, stdout=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        times = [p.communicate()[0].strip() for p in procs]
+        print(f"  penalty/reward, two processes at once, {label}: {' s, '.join(times)} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--times", type=int, default=170)
     ap.add_argument("--only-aggregates", action="store_true",
                     help="skip the two report renderings")
+    ap.add_argument("--blas", action="store_true",
+                    help="also time the penalty/reward bootstrap in two processes at once, "
+                         "BLAS threads by default and one each")
     ap.add_argument("--no-aggregates", action="store_true",
                     help="skip the aggregates' timing (e.g. to render with an older cxlab "
                          "on PYTHONPATH, for a before/after ratio)")
@@ -140,6 +176,8 @@ def main() -> None:
               + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
         if not args.no_aggregates:
             history(big)
+        if args.blas:
+            blas(big)
         if args.only_aggregates:
             return
         for name, wh in (("samples", sample), (f"×{args.times}", big)):

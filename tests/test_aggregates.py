@@ -132,6 +132,11 @@ def test_aggregates_refuse_what_they_cannot_do(sample_warehouse):
         metrics.binary_nps_table(mo)
     with pytest.raises(ParameterError, match="expected one of"):
         aggregates.score_moments(sample_warehouse, "csat")
+    for kw in ({"cluster": None}, {"column": "csat"}):  # refused, never silently ignored
+        with pytest.raises(ParameterError, match="cannot change that"):
+            metrics.nps_trend(mo, **kw)
+    with pytest.raises(ParameterError, match="cannot change that"):
+        metrics.nps_table(mo, weights="w")
 
 
 # ---------------------------------------------------------------------- a real-shaped export
@@ -201,12 +206,12 @@ def test_a_block_with_two_sizes_or_a_wrong_total_refuses_the_audit():
 
 
 def test_history_records_ids_in_the_window_and_blocks_before_it(sample_warehouse, monkeypatch,
-                                                                 tmp_path):
+                                                                 tmp_path, rows):
     monkeypatch.setenv(disclosure.ENV, str(tmp_path / "ledger.jsonl"))
     data = quarter.load_quarter("2026Q3", sample_warehouse, STUDY)
     t = metrics.nps_trend(data.history("nps"))
     disclosure.check_members(t, "n")  # every count has members adding up to it
-    rows = data.responses_all
+    rows = rows.assign(quarter=schema.quarter_of(rows["submitted_at"]))
     for (ch, q), n in t["n"].items():
         m = disclosure.lookup(t, "n", (ch, q))
         if q >= "2025Q4":  # the window: the answers' own ids
@@ -215,8 +220,11 @@ def test_history_records_ids_in_the_window_and_blocks_before_it(sample_warehouse
             assert set(m.ids) == set(want["response_id"].astype(str))
         else:
             assert m.sizes is not None and all(str(i).startswith(aggregates.BLOCK) for i in m.ids)
+    # in a report kernel, no answer from before the window by its id
     with pytest.raises(DisclosureError, match="at most 4 quarters"):
         data.recent_responses(8)
+    with pytest.raises(DisclosureError, match="only as aggregates"):
+        data.responses_all
 
 
 # ---------------------------------------------------------------------- what a report reads

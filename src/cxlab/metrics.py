@@ -935,6 +935,18 @@ def _moments_design(mo: Moments) -> tuple[_design.Design, dict]:
     return d, m
 
 
+def _moments_defaults(cluster, column, what: str, weights=None,
+                      default_column: str = "nps") -> None:
+    """Aggregates carry their own score, clustering and (no) weights: an argument asking
+    for others is refused rather than ignored."""
+    if cluster != "client_id" or column != default_column or weights is not None:
+        raise ParameterError(
+            f"{what}: aggregates from the warehouse (cxlab.aggregates.Moments) were "
+            "computed for their score, clustered by client_id when clients repeat and "
+            "unweighted; column=, cluster= and weights= cannot change that — aggregate "
+            "again (cxlab.aggregates.score_moments) or pass the rows")
+
+
 def _check_moments_by(mo: Moments, by, what: str) -> None:
     if by is not None and tuple(_as_list(by)) != mo.by:
         raise ParameterError(f"{what}: the aggregates are grouped by {', '.join(mo.by)}; "
@@ -989,6 +1001,7 @@ def nps_table(df: pd.DataFrame, by=None, min_n: int = 30, ci: str = "score",
     """
     _check_method(ci)
     if isinstance(df, Moments):
+        _moments_defaults(cluster, column, "nps_table", weights=weights)
         return _nps_table_of(df, by, min_n, ci, level, seed, n_boot)
     _need_columns(df, [column], "nps_table")
     df, by = _group_frame(df, by, pool_channels, channel_col, "nps_table")
@@ -1064,6 +1077,8 @@ def binary_nps_table(df: pd.DataFrame, by=None, min_n: int = 30, level: float = 
     :func:`nps_table`: ``n, successes, share, ci_low, ci_high, small_n``."""
     _z(level)
     if isinstance(df, Moments):
+        _moments_defaults(cluster, column, "binary_nps_table", weights=weights,
+                          default_column="recommend")
         return _binary_table_of(df, by, min_n, level)
     _need_columns(df, [column], "binary_nps_table")
     df, by = _group_frame(df, by, pool_channels, channel_col, "binary_nps_table")
@@ -1460,6 +1475,7 @@ def nps_trend(df: pd.DataFrame, by=None, quarter_col: str | None = None, min_n: 
     nor does a change where a quarter's answers are all in one category.
     """
     if isinstance(df, Moments):  # aggregates computed in the warehouse
+        _moments_defaults(cluster, column, "nps_trend")
         if by is not None or df.by[-1:] != ("quarter",):
             raise ParameterError(
                 f"nps_trend: the aggregates are grouped by {', '.join(df.by)}; expected "

@@ -254,7 +254,18 @@ class QuarterData:
     def responses_all(self) -> pd.DataFrame:
         """Every response up to the quarter's end, with a ``quarter`` column — loaded
         from the warehouse when first used (its size grows with the history: the report
-        notebooks read :meth:`history` instead)."""
+        notebooks read :meth:`history` instead).
+
+        Not in a report kernel: there answers before the window are counted as blocks
+        (:meth:`history`), and the audit must never see them by their ids as well."""
+        from cxlab import disclosure
+        from cxlab.errors import DisclosureError
+
+        if disclosure.active():
+            raise DisclosureError(
+                "responses_all: a report reads every quarter's answers only as aggregates "
+                "(data.history(...), data.first_answers()) and at most the trailing "
+                f"{WINDOW} quarters row by row (data.recent_responses())")
         return _with_quarter(_io().load("responses", self.warehouse, study=self.study),
                              "submitted_at", self.end)
 
