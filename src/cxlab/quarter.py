@@ -313,7 +313,9 @@ class QuarterData:
         response ids of the trailing :data:`WINDOW` quarters (those :meth:`recent_responses`
         can read), and blocks (:func:`cxlab.aggregates.answer_blocks`) before them.
         """
-        key = ("history", column)
+        from cxlab import _members
+
+        key = ("history", column, _members.active())  # with members only under a ledger
         if key not in self._cache:
             from cxlab import aggregates
 

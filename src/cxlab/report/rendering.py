@@ -260,6 +260,9 @@ def _render_into(out: Path, quarter: str, run, paths, asked: bool, lacking, lang
                 if (work / name).is_file():
                     shutil.copy2(work / name, tmp_nb / name)
             done[k.name] = k
+        if kept and (work / disclosure.MEMBERS_DIR).is_dir():  # the member sets they name
+            shutil.copytree(work / disclosure.MEMBERS_DIR, tmp_nb / disclosure.MEMBERS_DIR,
+                            dirs_exist_ok=True)
         with _progress.task(f"report {quarter} ({lang})", len(run), unit="notebooks",
                             show=progress) as bar:
             # Kernels are separate processes: two notebooks at a time use both cores
