@@ -305,8 +305,16 @@ def normalize_id(value):
     True
     """
     if isinstance(value, pd.Series):
+        import unicodedata
+
         s = value.astype("string")
-        return (s.str.normalize("NFC").str.replace(_INVISIBLE_RE, "", regex=True)
+        # ASCII text is NFC already: only the others go through unicodedata, one by one
+        # (the same function as a single id below; a million ASCII ids cost one regex)
+        other = s.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+        if other.any():
+            s = s.copy()
+            s[other] = [unicodedata.normalize("NFC", v) for v in s[other]]
+        return (s.str.replace(_INVISIBLE_RE, "", regex=True)
                 .str.replace(_NBSP_RE, " ", regex=True).str.strip())
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return value
@@ -519,8 +527,9 @@ def _coerce(s: pd.Series, col: Col, tz: str = "UTC") -> tuple[pd.Series, pd.Seri
             # codes match regardless of case ('Phone' is phone); unknown codes stay as
             # written and fail the code-list check
             canon = {c.casefold(): c for c in col.codes}
-            out = out.map(lambda v: canon.get(v.casefold(), v) if isinstance(v, str) else v,
-                          na_action="ignore").astype("string")
+            k, seen = pd.factorize(out)  # each distinct value looked up once; −1: empty
+            fixed = pd.array([canon.get(v.casefold(), v) for v in seen], dtype="string")
+            out = pd.Series(fixed.take(k, allow_fill=True), index=out.index, dtype="string")
         if col.kind == "id" and pd.api.types.is_float_dtype(s):
             # ids read as floats from a spreadsheet (12.0) are whole numbers; one too large
             # to be held exactly (1e20) keeps its text rather than overflowing
