@@ -16,6 +16,9 @@ times, in one run:
   (``getrusage(RUSAGE_CHILDREN)``, measured in a child process per render);
 * the history a report reads as aggregates (:mod:`cxlab.aggregates`) against loading
   every answer into pandas, as the report did before;
+* with ``--ingest ROWS`` (instead of the rest), a cp1251 export of ROWS answers ingested
+  by ``cxlab`` next to its floor (decoding to UTF-8, DuckDB ``read_csv``, the checks as
+  SQL, the insert), and the same rows as Parquet;
 * with ``--blas``, the penalty/reward bootstrap in two processes at once (two report
   kernels), BLAS threads left to their default and one each.
 
@@ -150,11 +153,96 @@ def blas(warehouse: Path) -> None:
         print(f"  penalty/reward, two processes at once, {label}: {' s, '.join(times)} s")
 
 
+def _child(fn, *args):
+    """Run ``fn(*args)`` in a fresh process; its seconds and its own peak memory (GiB)."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_measure, args=(fn, args, q))
+    p.start()
+    res = q.get()
+    p.join()
+    return res
+
+
+def _measure(fn, args, q) -> None:
+    os.environ["CXLAB_PROGRESS"] = "0"
+    t0 = time.perf_counter()
+    fn(*args)
+    q.put((time.perf_counter() - t0,
+           resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2))
+
+
+def _cxlab_ingest(path: str, warehouse: str) -> None:
+    from cxlab import io
+
+    io.ingest([Path(path)], warehouse=warehouse, study=STUDY)
+
+
+def _floor_ingest(path: str, warehouse: str) -> None:
+    """The floor: decode the cp1251 file to UTF-8, let DuckDB read it, check it (ranges,
+    codes, dates, duplicate ids) and insert it — what any ingest has to do at least."""
+    import duckdb
+
+    utf8 = Path(warehouse).with_suffix(".utf8.csv")
+    with open(path, encoding="cp1251", newline="") as src, \
+            open(utf8, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(1 << 24):
+            dst.write(chunk)
+    con = duckdb.connect(warehouse)
+    con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{utf8}', delim=';', header=true, "
+                "all_varchar=true)")
+    factors = [c for c in con.execute("SELECT * FROM raw LIMIT 0").fetchdf().columns
+               if c.startswith("f_")]
+    checks = con.execute(
+        "SELECT count(*) FILTER (WHERE try_cast(nps AS INTEGER) NOT BETWEEN 0 AND 10), "
+        "count(*) FILTER (WHERE try_cast(csat AS INTEGER) NOT BETWEEN 1 AND 5), "
+        + "".join(f"count(*) FILTER (WHERE {f} <> '' AND try_cast({f} AS INTEGER) NOT BETWEEN 1 AND 5), "
+                  for f in factors)
+        + "count(*) FILTER (WHERE channel NOT IN ('phone', 'messenger', 'web')), "
+        "count(*) FILTER (WHERE try_strptime(submitted_at, '%d.%m.%Y %H:%M') IS NULL), "
+        "count(*) - count(DISTINCT response_id) FROM raw").fetchone()
+    assert not any(checks), checks
+    con.execute(
+        "CREATE TABLE responses AS SELECT response_id, client_id, "
+        "strptime(submitted_at, '%d.%m.%Y %H:%M') AS submitted_at, channel, survey, programme, "
+        "CAST(nps AS INTEGER) AS nps, CAST(csat AS INTEGER) AS csat, "
+        + "".join(f"CAST(nullif({f}, '') AS INTEGER) AS {f}, " for f in factors)
+        + "nullif(comment, '') AS comment FROM raw")
+    con.execute("DROP TABLE raw")
+    con.close()
+    utf8.unlink()
+
+
+def ingest(rows: int, tmp: Path) -> None:
+    """``rows`` answers as a cp1251 ``;`` export (benchmarks/ingest.py's), ingested by
+    ``cxlab`` and by the floor, and as Parquet by ``cxlab``; each in its own process."""
+    import duckdb
+
+    from ingest import synthetic_export
+
+    csv = tmp / "responses.csv"
+    synthetic_export(rows, csv)
+    secs, peak = _child(_cxlab_ingest, str(csv), str(tmp / "a.duckdb"))
+    fsecs, fpeak = _child(_floor_ingest, str(csv), str(tmp / "floor.duckdb"))
+    print(f"  ingest {rows:,} rows, cp1251 CSV ({csv.stat().st_size / 1e6:.0f} MB): cxlab "
+          f"{secs:.1f} s ({peak:.2f} GiB) · floor {fsecs:.1f} s ({fpeak:.2f} GiB) · ratio "
+          f"{secs / fsecs:.2f}")
+    pq = tmp / "responses.parquet"
+    con = duckdb.connect(str(tmp / "floor.duckdb"))
+    con.execute(f"COPY responses TO '{pq}' (FORMAT parquet)")
+    con.close()
+    psecs, ppeak = _child(_cxlab_ingest, str(pq), str(tmp / "b.duckdb"))
+    print(f"  ingest {rows:,} rows, Parquet: cxlab {psecs:.1f} s ({ppeak:.2f} GiB)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--times", type=int, default=170)
     ap.add_argument("--only-aggregates", action="store_true",
                     help="skip the two report renderings")
+    ap.add_argument("--ingest", type=int, default=0, metavar="ROWS",
+                    help="only time the ingest of ROWS answers (CSV and Parquet) against "
+                         "its floor")
     ap.add_argument("--blas", action="store_true",
                     help="also time the penalty/reward bootstrap in two processes at once, "
                          "BLAS threads by default and one each")
@@ -166,6 +254,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(dir=os.environ.get("CXLAB_BENCH_TMP")) as tmp:
         tmp = Path(tmp)
+        if args.ingest:
+            import sys
+
+            sys.path.insert(0, str(Path(__file__).parent))
+            ingest(args.ingest, tmp)
+            return
         sample = tmp / "samples.duckdb"
         io.build_sample_warehouse(sample, replace=True)
         big = tmp / "big.duckdb"
