@@ -117,11 +117,11 @@ def test_yes_no_trend_from_the_warehouse_equals_the_rows(sample_warehouse, rows)
 def test_promotion_from_first_answers_equals_promotion_from_every_answer(sample_warehouse, rows):
     clients = io.load("clients", sample_warehouse)
     first = aggregates.first_scored_answers(sample_warehouse, upto=END)
-    assert len(first) < len(rows) / 1.5  # the point: far fewer rows
+    assert len(first) < len(rows) / 1.2  # the point: fewer rows (at most 2 per family and channel)
     a, b = cohorts.promotion(first, clients), cohorts.promotion(rows, clients)
     pd.testing.assert_frame_equal(a.table, b.table)
     pd.testing.assert_frame_equal(a.tests, b.tests)
-    assert a.channels == b.channels
+    assert (a.channels, a.period, a.n_respondents) == (b.channels, b.period, b.n_respondents)
 
 
 def test_aggregates_refuse_what_they_cannot_do(sample_warehouse):
@@ -245,7 +245,7 @@ def test_a_report_notebook_never_fetches_answers_before_its_window(name, sample_
     """Every frame a notebook fetches from the warehouse, through `io.load` or the
     aggregates: answers only from the trailing four quarters (row by row), and history
     only as aggregates — at most one row per channel × quarter (× flags), or one per
-    client and channel (the first answers promotion classes by); and never the clients'
+    client and channel (the first and last answers promotion needs); and never the clients'
     contact details. (Clients, visits and complaints up to the quarter's end are still
     read whole where a notebook uses them: see the module docstring of cxlab.aggregates.)"""
     from cxlab import warehouse as wh
@@ -272,9 +272,9 @@ def test_a_report_notebook_never_fetches_answers_before_its_window(name, sample_
                and set(f.columns) != first]
     assert answers, "the notebook reads the quarter's answers"
     for f in fetched:
-        if set(f.columns) == first:  # each client's first answer per channel: per client
+        if set(f.columns) == first:  # each client's first and last answer per channel
             scored = every[every["nps"].notna()]
-            assert len(f) <= scored.groupby(["client_id", "channel"]).ngroups * 1.05
+            assert len(f) <= 2 * scored.groupby(["client_id", "channel"]).ngroups
     for f in answers:
         assert f["submitted_at"].min() >= start, "an answer from before the window was fetched"
         assert len(f) <= window

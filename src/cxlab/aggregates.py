@@ -16,7 +16,7 @@ read as **sufficient statistics**, one row per group, computed by the engine:
   :func:`~cxlab.metrics.nps_table` and :func:`~cxlab.metrics.binary_nps_table` accept the
   result in place of a frame.
 * :func:`first_scored_answers` — the rows :func:`cxlab.cohorts.promotion` can use (each
-  client's earliest 0–10 answer in each channel), not every answer ever given.
+  client's earliest and latest 0–10 answer in each channel), not every answer ever given.
 * :func:`answer_blocks` — for the disclosure audit (:mod:`cxlab.disclosure`), the answers
   of quarters before the loaded window as blocks of identical membership: a block stands
   for ``k`` answers the report only ever counts together.
@@ -220,7 +220,8 @@ def score_moments(warehouse, column: str = "nps", by: Sequence[str] = ("channel"
                    if c not in t.columns]
         if missing:
             raise ParameterError(f"score_moments: the {table} table has no column(s) "
-                                 f"{', '.join(missing)}; expected {', '.join(missing)}")
+                                 f"{', '.join(missing)}; expected the score, the date and "
+                                 "every grouping column but 'quarter' in the table")
         t = _frame(t, date_col, since, upto)
         if frame_notna is not None:
             t = t.filter(t[frame_notna].notnull())
@@ -286,13 +287,15 @@ def _clustered(t, cluster: str | None) -> tuple[bool, str]:
 
 
 def first_scored_answers(warehouse, *, upto=None, table: str = "responses",
-                         date_col: str = DATE, study=None) -> pd.DataFrame:
-    """Each client's earliest 0–10 answer in each channel dated before ``upto`` (ties at
-    the same moment all kept), ordered like :func:`cxlab.warehouse.load`.
+                         date_col: str = DATE) -> pd.DataFrame:
+    """Each client's earliest and latest 0–10 answer in each channel dated before
+    ``upto`` (ties at the same moment all kept), ordered like
+    :func:`cxlab.warehouse.load`.
 
     :func:`cxlab.cohorts.promotion` with ``class_by="first"`` classes a client by the
-    earliest 0–10 answer, and lists the channels the answers came from: both are the same
-    on these rows as on every answer, and there are at most clients × channels of them.
+    earliest 0–10 answer, lists the channels the answers came from and the quarters they
+    span: all three are the same on these rows as on every answer, and there are at most
+    two per client and channel.
     """
     import ibis
 
@@ -302,13 +305,14 @@ def first_scored_answers(warehouse, *, upto=None, table: str = "responses",
         missing = [c for c in need if c not in t.columns]
         if missing:
             raise ParameterError(f"first_scored_answers: the {table} table has no column(s) "
-                                 f"{', '.join(missing)}")
+                                 f"{', '.join(missing)}; expected client ids, 0–10 answers "
+                                 "and their dates")
         t = _frame(t, date_col, None, upto)
         t = t.filter(t.nps.notnull() & t.client_id.notnull())
         part = ["client_id", *(["channel"] if "channel" in t.columns else [])]
         w = ibis.window(group_by=[t[c] for c in part])
-        t = t.mutate(_first=t[date_col].min().over(w))
-        t = t.filter(t[date_col] == t._first)
+        t = t.mutate(_first=t[date_col].min().over(w), _last=t[date_col].max().over(w))
+        t = t.filter((t[date_col] == t._first) | (t[date_col] == t._last))
         cols = [c for c in ["response_id", "client_id", date_col, "channel", "nps"]
                 if c in t.columns]
         order = [date_col, *(["response_id"] if "response_id" in t.columns else [])]

@@ -326,9 +326,9 @@ class QuarterData:
         return self._cache[key]
 
     def first_answers(self) -> pd.DataFrame:
-        """Each client's earliest 0–10 answer in each channel up to the quarter's end
-        (:func:`cxlab.aggregates.first_scored_answers`): what
-        :func:`cxlab.cohorts.promotion` classes respondents by, without every answer."""
+        """Each client's earliest and latest 0–10 answer in each channel up to the
+        quarter's end (:func:`cxlab.aggregates.first_scored_answers`): what
+        :func:`cxlab.cohorts.promotion` needs to class respondents, without every answer."""
         if "first" not in self._cache:
             from cxlab import aggregates
 
