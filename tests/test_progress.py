@@ -57,7 +57,7 @@ def responses() -> pd.DataFrame:
     ({}, False, False),                                 # cron, a pipe, a log file
     ({"CI": "true"}, True, False),                      # a CI job
     ({"CI": "false"}, True, True),                      # CI said off is no CI
-    ({"CXLAB_LEDGER": "/tmp/x.ledger.jsonl"}, True, False),  # a report kernel
+    ({"CXLAB_LEDGER": "x.ledger.jsonl"}, True, False),  # a report kernel
     ({"PYTEST_CURRENT_TEST": "t.py::t (call)"}, True, False),
     ({"TERM": "dumb"}, True, False),
     ({"CXLAB_PROGRESS": "0"}, True, False),             # forced off beats the terminal
@@ -74,7 +74,7 @@ def test_enabled_follows_the_rule(monkeypatch, env, terminal, shown):
 
 @pytest.mark.parametrize("env, shown", [
     ({}, True),                                          # JupyterLab: stderr is no terminal
-    ({"CXLAB_LEDGER": "/tmp/x.ledger.jsonl"}, False),    # papermill, from cxlab report
+    ({"CXLAB_LEDGER": "x.ledger.jsonl"}, False),    # papermill, from cxlab report
     ({"PYTEST_CURRENT_TEST": "nb.ipynb::Cell 3"}, False),  # nbval
     ({"CXLAB_PROGRESS": "0"}, False),                    # cxlab notebooks' kernels
 ])
