@@ -327,9 +327,10 @@ def _kernel_threads(jobs: int):
     unless the caller set the variables itself.
 
     Kernels inherit the renderer's environment. Left alone, each of two kernels starts
-    a BLAS thread per core, and OpenBLAS threads wait by spinning: on two cores the
-    penalty/reward bootstrap of a million answers took 621 s in each of two processes
-    run side by side, and 15 s with one thread each (``benchmarks/README.md``, "Scale").
+    a BLAS thread per core, and OpenBLAS threads wait by spinning. On two cores the
+    penalty/reward bootstrap of a million answers, run in two processes side by side,
+    took 31 s each against 15 s with one thread each on a quiet machine, and 621 s
+    against 15 s while other jobs ran (``benchmarks/README.md``, "Scale").
     """
     share = str(max(1, (os.cpu_count() or 1) // max(1, int(jobs))))
     saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
