@@ -76,3 +76,15 @@ def sample_report(sample_warehouse, tmp_path_factory):
         return done[lang]
 
     return get
+
+
+@pytest.fixture(scope="module")
+def sample_responses():
+    """The committed sample responses (data/samples), as cxlab.samples loads them."""
+    from cxlab.errors import CxlabError
+
+    samples = pytest.importorskip("cxlab.samples")
+    try:
+        return samples.load("responses")
+    except CxlabError as err:  # the committed CSVs are not there yet
+        pytest.skip(str(err))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cxlab import drivers
-from cxlab.errors import CxlabError, ParameterError
+from cxlab.errors import ParameterError
 from cxlab.study import parse_study
 
 FACTORS = ["f_a", "f_b", "f_c", "f_d"]
@@ -141,20 +141,12 @@ def test_segments_resample_clients_too(rng):
     assert all(kd.bootstrap.startswith("clients resampled") for kd in sd.analyses.values())
 
 
-@pytest.fixture(scope="module")
-def responses():
-    samples = pytest.importorskip("cxlab.samples")
-    try:
-        return samples.load("responses")
-    except CxlabError as err:  # the committed CSVs are not there yet
-        pytest.skip(str(err))
 
-
-def test_sample_intervals_widen_when_families_are_resampled(responses):
+def test_sample_intervals_widen_when_families_are_resampled(sample_responses):
     # the generator gives each family its own stable half of every factor score and its
     # own loyalty (cxlab.samples: CLIENT_SHARE, CLIENT_EFFECT), and families answer
     # several times: resampling answers as if independent understates the noise
-    df = responses
+    df = sample_responses
     by_client = drivers.key_drivers(df, n_boot=1000, seed=0)
     independent = drivers.key_drivers(df, n_boot=1000, seed=0, cluster=None)
     fac = list(by_client.table.index)

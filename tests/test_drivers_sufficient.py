@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from cxlab import _shapley, drivers
-from cxlab.errors import CxlabError
 from cxlab.study import parse_study
 
 FACTORS = ["f_a", "f_b", "f_c", "f_d", "f_e"]
@@ -118,14 +117,6 @@ def _clients(rng, n_clients=400, na=0.1, lone=0.05) -> pd.DataFrame:
     return df.iloc[rng.permutation(n)].reset_index(drop=True)
 
 
-@pytest.fixture(scope="module")
-def responses():
-    samples = pytest.importorskip("cxlab.samples")
-    try:
-        return samples.load("responses")
-    except CxlabError as err:  # the committed CSVs are not there yet
-        pytest.skip(str(err))
-
 
 def _bootstrap_inputs(df, **kwargs) -> tuple:
     """The arguments ``key_drivers`` passes to ``_bootstrap`` (rows centred within
@@ -160,8 +151,8 @@ def _assert_same(new, ref, atol=1e-9):
 
 @pytest.mark.parametrize("missing", ["complete", "pairwise"])
 @pytest.mark.parametrize("cluster", ["client_id", None])
-def test_sample_data_draws_equal_the_row_by_row_bootstrap(responses, missing, cluster):
-    args = _bootstrap_inputs(responses, missing=missing, cluster=cluster, n_boot=200, seed=5)
+def test_sample_data_draws_equal_the_row_by_row_bootstrap(sample_responses, missing, cluster):
+    args = _bootstrap_inputs(sample_responses, missing=missing, cluster=cluster, n_boot=200, seed=5)
     prep, clusters = args[0], args[5]
     assert prep.weighted is False and len(prep.factors) == 8
     assert (clusters is None) == (cluster is None)
