@@ -397,7 +397,8 @@ def test_validate_reports_a_file_it_may_not_read(monkeypatch):
     def denied(path, *args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(exports, "_read_raw", denied)
+    # the first read of a CSV on either road (pandas, or DuckDB for a large file)
+    monkeypatch.setattr(exports, "_csv_head", denied)
     res = runner.invoke(app, ["validate", str(DATA / "responses_cp1251.csv")])
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert "unreadable" in res.output

@@ -285,3 +285,62 @@ def test_latin1_with_windows_quotes_and_euro_is_cp1252(tmp_path):
     path = write(tmp_path, text(comments).encode("cp1252"))
     assert io.read(path)["comment"].tolist() == comments
     assert io.check(path).encoding == "cp1252"
+
+
+# ------------------------------------------------- the chunked scan decides as the whole-file rule
+
+def _decision(module, data: bytes):
+    try:
+        return module._decide_encoding(data)
+    except Exception as err:  # noqa: BLE001 - each module has its own _Undecodable
+        return (type(err).__name__, err.offset, err.why)
+
+
+def _mixtures(rng) -> list[bytes]:
+    """Files from the literals above in every encoding, mixed line by line, with stray
+    bytes, NULs and long lines: each decided once by the rule as first written (whole-file
+    strings: tests/_decoding_reference.py, cxlab at commit 8f332ba) and once by the
+    chunked scan."""
+    latin = ["Qualité du café", "Müller war sehr zufrieden", "Señora García", "naïve résumé"]
+    pools = {"cp1251": COMMENTS, "koi8-r": COMMENTS, "latin-1": latin, "utf-8": COMMENTS + latin}
+    files = []
+    for _ in range(150):
+        main = rng.choice(list(pools))
+        rows = []
+        for i in range(int(rng.integers(1, 60))):
+            enc = main if rng.random() > 0.05 else rng.choice(list(pools))
+            words = rng.choice(pools[enc], size=int(rng.integers(1, 4)))
+            body = f"R{i};2026-07-01 10:30;web;9;{' '.join(words)}".encode(enc, "replace")
+            if rng.random() < 0.02:
+                body += bytes([int(rng.integers(0x80, 0x100))])
+            rows.append(body)
+        files.append(HEADER.encode() + b"\r\n" + b"\r\n".join(rows) + b"\r\n")
+    return files
+
+
+def test_the_chunked_scan_decides_every_file_as_the_whole_file_rule(monkeypatch):
+    """Pieces of 64 bytes (many cuts, a line per piece or less) and of 16 MiB (one piece):
+    the same encoding, or the same refusal at the same byte with the same reason."""
+    import _decoding_reference as reference
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+    files = _mixtures(rng)
+    outcomes = set()
+    for size in (64, decoding.CHUNK):
+        monkeypatch.setattr(decoding, "CHUNK", size)
+        for data in files:
+            ref = _decision(reference, data)
+            assert _decision(decoding, data) == ref, data[:200]
+            outcomes.add(ref if isinstance(ref, str) else ref[2].split(",")[0][:30])
+    assert {"cp1251", "koi8-r", "latin-1"} <= outcomes and len(outcomes) >= 6, outcomes
+
+
+def test_a_hash_collision_reads_the_piece_exactly(monkeypatch):
+    """Two different runs given one hash (the hash forced to a constant): the scan sees
+    the mismatch byte for byte and reads that piece with the regex; the decision stands."""
+    data = text(COMMENTS * 3).encode("cp1251")
+    monkeypatch.setattr(decoding, "_same_as", lambda *a: False)
+    assert decoding._decide_encoding(data) == "cp1251"
+    scan = decoding._scan(data)
+    assert sorted(scan.tokens) == sorted(set(decoding._high_runs(data)[0]))

@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from cxlab._shapley import njit
 from cxlab.errors import ReadError
 
 #: Single-byte encodings a file without BOM may be in when it is not UTF-8.
@@ -139,7 +139,7 @@ def _word_ok(word: str, enc: str) -> bool:
     return all("\u0400" <= c <= "\u04ff" for c in word) and _natural_case(word)
 
 
-def _evidence(runs: Counter, enc: str) -> int:
+def _evidence(runs: dict[bytes, int], enc: str) -> int:
     """Letters in words that look like real words in this decoding (see the rule), over
     the file's distinct runs of high bytes (:data:`_HIGH_RUN`) weighted by their counts."""
     n = 0
@@ -207,54 +207,355 @@ def _decide_encoding(data: bytes) -> str:
                                                     "do not fall in UTF-16's pattern")
         _check_utf16(data, 0, enc, "UTF-16 without BOM, as its NUL bytes show")
         return enc
-    text = data.decode("utf-8", "surrogateescape")  # an invalid byte → one U+DC80–U+DCFF
-    bad = len(re.findall("[\udc80-\udcff]", text))
-    if not bad:
+    census = _utf8_census(data)
+    if not census.bad:
         return "utf-8"
-    high = len(data.translate(None, bytes(range(128))))
-    if high - bad >= bad:
-        i = re.search("[\udc80-\udcff]", text).start()
-        offset = len(text[:i].encode("utf-8", "surrogateescape"))
-        raise _Undecodable(offset, f"not UTF-8, the encoding of the rest of the file "
-                                   f"({high - bad} of its {high} non-ASCII bytes are UTF-8); "
-                                   "the file mixes encodings (a row saved in cp1251?) or has "
-                                   "a stray byte")
-    return _single_byte(data, text)
+    if census.high - census.bad >= census.bad:
+        raise _Undecodable(census.first_bad, f"not UTF-8, the encoding of the rest of the file "
+                                             f"({census.high - census.bad} of its {census.high} "
+                                             "non-ASCII bytes are UTF-8); the file mixes "
+                                             "encodings (a row saved in cp1251?) or has a stray "
+                                             "byte")
+    return _single_byte(data, census)
 
 
-def _single_byte(data: bytes, as_utf8: str) -> str:
-    decoded = {enc: data.decode(enc, "replace") for enc in SINGLE_BYTE}
-    tokens, firsts = _high_runs(data)
-    evidence = {enc: _evidence(Counter(tokens), enc) for enc in SINGLE_BYTE}
-    first_high = next(i for i, b in enumerate(data) if b >= 0x80)
+#: The single-byte path reads a file in pieces of about this many bytes, each cut just
+#: after a line end: no line, word or run of letters crosses a cut, so every per-line
+#: and per-word quantity of the rule is the same as over the whole file, and memory stays
+#: flat on a large export (nothing holds a decoded copy of the file).
+CHUNK = 1 << 24
+_ASCII = bytes(range(128))
+
+
+def _pieces(data: bytes, size: int | None = None):
+    """(offset, bytes) pieces of ``data``, each ending just after a line end (or at the
+    end of the data)."""
+    size = size or CHUNK
+    start, n = 0, len(data)
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            nl = data.find(b"\n", end - 1)
+            end = n if nl < 0 else nl + 1
+        yield start, data[start:end]
+        start = end
+
+
+@dataclass
+class _Census:
+    """What the UTF-8 reading of a file says (rule steps 3, 4 and 6)."""
+
+    high: int = 0  # bytes above ASCII
+    bad: int = 0  # bytes that are not part of a UTF-8 character
+    first_bad: int | None = None  # offset of the first
+    #: real UTF-8 text (two letters or more): (offset, the text), the first in the file
+    utf8_text: tuple[int, str] | None = None
+
+
+def _utf8_census(data: bytes, size: int | None = None) -> _Census:
+    """:class:`_Census` of ``data``, piece by piece. A byte that is not UTF-8 decodes to
+    one surrogate (``surrogateescape``) and encodes back to three bytes
+    (``surrogatepass``), so the bad bytes of a piece are half the growth of its round trip."""
+    c = _Census()
+    for off, piece in _pieces(data, size):
+        text = piece.decode("utf-8", "surrogateescape")  # an invalid byte → U+DC80–U+DCFF
+        bad = (len(text.encode("utf-8", "surrogatepass")) - len(piece)) // 2
+        high = len(piece.translate(None, _ASCII))  # the bytes left when ASCII is deleted
+        if bad and c.first_bad is None:
+            i = re.search("[\udc80-\udcff]", text).start()
+            c.first_bad = off + len(text[:i].encode("utf-8", "surrogateescape"))
+        if high > bad and c.utf8_text is None:  # UTF-8 characters in this piece
+            for m in re.finditer(r"[^\x00-\x7f\udc80-\udcff]{2,}", text):
+                if m.group().isalpha():
+                    c.utf8_text = (off + len(text[:m.start()].encode("utf-8", "surrogateescape")),
+                                   m.group())
+                    break
+        c.bad += bad
+        c.high += high
+    return c
+
+
+def _single_byte(data: bytes, census: _Census) -> str:
+    scan = _scan(data)
+    runs = dict(zip(scan.tokens, scan.counts.tolist()))
+    evidence = {enc: _evidence(runs, enc) for enc in SINGLE_BYTE}
+    first_high = re.search(rb"[\x80-\xff]", data).start()
     if not any(evidence.values()):
         raise _Undecodable(first_high, "not UTF-8, and the file's non-ASCII bytes form no "
                                        "word in cp1251, KOI8-R or latin-1 (a stray byte?)")
     cyrillic = [e for e in ("cp1251", "koi8-r") if evidence[e]]
     if cyrillic and max(evidence[e] for e in cyrillic) >= evidence["latin-1"]:
-        enc = _cp1251_or_koi8(data, decoded, tokens, firsts)
+        enc = _cp1251_or_koi8(scan)
     else:
         enc = "latin-1"
-        if _first_junk(decoded[enc]) is not None:
+        if scan.junk[enc] is not None and scan.junk["cp1252"] is None:
             # bytes 0x80–0x9F are controls in latin-1 but € “ ” – … in its Windows form
-            windows = data.decode("cp1252", "replace")
-            if _first_junk(windows) is None:
-                enc, decoded["cp1252"] = "cp1252", windows
-    junk = _first_junk(decoded[enc])
+            enc = "cp1252"
+    junk = scan.junk[enc]
     if junk is not None:
         raise _Undecodable(junk, f"not a character of {enc}, the encoding of the rest of the "
                                  "file; the file mixes encodings or has a stray byte")
     # real UTF-8 text (two letters or more) inside a single-byte file: mixed
-    for m in re.finditer(r"[^\x00-\x7f\udc80-\udcff]{2,}", as_utf8):
-        if m.group().isalpha():
-            offset = len(as_utf8[:m.start()].encode("utf-8", "surrogateescape"))
-            raise _Undecodable(offset, f"UTF-8 text ({m.group()!r}) in a file otherwise in "
-                                       f"{enc}: the file mixes encodings")
+    if census.utf8_text is not None:
+        offset, text = census.utf8_text
+        raise _Undecodable(offset, f"UTF-8 text ({text!r}) in a file otherwise in "
+                                   f"{enc}: the file mixes encodings")
     return enc
 
 
-def _cp1251_or_koi8(data: bytes, decoded: dict[str, str], tokens: list[bytes],
-                    firsts: list[int]) -> str:
+#: The single-byte encodings whose junk (:data:`_JUNK`) is looked for, as bits of
+#: :data:`_JUNK_BYTES`: a byte is junk in an encoding when the character it decodes to is.
+_JUNK_ENCODINGS = ("cp1251", "koi8-r", "latin-1", "cp1252")
+_JUNK_BYTES = np.array([sum(1 << j for j, e in enumerate(_JUNK_ENCODINGS)
+                            if _JUNK.match(bytes([b]).decode(e, "replace")))
+                        for b in range(256)], dtype=np.uint8)
+
+
+@dataclass
+class _Scan:
+    """One pass over a single-byte file's runs (:data:`_HIGH_RUN`): the distinct runs
+    and how often each occurs, the cp1251/KOI8-R votes of its lines (see
+    :func:`_cp1251_or_koi8`), each decoding's Russian score, and the first junk byte of
+    each encoding of :data:`_JUNK_ENCODINGS` (None: none)."""
+
+    tokens: list[bytes]
+    counts: np.ndarray
+    votes: dict[str, int]
+    first: dict[str, int]
+    score: dict[str, float]
+    junk: dict[str, int | None]
+
+
+class _TokenTable:
+    """The distinct runs seen so far, with what the rule needs of each: its Russian score
+    and junk in cp1251 and KOI8-R, its Cyrillic letters (read as cp1251) and its count."""
+
+    def __init__(self):
+        self.tokens: list[bytes] = []
+        self.ids: dict[int, int] = {}  # 64-bit hash → token id
+        self.by_bytes: dict[bytes, int] = {}
+        self._rows: list[tuple[float, float, bool, bool, int]] = []
+        self._arrays = None
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    def add(self, tok: bytes) -> int:
+        i = self.by_bytes.get(tok)
+        if i is not None:
+            return i
+        i = len(self.tokens)
+        self.tokens.append(tok)
+        self.by_bytes[tok] = i
+        text = {e: tok.decode(e, "replace") for e in ("cp1251", "koi8-r")}
+        self._rows.append((_russian_score(text["cp1251"]), _russian_score(text["koi8-r"]),
+                           _first_junk(text["cp1251"]) is not None,
+                           _first_junk(text["koi8-r"]) is not None,
+                           sum(len(w) for w in _CYRILLIC_WORD.findall(text["cp1251"]))))
+        return i
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(score (n, 2), junk (n, 2), letters (n,)) of the tokens so far."""
+        if self._arrays is None or len(self._arrays[2]) != len(self._rows):
+            rows = np.array(self._rows, dtype=float).reshape(-1, 5)
+            self._arrays = (rows[:, :2], rows[:, 2:4] > 0, rows[:, 4])
+        return self._arrays
+
+    def count(self, ids: np.ndarray) -> None:
+        add = np.bincount(ids, minlength=len(self.tokens))
+        add[:len(self.counts)] += self.counts
+        self.counts = add
+
+
+def _scan(data: bytes, size: int | None = None) -> _Scan:
+    """:class:`_Scan` of ``data``, piece by piece (:func:`_pieces`): a compiled pass finds
+    each piece's runs with a 64-bit hash of their bytes; each distinct hash is decoded and
+    scored once. Runs are checked byte for byte against the run their hash stands for, so
+    a hash collision costs time (that piece's runs are read with the regex), never a
+    wrong token."""
+    table = _TokenTable()
+    arr = np.frombuffer(data, dtype=np.uint8)
+    votes = {"cp1251": 0, "koi8-r": 0}
+    first: dict[str, int] = {}
+    junk: dict[str, int | None] = {e: None for e in _JUNK_ENCODINGS}
+    for off, piece in _pieces(data, size):
+        a = arr[off:off + len(piece)]
+        found = _first_flags(a, _JUNK_BYTES, len(_JUNK_ENCODINGS))
+        for j, e in enumerate(_JUNK_ENCODINGS):
+            if junk[e] is None and found[j] >= 0:
+                junk[e] = off + int(found[j])
+        ids, line, firsts = _piece_runs(piece, a, table)
+        if not len(ids):
+            continue
+        table.count(ids)
+        n_lines = piece.count(b"\n") + 1
+        _vote(table, ids, line, firsts + off, n_lines, votes, first)
+    table.count(np.zeros(0, dtype=np.int64))
+    scores = table.arrays()[0]
+    score = {e: float(table.counts.astype(float) @ scores[:, j]) if len(table.tokens) else 0.0
+             for j, e in enumerate(("cp1251", "koi8-r"))}
+    return _Scan(table.tokens, table.counts, votes, first, score, junk)
+
+
+def _piece_runs(piece: bytes, a: np.ndarray, table: _TokenTable):
+    """The runs of one piece: (token id, line within the piece, offset of the first high
+    byte within the piece) of each, in order."""
+    n, n_nl = _count_runs(a)
+    start = np.empty(n, dtype=np.int64)
+    end = np.empty(n, dtype=np.int64)
+    firsts = np.empty(n, dtype=np.int64)
+    line = np.empty(n, dtype=np.int64)
+    hashes = np.empty(n, dtype=np.uint64)
+    _fill_runs(a, start, end, firsts, line, hashes)
+    if not n:
+        return np.zeros(0, dtype=np.int64), line, firsts
+    uniq, where, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    rep_start, rep_end = start[where], end[where]
+    if not _same_as(a, start, end, rep_start[inverse], rep_end[inverse]):
+        # two different runs with one hash in this piece: read its runs exactly
+        tokens, tfirsts = _high_runs(piece)
+        ids = np.array([table.add(t) for t in tokens], dtype=np.int64)
+        tfirsts = np.asarray(tfirsts, dtype=np.int64)
+        nl = np.flatnonzero(a == 0x0A)
+        return ids, np.searchsorted(nl, tfirsts, side="left"), tfirsts
+    gid = np.empty(len(uniq), dtype=np.int64)
+    for k, h in enumerate(uniq.tolist()):
+        tok = piece[rep_start[k]:rep_end[k]]
+        i = table.ids.get(h)
+        if i is None or table.tokens[i] != tok:  # new, or a hash shared across pieces
+            i = table.add(tok)
+            table.ids.setdefault(h, i)
+        gid[k] = i
+    return gid[inverse], line, firsts
+
+
+def _vote(table: _TokenTable, ids, line, firsts, n_lines: int, votes: dict, first: dict):
+    """Each line's cp1251/KOI8-R vote (see :func:`_cp1251_or_koi8`), added to ``votes``;
+    ``first`` keeps each encoding's first voting line's first high byte."""
+    encs = ("cp1251", "koi8-r")
+    score, junk, letters = table.arrays()
+    per = {j: np.bincount(line, weights=score[ids, j], minlength=n_lines) for j in (0, 1)}
+    bad = {j: np.bincount(line, weights=junk[ids, j], minlength=n_lines) > 0 for j in (0, 1)}
+    n_letters = np.bincount(line, weights=letters[ids], minlength=n_lines)
+    first_high = np.full(n_lines, np.iinfo(np.int64).max)
+    np.minimum.at(first_high, line, firsts)
+    sc = np.column_stack([np.where(bad[j], -np.inf, per[j]) for j in (0, 1)])
+    best = np.where(sc[:, 1] > sc[:, 0], 1, 0)  # ties go to cp1251, as max() did
+    with np.errstate(invalid="ignore"):
+        lead = np.abs(sc[:, 0] - sc[:, 1])
+    clear = (n_letters > 0) & (np.isinf(lead) | ((n_letters >= _MIXED_LINE_LETTERS)
+                                                 & (lead > _MIXED_LINE_MARGIN * n_letters)))
+    clear &= ~(np.isinf(sc[:, 0]) & np.isinf(sc[:, 1]))  # junk both ways: no vote
+    for j, e in enumerate(encs):
+        mine = clear & (best == j)
+        votes[e] += int(n_letters[mine].sum())
+        if mine.any():
+            first[e] = min(first.get(e, np.iinfo(np.int64).max), int(first_high[mine].min()))
+
+
+@njit(cache=True, nogil=True)
+def _letter(b) -> bool:
+    return b >= 0x80 or (0x41 <= b <= 0x5A) or (0x61 <= b <= 0x7A)
+
+
+@njit(cache=True, nogil=True)
+def _count_runs(a):
+    """(runs of :data:`_HIGH_RUN` in ``a``, line ends in ``a``)."""
+    n = 0
+    nl = 0
+    inrun = False
+    high = False
+    for i in range(a.size):
+        b = a[i]
+        if _letter(b):
+            if not inrun:
+                inrun = True
+                high = False
+            if b >= 0x80:
+                high = True
+        else:
+            if inrun and high:
+                n += 1
+            inrun = False
+            if b == 0x0A:
+                nl += 1
+    if inrun and high:
+        n += 1
+    return n, nl
+
+
+@njit(cache=True, nogil=True)
+def _fill_runs(a, start, end, firsts, line, hashes):
+    """Each run's start, end, first high byte, line (line ends before it) and FNV-1a hash."""
+    k = 0
+    ln = 0
+    inrun = False
+    high = False
+    s = 0
+    f = 0
+    h = np.uint64(0)
+    for i in range(a.size):
+        b = a[i]
+        if _letter(b):
+            if not inrun:
+                inrun = True
+                high = False
+                s = i
+                h = np.uint64(14695981039346656037)
+            if b >= 0x80 and not high:
+                high = True
+                f = i
+            h = (h ^ np.uint64(b)) * np.uint64(1099511628211)
+        else:
+            if inrun and high:
+                start[k] = s
+                end[k] = i
+                firsts[k] = f
+                line[k] = ln
+                hashes[k] = h
+                k += 1
+            inrun = False
+            if b == 0x0A:
+                ln += 1
+    if inrun and high:
+        start[k] = s
+        end[k] = a.size
+        firsts[k] = f
+        line[k] = ln
+        hashes[k] = h
+
+
+@njit(cache=True, nogil=True)
+def _same_as(a, start, end, rep_start, rep_end) -> bool:
+    """Whether every run's bytes equal those of the run its hash stands for."""
+    for k in range(start.size):
+        n = end[k] - start[k]
+        if n != rep_end[k] - rep_start[k]:
+            return False
+        if start[k] == rep_start[k]:
+            continue
+        for i in range(n):
+            if a[start[k] + i] != a[rep_start[k] + i]:
+                return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _first_flags(a, table, nbits):
+    """For each bit of ``table[byte]``, the first position of a byte with it (−1: none)."""
+    out = np.full(nbits, -1, dtype=np.int64)
+    left = nbits
+    for i in range(a.size):
+        t = table[a[i]]
+        if t:
+            for j in range(nbits):
+                if (t >> j) & 1 and out[j] < 0:
+                    out[j] = i
+                    left -= 1
+            if left == 0:
+                break
+    return out
+
+
+def _cp1251_or_koi8(scan: _Scan) -> str:
     """cp1251 or KOI8-R: each line votes for the decoding that reads as Russian text
     (by :func:`_russian_score`; a decoding with junk is not text). Lines with enough
     letters and a clear lead decide, by their letters; the first line voting the other
@@ -262,39 +563,11 @@ def _cp1251_or_koi8(data: bytes, decoded: dict[str, str], tokens: list[bytes],
 
     Each distinct run of high bytes (:data:`_HIGH_RUN`) is decoded and scored once; a
     line's score is the sum over its runs (the Cyrillic words of a line lie inside them),
-    gathered per line with numpy, so a million-line export costs one pass.
+    gathered per line with numpy (:func:`_scan`), so a ten-million-line export costs one
+    compiled pass.
     """
+    votes, first = scan.votes, scan.first
     encs = ("cp1251", "koi8-r")
-    if tokens:
-        codes, uniq = pd.factorize(pd.Series(tokens, dtype=object))
-        score, junk = np.zeros((len(uniq), 2)), np.zeros((len(uniq), 2))
-        letters = np.zeros(len(uniq))
-        for i, tok in enumerate(uniq):
-            for j, e in enumerate(encs):
-                text = tok.decode(e, "replace")
-                junk[i, j] = _first_junk(text) is not None
-                score[i, j] = _russian_score(text)
-            letters[i] = sum(len(w) for w in _CYRILLIC_WORD.findall(tok.decode("cp1251", "replace")))
-        newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
-        line = np.searchsorted(newlines, np.asarray(firsts), side="left")
-        n_lines = len(newlines) + 1
-        per = {j: np.bincount(line, weights=score[codes, j], minlength=n_lines) for j in (0, 1)}
-        bad = {j: np.bincount(line, weights=junk[codes, j], minlength=n_lines) > 0 for j in (0, 1)}
-        n_letters = np.bincount(line, weights=letters[codes], minlength=n_lines)
-        first_high = np.full(n_lines, np.iinfo(np.int64).max)
-        np.minimum.at(first_high, line, np.asarray(firsts))
-        sc = np.column_stack([np.where(bad[j], -np.inf, per[j]) for j in (0, 1)])
-        best = np.where(sc[:, 1] > sc[:, 0], 1, 0)  # ties go to cp1251, as max() did
-        with np.errstate(invalid="ignore"):
-            lead = np.abs(sc[:, 0] - sc[:, 1])
-        clear = (n_letters > 0) & (np.isinf(lead) | ((n_letters >= _MIXED_LINE_LETTERS)
-                                                     & (lead > _MIXED_LINE_MARGIN * n_letters)))
-        clear &= ~(np.isinf(sc[:, 0]) & np.isinf(sc[:, 1]))  # junk both ways: no vote
-        votes = {e: int(n_letters[clear & (best == j)].sum()) for j, e in enumerate(encs)}
-        first = {e: int(first_high[clear & (best == j)].min()) for j, e in enumerate(encs)
-                 if (clear & (best == j)).any()}
-    else:
-        votes, first = {e: 0 for e in encs}, {}
     if any(votes.values()):
         enc = max(votes, key=lambda e: (votes[e], e == "cp1251"))
         other = "koi8-r" if enc == "cp1251" else "cp1251"
@@ -302,8 +575,8 @@ def _cp1251_or_koi8(data: bytes, decoded: dict[str, str], tokens: list[bytes],
             raise _Undecodable(first[other], f"this line reads as Russian in {other}, the rest "
                                              f"of the file in {enc}: the file mixes encodings")
         return enc
-    clean = [e for e in votes if _first_junk(decoded[e]) is None] or list(votes)
-    return max(clean, key=lambda e: _russian_score(decoded[e]))
+    clean = [e for e in encs if scan.junk[e] is None] or list(encs)
+    return max(clean, key=lambda e: scan.score[e])
 
 
 def _line_of(data: bytes, offset: int, enc: str | None = None) -> int:

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab import paths as _paths
-from cxlab import progress, schema
+from cxlab import _duckread, progress, schema
 from cxlab._decoding import _check_encoding, _detect_encoding
 from cxlab.errors import (
     Problem,
@@ -164,7 +164,10 @@ def _detect_separator(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_csv(path: Path, encoding: str | None, sep: str | None) -> _Raw:
+def _csv_head(path: Path, encoding: str | None, sep: str | None) -> tuple[str, str, int, str]:
+    """(encoding, separator, lines before the header, the header line) of a CSV: the
+    encoding detected over the whole file (or ``encoding`` checked), an Excel ``sep=;``
+    hint line honoured, else the separator counted on the header line."""
     if encoding is not None:
         _check_encoding(path, encoding)
     enc = encoding or _detect_encoding(path)
@@ -178,6 +181,11 @@ def _read_csv(path: Path, encoding: str | None, sep: str | None) -> _Raw:
             first = fh.readline().rstrip("\r\n")
     if sep is None:
         sep = "\t" if path.suffix.lower() == ".tsv" else _detect_separator(first)
+    return enc, sep, skip, first
+
+
+def _read_csv(path: Path, encoding: str | None, sep: str | None) -> _Raw:
+    enc, sep, skip, _first = _csv_head(path, encoding, sep)
     try:
         raw = pd.read_csv(
             path, sep=sep, encoding=enc, header=None, dtype=str, keep_default_na=False,
@@ -853,11 +861,16 @@ def _nps_warnings(s: pd.Series) -> list[str]:
     num, filled = _numbers(s)
     vals = num[filled].dropna()
     vals = vals[vals == vals.round()].astype(int)
-    n = len(vals)
+    return _nps_scale_warnings(vals.value_counts().to_dict())
+
+
+def _nps_scale_warnings(counts: Mapping[int, int]) -> list[str]:
+    """:func:`_nps_warnings` from the count of each whole-number answer (``{value: n}``)."""
+    counts = {int(v): int(k) for v, k in counts.items() if k}
+    n = sum(counts.values())
     if not n:
         return []
-    counts = vals.value_counts()
-    lo, hi = int(vals.min()), int(vals.max())
+    lo, hi = min(counts), max(counts)
     if hi == 11 and lo >= 0:
         return [f"nps: {counts.get(11, 0)} of {n} answers are 11 (smallest {lo}): the export "
                 "looks like a 1–11 scale; --scale 1-11 (scale: {nps: 1-11} in the mapping) "
@@ -1055,6 +1068,9 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
              stage=None):
     """Read, map and validate one file → (typed frame or None, FileReport).
 
+    A large clean CSV comes back as :class:`cxlab._duckread.Staged` rows in place of the
+    frame (its ``to_pandas()`` is the frame); see :mod:`cxlab._duckread`.
+
     Bad data is reported in the FileReport; a file that cannot be read at all raises
     :class:`ReadError`. The steps, in order: rename headers (``columns``), recode
     (``values``), fill ``constants``, check that a responses file answers the
@@ -1073,6 +1089,12 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
     st = load_study(study)
     spec = schema.resolve_table(tname, st)
     nps_scale = _nps_scale(source, scale, m)
+    if _duckread.wanted(p):
+        # a large CSV: DuckDB types it when nothing in it is wrong (Staged rows); any
+        # doubt and the file is read below, which names every problem
+        done = _duckread.prepare(p, source, tname, spec, m, nps_scale, encoding, sep, st, stage)
+        if done is not None:
+            return done
     if stage:
         stage("reading")
     raw = _read_raw(p, sheet=sheet, encoding=encoding, sep=sep)
@@ -1232,6 +1254,11 @@ def read(
                                  stage=lambda s: bar.update(description=f"{name}: {s}"))
     if report.problems:
         raise ValidationError(report.path, report.table_name, report.problems)
+    if isinstance(typed, _duckread.Staged):
+        try:
+            return typed.to_pandas()
+        finally:
+            typed.close()
     return typed
 
 
@@ -1253,7 +1280,10 @@ def check(
     repeated exactly) in ``warnings``.
     """
     try:
-        return _prepare(path, table, mapping, scale, sheet, encoding, sep, study=study)[1]
+        typed, report = _prepare(path, table, mapping, scale, sheet, encoding, sep, study=study)
+        if isinstance(typed, _duckread.Staged):
+            typed.close()
+        return report
     except ReadError as err:
         try:
             told = read_mapping(mapping).table

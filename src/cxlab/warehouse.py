@@ -71,6 +71,8 @@ import pandas as pd
 from cxlab import paths as _paths
 from cxlab import progress as _progress
 from cxlab import schema
+from cxlab import _duckread
+from cxlab._duckread import Staged
 from cxlab.errors import (
     CxlabError,
     FileError,
@@ -688,8 +690,11 @@ def ingest(
             if rep.problems:
                 failures.append((rep, None))
             else:
-                typed = typed.copy()
-                typed["__file"] = i
+                if isinstance(typed, Staged):  # a large clean CSV, typed in DuckDB
+                    typed.file = i
+                else:
+                    typed = typed.copy()
+                    typed["__file"] = i
                 frames.setdefault(rep.table_name, []).append((i, typed))
             if progress:
                 progress(str(f))
@@ -705,6 +710,14 @@ def ingest(
     for tname, parts in frames.items():
         spec = schema.resolve_table(tname, st)
         parts = sorted(parts, key=lambda p: rank[p[0]])
+        if len(parts) == 1 and isinstance(parts[0][1], Staged):
+            # one file typed in DuckDB: its ids are unique (checked there), nothing to
+            # resolve within the batch; its rows go from DuckDB to DuckDB
+            i, rows = parts[0]
+            staged[tname] = (rows, {i: list(rows.columns)})
+            in_batch[tname] = (0, [])
+            continue
+        parts = [(i, _staged_frame(df)) for i, df in parts]
         cols_of = {i: [c for c in df.columns if not c.startswith("__")] for i, df in parts}
         common = [c for c in cols_of[parts[0][0]]
                   if c != spec.key and all(c in cs for cs in cols_of.values())]
@@ -745,6 +758,9 @@ def ingest(
         else:  # pragma: no cover - three creations raced
             raise WarehouseError(f"the warehouse {path} kept being created by another "
                                  "process; nothing was ingested, run the command again")
+    for rows, _cols in staged.values():
+        if isinstance(rows, Staged):
+            rows.close()  # its temporary DuckDB file
     batch, stale, conflict_ids, warnings = outcome
     if progress:
         progress("warehouse")
@@ -763,12 +779,26 @@ def ingest(
         stale={t: stale.get(t, 0) for t in staged}, on_conflict=on_conflict)
 
 
+def _staged_frame(rows) -> pd.DataFrame:
+    """A file's typed rows as a frame with its ``__file`` (DuckDB-typed rows fetched)."""
+    if not isinstance(rows, Staged):
+        return rows
+    frame = rows.to_pandas()
+    frame["__file"] = rows.file
+    rows.close()
+    return frame
+
+
 def _write_batch(work: Path, path: Path, files, dates, staged, counts, report_of,
                  on_conflict: str, st, creating: bool, written=None):
     """Write the staged rows as one batch in one transaction (see :func:`ingest`);
     ``written()``, when given, is called after each table (progress)."""
     con = connect(work, read_only=False)
     try:
+        if any(isinstance(rows, Staged) for rows, _ in staged.values()):
+            # rows typed from a large file: DuckDB holds them, within a bounded memory
+            # (spilling to its temporary directory beside the warehouse)
+            con.execute(f"SET memory_limit = '{_duckread.MEMORY_LIMIT}'")
         con.execute("BEGIN TRANSACTION")
         _ensure_log(con)
         batch = int(con.execute(f"SELECT coalesce(max(batch_id), 0) + 1 FROM {BATCHES}")
@@ -841,12 +871,18 @@ def _write_table(con, batch: int, spec: schema.Table, frame: pd.DataFrame,
     """One table of a batch: classify each row against the stored one, then insert,
     update and log. Returns (rows not applied as stale, example conflict ids)."""
     tname, key, t = spec.name, _q(spec.key), _q(spec.name)
-    all_cols = [c for c in frame.columns if not c.startswith("__")]
+    if isinstance(frame, Staged):  # typed by DuckDB from the file, never through pandas
+        all_cols, in_files = list(frame.columns), [frame.file]
+        con.execute(f"CREATE TEMP TABLE __staged AS SELECT *, {int(frame.file)} AS __file "
+                    f"FROM ({frame.select()})")
+    else:
+        all_cols = [c for c in frame.columns if not c.startswith("__")]
+        in_files = frame["__file"].unique()
+        con.register("__staged", frame)
     _ensure_table(con, spec, all_cols, batch)
-    con.register("__staged", frame)
     # one pass per set of columns: a file is compared on the columns it has
     groups: dict[tuple[str, ...], list[int]] = {}
-    for i in frame["__file"].unique():
+    for i in in_files:
         groups.setdefault(tuple(cols_of[int(i)]), []).append(int(i))
     con.execute("CREATE TEMP TABLE __status (k VARCHAR, f INTEGER, status VARCHAR)")
     for cols, fidx in groups.items():
@@ -912,7 +948,10 @@ def _write_table(con, batch: int, spec: schema.Table, frame: pd.DataFrame,
     ids = [str(r[0]) for r in con.execute(
         f"SELECT k FROM __status WHERE status IN {not_applied} ORDER BY f, k LIMIT 10").fetchall()]
     con.execute("DROP TABLE __status")
-    con.unregister("__staged")
+    if isinstance(frame, Staged):
+        con.execute("DROP TABLE __staged")
+    else:
+        con.unregister("__staged")
     return int(n_stale), ids
 
 

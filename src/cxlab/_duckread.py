@@ -1,0 +1,466 @@
+"""Reading a large CSV export with DuckDB: the same typed rows, at the speed of the engine.
+
+The pandas road (:func:`cxlab.exports._prepare` → :func:`cxlab.schema.validate`) is the
+definition of reading an export: it types every value and names every problem with its
+file, row, column, value and what was expected. It holds the whole file in pandas and
+costs ≈ 14 s and 0.5 GB per million rows. This module is a second road for the common
+case, a file with nothing wrong in it:
+
+1. The file is decoded exactly as the pandas road decodes it (one encoding for the whole
+   file, :mod:`cxlab._decoding`), written as UTF-8 to a temporary directory, and read by
+   DuckDB's ``read_csv`` with every cell as text, in strict mode (a row with too few or
+   too many fields, or quotes DuckDB cannot read as RFC 4180, is an error here).
+2. Each column is typed in one of two ways, never guessed:
+
+   * **through the pandas road's own code, once per distinct value**: codes, whole
+     numbers, yes/no, and dates not in one of the shapes below. The distinct raw texts
+     (rarely more than a few thousand) go through the mapping's recodes, the NPS scale
+     and :func:`cxlab.schema._coerce` exactly as the pandas road would send them, and the
+     typed values are joined back. Coercion is per value, so this is the same result by
+     construction.
+   * **by a strict acceptor in SQL**, for the columns with a distinct value per row:
+     ids and text are taken as written only when they start and end with a visible
+     character, hold no invisible or no-break character and no control character, and
+     are in Unicode NFC (then :func:`cxlab.schema.normalize_id` and ``str.strip`` leave
+     them unchanged); dates and times only in the shapes ``dd.mm.yyyy[ hh:mm[:ss]]``
+     and ``yyyy-mm-dd[ hh:mm[:ss]]`` (also with ``T``), with two-digit fields, parsed by
+     ``strptime`` (31.04 and 24:00 are refused by both roads;
+     ``tests/test_duckread.py`` checks every day, month, hour and minute combination
+     against pandas).
+
+3. The table's checks run in SQL: non-empty required cells, codes in the study's list,
+   ranges, plausible dates, unique ids, date order, an answer to the recommendation
+   question.
+
+**Anything outside** — a value no acceptor takes, a failed check, a DuckDB read error, a
+mapping that recodes an id or text column, ids to generate, too many distinct values —
+makes :func:`prepare` return ``None``, and the file takes the pandas road, which names
+every problem exactly as before. A wrong file is therefore reported by the same code as
+always; only a clean file is typed here, and the typed rows equal the pandas road's
+(``tests/test_duckread.py`` compares both roads on the test exports and on cell-level
+edge cases).
+
+What is kept of a file read this way (:class:`Staged`) is its UTF-8 text and the SQL
+that types it: :mod:`cxlab.warehouse` runs that SQL in the warehouse's own connection
+when it writes, so ten million rows go from the file to the warehouse without passing
+through pandas, and validation keeps nothing but small lookup tables. DuckDB's memory is
+limited (:data:`MEMORY_LIMIT`) and spills to a temporary directory.
+
+Which road: ``CXLAB_INGEST_ENGINE`` = ``auto`` (default: this road for CSV files of at
+least :data:`AUTO_MIN_BYTES`), ``duckdb`` (every CSV file; the tests run the ingest
+suite this way too) or ``pandas`` (never).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlab import schema
+
+#: CSV files from this size take the DuckDB road under ``auto`` (smaller ones are read
+#: faster by pandas than a DuckDB database can be created).
+AUTO_MIN_BYTES = 8 << 20
+#: DuckDB's memory while reading (it spills to the temporary directory beyond it).
+MEMORY_LIMIT = "1GB"
+#: A column typed value by value through pandas may have this many distinct texts (they
+#: become one ``CASE`` in the SQL that types the column; more go the pandas road).
+MAX_DISTINCT = 2_000
+
+#: Characters an id or text must not hold to be taken as written: controls, format
+#: characters (the invisible ones :data:`cxlab.schema.INVISIBLE` are format characters),
+#: private use, and the no-break spaces normalize_id turns into spaces.
+_INNER = r"[^\pC\x{00a0}\x{202f}\x{2007}]"
+#: First and last character: a letter, digit, punctuation or symbol (no kind of space).
+_EDGE = r"[\pL\pN\pP\pS]"
+_PLAIN_RE = f"{_EDGE}({_INNER}*{_EDGE})?"
+
+#: Date shapes typed in SQL (regex, strptime format); every other written date goes
+#: through pandas value by value.
+DATE_SHAPES = (
+    (r"\d{2}\.\d{2}\.\d{4}", "%d.%m.%Y"),
+    (r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", "%d.%m.%Y %H:%M"),
+    (r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}", "%d.%m.%Y %H:%M:%S"),
+    (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "%Y-%m-%d %H:%M"),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", "%Y-%m-%dT%H:%M"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", "%Y-%m-%dT%H:%M:%S"),
+)
+
+_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "code": "VARCHAR", "int": "BIGINT",
+          "bool": "BOOLEAN", "date": "TIMESTAMP", "datetime": "TIMESTAMP"}
+
+
+def engine() -> str:
+    """``auto``, ``duckdb`` or ``pandas``: ``CXLAB_INGEST_ENGINE`` (default ``auto``)."""
+    value = os.environ.get("CXLAB_INGEST_ENGINE", "auto").strip().lower() or "auto"
+    return value if value in ("auto", "duckdb", "pandas") else "auto"
+
+
+def wanted(path: Path) -> bool:
+    """Whether a file takes the DuckDB road first (see the module docstring)."""
+    from cxlab.exports import CSV_SUFFIXES
+
+    how = engine()
+    if how == "pandas" or path.suffix.lower() not in CSV_SUFFIXES:
+        return False
+    try:
+        return how == "duckdb" or path.stat().st_size >= AUTO_MIN_BYTES
+    except OSError:
+        return False
+
+
+@dataclass
+class Staged:
+    """A file read on the DuckDB road: its UTF-8 text and the SQL that types it.
+
+    ``columns`` are the table's columns in the order :func:`cxlab.schema.validate`
+    returns them; ``file`` is the file's position in an ingest batch (set by
+    :func:`cxlab.warehouse.ingest`). :meth:`select` is the typed rows as a query any
+    DuckDB connection can run (the file's order is kept: no join, no sort). The temporary
+    directory goes with :meth:`close` (or with the object).
+    """
+
+    text: Path
+    sep: str
+    skip: int
+    width: int
+    exprs: list[str]  # one typed expression per column, over the cells c0 … c<width−1>
+    columns: list[str]
+    rows: int
+    file: int = 0
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    def select(self) -> str:
+        """``SELECT`` the typed rows, columns named as :attr:`columns`."""
+        cols = ", ".join(f"{e} AS {_q(c)}" for e, c in zip(self.exprs, self.columns))
+        return f"SELECT {cols} FROM ({_cells(self.text, self.sep, self.skip, self.width)})"
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The rows as the pandas road returns them (string, Int64, datetime64[ns],
+        boolean columns; index 0…n−1)."""
+        from cxlab.warehouse import _to_pandas
+
+        con = _connect(Path(self._tmp.name) if self._tmp else None)
+        try:
+            return _to_pandas(con.sql(self.select()).to_arrow_table())
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+class _Refused(Exception):
+    """The file is not for this road (the reason is kept for the tests)."""
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _connect(work: Path | None):
+    """An in-memory DuckDB with :data:`MEMORY_LIMIT`, spilling under ``work``."""
+    import duckdb
+
+    config = {"memory_limit": MEMORY_LIMIT}
+    if work is not None:
+        config["temp_directory"] = str(work / "spill")
+    return duckdb.connect(config=config)
+
+
+def _cells(text: Path, sep: str, skip: int, width: int) -> str:
+    """The file's data rows, every cell as text (NULL when empty), in the file's order;
+    rows with nothing in them dropped, as pandas drops them (a row of spaces is not
+    empty here: the acceptors refuse it, and the file takes the pandas road)."""
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    cells = [f"nullif(c{i}, '')" for i in range(width)]
+    blank = " AND ".join(f"{c} IS NULL" for c in cells) or "false"
+    return ("SELECT " + ", ".join(f"{c} AS c{i}" for i, c in enumerate(cells))
+            + f" FROM read_csv({_lit(str(text))}, delim={_lit(sep)}, quote='\"', escape='\"', "
+            f"header=true, skip={skip}, auto_detect=false, columns={cols}, strict_mode=true, "
+            f"null_padding=false, all_varchar=true) WHERE NOT ({blank})")
+
+
+def _transcode(path: Path, enc: str, out: Path) -> None:
+    """The file decoded with ``enc`` and written as UTF-8 (line ends kept)."""
+    with open(path, encoding=enc, newline="") as src, \
+            open(out, "w", encoding="utf-8", newline="") as dst:
+        shutil.copyfileobj(src, dst, 1 << 24)
+
+
+def _header(first: str, sep: str) -> list[str]:
+    """The header line's names, as pandas reads them (standard CSV quoting)."""
+    if first.count('"') % 2:
+        raise _Refused("a header with an unbalanced quote")
+    rows = list(csv.reader([first], delimiter=sep, quotechar='"', doublequote=True))
+    if len(rows) != 1:
+        raise _Refused("a header over several lines")
+    return rows[0]
+
+
+def prepare(path: Path, source: str, tname: str, spec: schema.Table, m, nps_scale,
+            encoding, sep, st, stage=None):
+    """The file read on the DuckDB road → ``(Staged, FileReport)``, or ``None`` when the
+    file must take the pandas road (see the module docstring)."""
+    try:
+        return _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage)
+    except _Refused:
+        return None
+
+
+def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
+    import duckdb
+
+    from cxlab.exports import (
+        FileReport,
+        _absent_headers,
+        _canonical_columns,
+        _csv_head,
+        _mapping_problems,
+        _norm,
+        _nps_scale_warnings,
+    )
+
+    if any(_known(spec, c) and spec.col(c).kind in ("id", "text") for c in m.values):
+        raise _Refused("the mapping recodes an id or text column")
+    if any(_norm(k) == "" for table in m.values.values() for k in table):
+        raise _Refused("the mapping recodes empty cells")
+    if stage:
+        stage("reading")
+    enc, sep, skip, first = _csv_head(path, encoding, sep)
+    headers = _header(first, sep)
+    names, problems, ignored = _canonical_columns(headers, spec, m.columns)
+    key = spec.key
+    generate = m.ids.get(key) == "generate" or (tname == "responses" and key not in names
+                                                and key not in m.constants)
+    if problems or generate or _mapping_problems(names, spec, m, generate):
+        raise _Refused("header problems or generated ids")
+    present = [c.name for c in spec.columns if c.name in names or c.name in m.constants]
+    factors = sorted(c for c in set(names) | set(m.constants)
+                     if spec.factors and schema.FACTOR_PATTERN.match(str(c)))
+    if any(f not in (spec.factor_scales or {}) for f in factors):
+        raise _Refused("an undeclared factor")
+    if any(c.required and c.name not in present for c in spec.columns):
+        raise _Refused("a required column is missing")
+    if tname == "responses" and not {"nps", "recommend"} & set(present):
+        raise _Refused("no recommendation question")
+    if nps_scale is not None and "nps" not in present:
+        raise _Refused("a scale without an nps column")
+
+    tmp = tempfile.TemporaryDirectory(prefix="cxlab-read-")
+    try:
+        work = Path(tmp.name)
+        if enc == "utf-8":
+            text = path
+        else:
+            text = work / "utf8.csv"
+            _transcode(path, enc, text)
+        con = _connect(work)
+        try:
+            con.execute(f"CREATE TEMP TABLE raw AS {_cells(text, sep, skip, len(headers))}")
+            rows = int(con.execute("SELECT count(*) FROM raw").fetchone()[0])
+            if stage:
+                stage("validating")
+            columns = present + factors
+            exprs = _typing(con, names, spec, m, nps_scale, st, columns)
+            con.execute("CREATE TEMP VIEW typed AS SELECT "
+                        + ", ".join(f"{e} AS {_q(c)}" for e, c in zip(exprs, columns))
+                        + " FROM raw")
+            _check(con, spec, tname, columns, st)
+            counts = {}
+            if "nps" in columns and nps_scale is None:
+                counts = dict(con.execute("SELECT nps, count(*) FROM typed WHERE nps IS NOT "
+                                          "NULL GROUP BY nps").fetchall())
+        except duckdb.Error as err:
+            raise _Refused(f"DuckDB: {err}") from None
+        finally:
+            con.close()
+        warnings = _absent_headers(headers, m)
+        if "nps" in columns and nps_scale is None:
+            warnings += _nps_scale_warnings(counts)
+        report = FileReport(source, tname, rows, [], None, ignored, enc, sep, warnings, None)
+        return Staged(text, sep, skip, len(headers), exprs, columns, rows, _tmp=tmp), report
+    except BaseException:
+        tmp.cleanup()
+        raise
+
+
+def _known(spec, column) -> bool:
+    try:
+        spec.col(column)
+        return True
+    except KeyError:
+        return False
+
+
+def _pandas_cells(values: pd.Series, name: str, col: schema.Col, m, nps_scale, st):
+    """Distinct raw texts → typed values through the pandas road's own steps (recode,
+    NPS scale, coercion, the column's checks); :class:`_Refused` at any problem."""
+    from cxlab.exports import _apply_scale, _recode
+
+    df = pd.DataFrame({name: values.fillna("").astype(object)})
+    if name in m.values:
+        _recode(df, {name: m.values[name]})
+    s = df[name]
+    if name == "nps" and nps_scale is not None:
+        s, probs = _apply_scale(s, nps_scale, pd.Series(np.arange(1, len(s) + 1)), "nps")
+        if probs:
+            raise _Refused("a value outside the NPS scale")
+    typed, bad, oob = schema._coerce(s, col, st.timezone)
+    if bad.any() or oob.any():
+        raise _Refused(f"{name}: a value that does not parse")
+    if col.kind in ("date", "datetime") and (typed.dt.nanosecond.fillna(0) != 0).any():
+        raise _Refused(f"{name}: nanoseconds, which DuckDB's timestamps do not hold")
+    filled = typed.notna()
+    if col.kind == "code" and col.codes and not typed[filled].isin(col.codes).all():
+        raise _Refused(f"{name}: a code not in the list")
+    if col.kind == "int" and col.lo is not None and (
+            (typed[filled] < col.lo) | (typed[filled] > col.hi)).any():
+        raise _Refused(f"{name}: a number outside the range")
+    return typed
+
+
+def _typing(con, names, spec, m, nps_scale, st, columns) -> list[str]:
+    """One SQL expression per column over the cells ``c<i>`` typing it (see the module
+    docstring); :class:`_Refused` when a value is not for this road.
+
+    Two scans of ``raw``: one counts the values each acceptor refuses and the distinct
+    values of the other columns, one lists those distinct values.
+    """
+    from cxlab.exports import _cell
+
+    where = {n: f"c{i}" for i, n in enumerate(names)}
+    exprs: dict[str, str] = {}
+    counts, lists = [], {}  # refusals to count; columns whose distinct values to list
+    for name in columns:
+        col = spec.col(name)
+        if name in m.constants:
+            typed = _pandas_cells(pd.Series([_cell(m.constants[name])]), name, col, m,
+                                  nps_scale, st)
+            exprs[name] = _typed_literal(typed.iloc[0], col.kind)
+            continue
+        c = where[name]
+        if col.kind in ("id", "text"):
+            counts.append(f"count(*) FILTER (WHERE {c} IS NOT NULL AND NOT "
+                          f"(regexp_full_match({c}, {_lit(_PLAIN_RE)}) "
+                          f"AND nfc_normalize({c}) = {c}))")
+            exprs[name] = c
+            continue
+        shapes = DATE_SHAPES if col.kind in ("date", "datetime") else ()
+        shaped = " OR ".join(f"regexp_full_match({c}, {_lit(rx)})" for rx, _ in shapes)
+        if shapes:
+            parsed = "CASE " + " ".join(f"WHEN regexp_full_match({c}, {_lit(rx)}) THEN "
+                                        f"try_strptime({c}, {_lit(fmt)})"
+                                        for rx, fmt in shapes) + " END"
+            counts.append(f"count(*) FILTER (WHERE ({shaped}) AND {parsed} IS NULL)")
+            other = f"{c} IS NOT NULL AND NOT ({shaped})"
+        else:
+            parsed, other = None, f"{c} IS NOT NULL"
+        counts.append(f"approx_count_distinct({c}) FILTER (WHERE {other})")
+        lists[name] = (c, other, parsed, col)
+    found = con.execute(f"SELECT {', '.join(counts) or '0'} FROM raw").fetchone() if counts \
+        else ()
+    # refusals first (every even-looking count but the distinct ones)
+    k = 0
+    for name in columns:
+        col = spec.col(name)
+        if name in m.constants:
+            continue
+        if col.kind in ("id", "text"):
+            if found[k]:
+                raise _Refused(f"{name}: a value normalisation would change")
+            k += 1
+            continue
+        if col.kind in ("date", "datetime"):
+            if found[k]:
+                raise _Refused(f"{name}: a date that does not exist")
+            k += 1
+        if found[k] > MAX_DISTINCT:
+            raise _Refused(f"{name}: too many distinct values")
+        k += 1
+    if lists:
+        sql = ", ".join(f"list(DISTINCT {c}) FILTER (WHERE {other})"
+                        for c, other, _, _ in lists.values())
+        distinct = con.execute(f"SELECT {sql} FROM raw").fetchone()
+    for (name, (c, _other, parsed, col)), values in zip(lists.items(), distinct if lists else ()):
+        values = values or []
+        if len(values) > MAX_DISTINCT:
+            raise _Refused(f"{name}: too many distinct values")
+        sqltype = _TYPES[col.kind]
+        if values:
+            typed = _pandas_cells(pd.Series(values, dtype=object), name, col, m, nps_scale, st)
+            whens = " ".join(f"WHEN {_lit(v)} THEN {_typed_literal(t, col.kind)}"
+                             for v, t in zip(values, typed.tolist()))
+            looked = f"CASE {c} {whens} END"
+        else:
+            looked = "NULL"
+        if parsed is not None:
+            if col.kind == "date":
+                parsed = f"date_trunc('day', {parsed})"
+            expr = (f"CASE WHEN {c} IS NULL THEN NULL WHEN {parsed} IS NOT NULL THEN "
+                    f"CAST({parsed} AS TIMESTAMP) ELSE {looked} END")
+        else:
+            expr = looked
+        exprs[name] = f"CAST({expr} AS {sqltype})"
+    return [exprs[name] for name in columns]
+
+
+def _typed_literal(v, kind: str) -> str:
+    """A typed value as a SQL literal of the column's type."""
+    sqltype = _TYPES[kind]
+    if v is None or v is pd.NA or (not isinstance(v, str) and pd.isna(v)):
+        return f"CAST(NULL AS {sqltype})"
+    if kind in ("date", "datetime"):
+        return f"TIMESTAMP {_lit(pd.Timestamp(v).isoformat(sep=' '))}"
+    if kind == "bool":
+        return "true" if bool(v) else "false"
+    if kind == "int":
+        return f"CAST({int(v)} AS BIGINT)"
+    return f"CAST({_lit(str(v))} AS VARCHAR)"
+
+
+def _check(con, spec: schema.Table, tname: str, columns: list[str], st) -> None:
+    """The table's checks on ``typed`` (see :func:`cxlab.schema.validate`), in one scan:
+    refused when one fails, so the pandas road names it."""
+    conds = []
+    first, last = st.plausible.window(st.timezone)
+    for name in columns:
+        col = spec.col(name)
+        q = _q(name)
+        if not col.nullable:
+            conds.append(f"{q} IS NULL")
+        if col.kind in ("date", "datetime"):
+            end = pd.Timestamp(last) + pd.Timedelta(days=1 + col.ahead_days)
+            lo = max(pd.Timestamp(first), schema.NS_FIRST_DAY)
+            hi = min(end, schema.NS_END)
+            conds.append(f"({q} < TIMESTAMP {_lit(str(lo))} OR {q} >= TIMESTAMP {_lit(str(hi))})")
+    for early, late in spec.date_order:
+        if early in columns and late in columns:
+            conds.append(f"{_q(late)} < {_q(early)}")
+    answered = [c for c in ("nps", "recommend") if c in columns]
+    checks = [f"count(*) FILTER (WHERE {c})" for c in conds]
+    checks.append(f"count(*) - count(DISTINCT {_q(spec.key)})")
+    if tname == "responses":
+        checks.append("CASE WHEN count(*) > 0 AND "
+                      + " + ".join(f"count({_q(c)})" for c in answered) + " = 0 THEN 1 ELSE 0 END")
+    found = con.execute(f"SELECT {', '.join(checks)} FROM typed").fetchone()
+    if any(found):
+        raise _Refused("a check failed")
+
+
+__all__ = ["Staged", "engine", "prepare", "wanted", "DATE_SHAPES"]

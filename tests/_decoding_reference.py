@@ -1,0 +1,381 @@
+# The reference for tests/test_decoding.py: cxlab/_decoding.py as of commit 8f332ba, the
+# encoding rule as first written, on whole-file strings (three decoded copies of the file,
+# a Python loop per run of letters). cxlab now decides the same in one compiled pass over
+# pieces of the file; the test compares both on generated files. Not imported by cxlab.
+"""Decoding an export: one encoding per file, decided over its whole content.
+
+One decision per file, over its whole content; never a sample, never a guess that
+could store mojibake. The rule, in order:
+
+1. A BOM decides: UTF-8 (``utf-8-sig``) or UTF-16 (LE/BE); the rest must decode.
+2. NUL bytes mean UTF-16 without BOM: ASCII in UTF-16 puts a NUL in every other byte,
+   on the odd offsets (little-endian) or the even ones (big-endian). NULs without that
+   pattern are no text at all.
+3. A file that decodes as UTF-8 is UTF-8 (cp1251 Russian text practically never does:
+   its letters are bytes 0xC0–0xFF, and two of them in a row are never valid UTF-8).
+4. Otherwise, if most of its non-ASCII bytes still decode as UTF-8, it is a UTF-8 file
+   with bytes that are not (a cp1251 row appended, a stray 0xFF): refused at the first.
+5. Otherwise it is a single-byte file: cp1251, KOI8-R or latin-1, chosen by the words
+   each decoding makes (a word: a run of letters). Cyrillic decodings count the letters
+   of words written in Cyrillic only, in a natural case (всё, Всё, ВСЁ; KOI8-R read as
+   cp1251 gives вСЁ-like inverted words); latin-1 counts words mixing ASCII letters with
+   accented ones (café, Müller; cp1251 Russian read as latin-1 gives words of accented
+   letters only, Âñ¸; a latin-1 file with € or “ ” is read as its Windows form, cp1252).
+   Between cp1251 and KOI8-R, the decoding whose letters are more likely Russian text
+   wins (letter frequencies below, with inverted-case words penalised). A decoding with
+   control characters or pseudo-graphics is not text.
+6. The chosen encoding must hold for every line: a line that reads as Russian only in
+   the other Cyrillic encoding, or a run of UTF-8 letters in a single-byte file, is a
+   mixed file, refused at that line.
+
+A refusal names the line and the byte offset (0-based, from the start of the file) of
+the first byte that does not decode as the encoding of the rest of the file.
+
+:func:`_detect_encoding` is what :mod:`cxlab.exports` calls; :func:`_check_encoding` checks
+an encoding the user named.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlab.errors import ReadError
+
+#: Single-byte encodings a file without BOM may be in when it is not UTF-8.
+SINGLE_BYTE = ("cp1251", "koi8-r", "latin-1")
+ENCODINGS_TEXT = ("UTF-8 (with or without BOM), UTF-16 (with or without BOM), cp1251 "
+                  "(Windows Cyrillic), KOI8-R or latin-1 (cp1252)")
+
+#: Letter frequencies of Russian text, per cent (as tabulated in Russian Wikipedia,
+#: «Частотность», from the National Corpus of the Russian Language). Only their order
+#: of magnitude matters: they tell Russian text from the same bytes read in the wrong
+#: Cyrillic encoding, which permutes the letters (KOI8-R о is cp1251 П).
+RUSSIAN_LETTER_PCT = {
+    "о": 10.97, "е": 8.45, "а": 8.01, "и": 7.35, "н": 6.70, "т": 6.26, "с": 5.47, "р": 4.73,
+    "в": 4.54, "л": 4.40, "к": 3.49, "м": 3.21, "д": 2.98, "п": 2.81, "у": 2.62, "я": 2.01,
+    "ы": 1.90, "ь": 1.74, "г": 1.70, "з": 1.65, "б": 1.59, "ч": 1.44, "й": 1.21, "х": 0.97,
+    "ж": 0.94, "ш": 0.73, "ю": 0.64, "ц": 0.48, "щ": 0.36, "э": 0.32, "ф": 0.26, "ъ": 0.04,
+    "ё": 0.04,
+}
+_LOG_P = {c: float(np.log(p / 100)) for c, p in RUSSIAN_LETTER_PCT.items()}
+_LOG_P_OTHER = float(np.log(1e-4))  # Cyrillic letters Russian does not use (ђ, ў, і …)
+#: nats per letter taken off a word in an unnatural case (вСЁ, пРИВЕТ)
+_CASE_PENALTY = 2.0
+#: a line votes for cp1251 or KOI8-R with this many letters and this lead per letter
+#: (each Russian line of the sample data leads by 0.31 nats per letter or more in its
+#: own encoding: tests/test_decoding.py), or when the other decoding is not text
+_MIXED_LINE_LETTERS, _MIXED_LINE_MARGIN = 12, 0.3
+
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+class _Undecodable(Exception):
+    """Where a file stops being text in the encoding of the rest of it."""
+
+    def __init__(self, offset: int, why: str, encoding: str | None = None):
+        super().__init__(why)
+        self.offset = offset
+        self.why = why
+        self.encoding = encoding  # UTF-16 lines are counted in decoded text
+
+
+def _natural_case(word: str) -> bool:
+    return word.islower() or word.isupper() or word.istitle()
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_score(word: str) -> float:
+    v = sum(_LOG_P.get(c, _LOG_P_OTHER) for c in word.lower())
+    return v if _natural_case(word) else v - _CASE_PENALTY * len(word)
+
+
+def _russian_score(text: str) -> float:
+    """Log-likelihood of the Cyrillic letters of ``text`` as Russian (higher: likelier):
+    letter frequencies, less a penalty per letter of words in an unnatural case."""
+    return sum(_word_score(w) for w in _CYRILLIC_WORD.findall(text))
+
+
+#: Characters no export holds: controls (C0 but tab and line ends, C1), pseudo-graphics
+#: (KOI8-R's upper half read from another encoding), CJK, Hangul and private use (bytes of
+#: another encoding read as UTF-16) and the replacement character (a byte cp1251 lacks).
+_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2500-\u25ff"
+                   "\u3000-\ufaff\ufffd]")
+
+
+def _first_junk(text: str) -> int | None:
+    m = _JUNK.search(text)
+    return None if m is None else m.start()
+
+
+#: A run of bytes that may hold letters in a single-byte encoding (ASCII letters and bytes
+#: 0x80–0xFF) with at least one byte above ASCII: every non-ASCII word of every decoding
+#: lies inside one, so the rule below looks at each distinct run once, not at every line.
+_HIGH_RUN = re.compile(rb"(?<![A-Za-z\x80-\xff])[A-Za-z]*[\x80-\xff][A-Za-z\x80-\xff]*")
+
+
+def _high_runs(data: bytes) -> tuple[list[bytes], list[int]]:
+    """The runs of :data:`_HIGH_RUN` in order, and the offset of each run's first high byte."""
+    tokens, firsts = [], []
+    for m in _HIGH_RUN.finditer(data):
+        tok = m.group()
+        tokens.append(tok)
+        firsts.append(m.start() + len(tok) - len(tok.lstrip(_ASCII_LETTERS)))
+    return tokens, firsts
+
+
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+
+
+def _word_ok(word: str, enc: str) -> bool:
+    if enc == "latin-1":
+        # ÿ (0xFF) and the Icelandic þ ð are the likeliest stray bytes, the rarest letters
+        return (any(c.isascii() for c in word)
+                and all(c.isascii() or ("\u00c0" <= c <= "\u00fd" and c not in "ÐÞð")
+                        for c in word))
+    return all("\u0400" <= c <= "\u04ff" for c in word) and _natural_case(word)
+
+
+def _evidence(runs: Counter, enc: str) -> int:
+    """Letters in words that look like real words in this decoding (see the rule), over
+    the file's distinct runs of high bytes (:data:`_HIGH_RUN`) weighted by their counts."""
+    n = 0
+    for run, k in runs.items():
+        for word in _WORD.findall(run.decode(enc, "replace")):
+            if len(word) >= 2 and not word.isascii() and _word_ok(word, enc):
+                n += k * len(word)
+    return n
+
+
+def _utf16_by_nuls(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the NUL bytes fall on one parity, as ASCII in UTF-16
+    puts them (at least a tenth of that parity's bytes, 95 % of all NULs); else None."""
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    total = even + odd
+    if not total:
+        return None
+    if odd >= 0.95 * total and odd >= 0.1 * len(data[1::2]):
+        return "utf-16-le"
+    if even >= 0.95 * total and even >= 0.1 * len(data[0::2]):
+        return "utf-16-be"
+    return None
+
+
+def _check_utf16(data: bytes, start: int, enc: str, why: str) -> None:
+    """The whole body must decode as ``enc`` and hold no junk: UTF-16 read from bytes
+    of another encoding gives CJK-looking characters, private-use ones and controls."""
+    body = data[start:]
+    try:
+        text = body.decode(enc)
+    except UnicodeDecodeError as err:
+        raise _Undecodable(start + err.start, f"not {enc.upper()} ({why})", enc) from None
+    # text a CX export holds lies below U+3000 (Latin, Cyrillic, Greek, punctuation,
+    # symbols) or is an emoji; bytes of another encoding read as UTF-16 land in
+    # U+3000–U+FAFF (CJK, Hangul, private use) or are controls
+    i = _first_junk(text)
+    if i is not None:
+        ch = text[i]
+        offset = start + len(text[:i].encode(enc))
+        raise _Undecodable(offset, f"not {enc.upper()} text ({why}): it reads as {ch!r} "
+                                   f"(U+{ord(ch):04X}); the file mixes UTF-16 with another "
+                                   f"encoding (if it really holds CJK text, pass "
+                                   f"encoding={enc!r})", enc)
+
+
+def _decide_encoding(data: bytes) -> str:
+    """The encoding of a whole file (see the rule above); :class:`_Undecodable` if none."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            data[3:].decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise _Undecodable(3 + err.start, "not UTF-8, the encoding its BOM declares; "
+                                              "the file mixes encodings or has a stray byte"
+                               ) from None
+        return "utf-8-sig"
+    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            _check_utf16(data, 2, enc, "the encoding its BOM declares")
+            return "utf-16"
+    if b"\x00" in data:
+        enc = _utf16_by_nuls(data)
+        if enc is None:
+            raise _Undecodable(data.index(b"\x00"), "a NUL byte (0x00), which no text holds "
+                                                    "unless it is UTF-16; the NULs of this file "
+                                                    "do not fall in UTF-16's pattern")
+        _check_utf16(data, 0, enc, "UTF-16 without BOM, as its NUL bytes show")
+        return enc
+    text = data.decode("utf-8", "surrogateescape")  # an invalid byte → one U+DC80–U+DCFF
+    bad = len(re.findall("[\udc80-\udcff]", text))
+    if not bad:
+        return "utf-8"
+    high = len(data.translate(None, bytes(range(128))))
+    if high - bad >= bad:
+        i = re.search("[\udc80-\udcff]", text).start()
+        offset = len(text[:i].encode("utf-8", "surrogateescape"))
+        raise _Undecodable(offset, f"not UTF-8, the encoding of the rest of the file "
+                                   f"({high - bad} of its {high} non-ASCII bytes are UTF-8); "
+                                   "the file mixes encodings (a row saved in cp1251?) or has "
+                                   "a stray byte")
+    return _single_byte(data, text)
+
+
+def _single_byte(data: bytes, as_utf8: str) -> str:
+    decoded = {enc: data.decode(enc, "replace") for enc in SINGLE_BYTE}
+    tokens, firsts = _high_runs(data)
+    evidence = {enc: _evidence(Counter(tokens), enc) for enc in SINGLE_BYTE}
+    first_high = next(i for i, b in enumerate(data) if b >= 0x80)
+    if not any(evidence.values()):
+        raise _Undecodable(first_high, "not UTF-8, and the file's non-ASCII bytes form no "
+                                       "word in cp1251, KOI8-R or latin-1 (a stray byte?)")
+    cyrillic = [e for e in ("cp1251", "koi8-r") if evidence[e]]
+    if cyrillic and max(evidence[e] for e in cyrillic) >= evidence["latin-1"]:
+        enc = _cp1251_or_koi8(data, decoded, tokens, firsts)
+    else:
+        enc = "latin-1"
+        if _first_junk(decoded[enc]) is not None:
+            # bytes 0x80–0x9F are controls in latin-1 but € “ ” – … in its Windows form
+            windows = data.decode("cp1252", "replace")
+            if _first_junk(windows) is None:
+                enc, decoded["cp1252"] = "cp1252", windows
+    junk = _first_junk(decoded[enc])
+    if junk is not None:
+        raise _Undecodable(junk, f"not a character of {enc}, the encoding of the rest of the "
+                                 "file; the file mixes encodings or has a stray byte")
+    # real UTF-8 text (two letters or more) inside a single-byte file: mixed
+    for m in re.finditer(r"[^\x00-\x7f\udc80-\udcff]{2,}", as_utf8):
+        if m.group().isalpha():
+            offset = len(as_utf8[:m.start()].encode("utf-8", "surrogateescape"))
+            raise _Undecodable(offset, f"UTF-8 text ({m.group()!r}) in a file otherwise in "
+                                       f"{enc}: the file mixes encodings")
+    return enc
+
+
+def _cp1251_or_koi8(data: bytes, decoded: dict[str, str], tokens: list[bytes],
+                    firsts: list[int]) -> str:
+    """cp1251 or KOI8-R: each line votes for the decoding that reads as Russian text
+    (by :func:`_russian_score`; a decoding with junk is not text). Lines with enough
+    letters and a clear lead decide, by their letters; the first line voting the other
+    way is a mixed file. Without such lines, the whole file's score decides.
+
+    Each distinct run of high bytes (:data:`_HIGH_RUN`) is decoded and scored once; a
+    line's score is the sum over its runs (the Cyrillic words of a line lie inside them),
+    gathered per line with numpy, so a million-line export costs one pass.
+    """
+    encs = ("cp1251", "koi8-r")
+    if tokens:
+        codes, uniq = pd.factorize(pd.Series(tokens, dtype=object))
+        score, junk = np.zeros((len(uniq), 2)), np.zeros((len(uniq), 2))
+        letters = np.zeros(len(uniq))
+        for i, tok in enumerate(uniq):
+            for j, e in enumerate(encs):
+                text = tok.decode(e, "replace")
+                junk[i, j] = _first_junk(text) is not None
+                score[i, j] = _russian_score(text)
+            letters[i] = sum(len(w) for w in _CYRILLIC_WORD.findall(tok.decode("cp1251", "replace")))
+        newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+        line = np.searchsorted(newlines, np.asarray(firsts), side="left")
+        n_lines = len(newlines) + 1
+        per = {j: np.bincount(line, weights=score[codes, j], minlength=n_lines) for j in (0, 1)}
+        bad = {j: np.bincount(line, weights=junk[codes, j], minlength=n_lines) > 0 for j in (0, 1)}
+        n_letters = np.bincount(line, weights=letters[codes], minlength=n_lines)
+        first_high = np.full(n_lines, np.iinfo(np.int64).max)
+        np.minimum.at(first_high, line, np.asarray(firsts))
+        sc = np.column_stack([np.where(bad[j], -np.inf, per[j]) for j in (0, 1)])
+        best = np.where(sc[:, 1] > sc[:, 0], 1, 0)  # ties go to cp1251, as max() did
+        with np.errstate(invalid="ignore"):
+            lead = np.abs(sc[:, 0] - sc[:, 1])
+        clear = (n_letters > 0) & (np.isinf(lead) | ((n_letters >= _MIXED_LINE_LETTERS)
+                                                     & (lead > _MIXED_LINE_MARGIN * n_letters)))
+        clear &= ~(np.isinf(sc[:, 0]) & np.isinf(sc[:, 1]))  # junk both ways: no vote
+        votes = {e: int(n_letters[clear & (best == j)].sum()) for j, e in enumerate(encs)}
+        first = {e: int(first_high[clear & (best == j)].min()) for j, e in enumerate(encs)
+                 if (clear & (best == j)).any()}
+    else:
+        votes, first = {e: 0 for e in encs}, {}
+    if any(votes.values()):
+        enc = max(votes, key=lambda e: (votes[e], e == "cp1251"))
+        other = "koi8-r" if enc == "cp1251" else "cp1251"
+        if votes[other]:
+            raise _Undecodable(first[other], f"this line reads as Russian in {other}, the rest "
+                                             f"of the file in {enc}: the file mixes encodings")
+        return enc
+    clean = [e for e in votes if _first_junk(decoded[e]) is None] or list(votes)
+    return max(clean, key=lambda e: _russian_score(decoded[e]))
+
+
+def _line_of(data: bytes, offset: int, enc: str | None = None) -> int:
+    """The 1-based line holding byte ``offset`` (UTF-16: counted in decoded text)."""
+    if enc and enc.startswith("utf-16"):
+        start = 2 if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else 0
+        body = data[start:offset - (offset - start) % 2]
+        codec = enc if enc != "utf-16" else ("utf-16-le" if data[:2] == codecs.BOM_UTF16_LE
+                                             else "utf-16-be")
+        return body.decode(codec, "replace").count("\n") + 1
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _undecodable_message(path: Path, data: bytes, err: _Undecodable, enc: str | None = None
+                         ) -> str:
+    byte = data[err.offset] if err.offset < len(data) else None
+    shown = f" (0x{byte:02X})" if byte is not None else ""
+    enc = enc or err.encoding
+    return (f"{path}: cannot decode the file: line {_line_of(data, err.offset, enc)}, byte "
+            f"offset {err.offset}{shown}: {err.why}. Expected the whole file in one encoding: "
+            f"{ENCODINGS_TEXT}; save it again as UTF-8")
+
+
+def _utf8_streaming(path: Path) -> str | None:
+    """``utf-8``/``utf-8-sig`` when the whole file is UTF-8 without NUL bytes (read in
+    chunks: the common case costs no copy of the file); None: look closer."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return None
+        enc = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        fh.seek(0)
+        dec = codecs.getincrementaldecoder(enc)("strict")
+        try:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if b"\x00" in chunk:
+                    return None
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return enc
+
+
+def _detect_encoding(path: Path) -> str:
+    """The encoding of the whole file (see the rule above), or :class:`ReadError` naming
+    the line and byte offset where it stops being one encoding."""
+    enc = _utf8_streaming(path)
+    if enc is not None:
+        return enc
+    data = path.read_bytes()
+    try:
+        return _decide_encoding(data)
+    except _Undecodable as err:
+        raise ReadError(_undecodable_message(path, data, err)) from None
+
+
+def _check_encoding(path: Path, enc: str) -> None:
+    """An encoding given by the caller (``encoding=``) must decode the whole file."""
+    try:
+        codec = codecs.lookup(enc)
+    except LookupError:
+        raise ReadError(f"{path}: unknown encoding {enc!r}; expected a Python codec name "
+                        "such as utf-8, cp1251, koi8-r, latin-1, utf-16") from None
+    data = path.read_bytes()
+    try:
+        data.decode(codec.name)
+    except UnicodeDecodeError as err:
+        raise ReadError(_undecodable_message(
+            path, data, _Undecodable(err.start, f"not {enc} ({err.reason})"), codec.name)
+        ) from None
