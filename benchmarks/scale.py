@@ -168,8 +168,18 @@ def _measure(fn, args, q) -> None:
     os.environ["CXLAB_PROGRESS"] = "0"
     t0 = time.perf_counter()
     fn(*args)
-    q.put((time.perf_counter() - t0,
-           resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2))
+    q.put((time.perf_counter() - t0, _own_peak()))
+
+
+def _own_peak() -> float:
+    """This process's peak resident memory (GiB): ``VmHWM``, which starts afresh with the
+    process's own memory. (``ru_maxrss`` does not: Linux carries it across the exec that
+    starts a spawned child, so a child of a parent holding 5 GB reported 5 GB.)"""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 ** 2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 
 
 def _cxlab_ingest(path: str, warehouse: str) -> None:
@@ -213,15 +223,26 @@ def _floor_ingest(path: str, warehouse: str) -> None:
     utf8.unlink()
 
 
-def ingest(rows: int, tmp: Path) -> None:
+def _floor_parquet(path: str, warehouse: str) -> None:
+    """The floor for Parquet: DuckDB reads the file into a table, nothing checked."""
+    import duckdb
+
+    con = duckdb.connect(warehouse)
+    con.execute(f"CREATE TABLE responses AS SELECT * FROM read_parquet('{path}')")
+    con.close()
+
+
+def ingest(rows: int, tmp: Path, keep: Path | None = None) -> None:
     """``rows`` answers as a cp1251 ``;`` export (benchmarks/ingest.py's), ingested by
-    ``cxlab`` and by the floor, and as Parquet by ``cxlab``; each in its own process."""
+    ``cxlab`` and by the floor, and as Parquet by ``cxlab`` and by its floor; each in its
+    own process. ``keep``: a folder where the export is kept and reused."""
     import duckdb
 
     from ingest import synthetic_export
 
-    csv = tmp / "responses.csv"
-    synthetic_export(rows, csv)
+    csv = (keep or tmp) / f"responses_{rows}.csv"
+    if not csv.exists():
+        synthetic_export(rows, csv)
     secs, peak = _child(_cxlab_ingest, str(csv), str(tmp / "a.duckdb"))
     fsecs, fpeak = _child(_floor_ingest, str(csv), str(tmp / "floor.duckdb"))
     print(f"  ingest {rows:,} rows, cp1251 CSV ({csv.stat().st_size / 1e6:.0f} MB): cxlab "
@@ -232,7 +253,9 @@ def ingest(rows: int, tmp: Path) -> None:
     con.execute(f"COPY responses TO '{pq}' (FORMAT parquet)")
     con.close()
     psecs, ppeak = _child(_cxlab_ingest, str(pq), str(tmp / "b.duckdb"))
-    print(f"  ingest {rows:,} rows, Parquet: cxlab {psecs:.1f} s ({ppeak:.2f} GiB)")
+    fsecs, fpeak = _child(_floor_parquet, str(pq), str(tmp / "pfloor.duckdb"))
+    print(f"  ingest {rows:,} rows, Parquet: cxlab {psecs:.1f} s ({ppeak:.2f} GiB) · floor "
+          f"{fsecs:.1f} s ({fpeak:.2f} GiB) · ratio {psecs / fsecs:.2f}")
 
 
 def main() -> None:
@@ -243,6 +266,8 @@ def main() -> None:
     ap.add_argument("--ingest", type=int, default=0, metavar="ROWS",
                     help="only time the ingest of ROWS answers (CSV and Parquet) against "
                          "its floor")
+    ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                    help="with --ingest: keep the generated export in DIR and reuse it")
     ap.add_argument("--blas", action="store_true",
                     help="also time the penalty/reward bootstrap in two processes at once, "
                          "BLAS threads by default and one each")
@@ -258,7 +283,7 @@ def main() -> None:
             import sys
 
             sys.path.insert(0, str(Path(__file__).parent))
-            ingest(args.ingest, tmp)
+            ingest(args.ingest, tmp, args.keep)
             return
         sample = tmp / "samples.duckdb"
         io.build_sample_warehouse(sample, replace=True)

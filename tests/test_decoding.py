@@ -344,3 +344,24 @@ def test_a_hash_collision_reads_the_piece_exactly(monkeypatch):
     assert decoding._decide_encoding(data) == "cp1251"
     scan = decoding._scan(data)
     assert sorted(scan.tokens) == sorted(set(decoding._high_runs(data)[0]))
+
+
+def test_the_compiled_utf8_count_is_what_python_decodes():
+    """Random bytes biased to UTF-8 leads and continuations (overlongs, surrogates,
+    truncated and over-long sequences, 0xF4 0x90 …): the bytes the compiled pass counts as
+    not UTF-8, and the first of them, are the surrogates ``bytes.decode('utf-8',
+    'surrogateescape')`` makes, and where it makes the first."""
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    pool = np.array([0x41, 0x0A, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                     0xE0, 0xE1, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF], dtype=np.uint8)
+    for _ in range(3000):
+        data = bytes(rng.choice(pool, size=int(rng.integers(1, 12))))
+        text = data.decode("utf-8", "surrogateescape")
+        escaped = [i for i, ch in enumerate(text) if "\udc80" <= ch <= "\udcff"]
+        bad, high, first = decoding._utf8_counts(np.frombuffer(data, dtype=np.uint8))
+        assert bad == len(escaped), data
+        assert high == sum(b >= 0x80 for b in data)
+        expect = len(text[:escaped[0]].encode("utf-8", "surrogateescape")) if escaped else -1
+        assert first == expect, data

@@ -223,12 +223,12 @@ def _decide_encoding(data: bytes) -> str:
 #: after a line end: no line, word or run of letters crosses a cut, so every per-line
 #: and per-word quantity of the rule is the same as over the whole file, and memory stays
 #: flat on a large export (nothing holds a decoded copy of the file).
-CHUNK = 1 << 24
+CHUNK = 1 << 22
 _ASCII = bytes(range(128))
 
 
 def _pieces(data: bytes, size: int | None = None):
-    """(offset, bytes) pieces of ``data``, each ending just after a line end (or at the
+    """(start, end) of pieces of ``data``, each ending just after a line end (or at the
     end of the data)."""
     size = size or CHUNK
     start, n = 0, len(data)
@@ -237,7 +237,7 @@ def _pieces(data: bytes, size: int | None = None):
         if end < n:
             nl = data.find(b"\n", end - 1)
             end = n if nl < 0 else nl + 1
-        yield start, data[start:end]
+        yield start, end
         start = end
 
 
@@ -253,26 +253,78 @@ class _Census:
 
 
 def _utf8_census(data: bytes, size: int | None = None) -> _Census:
-    """:class:`_Census` of ``data``, piece by piece. A byte that is not UTF-8 decodes to
-    one surrogate (``surrogateescape``) and encodes back to three bytes
-    (``surrogatepass``), so the bad bytes of a piece are half the growth of its round trip."""
+    """:class:`_Census` of ``data``, piece by piece: a compiled pass (:func:`_utf8_counts`)
+    counts the bytes Python's UTF-8 decoder would not read as characters; only a piece
+    holding UTF-8 characters is decoded, to look for real UTF-8 text in it."""
     c = _Census()
-    for off, piece in _pieces(data, size):
-        text = piece.decode("utf-8", "surrogateescape")  # an invalid byte → U+DC80–U+DCFF
-        bad = (len(text.encode("utf-8", "surrogatepass")) - len(piece)) // 2
-        high = len(piece.translate(None, _ASCII))  # the bytes left when ASCII is deleted
+    arr = np.frombuffer(data, dtype=np.uint8)
+    for off, end in _pieces(data, size):
+        bad, high, first_bad = _utf8_counts(arr[off:end])
         if bad and c.first_bad is None:
-            i = re.search("[\udc80-\udcff]", text).start()
-            c.first_bad = off + len(text[:i].encode("utf-8", "surrogateescape"))
+            c.first_bad = off + int(first_bad)
         if high > bad and c.utf8_text is None:  # UTF-8 characters in this piece
+            text = data[off:end].decode("utf-8", "surrogateescape")  # an invalid byte → U+DC80–DCFF
             for m in re.finditer(r"[^\x00-\x7f\udc80-\udcff]{2,}", text):
                 if m.group().isalpha():
                     c.utf8_text = (off + len(text[:m.start()].encode("utf-8", "surrogateescape")),
                                    m.group())
                     break
-        c.bad += bad
-        c.high += high
+        c.bad += int(bad)
+        c.high += int(high)
     return c
+
+
+@njit(cache=True, nogil=True)
+def _utf8_counts(a):
+    """(bytes that are not part of a UTF-8 character, bytes above ASCII, offset of the
+    first such byte or −1), as Python's decoder reads ``a``: a well-formed character
+    (no overlong form, no surrogate, at most U+10FFFF) is read whole; otherwise the lead
+    byte and the continuation bytes that could still begin a character are one error,
+    and reading goes on at the next byte (the "maximal subpart" rule;
+    tests/test_decoding.py checks it against ``bytes.decode``)."""
+    n = a.size
+    i = 0
+    bad = 0
+    high = 0
+    first = -1
+    while i < n:
+        b = a[i]
+        if b < 0x80:
+            i += 1
+            continue
+        need, lo, hi = 0, 0x80, 0xBF
+        if 0xC2 <= b <= 0xDF:
+            need = 1
+        elif b == 0xE0:
+            need, lo = 2, 0xA0
+        elif b == 0xED:
+            need, hi = 2, 0x9F
+        elif 0xE1 <= b <= 0xEF:
+            need = 2
+        elif b == 0xF0:
+            need, lo = 3, 0x90
+        elif b == 0xF4:
+            need, hi = 3, 0x8F
+        elif 0xF1 <= b <= 0xF3:
+            need = 3
+        k = 1
+        while k <= need and i + k < n:
+            c = a[i + k]
+            if k == 1:
+                if c < lo or c > hi:
+                    break
+            elif c < 0x80 or c > 0xBF:
+                break
+            k += 1
+        high += k
+        if need and k == need + 1:
+            i += k
+            continue
+        if first < 0:
+            first = i
+        bad += k
+        i += k
+    return bad, high, first
 
 
 def _single_byte(data: bytes, census: _Census) -> str:
@@ -376,17 +428,16 @@ def _scan(data: bytes, size: int | None = None) -> _Scan:
     votes = {"cp1251": 0, "koi8-r": 0}
     first: dict[str, int] = {}
     junk: dict[str, int | None] = {e: None for e in _JUNK_ENCODINGS}
-    for off, piece in _pieces(data, size):
-        a = arr[off:off + len(piece)]
+    for off, end in _pieces(data, size):
+        a = arr[off:end]
         found = _first_flags(a, _JUNK_BYTES, len(_JUNK_ENCODINGS))
         for j, e in enumerate(_JUNK_ENCODINGS):
             if junk[e] is None and found[j] >= 0:
                 junk[e] = off + int(found[j])
-        ids, line, firsts = _piece_runs(piece, a, table)
+        ids, line, firsts, n_lines = _piece_runs(data, off, a, table)
         if not len(ids):
             continue
         table.count(ids)
-        n_lines = piece.count(b"\n") + 1
         _vote(table, ids, line, firsts + off, n_lines, votes, first)
     table.count(np.zeros(0, dtype=np.int64))
     scores = table.arrays()[0]
@@ -395,36 +446,39 @@ def _scan(data: bytes, size: int | None = None) -> _Scan:
     return _Scan(table.tokens, table.counts, votes, first, score, junk)
 
 
-def _piece_runs(piece: bytes, a: np.ndarray, table: _TokenTable):
-    """The runs of one piece: (token id, line within the piece, offset of the first high
-    byte within the piece) of each, in order."""
-    n, n_nl = _count_runs(a)
-    start = np.empty(n, dtype=np.int64)
-    end = np.empty(n, dtype=np.int64)
-    firsts = np.empty(n, dtype=np.int64)
-    line = np.empty(n, dtype=np.int64)
-    hashes = np.empty(n, dtype=np.uint64)
-    _fill_runs(a, start, end, firsts, line, hashes)
+def _piece_runs(data: bytes, off: int, a: np.ndarray, table: _TokenTable):
+    """The runs of the piece ``a`` (``data[off:off + len(a)]``): (token id, line within the
+    piece, offset of the first high byte within the piece) of each, in order, and the
+    piece's number of lines."""
+    bound = (a.size + 1) // 2  # runs are separated by a byte at least
+    start = np.empty(bound, dtype=np.int64)
+    end = np.empty(bound, dtype=np.int64)
+    firsts = np.empty(bound, dtype=np.int64)
+    line = np.empty(bound, dtype=np.int64)
+    hashes = np.empty(bound, dtype=np.uint64)
+    n, n_nl = _fill_runs(a, _CLASS, start, end, firsts, line, hashes)
+    start, end, firsts, line, hashes = start[:n], end[:n], firsts[:n], line[:n], hashes[:n]
+    n_lines = int(n_nl) + 1
     if not n:
-        return np.zeros(0, dtype=np.int64), line, firsts
+        return np.zeros(0, dtype=np.int64), line, firsts, n_lines
     uniq, where, inverse = np.unique(hashes, return_index=True, return_inverse=True)
     rep_start, rep_end = start[where], end[where]
     if not _same_as(a, start, end, rep_start[inverse], rep_end[inverse]):
         # two different runs with one hash in this piece: read its runs exactly
-        tokens, tfirsts = _high_runs(piece)
+        tokens, tfirsts = _high_runs(data[off:off + a.size])
         ids = np.array([table.add(t) for t in tokens], dtype=np.int64)
         tfirsts = np.asarray(tfirsts, dtype=np.int64)
         nl = np.flatnonzero(a == 0x0A)
-        return ids, np.searchsorted(nl, tfirsts, side="left"), tfirsts
+        return ids, np.searchsorted(nl, tfirsts, side="left"), tfirsts, n_lines
     gid = np.empty(len(uniq), dtype=np.int64)
     for k, h in enumerate(uniq.tolist()):
-        tok = piece[rep_start[k]:rep_end[k]]
+        tok = data[off + rep_start[k]:off + rep_end[k]]
         i = table.ids.get(h)
         if i is None or table.tokens[i] != tok:  # new, or a hash shared across pieces
             i = table.add(tok)
             table.ids.setdefault(h, i)
         gid[k] = i
-    return gid[inverse], line, firsts
+    return gid[inverse], line, firsts, n_lines
 
 
 def _vote(table: _TokenTable, ids, line, firsts, n_lines: int, votes: dict, first: dict):
@@ -451,40 +505,17 @@ def _vote(table: _TokenTable, ids, line, firsts, n_lines: int, votes: dict, firs
             first[e] = min(first.get(e, np.iinfo(np.int64).max), int(first_high[mine].min()))
 
 
-@njit(cache=True, nogil=True)
-def _letter(b) -> bool:
-    return b >= 0x80 or (0x41 <= b <= 0x5A) or (0x61 <= b <= 0x7A)
+#: Byte classes of the compiled pass: 0 other, 1 ASCII letter, 2 above ASCII, 3 line end.
+_CLASS = np.zeros(256, dtype=np.uint8)
+_CLASS[0x41:0x5B] = _CLASS[0x61:0x7B] = 1
+_CLASS[0x80:] = 2
+_CLASS[0x0A] = 3
 
 
 @njit(cache=True, nogil=True)
-def _count_runs(a):
-    """(runs of :data:`_HIGH_RUN` in ``a``, line ends in ``a``)."""
-    n = 0
-    nl = 0
-    inrun = False
-    high = False
-    for i in range(a.size):
-        b = a[i]
-        if _letter(b):
-            if not inrun:
-                inrun = True
-                high = False
-            if b >= 0x80:
-                high = True
-        else:
-            if inrun and high:
-                n += 1
-            inrun = False
-            if b == 0x0A:
-                nl += 1
-    if inrun and high:
-        n += 1
-    return n, nl
-
-
-@njit(cache=True, nogil=True)
-def _fill_runs(a, start, end, firsts, line, hashes):
-    """Each run's start, end, first high byte, line (line ends before it) and FNV-1a hash."""
+def _fill_runs(a, cls, start, end, firsts, line, hashes):
+    """Each run's start, end, first high byte, line (line ends before it) and FNV-1a hash
+    of its bytes; returns (runs, line ends)."""
     k = 0
     ln = 0
     inrun = False
@@ -493,17 +524,16 @@ def _fill_runs(a, start, end, firsts, line, hashes):
     f = 0
     h = np.uint64(0)
     for i in range(a.size):
-        b = a[i]
-        if _letter(b):
+        c = cls[a[i]]
+        if c == 1 or c == 2:
             if not inrun:
                 inrun = True
-                high = False
                 s = i
                 h = np.uint64(14695981039346656037)
-            if b >= 0x80 and not high:
+            if c == 2 and not high:
                 high = True
                 f = i
-            h = (h ^ np.uint64(b)) * np.uint64(1099511628211)
+            h = (h ^ np.uint64(a[i])) * np.uint64(1099511628211)
         else:
             if inrun and high:
                 start[k] = s
@@ -513,14 +543,16 @@ def _fill_runs(a, start, end, firsts, line, hashes):
                 hashes[k] = h
                 k += 1
             inrun = False
-            if b == 0x0A:
-                ln += 1
+            high = False
+            ln += c == 3
     if inrun and high:
         start[k] = s
         end[k] = a.size
         firsts[k] = f
         line[k] = ln
         hashes[k] = h
+        k += 1
+    return k, ln
 
 
 @njit(cache=True, nogil=True)

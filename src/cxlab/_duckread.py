@@ -107,10 +107,10 @@ def engine() -> str:
 
 def wanted(path: Path) -> bool:
     """Whether a file takes the DuckDB road first (see the module docstring)."""
-    from cxlab.exports import CSV_SUFFIXES
+    from cxlab.exports import CSV_SUFFIXES, PARQUET_SUFFIXES
 
     how = engine()
-    if how == "pandas" or path.suffix.lower() not in CSV_SUFFIXES:
+    if how == "pandas" or path.suffix.lower() not in CSV_SUFFIXES + PARQUET_SUFFIXES:
         return False
     try:
         return how == "duckdb" or path.stat().st_size >= AUTO_MIN_BYTES
@@ -129,8 +129,8 @@ class Staged:
     directory goes with :meth:`close` (or with the object).
     """
 
-    text: Path
-    sep: str
+    text: Path  # the UTF-8 CSV, or the Parquet file (sep None)
+    sep: str | None
     skip: int
     width: int
     exprs: list[str]  # one typed expression per column, over the cells c0 … c<width−1>
@@ -183,10 +183,18 @@ def _connect(work: Path | None):
     return duckdb.connect(config=config)
 
 
-def _cells(text: Path, sep: str, skip: int, width: int) -> str:
-    """The file's data rows, every cell as text (NULL when empty), in the file's order;
-    rows with nothing in them dropped, as pandas drops them (a row of spaces is not
-    empty here: the acceptors refuse it, and the file takes the pandas road)."""
+def _cells(text: Path, sep: str | None, skip: int, width: int) -> str:
+    """The file's data rows, every cell as text (NULL when empty), in the file's order.
+
+    A CSV's rows with nothing in them are dropped, as pandas drops them (a row of spaces
+    is not empty here: the acceptors refuse it, and the file takes the pandas road). A
+    Parquet file (``sep`` None) keeps every row, as the pandas road does; its columns
+    are cast to text (:data:`PARQUET_TYPES` says which types may be).
+    """
+    if sep is None:
+        return ("SELECT " + ", ".join(f"nullif(CAST(#{i + 1} AS VARCHAR), '') AS c{i}"
+                                      for i in range(width))
+                + f" FROM read_parquet({_lit(str(text))})")
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     cells = [f"nullif(c{i}, '')" for i in range(width)]
     blank = " AND ".join(f"{c} IS NULL" for c in cells) or "false"
@@ -194,6 +202,34 @@ def _cells(text: Path, sep: str, skip: int, width: int) -> str:
             + f" FROM read_csv({_lit(str(text))}, delim={_lit(sep)}, quote='\"', escape='\"', "
             f"header=true, skip={skip}, auto_detect=false, columns={cols}, strict_mode=true, "
             f"null_padding=false, all_varchar=true) WHERE NOT ({blank})")
+
+
+#: Parquet column types the DuckDB road casts to text and types like a CSV's cells: for
+#: ids and text only text and whole numbers (a float id 12.0 is "12" on the pandas road,
+#: "12.0" as text); for the other columns numbers, yes/no, dates and naive timestamps
+#: too (a value whose text reads differently, such as NaN, is refused). Other types, zoned
+#: timestamps among them, go the pandas road.
+PARQUET_TYPES = {
+    "id": ("VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER",
+           "USMALLINT", "UTINYINT"),
+    "other": ("VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER",
+              "USMALLINT", "UTINYINT", "DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP",
+              "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+}
+
+
+def _parquet_columns(path: Path) -> tuple[list[str], list[str]]:
+    """(column names, DuckDB types) of a Parquet file."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))})").fetchall()
+    except duckdb.Error as err:
+        raise _Refused(f"DuckDB: {err}") from None
+    finally:
+        con.close()
+    return [str(r[0]) for r in rows], [str(r[1]) for r in rows]
 
 
 def _transcode(path: Path, enc: str, out: Path) -> None:
@@ -235,6 +271,7 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
         _norm,
         _nps_scale_warnings,
     )
+    from cxlab.exports import PARQUET_SUFFIXES
 
     if any(_known(spec, c) and spec.col(c).kind in ("id", "text") for c in m.values):
         raise _Refused("the mapping recodes an id or text column")
@@ -242,8 +279,13 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
         raise _Refused("the mapping recodes empty cells")
     if stage:
         stage("reading")
-    enc, sep, skip, first = _csv_head(path, encoding, sep)
-    headers = _header(first, sep)
+    parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    if parquet:
+        enc, sep, skip = None, None, 0
+        headers, types = _parquet_columns(path)
+    else:
+        enc, sep, skip, first = _csv_head(path, encoding, sep)
+        headers = _header(first, sep)
     names, problems, ignored = _canonical_columns(headers, spec, m.columns)
     key = spec.key
     generate = m.ids.get(key) == "generate" or (tname == "responses" and key not in names
@@ -261,11 +303,19 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
         raise _Refused("no recommendation question")
     if nps_scale is not None and "nps" not in present:
         raise _Refused("a scale without an nps column")
+    if parquet:
+        for name, t in zip(names, types):
+            if name in ignored:
+                continue
+            kind = spec.col(name).kind
+            allowed = PARQUET_TYPES["id" if kind in ("id", "text") else "other"]
+            if not any(t == a or t.startswith(a + "(") for a in allowed):
+                raise _Refused(f"{name}: a Parquet column of type {t}")
 
     tmp = tempfile.TemporaryDirectory(prefix="cxlab-read-")
     try:
         work = Path(tmp.name)
-        if enc == "utf-8":
+        if parquet or enc == "utf-8":
             text = path
         else:
             text = work / "utf8.csv"
