@@ -314,6 +314,17 @@ def test_parquet_exports_read_the_same_on_both_roads(tmp_path, monkeypatch):
         fast, slow = both_roads(path, monkeypatch, study=SAMPLE_STUDY)
         assert fast is not None, name
         assert_same(fast, slow)
+    # numbers as floats with NaN for "no answer", days as Parquet dates
+    df = pd.read_csv(SAMPLES / "responses.csv", dtype=str, keep_default_na=False)
+    typed = io.read(SAMPLES / "responses.csv", study=SAMPLE_STUDY)
+    df["nps"] = typed["nps"].astype("float64")
+    df["csat"] = typed["csat"].astype("float64")
+    df["submitted_at"] = typed["submitted_at"].dt.date
+    path = tmp_path / "responses_floats.parquet"
+    df.to_parquet(path, index=False)
+    fast, slow = both_roads(path, monkeypatch, study=SAMPLE_STUDY)
+    assert fast is not None and {2, 7}.issubset(set(fast[0].native))
+    assert_same(fast, slow)
     fast, slow = both_roads(DATA / "responses.parquet", monkeypatch, table="responses")
     if slow[1].problems or slow[1].generated_ids:
         assert fast is None
@@ -323,14 +334,16 @@ def test_parquet_exports_read_the_same_on_both_roads(tmp_path, monkeypatch):
 
 
 def test_a_parquet_column_whose_text_would_differ_takes_the_pandas_road(tmp_path, monkeypatch):
-    """A float id (12.0 is "12" on the pandas road) and a zoned timestamp: not for the
-    DuckDB road; the pandas road reads them."""
+    """A float id (12.0 is "12" on the pandas road), a zoned timestamp, a fraction or an
+    out-of-range score in a number column: not for the DuckDB road; the pandas road reads
+    the first two and names the others."""
     base = {"response_id": ["R1", "R2"], "channel": ["web", "phone"], "nps": [9, 3],
             "submitted_at": pd.to_datetime(["2026-07-01 10:00", "2026-07-02 11:00"])}
-    for change in ({"client_id": [12.0, 13.0]},
+    for change in ({"client_id": [12.0, 13.0]}, {"nps": [9.5, 3.0]}, {"nps": [9, 12]},
                    {"submitted_at": pd.to_datetime(["2026-07-01 10:00", "2026-07-02 11:00"])
                     .tz_localize("UTC")}):
         path = tmp_path / "responses.parquet"
         pd.DataFrame(base | change).to_parquet(path, index=False)
         fast, slow = both_roads(path, monkeypatch, study=SAMPLE_STUDY)
-        assert fast is None and not slow[1].problems
+        assert fast is None
+        assert bool(slow[1].problems) == ("nps" in change)  # 9.5 and 12 are errors

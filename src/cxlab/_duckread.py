@@ -136,13 +136,15 @@ class Staged:
     exprs: list[str]  # one typed expression per column, over the cells c0 … c<width−1>
     columns: list[str]
     rows: int
+    native: tuple[int, ...] = ()  # Parquet cells read in their own type, not as text
     file: int = 0
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def select(self) -> str:
         """``SELECT`` the typed rows, columns named as :attr:`columns`."""
         cols = ", ".join(f"{e} AS {_q(c)}" for e, c in zip(self.exprs, self.columns))
-        return f"SELECT {cols} FROM ({_cells(self.text, self.sep, self.skip, self.width)})"
+        return (f"SELECT {cols} FROM "
+                f"({_cells(self.text, self.sep, self.skip, self.width, self.native)})")
 
     def to_pandas(self) -> pd.DataFrame:
         """The rows as the pandas road returns them (string, Int64, datetime64[ns],
@@ -183,16 +185,18 @@ def _connect(work: Path | None):
     return duckdb.connect(config=config)
 
 
-def _cells(text: Path, sep: str | None, skip: int, width: int) -> str:
+def _cells(text: Path, sep: str | None, skip: int, width: int, native=()) -> str:
     """The file's data rows, every cell as text (NULL when empty), in the file's order.
 
     A CSV's rows with nothing in them are dropped, as pandas drops them (a row of spaces
     is not empty here: the acceptors refuse it, and the file takes the pandas road). A
     Parquet file (``sep`` None) keeps every row, as the pandas road does; its columns
-    are cast to text (:data:`PARQUET_TYPES` says which types may be).
+    are cast to text (:data:`PARQUET_TYPES` says which types may be), except the
+    ``native`` ones: numbers, moments and yes/no in columns of that kind, typed directly.
     """
     if sep is None:
-        return ("SELECT " + ", ".join(f"nullif(CAST(#{i + 1} AS VARCHAR), '') AS c{i}"
+        return ("SELECT " + ", ".join(f"#{i + 1} AS c{i}" if i in native else
+                                      f"nullif(CAST(#{i + 1} AS VARCHAR), '') AS c{i}"
                                       for i in range(width))
                 + f" FROM read_parquet({_lit(str(text))})")
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
@@ -203,6 +207,13 @@ def _cells(text: Path, sep: str | None, skip: int, width: int) -> str:
             f"header=true, skip={skip}, auto_detect=false, columns={cols}, strict_mode=true, "
             f"null_padding=false, all_varchar=true) WHERE NOT ({blank})")
 
+
+#: Parquet number types (a whole-number column of these is typed directly).
+NUMBERS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT",
+           "UTINYINT", "DOUBLE", "FLOAT")
+#: Whole numbers from 2**53 on are refused, as the pandas road refuses them
+#: (:data:`cxlab.schema._MAX_WHOLE`).
+_MAX_WHOLE = "9007199254740992"
 
 #: Parquet column types the DuckDB road casts to text and types like a CSV's cells: for
 #: ids and text only text and whole numbers (a float id 12.0 is "12" on the pandas road,
@@ -303,6 +314,7 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
         raise _Refused("no recommendation question")
     if nps_scale is not None and "nps" not in present:
         raise _Refused("a scale without an nps column")
+    native: dict[str, str] = {}  # Parquet columns typed in their own type
     if parquet:
         for name, t in zip(names, types):
             if name in ignored:
@@ -311,6 +323,11 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
             allowed = PARQUET_TYPES["id" if kind in ("id", "text") else "other"]
             if not any(t == a or t.startswith(a + "(") for a in allowed):
                 raise _Refused(f"{name}: a Parquet column of type {t}")
+            if name in m.values or (name == "nps" and nps_scale is not None):
+                continue  # recoded or rescaled: as text, through the pandas road's code
+            if (kind == "int" and t in NUMBERS) or (kind == "bool" and t == "BOOLEAN") or (
+                    kind in ("date", "datetime") and (t.startswith("TIMESTAMP") or t == "DATE")):
+                native[name] = t
 
     tmp = tempfile.TemporaryDirectory(prefix="cxlab-read-")
     try:
@@ -322,12 +339,14 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
             _transcode(path, enc, text)
         con = _connect(work)
         try:
-            con.execute(f"CREATE TEMP TABLE raw AS {_cells(text, sep, skip, len(headers))}")
+            cells = tuple(i for i, n in enumerate(names) if n in native)
+            con.execute(f"CREATE TEMP TABLE raw AS "
+                        f"{_cells(text, sep, skip, len(headers), cells)}")
             rows = int(con.execute("SELECT count(*) FROM raw").fetchone()[0])
             if stage:
                 stage("validating")
             columns = present + factors
-            exprs = _typing(con, names, spec, m, nps_scale, st, columns)
+            exprs = _typing(con, names, spec, m, nps_scale, st, columns, native)
             con.execute("CREATE TEMP VIEW typed AS SELECT "
                         + ", ".join(f"{e} AS {_q(c)}" for e, c in zip(exprs, columns))
                         + " FROM raw")
@@ -344,7 +363,8 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
         if "nps" in columns and nps_scale is None:
             warnings += _nps_scale_warnings(counts)
         report = FileReport(source, tname, rows, [], None, ignored, enc, sep, warnings, None)
-        return Staged(text, sep, skip, len(headers), exprs, columns, rows, _tmp=tmp), report
+        return Staged(text, sep, skip, len(headers), exprs, columns, rows, cells,
+                      _tmp=tmp), report
     except BaseException:
         tmp.cleanup()
         raise
@@ -385,7 +405,7 @@ def _pandas_cells(values: pd.Series, name: str, col: schema.Col, m, nps_scale, s
     return typed
 
 
-def _typing(con, names, spec, m, nps_scale, st, columns) -> list[str]:
+def _typing(con, names, spec, m, nps_scale, st, columns, native=None) -> list[str]:
     """One SQL expression per column over the cells ``c<i>`` typing it (see the module
     docstring); :class:`_Refused` when a value is not for this road.
 
@@ -394,9 +414,11 @@ def _typing(con, names, spec, m, nps_scale, st, columns) -> list[str]:
     """
     from cxlab.exports import _cell
 
+    native = native or {}
     where = {n: f"c{i}" for i, n in enumerate(names)}
     exprs: dict[str, str] = {}
-    counts, lists = [], {}  # refusals to count; columns whose distinct values to list
+    checks: list[tuple[str, int, str]] = []  # (SQL count, most allowed, why refused)
+    lists = {}  # columns whose distinct values go through the pandas road's code
     for name in columns:
         col = spec.col(name)
         if name in m.constants:
@@ -405,10 +427,14 @@ def _typing(con, names, spec, m, nps_scale, st, columns) -> list[str]:
             exprs[name] = _typed_literal(typed.iloc[0], col.kind)
             continue
         c = where[name]
+        if name in native:
+            exprs[name] = _native(c, col, native[name], checks, name)
+            continue
         if col.kind in ("id", "text"):
-            counts.append(f"count(*) FILTER (WHERE {c} IS NOT NULL AND NOT "
-                          f"(regexp_full_match({c}, {_lit(_PLAIN_RE)}) "
-                          f"AND nfc_normalize({c}) = {c}))")
+            checks.append((f"count(*) FILTER (WHERE {c} IS NOT NULL AND NOT "
+                           f"(regexp_full_match({c}, {_lit(_PLAIN_RE)}) "
+                           f"AND nfc_normalize({c}) = {c}))", 0,
+                           f"{name}: a value normalisation would change"))
             exprs[name] = c
             continue
         shapes = DATE_SHAPES if col.kind in ("date", "datetime") else ()
@@ -417,41 +443,29 @@ def _typing(con, names, spec, m, nps_scale, st, columns) -> list[str]:
             parsed = "CASE " + " ".join(f"WHEN regexp_full_match({c}, {_lit(rx)}) THEN "
                                         f"try_strptime({c}, {_lit(fmt)})"
                                         for rx, fmt in shapes) + " END"
-            counts.append(f"count(*) FILTER (WHERE ({shaped}) AND {parsed} IS NULL)")
+            checks.append((f"count(*) FILTER (WHERE ({shaped}) AND {parsed} IS NULL)", 0,
+                           f"{name}: a date that does not exist"))
             other = f"{c} IS NOT NULL AND NOT ({shaped})"
         else:
             parsed, other = None, f"{c} IS NOT NULL"
-        counts.append(f"approx_count_distinct({c}) FILTER (WHERE {other})")
+        checks.append((f"approx_count_distinct({c}) FILTER (WHERE {other})", MAX_DISTINCT,
+                       f"{name}: too many distinct values"))
         lists[name] = (c, other, parsed, col)
-    found = con.execute(f"SELECT {', '.join(counts) or '0'} FROM raw").fetchone() if counts \
-        else ()
-    # refusals first (every even-looking count but the distinct ones)
-    k = 0
-    for name in columns:
-        col = spec.col(name)
-        if name in m.constants:
-            continue
-        if col.kind in ("id", "text"):
-            if found[k]:
-                raise _Refused(f"{name}: a value normalisation would change")
-            k += 1
-            continue
-        if col.kind in ("date", "datetime"):
-            if found[k]:
-                raise _Refused(f"{name}: a date that does not exist")
-            k += 1
-        if found[k] > MAX_DISTINCT:
-            raise _Refused(f"{name}: too many distinct values")
-        k += 1
+    if checks:
+        found = con.execute("SELECT " + ", ".join(sql for sql, _, _ in checks)
+                            + " FROM raw").fetchone()
+        for (_, most, why), n in zip(checks, found):
+            if n is not None and n > most:
+                raise _Refused(why)
+    distinct = ()
     if lists:
-        sql = ", ".join(f"list(DISTINCT {c}) FILTER (WHERE {other})"
-                        for c, other, _, _ in lists.values())
-        distinct = con.execute(f"SELECT {sql} FROM raw").fetchone()
-    for (name, (c, _other, parsed, col)), values in zip(lists.items(), distinct if lists else ()):
+        distinct = con.execute("SELECT " + ", ".join(
+            f"list(DISTINCT {c}) FILTER (WHERE {other})" for c, other, _, _ in lists.values())
+            + " FROM raw").fetchone()
+    for (name, (c, _other, parsed, col)), values in zip(lists.items(), distinct):
         values = values or []
         if len(values) > MAX_DISTINCT:
             raise _Refused(f"{name}: too many distinct values")
-        sqltype = _TYPES[col.kind]
         if values:
             typed = _pandas_cells(pd.Series(values, dtype=object), name, col, m, nps_scale, st)
             whens = " ".join(f"WHEN {_lit(v)} THEN {_typed_literal(t, col.kind)}"
@@ -466,8 +480,32 @@ def _typing(con, names, spec, m, nps_scale, st, columns) -> list[str]:
                     f"CAST({parsed} AS TIMESTAMP) ELSE {looked} END")
         else:
             expr = looked
-        exprs[name] = f"CAST({expr} AS {sqltype})"
+        exprs[name] = f"CAST({expr} AS {_TYPES[col.kind]})"
     return [exprs[name] for name in columns]
+
+
+def _native(c: str, col: schema.Col, t: str, checks: list, name: str) -> str:
+    """A Parquet column typed in its own type, as the pandas road types it: whole numbers
+    (a NaN is empty; a fraction, an infinity or 2**53 and more refused; the column's
+    range), moments (naive; nanoseconds that microseconds cannot hold refused; a
+    ``date`` column at midnight), yes/no as they are."""
+    if col.kind == "int":
+        value = f"CASE WHEN isnan({c}) THEN NULL ELSE {c} END" if t in ("DOUBLE", "FLOAT") \
+            else c
+        checks.append((f"count(*) FILTER (WHERE NOT (abs({value}) < {_MAX_WHOLE}) "
+                       f"OR {value} <> round({value}))", 0,
+                       f"{name}: not a whole number below 2**53"))
+        if col.lo is not None:
+            checks.append((f"count(*) FILTER (WHERE {value} < {col.lo:g} OR {value} > "
+                           f"{col.hi:g})", 0, f"{name}: a number outside the range"))
+        return f"CAST({value} AS BIGINT)"
+    if col.kind in ("date", "datetime"):
+        if t == "TIMESTAMP_NS":
+            checks.append((f"count(*) FILTER (WHERE epoch_ns({c}) % 1000 <> 0)", 0,
+                           f"{name}: nanoseconds, which DuckDB's timestamps do not hold"))
+        value = f"CAST({c} AS TIMESTAMP)"
+        return f"date_trunc('day', {value})" if col.kind == "date" else value
+    return f"CAST({c} AS BOOLEAN)"
 
 
 def _typed_literal(v, kind: str) -> str:
