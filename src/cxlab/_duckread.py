@@ -120,47 +120,43 @@ def wanted(path: Path) -> bool:
 
 @dataclass
 class Staged:
-    """A file read on the DuckDB road: its UTF-8 text and the SQL that types it.
+    """A file read on the DuckDB road: its typed rows, held by the DuckDB that read them
+    (a temporary table, spilling to a temporary directory beyond :data:`MEMORY_LIMIT`).
 
     ``columns`` are the table's columns in the order :func:`cxlab.schema.validate`
-    returns them; ``file`` is the file's position in an ingest batch (set by
-    :func:`cxlab.warehouse.ingest`). :meth:`select` is the typed rows as a query any
-    DuckDB connection can run (the file's order is kept: no join, no sort). The temporary
-    directory goes with :meth:`close` (or with the object).
+    returns them, in the file's order of rows; ``file`` is the file's position in an
+    ingest batch (set by :func:`cxlab.warehouse.ingest`). :meth:`reader` streams the
+    rows as Arrow batches (the warehouse's connection reads them straight into DuckDB);
+    :meth:`close` (or the object's end) frees the connection and the directory.
     """
 
-    text: Path  # the UTF-8 CSV, or the Parquet file (sep None)
-    sep: str | None
-    skip: int
-    width: int
-    exprs: list[str]  # one typed expression per column, over the cells c0 … c<width−1>
     columns: list[str]
     rows: int
-    native: tuple[int, ...] = ()  # Parquet cells read in their own type, not as text
     file: int = 0
+    _con: object = field(default=None, repr=False)
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
-    def select(self) -> str:
-        """``SELECT`` the typed rows, columns named as :attr:`columns`."""
-        cols = ", ".join(f"{e} AS {_q(c)}" for e, c in zip(self.exprs, self.columns))
-        return (f"SELECT {cols} FROM "
-                f"({_cells(self.text, self.sep, self.skip, self.width, self.native)})")
+    def reader(self):
+        """The rows as a :class:`pyarrow.RecordBatchReader`."""
+        return self._con.sql("SELECT * FROM typed").to_arrow_reader(1 << 17)
 
     def to_pandas(self) -> pd.DataFrame:
         """The rows as the pandas road returns them (string, Int64, datetime64[ns],
         boolean columns; index 0…n−1)."""
         from cxlab.warehouse import _to_pandas
 
-        con = _connect(Path(self._tmp.name) if self._tmp else None)
-        try:
-            return _to_pandas(con.sql(self.select()).to_arrow_table())
-        finally:
-            con.close()
+        return _to_pandas(self._con.sql("SELECT * FROM typed").to_arrow_table())
 
     def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def __del__(self):
+        self.close()
 
 
 class _Refused(Exception):
@@ -342,29 +338,34 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
             cells = tuple(i for i, n in enumerate(names) if n in native)
             con.execute(f"CREATE TEMP TABLE raw AS "
                         f"{_cells(text, sep, skip, len(headers), cells)}")
-            rows = int(con.execute("SELECT count(*) FROM raw").fetchone()[0])
+            if text != path:
+                text.unlink()  # read: the disk is the spill's now
+            rows = int(con.execute("SELECT count(*) FROM raw").fetchall()[0][0])
             if stage:
                 stage("validating")
             columns = present + factors
             exprs = _typing(con, names, spec, m, nps_scale, st, columns, native)
-            con.execute("CREATE TEMP VIEW typed AS SELECT "
+            # typed once, in the file's order (a projection: no join, no sort)
+            con.execute("CREATE TEMP TABLE typed AS SELECT "
                         + ", ".join(f"{e} AS {_q(c)}" for e, c in zip(exprs, columns))
                         + " FROM raw")
+            con.execute("DROP TABLE raw")
             _check(con, spec, tname, columns, st)
             counts = {}
             if "nps" in columns and nps_scale is None:
                 counts = dict(con.execute("SELECT nps, count(*) FROM typed WHERE nps IS NOT "
                                           "NULL GROUP BY nps").fetchall())
         except duckdb.Error as err:
-            raise _Refused(f"DuckDB: {err}") from None
-        finally:
             con.close()
+            raise _Refused(f"DuckDB: {err}") from None
+        except BaseException:
+            con.close()
+            raise
         warnings = _absent_headers(headers, m)
         if "nps" in columns and nps_scale is None:
             warnings += _nps_scale_warnings(counts)
         report = FileReport(source, tname, rows, [], None, ignored, enc, sep, warnings, None)
-        return Staged(text, sep, skip, len(headers), exprs, columns, rows, cells,
-                      _tmp=tmp), report
+        return Staged(columns, rows, _con=con, _tmp=tmp), report
     except BaseException:
         tmp.cleanup()
         raise
@@ -453,7 +454,7 @@ def _typing(con, names, spec, m, nps_scale, st, columns, native=None) -> list[st
         lists[name] = (c, other, parsed, col)
     if checks:
         found = con.execute("SELECT " + ", ".join(sql for sql, _, _ in checks)
-                            + " FROM raw").fetchone()
+                            + " FROM raw").fetchall()[0]
         for (_, most, why), n in zip(checks, found):
             if n is not None and n > most:
                 raise _Refused(why)
@@ -461,7 +462,7 @@ def _typing(con, names, spec, m, nps_scale, st, columns, native=None) -> list[st
     if lists:
         distinct = con.execute("SELECT " + ", ".join(
             f"list(DISTINCT {c}) FILTER (WHERE {other})" for c, other, _, _ in lists.values())
-            + " FROM raw").fetchone()
+            + " FROM raw").fetchall()[0]
     for (name, (c, _other, parsed, col)), values in zip(lists.items(), distinct):
         values = values or []
         if len(values) > MAX_DISTINCT:
@@ -546,7 +547,7 @@ def _check(con, spec: schema.Table, tname: str, columns: list[str], st) -> None:
     if tname == "responses":
         checks.append("CASE WHEN count(*) > 0 AND "
                       + " + ".join(f"count({_q(c)})" for c in answered) + " = 0 THEN 1 ELSE 0 END")
-    found = con.execute(f"SELECT {', '.join(checks)} FROM typed").fetchone()
+    found = con.execute(f"SELECT {', '.join(checks)} FROM typed").fetchall()[0]
     if any(found):
         raise _Refused("a check failed")
 
