@@ -232,7 +232,7 @@ def test_every_time_of_day_the_sql_shapes_take_is_the_time_pandas_reads():
 
 #: Characters that tell ids apart or not: spaces of every kind, invisible ones, controls,
 #: combining marks (NFD й), Cyrillic, an emoji, a line separator.
-ID_CHARS = ["R", "7", "-", " ", "\t", "\u00a0", "\u202f", "\u2007", "\u2003", "\u200b",
+ID_CHARS = ["R", "7", "-", " ", "\t", "\x1c", "\x0b", "\u00a0", "\u202f", "\u2007", "\u2003", "\u200b",
             "\u00ad", "\ufeff", "\u2060", "\u0438\u0306", "\u0439", "Ж", "é", "e\u0301",
             "😀", "\u2028", "\x85", "\x1f", "_", "№"]
 
@@ -246,9 +246,7 @@ def test_an_id_taken_as_written_is_what_normalize_id_and_strip_make_of_it():
     values += ["".join(rng.choice(ID_CHARS, size=rng.integers(4, 12))) for _ in range(3000)]
     con = duckdb.connect()
     con.execute("CREATE TABLE v AS SELECT unnest(?) AS c", [values])
-    took = [r[0] for r in con.execute(
-        f"SELECT regexp_full_match(c, '{_duckread._PLAIN_RE}') AND nfc_normalize(c) = c "
-        "FROM v").fetchall()]
+    took = [r[0] for r in con.execute(f"SELECT {_duckread._plain('c')} FROM v").fetchall()]
     assert 1000 < sum(took) < len(values)  # both ways happen
     normalized = schema.normalize_id(pd.Series(values, dtype="string"))
     for v, ok, norm in zip(values, took, normalized):

@@ -873,10 +873,8 @@ def _write_table(con, batch: int, spec: schema.Table, frame: pd.DataFrame,
     tname, key, t = spec.name, _q(spec.key), _q(spec.name)
     if isinstance(frame, Staged):  # typed by DuckDB from the file, never through pandas
         all_cols, in_files = list(frame.columns), [frame.file]
-        con.register("__typed_rows", frame.reader())  # Arrow, DuckDB to DuckDB
         con.execute(f"CREATE TEMP TABLE __staged AS SELECT *, {int(frame.file)} AS __file "
-                    "FROM __typed_rows")
-        con.unregister("__typed_rows")
+                    f"FROM ({frame.select()})")
     else:
         all_cols = [c for c in frame.columns if not c.startswith("__")]
         in_files = frame["__file"].unique()
