@@ -931,8 +931,12 @@ def _write_table(con, batch: int, spec: schema.Table, frame: pd.DataFrame,
                 f"AND s.__file IN ({', '.join(map(str, fidx))}) AND s.{key} IN "
                 "(SELECT k FROM __status WHERE status = 'differs')")
     select = ", ".join(f"{_cast(spec, c)} AS {_q(c)}" for c in all_cols)
-    con.execute(f"INSERT INTO {t} BY NAME SELECT {select} FROM __staged s WHERE s.{key} IN "
-                "(SELECT k FROM __status WHERE status = 'new')")
+    n_new, n_all = con.execute("SELECT count(*) FILTER (WHERE status = 'new'), count(*) "
+                               "FROM __status").fetchall()[0]
+    # one row per id here (resolved within the batch): when all are new, all go in
+    only_new = "" if n_new == n_all else (
+        f" WHERE s.{key} IN (SELECT k FROM __status WHERE status = 'new')")
+    con.execute(f"INSERT INTO {t} BY NAME SELECT {select} FROM __staged s{only_new}")
     written = "('new', 'differs')" if on_conflict == "update" else "('new')"
     con.execute(
         f"INSERT INTO {CHANGES} SELECT ?, ?, s.k, CASE s.status WHEN 'new' THEN 'added' "
