@@ -23,6 +23,13 @@ workshop-only families). This module
   (:func:`followups`). It is the only cxlab output that carries names and phone numbers;
   the ``cxlab followups`` command writes it outside ``reports/``.
 
+The clients and visits are frames, or — in a report, where the visits of every family
+ever would not fit a kernel — a :class:`cxlab.quarter.QuarterData` passed as ``clients``
+(``visits`` left out): :func:`features_at`, :func:`assign` and :func:`attach` then have
+the features of the clients they are asked about computed in its warehouse
+(:mod:`cxlab.aggregates`), and :func:`promotion` reads the respondents and the families
+they brought only — the same results as from ``data.clients`` and ``data.visits``.
+
 Cohorts are about clients: they need ``client_id`` on the responses. An anonymous survey
 has none, and :func:`attach`, :func:`compare_cohorts` and :func:`followups` say so
 (:class:`~cxlab.errors.ParameterError`) rather than guess.
@@ -39,6 +46,7 @@ Examples
 
     c = assign(clients, visits, "2026-09-30", extra={"big_family": "n_visits >= 20"})
     r = attach(responses, clients, visits)         # cohorts as of each answer's day
+    r = attach(data.responses, data)               # the same, computed in the warehouse
     compare_cohorts(r, ["lapsed", "new"]).table    # within each channel, Holm p
     promotion(responses, clients).table            # do promoters bring new clients?
 
@@ -252,9 +260,53 @@ def _codes_of(values: pd.Series, by: str, st) -> list[str]:
     return codes
 
 
+def _quarter_data(clients, visits, what: str):
+    """The :class:`cxlab.quarter.QuarterData` whose warehouse holds the clients and visits
+    (passed as ``clients``, ``visits`` left out), or None when both are frames."""
+    from cxlab.quarter import QuarterData
+
+    if isinstance(clients, QuarterData):
+        if visits is not None and visits is not clients:
+            raise ParameterError(
+                f"{what}: clients is a QuarterData, so its warehouse gives the visits too; "
+                f"expected visits left out (None), got {type(visits).__name__}")
+        return clients
+    if isinstance(visits, QuarterData):
+        raise ParameterError(f"{what}: visits is a QuarterData but clients a "
+                             f"{type(clients).__name__}; expected both frames, or the "
+                             "QuarterData as clients (its warehouse holds both)")
+    if visits is None:
+        raise ParameterError(f"{what}: visits: expected a DataFrame (or a QuarterData as "
+                             "clients, whose warehouse holds the clients and the visits)")
+    return None
+
+
+def _in_warehouse(data) -> bool:
+    """Does ``data``'s warehouse hold both tables (else its empty frames are used)?"""
+    rows = data.holdings.rows
+    return "clients" in rows and "visits" in rows
+
+
+def _points(points: pd.DataFrame, recent_days: int, st) -> pd.DataFrame:
+    """``points`` as ids and local calendar days, with their position and the start of
+    the recent window."""
+    pts = pd.DataFrame(
+        {
+            "_pos": np.arange(len(points)),
+            # text kept in Arrow: a million ids as Python objects would be ~60 MB more
+            "client_id": _ids(points["client_id"]).astype("str").array,
+            "asof": _dates(points["asof"], "points", "asof", st).to_numpy(),
+        }
+    )
+    if pts["asof"].isna().any():
+        raise ParameterError("points: column 'asof' has empty dates; every point needs a day")
+    pts["_start"] = pts["asof"] - pd.Timedelta(days=recent_days)
+    return pts
+
+
 def features_at(
-    clients: pd.DataFrame,
-    visits: pd.DataFrame,
+    clients,
+    visits: pd.DataFrame | None,
     points: pd.DataFrame,
     recent_days: int | None = None,
     *,
@@ -265,9 +317,13 @@ def features_at(
 
     Parameters
     ----------
-    clients : DataFrame
-        Columns ``client_id``, ``joined_on``; optional ``source``, ``referred_by``.
-    visits : DataFrame
+    clients : DataFrame or QuarterData
+        Columns ``client_id``, ``joined_on``; optional ``source``, ``referred_by``. Or a
+        :class:`cxlab.quarter.QuarterData` (``visits`` left out): the features are then
+        computed in its warehouse (:func:`cxlab.aggregates.visit_features`) from the
+        points' clients' visits up to the quarter's end, and equal those of
+        ``features_at(data.clients, data.visits, points)`` without loading either table.
+    visits : DataFrame or None
         Columns ``client_id``, ``visit_date``; the ``by`` column when there is one.
     points : DataFrame
         Columns ``client_id`` and ``asof`` (a day per row). Rows may repeat clients and
@@ -296,28 +352,54 @@ def features_at(
     per client; :func:`pandas.merge_asof` then finds, for every point, the cumulated row
     of the last visit day on or before ``asof`` (and on or before the start of the recent
     window). The cost is a few sorts: O((visits + points) log) — a million responses take
-    seconds, not hours.
+    seconds, not hours. From a ``QuarterData`` the engine joins each batch of points with
+    its clients' visits instead, and pandas holds only the points.
     """
     st = _study(study)
     if recent_days is None:
         recent_days = st.recent_days
-    _need(clients, "clients", ["client_id", "joined_on"])
-    _need(visits, "visits", ["client_id", "visit_date"])
+    data = _quarter_data(clients, visits, "features_at")
+    if data is not None and not _in_warehouse(data):
+        data, clients, visits = None, data.clients, data.visits  # empty frames: nothing to read
+    if data is None:
+        _need(clients, "clients", ["client_id", "joined_on"])
+        _need(visits, "visits", ["client_id", "visit_date"])
     _need(points, "points", ["client_id", "asof"])
     _check_positive("recent_days", recent_days)
+    if data is not None:
+        parts = list(_warehouse_features(data, points, recent_days, by, st))
+        return pd.concat(parts) if len(parts) > 1 else parts[0]
     by = _by_column(visits, by, st)
+    pts = _points(points, recent_days, st)
+    raw = _counted_features(clients, visits, pts, by, st)
+    return _assemble(points.index, pts, raw)
 
-    pts = pd.DataFrame(
-        {
-            "_pos": np.arange(len(points)),
-            "client_id": _ids(points["client_id"]).to_numpy(),
-            "asof": _dates(points["asof"], "points", "asof", st).to_numpy(),
-        }
-    )
-    if pts["asof"].isna().any():
-        raise ParameterError("points: column 'asof' has empty dates; every point needs a day")
-    pts["_start"] = pts["asof"] - pd.Timedelta(days=recent_days)
 
+def _warehouse_features(data, points: pd.DataFrame, recent_days: int, by, st):
+    """:func:`features_at` from ``data``'s warehouse, a batch of
+    :data:`cxlab.aggregates.BATCH_ROWS` points at a time."""
+    from cxlab import aggregates
+
+    stored = aggregates.table_columns(data.warehouse, "clients") or []
+    _need(pd.DataFrame(columns=stored), "clients", ["client_id", "joined_on"])
+    by = _by_column(pd.DataFrame(columns=aggregates.table_columns(data.warehouse, "visits")),
+                    by, st)
+    codes = []
+    if by is not None:
+        seen = aggregates.visit_codes(data.warehouse, by, upto=data.end)
+        codes = _codes_of(pd.Series(seen, dtype="string"), by, st)
+    pts = _points(points, recent_days, st)
+    size = aggregates.BATCH_ROWS
+    batches = aggregates.iter_visit_features(data.warehouse, pts, recent_days, by=by,
+                                             codes=codes, upto=data.end, batch_rows=size)
+    for lo, raw in zip(range(0, max(len(pts), 1), size), batches):
+        yield _assemble(points.index[lo:lo + size], pts.iloc[lo:lo + size], raw)
+
+
+def _counted_features(clients: pd.DataFrame, visits: pd.DataFrame, pts: pd.DataFrame, by,
+                      st) -> pd.DataFrame:
+    """What :func:`cxlab.aggregates.visit_features` computes in the warehouse, from the
+    frames: one row per point (by position)."""
     # ---- visits: one row per client and day, counts per code, cumulated per client
     v = pd.DataFrame(
         {
@@ -357,27 +439,18 @@ def features_at(
     at = at.sort_values("_pos").reset_index(drop=True)
     before = before.sort_values("_pos").reset_index(drop=True)
 
-    out = pd.DataFrame(index=points.index)
-    out["client_id"] = pts["client_id"].to_numpy()
-    out["asof"] = pts["asof"].to_numpy()
-
+    out = pd.DataFrame(index=pd.RangeIndex(len(pts)))
     # ---- clients: join date, source, referral
     c = clients.drop_duplicates("client_id")
     c = c.set_index(_ids(c["client_id"]))
     joined = _dates(c["joined_on"], "clients", "joined_on", st)
     out["joined_on"] = pts["client_id"].map(joined).astype("datetime64[ns]").to_numpy()
     if "source" in c.columns:
-        source = c["source"].astype("string")
-        out["source"] = pts["client_id"].map(source).astype("string").to_numpy()
-    else:
-        out["source"] = pd.array([pd.NA] * len(pts), dtype="string")
+        out["source"] = pts["client_id"].map(c["source"].astype("string")).to_numpy()
     if "referred_by" in c.columns:
         ref = c["referred_by"].astype("string").str.strip()
         has_ref = (ref.notna() & (ref != "")).astype(bool)
         out["referred"] = pts["client_id"].map(has_ref).fillna(False).astype(bool).to_numpy()
-    else:
-        out["referred"] = False
-    out["days_since_joined"] = (out["asof"] - out["joined_on"]).dt.days.astype("float64")
 
     for col in count_cols:
         now = at[col].fillna(0).astype("int64").to_numpy()
@@ -387,15 +460,13 @@ def features_at(
 
     first = v.groupby("client_id")["visit_date"].min()
     last = at["last_visit"].astype("datetime64[ns]").to_numpy()
-    out["last_visit"] = last
     out["first_visit"] = pts["client_id"].map(first).astype("datetime64[ns]").to_numpy()
-    out["first_visit"] = out["first_visit"].where(out["last_visit"].notna())
-    out["days_since_first_visit"] = (out["asof"] - out["first_visit"]).dt.days.astype("float64")
-    out["days_since_last_visit"] = (out["asof"] - out["last_visit"]).dt.days.astype("float64")
+    out["first_visit"] = out["first_visit"].where(pd.notna(last))
+    out["last_visit"] = last
 
     # ---- referrals made: families who named this client and joined by asof
-    out["n_referrals"] = 0
     if "referred_by" in clients.columns:
+        out["n_referrals"] = 0
         r = pd.DataFrame(
             {
                 "client_id": clients["referred_by"].astype("string").str.strip().to_numpy(),
@@ -415,9 +486,35 @@ def features_at(
     return out
 
 
+def _assemble(index: pd.Index, pts: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """The features frame from the points and their counted features (one row each, by
+    position; from the frames or the warehouse): the days since each date added, columns
+    in the order of :data:`FEATURE_COLUMNS` with the counts where ``n_visits`` is."""
+    n = len(pts)
+    out = pd.DataFrame(index=index)
+    out["client_id"] = pts["client_id"].array
+    out["asof"] = pts["asof"].to_numpy()
+    out["joined_on"] = raw["joined_on"].astype("datetime64[ns]").to_numpy()
+    out["source"] = (raw["source"].astype("string").to_numpy() if "source" in raw.columns
+                     else pd.array([pd.NA] * n, dtype="string"))
+    out["referred"] = (raw["referred"].to_numpy(dtype=bool) if "referred" in raw.columns
+                       else False)
+    out["days_since_joined"] = (out["asof"] - out["joined_on"]).dt.days.astype("float64")
+    skip = {"joined_on", "source", "referred", "first_visit", "last_visit", "n_referrals"}
+    for col in [c for c in raw.columns if c not in skip]:
+        out[col] = raw[col].to_numpy(dtype="int64")
+    out["last_visit"] = raw["last_visit"].astype("datetime64[ns]").to_numpy()
+    out["first_visit"] = raw["first_visit"].astype("datetime64[ns]").to_numpy()
+    out["days_since_first_visit"] = (out["asof"] - out["first_visit"]).dt.days.astype("float64")
+    out["days_since_last_visit"] = (out["asof"] - out["last_visit"]).dt.days.astype("float64")
+    out["n_referrals"] = (raw["n_referrals"].to_numpy(dtype="int64")
+                          if "n_referrals" in raw.columns else 0)
+    return out
+
+
 def features(
-    clients: pd.DataFrame,
-    visits: pd.DataFrame,
+    clients,
+    visits: pd.DataFrame | None,
     asof,
     recent_days: int | None = None,
     *,
@@ -429,7 +526,9 @@ def features(
     Parameters
     ----------
     clients, visits : DataFrame
-        The clients and visits tables (see :func:`features_at` for the columns used).
+        The clients and visits tables (see :func:`features_at` for the columns used); or a
+        :class:`cxlab.quarter.QuarterData` as ``clients`` and ``visits`` None, to compute
+        them in its warehouse (as :func:`features_at`).
     asof : date-like
         The day; visits after it are ignored, clients who joined after it are left out.
         A zone-aware ``asof`` counts as its day in the study's time zone (module notes).
@@ -451,6 +550,13 @@ def features(
     """
     st = _study(study)
     day = _day(asof, study=st)
+    data = _quarter_data(clients, visits, "features")
+    if data is not None and _in_warehouse(data):
+        pts = _client_points(data, day)
+        return features_at(data, None, pts, recent_days=recent_days, by=by,
+                           study=st).set_index("client_id")
+    if data is not None:
+        clients, visits = data.clients, data.visits
     _need(clients, "clients", ["client_id", "joined_on"])
     if clients["client_id"].duplicated().any():
         dup = clients.loc[clients["client_id"].duplicated(), "client_id"].iloc[0]
@@ -461,6 +567,16 @@ def features(
     pts = pd.DataFrame({"client_id": _ids(keep["client_id"]).to_numpy(), "asof": day})
     f = features_at(keep, visits, pts, recent_days=recent_days, by=by, study=st)
     return f.set_index("client_id")
+
+
+def _client_points(data, day: pd.Timestamp) -> pd.DataFrame:
+    """The clients of ``data``'s warehouse who had joined by ``day`` (or whose join date
+    is unknown), at ``day``: the points of :func:`features` (one row per client, in the
+    clients table's order)."""
+    from cxlab import aggregates
+
+    ids = aggregates.client_ids(data.warehouse, joined_by=day, upto=data.end)
+    return pd.DataFrame({"client_id": _ids(ids).astype("str").array, "asof": day})
 
 
 # ------------------------------------------------------------------------------- rules
@@ -485,9 +601,36 @@ class Rule:
     name: str
     description: str
     func: Callable[[pd.DataFrame, CohortParams], pd.Series]
+    #: The boolean expression the rule evaluates, when it is one (study and ``extra=``
+    #: rules written as text).
+    expression: str | None = None
 
     def __call__(self, f: pd.DataFrame, params: CohortParams) -> pd.Series:
         return self.func(f, params)
+
+    @property
+    def per_client(self) -> bool:
+        """Does the rule decide each client from that client's own features alone?
+
+        True for the built-ins and for expressions made of names, numbers, comparisons
+        and arithmetic only; False for a function (it may compare a client with the
+        others, e.g. with a quantile) and for an expression that calls anything
+        (``n_visits > n_visits.mean()``). :func:`assign` from a warehouse evaluates
+        per-client rules a batch of clients at a time, the others over every client.
+        """
+        if self.func in _PER_CLIENT:
+            return True
+        if self.expression is None:
+            return False
+        import ast
+
+        try:
+            tree = ast.parse(self.expression.strip(), mode="eval")
+        except SyntaxError:  # pandas' own syntax (backticks, @variables): cannot tell
+            return False
+        return not any(isinstance(node, (ast.Call, ast.Attribute, ast.Subscript,
+                                         ast.Lambda, ast.NamedExpr))
+                       for node in ast.walk(tree))
 
 
 def active(f: pd.DataFrame, p: CohortParams) -> pd.Series:
@@ -529,6 +672,8 @@ COHORT_RULES: dict[str, Rule] = {
         Rule("repeat", "two or more visits", repeat),
     ]
 }
+#: The built-in rules' functions: each decides a client from its own features.
+_PER_CLIENT = frozenset({active, lapsed, never_attended, new, repeat})
 
 
 def study_rules(study=None) -> dict[str, Rule]:
@@ -542,7 +687,7 @@ def study_rules(study=None) -> dict[str, Rule]:
                                  f"built-in cohort; expected another name (built-ins: "
                                  f"{', '.join(COHORT_RULES)})")
         out[name] = Rule(name, f"{cr.label('en')}: {cr.rule}",
-                         _expression_rule(name, cr.rule, st))
+                         _expression_rule(name, cr.rule, st), expression=cr.rule)
     return out
 
 
@@ -579,7 +724,7 @@ def _rules(rules, extra, st) -> dict[str, Rule]:
         if isinstance(spec, Rule):
             chosen[name] = spec
         elif isinstance(spec, str):
-            chosen[name] = Rule(name, spec, _expression_rule(name, spec))
+            chosen[name] = Rule(name, spec, _expression_rule(name, spec), expression=spec)
         elif callable(spec):
             chosen[name] = Rule(name, getattr(spec, "__doc__", None) or name,
                                 lambda f, p, fn=spec: fn(f))
@@ -633,9 +778,9 @@ def _evaluate(rules: dict[str, Rule], f: pd.DataFrame, params: CohortParams) -> 
 
 
 def assign(
-    clients: pd.DataFrame,
-    visits: pd.DataFrame,
-    asof,
+    clients,
+    visits: pd.DataFrame | None = None,
+    asof=None,
     lapsed_after_days: int | None = None,
     rules=None,
     extra: Mapping | None = None,
@@ -648,11 +793,17 @@ def assign(
     Parameters
     ----------
     clients, visits : DataFrame
-        The clients and visits tables.
+        The clients and visits tables. Or a :class:`cxlab.quarter.QuarterData` as
+        ``clients`` and ``visits`` left out: the features are then computed in its
+        warehouse, a batch of clients at a time (:func:`features_at`), and pandas holds
+        one row of flags per client — the same result as from ``data.clients`` and
+        ``data.visits``. Rules that are not :attr:`Rule.per_client` (a function of the
+        features frame, an expression that calls anything) see every client at once.
     asof : date-like
         Visits after this day are ignored and clients who joined after it are left out.
         A zone-aware ``asof`` counts as its day in the study's time zone:
-        ``'2026-09-30T23:30:00Z'`` is 2026-10-01 in Moscow (module notes).
+        ``'2026-09-30T23:30:00Z'`` is 2026-10-01 in Moscow (module notes). Default with
+        a ``QuarterData``: the quarter's last day; with frames it is required.
     lapsed_after_days : int, optional
         A client is **active** if the last visit was at most this many days before
         ``asof`` (with 90: exactly 90 days is still active) and **lapsed** from one day
@@ -686,19 +837,48 @@ def assign(
     ...            extra={"big_family": "n_visits >= 20",
     ...                   "came_by_referral": "referred and n_visits > 0"})  # doctest: +SKIP
     >>> c.sum()                                                            # doctest: +SKIP
+    >>> assign(data, asof=data.last_day)        # a QuarterData: in its warehouse  # doctest: +SKIP
     """
     st = _study(study)
     lapsed_after_days, recent_days = _windows(st, lapsed_after_days, recent_days)
     chosen = _rules(rules, extra, st)
-    f = features(clients, visits, asof, recent_days=recent_days, study=st)
+    data = _quarter_data(clients, visits, "assign")
+    if asof is None:
+        if data is None:
+            raise ParameterError("assign: asof: expected a date such as '2026-09-30' (the "
+                                 "day the cohorts are evaluated at)")
+        asof = data.last_day
     params = CohortParams(lapsed_after_days=lapsed_after_days, recent_days=recent_days)
-    out = _evaluate(chosen, f, params)
+    if data is not None and _in_warehouse(data):
+        pts = _client_points(data, _day(asof, study=st))
+        out = _flags_at(data, None, pts, chosen, params, st).set_axis(
+            pd.Index(pts["client_id"].array, name="client_id"))
+    else:
+        f = features(clients, visits, asof, recent_days=recent_days, study=st)
+        out = _evaluate(chosen, f, params)
     out.index.name = "client_id"
     out.attrs["asof"] = str(_day(asof, study=st).date())
     out.attrs["cohorts"] = list(chosen)
     if _members.active():  # report kernels: the cohort sizes (out.sum()) carry their members
         _members.attach(out, "clients", cohort_members(out))
     return out
+
+
+def _flags_at(clients, visits, pts: pd.DataFrame, chosen: dict, params: CohortParams,
+              st) -> pd.DataFrame:
+    """The rules ``chosen`` evaluated at the points ``pts`` (aligned with them).
+
+    From a warehouse and with rules that are all :attr:`Rule.per_client`, a batch of
+    points at a time: the features of every point at once (tens of columns per client)
+    would be the largest frame of a report kernel. Otherwise over every point at once."""
+    data = _quarter_data(clients, visits, "cohorts")
+    if (data is not None and _in_warehouse(data)
+            and all(r.per_client for r in chosen.values())):
+        parts = [_evaluate(chosen, f, params) for f in
+                 _warehouse_features(data, pts, params.recent_days, None, st)]
+        return pd.concat(parts) if len(parts) > 1 else parts[0]
+    f = features_at(clients, visits, pts, recent_days=params.recent_days, study=st)
+    return _evaluate(chosen, f, params)
 
 
 def cohort_members(members_frame: pd.DataFrame) -> dict:
@@ -732,8 +912,8 @@ def cohort_members(members_frame: pd.DataFrame) -> dict:
 
 def attach(
     responses: pd.DataFrame,
-    clients: pd.DataFrame,
-    visits: pd.DataFrame,
+    clients,
+    visits: pd.DataFrame | None = None,
     lapsed_after_days: int | None = None,
     rules=None,
     extra: Mapping | None = None,
@@ -758,7 +938,9 @@ def attach(
         anonymously) are in no cohort (all False) and counted in
         ``attrs["without_client_id"]``; :func:`compare_cohorts` leaves them out.
     clients, visits : DataFrame
-        The clients and visits tables.
+        The clients and visits tables; or a :class:`cxlab.quarter.QuarterData` as
+        ``clients`` and ``visits`` left out, to compute the features of the responses'
+        clients in its warehouse (:func:`features_at`).
     lapsed_after_days, rules, extra, recent_days, study
         As in :func:`assign`.
     date_col : str
@@ -787,6 +969,7 @@ def attach(
     """
     st = _study(study)
     lapsed_after_days, recent_days = _windows(st, lapsed_after_days, recent_days)
+    _quarter_data(clients, visits, "attach")
     _need_client_ids(responses, "attach")
     _need(responses, "responses", [date_col])
     chosen = _rules(rules, extra, st)
@@ -805,9 +988,8 @@ def attach(
     known = responses["client_id"].notna().to_numpy()
     pts = pd.DataFrame({"client_id": responses["client_id"].to_numpy()[known],
                         "asof": day.to_numpy()[known]})
-    f = features_at(clients, visits, pts, recent_days=recent_days, study=st)
     params = CohortParams(lapsed_after_days=lapsed_after_days, recent_days=recent_days)
-    flags = _evaluate(chosen, f, params)
+    flags = _flags_at(clients, visits, pts, chosen, params, st)
     out = responses.copy()
     for name, new_name in zip(chosen, names):
         col = np.zeros(len(responses), dtype=bool)
@@ -1278,7 +1460,7 @@ class PromotionResult:
 
 def promotion(
     responses: pd.DataFrame,
-    clients: pd.DataFrame,
+    clients,
     behaviour_cols: Sequence[str] | None = None,
     count_window: str = "after",
     class_by: str = "first",
@@ -1297,8 +1479,12 @@ def promotion(
     responses : DataFrame
         ``client_id``, ``nps`` (0–10), ``date_col``; each respondent is classed by one
         0–10 answer (``class_by``); binary yes/no answers are not classed.
-    clients : DataFrame
-        ``client_id``, ``referred_by``, ``joined_on``; plus any ``behaviour_cols``.
+    clients : DataFrame or QuarterData
+        ``client_id``, ``referred_by``, ``joined_on``; plus any ``behaviour_cols``. A
+        :class:`cxlab.quarter.QuarterData`: only the clients it needs are read from its
+        warehouse — the respondents and the families who name one of them
+        (:func:`cxlab.aggregates.clients_of`) — with the same result as from
+        ``data.clients``.
     behaviour_cols : list of str, optional
         Other evidence of real promotion kept per client in ``clients`` — e.g. counts of
         reviews on Yandex Maps or social-network mentions (numbers ≥ 0 or yes/no). Each
@@ -1343,6 +1529,10 @@ def promotion(
 
     _need_client_ids(responses, "promotion")
     _need(responses, "responses", ["nps", date_col])
+    from cxlab.quarter import QuarterData
+
+    if isinstance(clients, QuarterData):
+        clients = _respondents_clients(clients, responses)
     _need(clients, "clients", ["client_id", "referred_by", "joined_on"])
     behaviour_cols = list(behaviour_cols or [])
     _need(clients, "clients", behaviour_cols)
@@ -1487,6 +1677,21 @@ def promotion(
     period = (str(quarters.min()), str(quarters.max()))
     return PromotionResult(table, tests_df, int(len(classed)), count_window, level, int(min_n),
                            channels, class_by, everyone, period)
+
+
+def _respondents_clients(data, responses: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``data.clients`` :func:`promotion` reads for ``responses``: the
+    respondents' own (their behaviour columns) and those of the families who name one of
+    them in ``referred_by`` (the referrals), from the warehouse."""
+    from cxlab import aggregates
+
+    if "clients" not in data.holdings.rows:
+        return data.clients
+    stored = aggregates.table_columns(data.warehouse, "clients") or []
+    personal = set(schema.resolve_table("clients", data.study).personal_columns)
+    ids = _ids(responses["client_id"]).dropna().unique()
+    return aggregates.clients_of(data.warehouse, ids, upto=data.end, referred=True,
+                                 columns=[c for c in stored if c not in personal])
 
 
 # ----------------------------------------------------------------------- follow-up list

@@ -640,13 +640,25 @@ def poisson_ci(count, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _check_freq(freq: str) -> None:
+    if freq not in ("Q", "M"):
+        raise ParameterError(f"freq {freq!r}: expected 'Q' (quarters like 2026Q3) or 'M' "
+                             "(months like 2026-09)")
+
+
 def _period_labels(dates: pd.Series, freq: str) -> pd.Series:
+    _check_freq(freq)
     if freq == "Q":
         return quarter_of(dates)
-    if freq == "M":
-        return dates.dt.to_period("M").astype("string")
-    raise ParameterError(f"freq {freq!r}: expected 'Q' (quarters like 2026Q3) or 'M' "
-                         "(months like 2026-09)")
+    return dates.dt.to_period("M").astype("string")
+
+
+def _quarter_data(table):
+    """``table`` when it is a :class:`cxlab.quarter.QuarterData` (its warehouse holds the
+    table), else None."""
+    from cxlab.quarter import QuarterData
+
+    return table if isinstance(table, QuarterData) else None
 
 
 def _order_levels(values: pd.Series, by: str, st) -> list:
@@ -801,7 +813,10 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
     ----------
     complaints, visits : DataFrame
         The complaints (``received_at``, ``origin``) and visits (``client_id``,
-        ``visit_date``) tables.
+        ``visit_date``) tables. ``visits`` may be a :class:`cxlab.quarter.QuarterData`:
+        its warehouse counts the active clients up to the quarter's end
+        (:meth:`~cxlab.quarter.QuarterData.active_clients`), the same counts as from
+        ``data.visits`` without loading it.
     freq : {"Q", "M"}
     origin : str, optional
         Count only complaints of this origin code (one of the study's ``origin`` codes;
@@ -826,7 +841,10 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
     _check_level(level)
     _require(complaints, ["received_at"] + (["origin"] if origin else []),
              "rate_per_100_active", "complaints")
-    _require(visits, ["client_id", "visit_date"], "rate_per_100_active", "visits")
+    data = _quarter_data(visits)
+    if data is None:
+        _require(visits, ["client_id", "visit_date"], "rate_per_100_active", "visits")
+    _check_freq(freq)
     if origin is not None:
         cl = _study(study).codelist("origin")
         codes = (cl.values if cl is not None and len(cl)
@@ -838,11 +856,14 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
     if origin is not None:
         c = c[c["origin"] == origin]
     c = c[c["received_at"].notna()]
-    v = _dates(visits, ["visit_date"], "rate_per_100_active", study)
-    v = v[v["visit_date"].notna()]
     n_c = _period_labels(c["received_at"], freq).value_counts()
-    n_a = v.assign(period=_period_labels(v["visit_date"], freq)).groupby("period")[
-        "client_id"].nunique()
+    if data is not None:
+        n_a = data.active_clients(freq)
+    else:
+        v = _dates(visits, ["visit_date"], "rate_per_100_active", study)
+        v = v[v["visit_date"].notna()]
+        n_a = v.assign(period=_period_labels(v["visit_date"], freq)).groupby("period")[
+            "client_id"].nunique()
     if periods is not None:
         periods = [str(p) for p in periods]
     elif len(n_c):
@@ -859,12 +880,16 @@ def rate_per_100_active(complaints: pd.DataFrame, visits: pd.DataFrame, freq: st
     out["ci_low"] = lo * per
     out["ci_high"] = hi * per
     if _members.active():  # report kernels only (cxlab.disclosure): who n_active counts
-        act = v.loc[v["client_id"].notna(), ["client_id"]].assign(
-            period=_period_labels(v.loc[v["client_id"].notna(), "visit_date"], freq))
-        seen = act.groupby("period")["client_id"].unique()
         none = np.array([], dtype=str)
+        if data is not None:  # one period's ids at a time, from the warehouse
+            seen = {p: data.active_client_ids(p, freq) for p in out.index
+                    if n_a.get(p, 0) > 0}
+        else:
+            act = v.loc[v["client_id"].notna(), ["client_id"]].assign(
+                period=_period_labels(v.loc[v["client_id"].notna(), "visit_date"], freq))
+            seen = act.groupby("period")["client_id"].unique()
         _members.attach(out, "n_active", {
-            p: disclosure.Members("clients", np.asarray(seen[p]).astype(str) if p in seen.index
+            p: disclosure.Members("clients", np.asarray(seen[p]).astype(str) if p in seen
                                   else none) for p in out.index})
     return out
 
@@ -1795,7 +1820,7 @@ def _counts_by_importance_origin(now: pd.DataFrame, st) -> pd.DataFrame:
 
 
 def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
-                       clients: pd.DataFrame | None, visits: pd.DataFrame | None,
+                       clients, visits,
                        quarter: str, min_n: int = 30, calendar: WorkCalendar | None = None,
                        level: float = 0.95, *, study=None) -> ComplaintsSection:
     """Everything the quarterly report's complaints section shows, as aggregates.
@@ -1809,7 +1834,10 @@ def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
         ``visits`` gives the active clients of the rate, ``responses`` the complainants'
         NPS; ``clients`` is only checked to hold every complaining client (a complaint
         from an unknown client is a data error). None: the parts that need it are left
-        out.
+        out. ``clients`` and ``visits`` may be a :class:`cxlab.quarter.QuarterData`
+        (``complaints_section(data.complaints, data.responses, data, data, quarter)``):
+        the check and the active clients are then done in its warehouse
+        (:func:`rate_per_100_active`), without loading either table.
     quarter : str
         '2025Q3'. Complaints received in it are analysed; deadlines and resolutions as
         known at the quarter's end. A quarter without complaints gives a section with
@@ -1855,9 +1883,16 @@ def complaints_section(complaints: pd.DataFrame, responses: pd.DataFrame | None,
         return bool(missing)
 
     if clients is not None and "client_id" in c.columns:
-        _require(clients, ["client_id"], what, "clients")
-        known = set(clients["client_id"].dropna().astype(str))
         unknown = c["client_id"].dropna().astype(str)
+        data = _quarter_data(clients)
+        if data is not None:
+            from cxlab import aggregates
+
+            known = (aggregates.known_clients(data.warehouse, unknown.unique(), upto=data.end)
+                     if "clients" in data.holdings.rows else set())
+        else:
+            _require(clients, ["client_id"], what, "clients")
+            known = set(clients["client_id"].dropna().astype(str))
         unknown = unknown[~unknown.isin(known)]
         if len(unknown):
             raise ParameterError(f"{what}: {len(unknown)} complaint(s) from clients not in "

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlab import sections as _sections
@@ -124,6 +125,11 @@ class QuarterData:
     clients, visits, complaints : DataFrame
         Up to the quarter's end (clients who joined by then); each read from the
         warehouse when first used, so a notebook that needs none of them reads none.
+        The report notebooks never read the clients and visits whole: they pass the
+        ``QuarterData`` itself to :func:`cxlab.cohorts.assign`,
+        :func:`~cxlab.cohorts.attach`, :func:`~cxlab.cohorts.promotion` and
+        :func:`cxlab.complaints.complaints_section`, which compute in the warehouse what
+        they need (:meth:`visit_features`, :meth:`active_clients`).
     study : Study
         Whose code lists, segments, factors and targets apply.
     holdings : cxlab.sections.Holdings
@@ -197,9 +203,10 @@ class QuarterData:
             return None
         from cxlab import weighting
 
-        v = self.visits
-        tables = {"invitations": self.invitations,
-                  "visits": v.loc[v["visit_date"] >= self.start] if "visit_date" in v else v}
+        named = {v for v in self.study.weighting.margins.values() if isinstance(v, str)}
+        tables = {"invitations": self.invitations}
+        if "visits" in named:  # the quarter's visits only, and only when a margin names them
+            tables["visits"] = self._table("visits", since=self.start, upto=self.end)
         r = self.responses
         w = weighting.study_weights(r, tables, study=self.study)
         out = r.assign(weight=w.to_numpy())
@@ -268,6 +275,43 @@ class QuarterData:
                 f"{WINDOW} quarters row by row (data.recent_responses())")
         return _with_quarter(_io().load("responses", self.warehouse, study=self.study),
                              "submitted_at", self.end)
+
+    def visit_features(self, points: pd.DataFrame, recent_days: int | None = None, *,
+                       by: str | None = None) -> pd.DataFrame:
+        """:func:`cxlab.cohorts.features_at` of ``points`` (``client_id``, ``asof``)
+        computed in the warehouse from the points' clients' visits up to the quarter's
+        end: the same frame as ``features_at(data.clients, data.visits, points)``,
+        without loading either table."""
+        from cxlab import cohorts
+
+        return cohorts.features_at(self, None, points, recent_days, by=by, study=self.study)
+
+    def active_clients(self, freq: str = "Q") -> pd.Series:
+        """The number of clients with a visit in each quarter (``freq="Q"``) or month
+        (``"M"``) up to the quarter's end, counted in the warehouse
+        (:func:`cxlab.aggregates.active_clients`): the denominator of
+        :func:`cxlab.complaints.rate_per_100_active`. Index ``period``."""
+        key = ("active", freq)
+        if key not in self._cache:
+            from cxlab import aggregates
+
+            if "visits" in self.holdings.rows:
+                n = aggregates.active_clients(self.warehouse, freq, upto=self.end)
+            else:  # no visits table: no active clients
+                n = pd.Series([], index=pd.Index([], name="period", dtype=object),
+                              name="client_id", dtype="int64")
+            self._cache[key] = n
+        return self._cache[key]
+
+    def active_client_ids(self, period: str, freq: str = "Q") -> np.ndarray:
+        """The ids of the clients counted by :meth:`active_clients` in ``period``
+        (``'2026Q3'`` or ``'2026-09'``), read from the warehouse for that period only:
+        the members a report kernel's disclosure ledger records."""
+        from cxlab import aggregates
+
+        if "visits" not in self.holdings.rows:
+            return np.array([], dtype=str)
+        return aggregates.active_client_ids(self.warehouse, period, freq, upto=self.end)
 
     def window_start(self, quarters: int = WINDOW) -> pd.Timestamp:
         """The first day of the trailing ``quarters`` quarters ending with this one."""
