@@ -1,4 +1,5 @@
-"""Reading a large CSV export with DuckDB: the same typed rows, at the speed of the engine.
+"""Reading a large CSV or Parquet export with DuckDB: the same typed rows, at the speed of
+the engine.
 
 The pandas road (:func:`cxlab.exports._prepare` → :func:`cxlab.schema.validate`) is the
 definition of reading an export: it types every value and names every problem with its
@@ -16,8 +17,8 @@ case, a file with nothing wrong in it:
      numbers, yes/no, and dates not in one of the shapes below. The distinct raw texts
      (rarely more than a few thousand) go through the mapping's recodes, the NPS scale
      and :func:`cxlab.schema._coerce` exactly as the pandas road would send them, and the
-     typed values are joined back. Coercion is per value, so this is the same result by
-     construction.
+     typed values become one ``CASE`` in the SQL (no join: the rows keep the file's
+     order). Coercion is per value, so this is the same result by construction.
    * **by a strict acceptor in SQL**, for the columns with a distinct value per row:
      ids and text are taken as written only when they start and end with a visible
      character, hold no invisible or no-break character and no control character, and
@@ -26,7 +27,12 @@ case, a file with nothing wrong in it:
      and ``yyyy-mm-dd[ hh:mm[:ss]]`` (also with ``T``), with two-digit fields, parsed by
      ``strptime`` (31.04 and 24:00 are refused by both roads;
      ``tests/test_duckread.py`` checks every day, month, hour and minute combination
-     against pandas).
+     against pandas); a column whose dates all have one shape is typed by one
+     ``strptime``.
+
+   A Parquet file's columns are cast to text and typed the same way, except numbers,
+   moments and yes/no in columns of those kinds, which are typed in their own type with
+   the pandas road's refusals (:func:`_native`).
 
 3. The table's checks run in SQL: non-empty required cells, codes in the study's list,
    ranges, plausible dates, unique ids, date order, an answer to the recommendation
@@ -47,9 +53,9 @@ pandas, and only one DuckDB holds them at a time (handing them over as Arrow bat
 the DuckDB that checked them was 4 s faster at ten million rows and took 1 GB more).
 DuckDB's memory is limited (:data:`MEMORY_LIMIT`) and spills to the temporary directory.
 
-Which road: ``CXLAB_INGEST_ENGINE`` = ``auto`` (default: this road for CSV files of at
-least :data:`AUTO_MIN_BYTES`), ``duckdb`` (every CSV file; the tests run the ingest
-suite this way too) or ``pandas`` (never).
+Which road: ``CXLAB_INGEST_ENGINE`` = ``auto`` (default: this road for CSV and Parquet
+files of at least :data:`AUTO_MIN_BYTES`), ``duckdb`` (every CSV and Parquet file; ``make
+test`` runs the ingest tests this way too) or ``pandas`` (never).
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ import pandas as pd
 
 from cxlab import schema
 
-#: CSV files from this size take the DuckDB road under ``auto`` (smaller ones are read
+#: CSV and Parquet files from this size take the DuckDB road under ``auto`` (smaller ones are read
 #: faster by pandas than a DuckDB database can be created).
 AUTO_MIN_BYTES = 8 << 20
 #: DuckDB's memory while reading (it spills to the temporary directory beyond it).

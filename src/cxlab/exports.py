@@ -1068,7 +1068,7 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
              stage=None):
     """Read, map and validate one file → (typed frame or None, FileReport).
 
-    A large clean CSV comes back as :class:`cxlab._duckread.Staged` rows in place of the
+    A large clean CSV or Parquet file comes back as :class:`cxlab._duckread.Staged` rows in place of the
     frame (its ``to_pandas()`` is the frame); see :mod:`cxlab._duckread`.
 
     Bad data is reported in the FileReport; a file that cannot be read at all raises
