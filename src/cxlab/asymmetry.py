@@ -112,7 +112,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxlab import _design, _members, disclosure, progress
+from cxlab import _design, _members, _resample, disclosure, progress
 from cxlab.drivers import _default_factors, _labels_for, _numeric
 from cxlab.errors import ParameterError
 from cxlab.metrics import PASSIVE_MIN, PROMOTER_MIN
@@ -481,8 +481,37 @@ def penalty_reward(
                 "factor everyone rates alike has nothing to compare; leave it out of "
                 "factors=[...] or set its bands=")
 
+    # channels, in the study's order
+    within, n_within = None, ()
+    chan = np.zeros(n, dtype=np.int64)  # each answer's channel: index into ``order``
+    order: list = []
+    if channel_col in df.columns:
+        ch_codes, uniq = pd.factorize(df.loc[keep, channel_col].astype("string")
+                                      .fillna(_NO_CHANNEL), sort=False)
+        levels = [str(c) for c in uniq]  # in order of first appearance
+        if len(levels) > 1:
+            if pool_channels:
+                notes.append(f"answers from {len(levels)} survey channels pooled "
+                             "(pool_channels=True): channel level differences add noise")
+            else:
+                order = _channel_order(levels, st, channel_col)
+                within = channel_col
+                at = np.array([order.index(c) for c in levels], dtype=np.int64)
+                chan = at[ch_codes]
+                per_level = np.bincount(chan, minlength=len(order))
+                n_within = tuple((None if c == _NO_CHANNEL else c, int(per_level[i]))
+                                 for i, c in enumerate(order))
+    ycls = np.where(y < PASSIVE_MIN, 0, np.where(y >= PROMOTER_MIN, 2, 1)).astype(np.int8)
+
+    # Each answer's design row and outcomes are a function of its pattern (its factors'
+    # bands, its channel, its class): the models are fitted on the distinct patterns,
+    # each weighted by how many answers have it — the same sums of squares as over the
+    # answers, in memory that does not grow with them.
+    pid, rep, weight = _patterns([codes[f] for f in factors] + [chan, ycls])
+    pcodes = {f: codes[f][rep] for f in factors}
+
     # design: intercept, per factor low / high (/ not applicable), channel dummies
-    columns, parts = ["const"], [np.ones(n)]
+    columns, parts = ["const"], [np.ones(len(rep))]
     counts = {}
     for f in factors:
         c = codes[f]
@@ -491,39 +520,26 @@ def penalty_reward(
         for k, name in ((0, "low"), (2, "high")):
             if (c == k).any() and nm:
                 columns.append((f, name))
-                parts.append((c == k).astype(float))
+                parts.append((pcodes[f] == k).astype(float))
         if (c < 0).any():
             columns.append((f, "na"))
-            parts.append((c < 0).astype(float))
-    within, n_within = None, ()
-    if channel_col in df.columns:
-        ch = (df.loc[keep, channel_col].astype("string").fillna(_NO_CHANNEL)
-              .to_numpy(dtype=object))
-        levels = list(dict.fromkeys(ch))
-        if len(levels) > 1:
-            if pool_channels:
-                notes.append(f"answers from {len(levels)} survey channels pooled "
-                             "(pool_channels=True): channel level differences add noise")
-            else:
-                order = _channel_order(levels, st, channel_col)
-                within = channel_col
-                n_within = tuple((None if c == _NO_CHANNEL else c, int((ch == c).sum()))
-                                 for c in order)
-                for c in order[1:]:
-                    columns.append(("channel", c))
-                    parts.append((ch == c).astype(float))
-    X = np.column_stack(parts)
-    Y = np.column_stack([(y < PASSIVE_MIN), (y >= PROMOTER_MIN)]).astype(float)
-    rank = np.linalg.matrix_rank(X)
+            parts.append((pcodes[f] < 0).astype(float))
+    for i, c in enumerate(order[1:], start=1):
+        columns.append(("channel", c))
+        parts.append((chan[rep] == i).astype(float))
+    X = np.column_stack(parts)  # one row per pattern
+    Y = np.column_stack([ycls[rep] == 0, ycls[rep] == 2]).astype(float)
+    rank = np.linalg.matrix_rank(X)  # the answers' rows are these rows, repeated
     if rank < X.shape[1]:
         raise ParameterError(
             "the factors' bands are collinear on the answers used (e.g. two factors rated "
             "in the same band by every answer, or a band that always comes with a "
             "channel): penalty and reward cannot be told apart; leave one factor out")
-    beta = np.linalg.lstsq(X, Y, rcond=None)[0]
+    root = np.sqrt(weight.astype(float))[:, None]
+    beta = np.linalg.lstsq(X * root, Y * root, rcond=None)[0]
 
     # cluster bootstrap
-    dsg = _design.design(df.loc[keep], cluster)
+    dsg = _design.design(df.loc[keep, [cluster] if cluster in df.columns else []], cluster)
     if dsg.codes is not None:
         clus = dsg.codes
         n_clusters = int(clus.max()) + 1
@@ -535,7 +551,7 @@ def penalty_reward(
         clus = np.arange(n)
         n_clusters = n
         assumption = f"answers assumed independent ({dsg.reason}); answers resampled"
-    boots = _bootstrap(X, Y, clus, n_clusters, columns, codes, n_boot, seed)
+    boots = _bootstrap(X, Y, pid, clus, n_clusters, columns, pcodes, n_boot, seed)
 
     # table
     st_labels = _labels_for(factors, labels, st)
@@ -585,11 +601,11 @@ def penalty_reward(
     if _members.active():  # report kernels only (cxlab.disclosure)
         ids = _members.ids_of(df, "answers", keep)
         if ids is not None:
-            used = disclosure.Members("answers", ids)
+            sets = disclosure.Subsets("answers", ids)  # hashed once for the 4 × factors
+            used = sets.of()
             for col, k in (("n", None), ("n_low", 0), ("n_mid", 1), ("n_high", 2)):
                 _members.attach(table, col, {
-                    f: disclosure.Members("answers", ids[(codes[f] >= 0) if k is None
-                                                         else (codes[f] == k)])
+                    f: sets.of((codes[f] >= 0) if k is None else (codes[f] == k))
                     for f in table.index})
     lang = labels if isinstance(labels, str) else "en"
     return PenaltyReward(
@@ -698,51 +714,84 @@ def _channel_order(levels: list, st: Study, channel_col: str) -> list:
     return order + ([_NO_CHANNEL] if _NO_CHANNEL in levels else [])
 
 
-def _bootstrap(X, Y, clus, n_clusters, columns, codes, n_boot, seed):
+def _bootstrap(X, Y, pid, clus, n_clusters, columns, codes, n_boot, seed):
     """Coefficients of both models over cluster resamples: ``(n_boot, p, 2)``; NaN where
     a resample has no answer in a factor's band or middle (its coefficient undefined).
+    ``X``, ``Y`` and ``codes`` are per pattern; ``pid`` is each answer's pattern and
+    ``clus`` its client.
 
     A resample is a count per client (how often it was drawn); the normal equations of
     the refit are the counts times each client's own cross-products ``X_c'[X_c Y_c]``,
-    computed once, so a resample costs one product of the counts, not a pass over the
-    answers."""
+    so a resample costs one product of the counts, not a pass over the answers.
+
+    Clients whose answers have the same patterns (a design of dummies has few distinct
+    rows, so most clients share theirs with many others) have the same cross-products:
+    a resample counts clients per such class (:mod:`cxlab._resample`), so its cost does
+    not grow with the clients. The same bootstrap distribution, and the normal equations
+    equal to rounding."""
+    from scipy import sparse
+
     rng = np.random.default_rng(seed)
     p = X.shape[1]
     Z = np.hstack([X, Y])
     q = Z.shape[1]
-    per_client = np.empty((n_clusters, p * q))
-    for i in range(p):
-        for j in range(q):
-            per_client[:, i * q + j] = np.bincount(clus, weights=X[:, i] * Z[:, j],
-                                                   minlength=n_clusters)
-    # answers per client in each estimated band and in its factor's middle
+    per_pattern = (X[:, :, None] * Z[:, None, :]).reshape(len(X), p * q)
+    # answers in each estimated band and in its factor's middle
     checks = [(i, codes[c[0]] == (0 if c[1] == "low" else 2), codes[c[0]] == 1)
               for i, c in enumerate(columns)
               if isinstance(c, tuple) and c[0] in codes and c[1] in ("low", "high")]
-    band_n = np.column_stack([np.bincount(clus, weights=m.astype(float), minlength=n_clusters)
-                              for _, a, b in checks for m in (a, b)]) if checks else None
+    band = (np.column_stack([m for _, a, b in checks for m in (a, b)]).astype(float)
+            if checks else np.empty((len(X), 0)))
+    cls, sizes, rows = _resample.client_classes(pid, clus, n_clusters)
+    k = len(sizes)
+    # each class's answers by pattern (those of the class's first client), then sums
+    N = sparse.csr_matrix((np.ones(int(rows.sum())), (cls[clus[rows]], pid[rows])),
+                          shape=(k, len(X)))
+    per_class = np.asarray(N @ per_pattern)
+    band_n = np.asarray(N @ band) if checks else None
     out = np.empty((n_boot, p, 2))
-    chunk = max(1, min(n_boot, 2_000_000 // max(n_clusters, 1)))
+    chunk = max(1, min(n_boot, 2_000_000 // max(k, 1)))
     with progress.task("penalty/reward: bootstrap", n_boot, unit="resamples") as bar:
         for start in range(0, n_boot, chunk):
             m = min(chunk, n_boot - start)
-            K = np.stack([np.bincount(rng.integers(0, n_clusters, size=n_clusters),
-                                      minlength=n_clusters) for _ in range(m)]).astype(float)
-            GR = (K @ per_client).reshape(m, p, q)
+            K = _resample.counts(rng, cls, sizes, n_clusters, m)
+            GR = (K @ per_class).reshape(m, p, q)
             G, rhs = GR[:, :, :p], GR[:, :, p:]
             try:
                 coef = np.linalg.solve(G, rhs)
             except np.linalg.LinAlgError:  # a dummy without answers in some resample
-                coef = np.stack([np.linalg.lstsq(G[k], rhs[k], rcond=None)[0]
-                                 for k in range(m)])
+                coef = np.stack([np.linalg.lstsq(G[j], rhs[j], rcond=None)[0]
+                                 for j in range(m)])
             if checks:
                 seen = K @ band_n
-                for k, (i, _, _) in enumerate(checks):
-                    gone = (seen[:, 2 * k] == 0) | (seen[:, 2 * k + 1] == 0)
+                for j, (i, _, _) in enumerate(checks):
+                    gone = (seen[:, 2 * j] == 0) | (seen[:, 2 * j + 1] == 0)
                     coef[gone, i] = np.nan
             out[start:start + m] = coef
             bar.advance(m)
     return out
+
+
+def _patterns(parts: list[np.ndarray]):
+    """The distinct rows of the integer columns ``parts``: ``(pid, rep, counts)`` — each
+    row's pattern (``0 … A-1``), the first row of each pattern, and its rows' number.
+
+    The columns are combined into one integer key (mixed radix) when it fits in 62 bits,
+    into a matrix for :func:`numpy.unique` otherwise; exact either way."""
+    cols = [np.asarray(c, dtype=np.int64) for c in parts]
+    cols = [c - c.min() for c in cols] if len(cols[0]) else cols
+    radix = [int(c.max()) + 1 if len(c) else 1 for c in cols]
+    if sum(math.log2(r) for r in radix) < 62:
+        key = np.zeros(len(cols[0]), dtype=np.int64)
+        for c, r in zip(cols, radix):
+            key *= r
+            key += c
+        _, rep, pid, counts = np.unique(key, return_index=True, return_inverse=True,
+                                        return_counts=True)
+    else:
+        _, rep, pid, counts = np.unique(np.column_stack(cols), axis=0, return_index=True,
+                                        return_inverse=True, return_counts=True)
+    return np.asarray(pid, dtype=np.int64).reshape(-1), rep, counts
 
 
 def _quantiles(draws: np.ndarray, alpha: float) -> tuple[float, float]:
