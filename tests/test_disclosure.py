@@ -231,3 +231,17 @@ def test_atoms_equal_the_members_grouped_by_their_counts(seed):
     M = pb.M.toarray()
     got = {frozenset(np.flatnonzero(M[:, a])): pb.truth[a] for a in range(pb.n_atoms)}
     assert got == want
+
+
+def test_subsets_keys_are_the_member_keys_of_the_subset():
+    # cxlab.disclosure.Subsets hashes and sorts once; each subset's keys must be exactly
+    # what member_keys makes of the subset's ids (the ledger's members files)
+    rng = np.random.default_rng(4)
+    ids = np.array([f"R{i}" for i in rng.integers(0, 3000, size=5000)], dtype=object)
+    sets = disclosure.Subsets("answers", ids)
+    for mask in (None, rng.random(5000) < 0.3, np.zeros(5000, dtype=bool), ids == ids[0]):
+        m = sets.of(mask)
+        want = ids if mask is None else ids[mask]
+        assert (m.keys == disclosure.member_keys(want)).all()
+        assert m.keys.shape == disclosure.member_keys(want).shape
+        assert list(m.ids) == list(want) and m.population == "answers"

@@ -84,14 +84,44 @@ _HASH_KEYS = ("cxlab-members-1a", "cxlab-members-2b")
 
 def member_keys(ids) -> np.ndarray:
     """The sorted distinct 128-bit keys of ``ids`` as an ``(n, 2)`` uint64 array."""
+    h = _hashed(ids)
+    if not len(h):
+        return h
+    return np.unique(_void(h)).view(np.uint64).reshape(-1, 2)
+
+
+def _hashed(ids) -> np.ndarray:
+    """The 128-bit key of each id, in order (``(n, 2)`` uint64)."""
     obj = np.asarray(ids)
     if obj.dtype != object or pd.api.types.infer_dtype(obj, skipna=False) != "string":
         obj = obj.astype(str).astype(object)  # every id as its text, as the ledger shows it
     if not len(obj):
         return np.zeros((0, 2), dtype=np.uint64)
-    h = np.column_stack([pd.util.hash_array(obj, hash_key=k, categorize=False)
-                         for k in _HASH_KEYS]).astype(np.uint64)
-    return np.unique(_void(h)).view(np.uint64).reshape(-1, 2)
+    return np.column_stack([pd.util.hash_array(obj, hash_key=k, categorize=False)
+                            for k in _HASH_KEYS]).astype(np.uint64)
+
+
+class Subsets:
+    """The members of subsets of one array of ids (a table's rows and its bands, say),
+    with the ids hashed and sorted once: :meth:`of` a mask costs a pass over the sorted
+    keys, not a hash and a sort of its own. Its keys equal :func:`member_keys` of the
+    subset's ids."""
+
+    def __init__(self, population: str, ids) -> None:
+        self.population = population
+        self.ids = np.asarray(ids)
+        h = _hashed(self.ids)
+        self._order = np.argsort(_void(h), kind="stable")
+        self._sorted = h[self._order]
+
+    def of(self, mask=None) -> Members:
+        """The members of the ids ``mask`` selects (all of them when None)."""
+        m = (np.ones(len(self.ids), dtype=bool) if mask is None
+             else np.asarray(mask, dtype=bool))
+        k = self._sorted[m[self._order]]
+        distinct = np.ones(len(k), dtype=bool)
+        distinct[1:] = (k[1:] != k[:-1]).any(axis=1)
+        return Members(self.population, self.ids[m], keys=k[distinct])
 
 
 def _void(keys: np.ndarray) -> np.ndarray:
@@ -122,6 +152,8 @@ class Members:
     population: str
     ids: np.ndarray
     sizes: np.ndarray | None = None
+    #: :func:`member_keys` of ``ids`` when already known (:class:`Subsets`)
+    keys: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         if self.sizes is None:
@@ -221,7 +253,7 @@ class Ledger:
         a million answers counted on ten pages is one 16-byte-per-member file, not ten
         lists of ids in JSON."""
         cid = self._next()
-        keys = member_keys(members.ids)
+        keys = members.keys if members.keys is not None else member_keys(members.ids)
         digest = _digest(keys)
         folder = self.path.parent / MEMBERS_DIR
         target = folder / f"{digest}.npy"

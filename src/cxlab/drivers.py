@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxlab import _members, _shapley, disclosure, progress
+from cxlab import _members, _resample, _shapley, disclosure, progress
 from cxlab.errors import CxlabError, ParameterError
 from cxlab.schema import factor_columns
 from cxlab.study import Scale, Study, load_study
@@ -350,11 +350,11 @@ def _used_members(df: pd.DataFrame, prep: _Prepared) -> tuple[disclosure.Members
     if ids is None:
         return None, {}
     p = len(prep.factors)
-    rated = {f: disclosure.Members("answers", ids[~np.isnan(prep.Z[:, i])])
-             for i, f in enumerate(prep.factors)}
+    sets = disclosure.Subsets("answers", ids)  # hashed once for every factor
+    rated = {f: sets.of(~np.isnan(prep.Z[:, i])) for i, f in enumerate(prep.factors)}
     if prep.missing == "complete" or not p:
-        return disclosure.Members("answers", ids), rated
-    return disclosure.Members("answers", ids[_n_rows(prep)]), rated
+        return sets.of(), rated
+    return sets.of(_n_rows(prep)), rated
 
 
 # =========================================================================== importance
@@ -795,7 +795,9 @@ def _bootstrap(prep: _Prepared, method: str, n_boot: int, seed, level: float,
     need only weighted sums, so the sums are taken once per cluster
     (:func:`_cluster_sums`, k × K) and a resample's are its counts times them: one matrix
     product per chunk of resamples (:data:`BOOT_CHUNK_BYTES` of counts), instead of the
-    correlations recomputed over every row for each resample. The draws
+    correlations recomputed over every row for each resample. Clusters with equal sums
+    form one class, counted together (:mod:`cxlab._resample`): with many clusters per
+    class the class totals are drawn directly (multinomial), otherwise the draws
     (``rng.integers`` then ``np.bincount``, one resample at a time, as that row-by-row
     loop drew them) are unchanged, and the correlations agree with it to rounding.
     ``ratings`` (rows × factors, uncentred): each resample's weighted mean per factor.
@@ -808,17 +810,24 @@ def _bootstrap(prep: _Prepared, method: str, n_boot: int, seed, level: float,
     k = n if clusters is None else int(clusters.max()) + 1
     X = ratings if ratings is not None else prep.Z[:, :p]
     T, at = _cluster_sums(prep.Z, prep.w, X, prep.missing, clusters, k)
+    # clusters with equal sums (the same answers) in one class each: a resample's sums
+    # are its counts per class times the class's sums (cxlab._resample)
+    cls, rep = _resample.same_rows(T)
+    T = T[rep]
+    sizes = np.bincount(cls, minlength=len(rep))
+    kc = len(rep)
     sums = np.empty((n_boot, T.shape[1]))
-    chunk = int(np.clip(BOOT_CHUNK_BYTES // (8 * k), 1, n_boot))
-    counts = np.empty((chunk, k))
-    # counted per resample drawn: the draws are most of the time, and a chunk often
-    # holds every resample (progress never touches ``rng``)
+    chunk = int(np.clip(BOOT_CHUNK_BYTES // (8 * kc), 1, n_boot))
+    counts = np.empty((chunk, kc))
+    # one resample at a time when clients are drawn one by one (the draws are most of
+    # the time, and a chunk often holds every resample); progress never touches ``rng``
+    step = chunk if _resample.direct(sizes, k) else 1
     with progress.task("key drivers: bootstrap", n_boot, unit="resamples") as bar:
         for start in range(0, n_boot, chunk):
             m = min(chunk, n_boot - start)
-            for i in range(m):
-                counts[i] = np.bincount(rng.integers(0, k, size=k), minlength=k)
-                bar.advance()
+            for i in range(0, m, step):
+                _resample.counts(rng, cls, sizes, k, min(step, m - i), out=counts[i:])
+                bar.advance(min(step, m - i))
             np.matmul(counts[:m], T, out=sums[start:start + m])
     del T, counts
     Rs, sd = _corr_from_sums(sums, at, prep.missing, p + 1)
@@ -1514,11 +1523,19 @@ def robustness(
                          "collinear") from None
     fits["logit"] = (logit.params[fac], logit.pvalues[fac])
     if not binary:
+        # fitted on the distinct rows (ratings, channel, score), each weighted by how
+        # many answers share it: the same log-likelihood as over the answers, so the same
+        # fit, at a cost that does not grow with them (the optimiser's numerical
+        # derivatives evaluate it a few thousand times)
+        exog = pd.concat([Xs, fixed], axis=1)
+        _, first, freq = np.unique(np.column_stack([exog.to_numpy(dtype=float), y]), axis=0,
+                                   return_index=True, return_counts=True)
         levels = np.unique(y)
-        endog = pd.Series(pd.Categorical(y, categories=levels, ordered=True))
+        endog = pd.Series(pd.Categorical(y[first], categories=levels, ordered=True))
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
-            ordm = OrderedModel(endog, pd.concat([Xs, fixed], axis=1), distr="logit").fit(
+            ordm = _counted_ordered_model(OrderedModel)(
+                endog, exog.iloc[first].reset_index(drop=True), freq, distr="logit").fit(
                 method="bfgs", disp=False, maxiter=1000)
         fits["ordered_logit"] = (ordm.params[fac], ordm.pvalues[fac])
     table["shapley_rank"] = table["shapley_share"].rank(ascending=False, method="min").astype(int)
@@ -1540,6 +1557,30 @@ def robustness(
     table = table.sort_values("shapley_share", ascending=False, kind="stable")
     used = _used_members(df, prep)[0] if _members.active() else None
     return RobustnessCheck(table, agreement, target, prep.n, prep.dropped, promoter_min, used)
+
+
+def _counted_ordered_model(base):
+    """statsmodels' ``OrderedModel`` over distinct rows with their counts (frequency
+    weights): the log-likelihood, its numerical score and Hessian, and the start values
+    (the thresholds of the score's observed frequencies) are those of the rows repeated,
+    so parameters and standard errors are too."""
+
+    class CountedOrderedModel(base):
+        def __init__(self, endog, exog, counts, **kwds):
+            super().__init__(endog, exog, **kwds)
+            self.counts = np.asarray(counts, dtype=float)
+
+        def loglike(self, params):
+            return float(self.counts @ self.loglikeobs(params))
+
+        @property
+        def start_params(self):
+            freq = np.bincount(self.endog, weights=self.counts) / self.counts.sum()
+            start_ppf = self.distr.ppf(np.clip(freq.cumsum(), 0, 1))
+            return np.concatenate((np.zeros(self.k_vars),
+                                   self.transform_reverse_threshold_params(start_ppf)))
+
+    return CountedOrderedModel
 
 
 # =========================================================================== segments
