@@ -3,6 +3,7 @@ same run.
 
     .venv/bin/python benchmarks/scale.py --times 170            # ≈ 1 M responses
     .venv/bin/python benchmarks/scale.py --times 1705 --only-aggregates   # ≈ 10 M
+    .venv/bin/python benchmarks/scale.py --times 1705 --keep DIR   # build once, reuse
 
 The large warehouse is built deterministically from the sample warehouse in DuckDB (not
 timed against anything): every table is repeated ``--times`` times, each copy's ids
@@ -75,6 +76,20 @@ def build(sample: Path, out: Path, times: int) -> dict[str, int]:
     finally:
         con.close()
     return rows
+
+
+def counts(warehouse: Path) -> dict[str, int]:
+    """Rows of each table of a warehouse :func:`build` made (one kept by ``--keep``)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables")
+                .fetchall()}
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in IDS if t in have}
+    finally:
+        con.close()
 
 
 def _render(warehouse: str, out: str, queue) -> None:
@@ -267,7 +282,8 @@ def main() -> None:
                     help="only time the ingest of ROWS answers (CSV and Parquet) against "
                          "its floor")
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
-                    help="with --ingest: keep the generated export in DIR and reuse it")
+                    help="keep the large warehouse (with --ingest: the generated export) "
+                         "in DIR and reuse it in later runs")
     ap.add_argument("--blas", action="store_true",
                     help="also time the penalty/reward bootstrap in two processes at once, "
                          "BLAS threads by default and one each")
@@ -287,12 +303,18 @@ def main() -> None:
             return
         sample = tmp / "samples.duckdb"
         io.build_sample_warehouse(sample, replace=True)
-        big = tmp / "big.duckdb"
+        big = (args.keep or tmp) / f"big{args.times}.duckdb"
         t0 = time.perf_counter()
-        rows = build(sample, big, args.times)
-        print(f"{os.cpu_count()} cores · load average {os.getloadavg()[0]:.1f} · built ×"
-              f"{args.times} in {time.perf_counter() - t0:.0f} s: "
-              + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
+        if args.keep and big.exists():
+            rows = counts(big)
+            how = "reused"
+        else:
+            part = big.with_name(big.name + ".part")  # a cut-off build is never reused
+            rows = build(sample, part, args.times)
+            part.replace(big)
+            how = f"built in {time.perf_counter() - t0:.0f} s"
+        print(f"{os.cpu_count()} cores · load average {os.getloadavg()[0]:.1f} · ×"
+              f"{args.times} {how}: " + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
         if not args.no_aggregates:
             history(big)
         if args.blas:

@@ -249,6 +249,39 @@ def test_history_records_ids_in_the_window_and_blocks_before_it(sample_warehouse
         data.responses_all
 
 
+def test_a_quarter_reads_invitations_and_contacts_only_when_used(sample_warehouse,
+                                                                  monkeypatch):
+    from cxlab import warehouse as wh
+
+    fetched, real = [], wh._to_pandas
+    monkeypatch.setattr(wh, "_to_pandas", lambda t: fetched.append(real(t)) or fetched[-1])
+    data = quarter.load_quarter("2026Q3", sample_warehouse, STUDY)
+    assert [set(f.columns) >= {"response_id", "nps"} for f in fetched] == [True]
+    inv, con = data.invitations, data.contacts
+    assert len(fetched) == 3 and data.invitations is inv  # read once, then kept
+    # the same rows as the tables read whole and cut to the quarter (and FCR's windows)
+    every = wh.load("invitations", sample_warehouse, study=STUDY)
+    want = every[(every["sent_at"] >= data.start) & (every["sent_at"] < data.end)]
+    pd.testing.assert_frame_equal(inv, want.reset_index(drop=True))
+    c = wh.load("contacts", sample_warehouse, study=STUDY)
+    week = pd.Timedelta(days=7)
+    assert len(con) == int(c["opened_at"].between(data.start - week, data.end + week,
+                                                  inclusive="left").sum())
+    assert set(con["quarter"].dropna()) >= {"2026Q3"}
+
+
+def test_recent_responses_of_some_columns_are_the_same_answers(sample_warehouse):
+    data = quarter.load_quarter("2026Q3", sample_warehouse, STUDY)
+    every = data.recent_responses(4)
+    cols = ["response_id", "client_id", "nps", "f_safety", "no_such_column"]
+    some = data.recent_responses(4, columns=cols)
+    assert list(some.columns) == ["submitted_at", "response_id", "client_id", "nps",
+                                  "f_safety", "quarter"]  # a column not stored is left out
+    pd.testing.assert_frame_equal(some, every[some.columns])
+    one = data.recent_responses(1, columns=cols)
+    pd.testing.assert_frame_equal(one, data.responses[one.columns])
+
+
 # ---------------------------------------------------------------------- clients and visits
 
 @pytest.fixture(scope="module")

@@ -117,11 +117,11 @@ class QuarterData:
     responses : DataFrame
         The quarter's responses.
     invitations : DataFrame
-        The quarter's invitations.
+        The quarter's invitations; read from the warehouse when first used.
     contacts : DataFrame
         Contacts opened from ``fcr_window_days`` before the quarter to as long after it,
         with a ``quarter`` column (what first-contact resolution of the quarter's
-        contacts needs).
+        contacts needs); read when first used.
     clients, visits, complaints : DataFrame
         Up to the quarter's end (clients who joined by then); each read from the
         warehouse when first used, so a notebook that needs none of them reads none.
@@ -142,11 +142,27 @@ class QuarterData:
     end: pd.Timestamp
     warehouse: Path
     responses: pd.DataFrame
-    invitations: pd.DataFrame
-    contacts: pd.DataFrame
     study: object = None
     holdings: object = None
+    fcr_window_days: int = 7
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def invitations(self) -> pd.DataFrame:
+        """The quarter's invitations (read when first used: a notebook that does not
+        count response rates never holds them)."""
+        return self._table("invitations", since=self.start, upto=self.end).reset_index(drop=True)
+
+    @cached_property
+    def contacts(self) -> pd.DataFrame:
+        """Contacts opened from ``fcr_window_days`` before the quarter to as long after
+        it, with a ``quarter`` column: a contact is a follow-up of one in the window
+        before it, and is judged resolved by the window after it."""
+        from cxlab import schema
+
+        window = pd.Timedelta(days=self.fcr_window_days)
+        c = self._table("contacts", since=self.start - window, upto=self.end + window)
+        return c.assign(quarter=schema.quarter_of(c["opened_at"]))
 
     def lacks(self, section: str) -> list:
         """What ``section`` (a name of :data:`cxlab.sections.SECTIONS`) lacks; empty when
@@ -223,18 +239,21 @@ class QuarterData:
             columns = None
             if not personal:
                 drop = set(schema.resolve_table(name, self.study).personal_columns)
-                io = _io()
-                con = io.connect(self.warehouse)
-                try:
-                    stored = io._existing_columns(con, name) or []
-                finally:
-                    con.close()
-                columns = [c for c in stored if c not in drop]
+                columns = [c for c in self._stored(name) if c not in drop]
             return _io().load(name, self.warehouse, study=self.study, since=since, upto=upto,
                               columns=columns)
         spec = schema.resolve_table(name, self.study)
         return schema.validate(pd.DataFrame({c: pd.Series([], dtype="string") for c in
                                              spec.column_names}), name, study=self.study)
+
+    def _stored(self, name: str) -> list[str]:
+        """The columns the warehouse's table ``name`` holds (none when it lacks it)."""
+        io = _io()
+        con = io.connect(self.warehouse)
+        try:
+            return io._existing_columns(con, name) or []
+        finally:
+            con.close()
 
     @cached_property
     def clients(self) -> pd.DataFrame:
@@ -317,15 +336,18 @@ class QuarterData:
         """The first day of the trailing ``quarters`` quarters ending with this one."""
         return (pd.Period(self.quarter, freq="Q") - (int(quarters) - 1)).start_time.normalize()
 
-    def recent_responses(self, quarters: int = WINDOW) -> pd.DataFrame:
+    def recent_responses(self, quarters: int = WINDOW,
+                         columns: list[str] | None = None) -> pd.DataFrame:
         """Responses of the trailing ``quarters`` quarters ending with this one: a
         quarter holds too few low and high ratings of each factor to tell a must-be from
         a delighter (:func:`cxlab.asymmetry.penalty_reward`), a year does.
 
-        Read from the warehouse on demand (only those quarters). In a report kernel at
-        most :data:`WINDOW` quarters: answers before the window are counted in blocks
-        (:meth:`history`), and the disclosure audit must never see an answer both as a
-        block and by its id.
+        Read from the warehouse on demand (only those quarters; ``columns``: only those
+        columns and ``quarter``, e.g. the ids, channel, score and factors an analysis
+        uses — a year of a large survey's answers with their comments is gigabytes). In
+        a report kernel at most :data:`WINDOW` quarters: answers before the window are
+        counted in blocks (:meth:`history`), and the disclosure audit must never see an
+        answer both as a block and by its id.
         """
         from cxlab import disclosure
         from cxlab.errors import DisclosureError
@@ -336,13 +358,18 @@ class QuarterData:
                 f"recent_responses({quarters}): a report reads answers row by row for at "
                 f"most {WINDOW} quarters (earlier ones are aggregates the audit counts in "
                 "blocks)")
+        if columns is not None:  # those the table holds (as a table without the others)
+            stored = set(self._stored("responses"))
+            columns = [c for c in dict.fromkeys(["submitted_at", *columns]) if c in stored]
         if quarters == 1:
-            return self.responses
-        key = ("recent", quarters)
+            r = self.responses
+            return r if columns is None else r[[c for c in r.columns
+                                                 if c in columns or c == "quarter"]]
+        key = ("recent", quarters, None if columns is None else tuple(columns))
         if key not in self._cache:
             start = self.window_start(quarters)
             r = _io().load("responses", self.warehouse, study=self.study,
-                           since=start, upto=self.end)
+                           since=start, upto=self.end, columns=columns)
             self._cache[key] = _with_quarter(r, "submitted_at", self.end)
         return self._cache[key]
 
@@ -401,9 +428,10 @@ class QuarterData:
         return self.end - pd.Timedelta(days=1)
 
     def __repr__(self) -> str:
-        return (f"<QuarterData {self.quarter}: {len(self.responses)} responses, "
-                f"{len(self.invitations)} invitations, "
-                f"{len(self.complaints)} complaints to date>")
+        return (f"<QuarterData {self.quarter}: {len(self.responses)} responses; "
+                + ", ".join(f"{t} {self.holdings.rows.get(t, 0)}"
+                            for t in ("invitations", "contacts", "complaints", "visits"))
+                + " rows in the warehouse>")
 
 
 def _with_quarter(df: pd.DataFrame, column: str, end: pd.Timestamp) -> pd.DataFrame:
@@ -453,7 +481,6 @@ def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int 
     (:func:`cxlab.paths.resolve`), so a notebook behaves the same under JupyterLab,
     papermill and nbval. Tables the warehouse lacks come back empty.
     """
-    from cxlab import schema
     from cxlab.study import load_study
 
     st = load_study(study)
@@ -462,18 +489,11 @@ def load_quarter(quarter: str, warehouse=None, study=None, fcr_window_days: int 
     start, end = quarter_bounds(q)
     holdings = _sections.inspect(path, q)
 
-    # the quarter's answers and invitations; contacts with the windows FCR needs: a
-    # contact is a follow-up of one in the window before it, and is judged resolved by
-    # the window after it. Clients, visits and complaints are read when first used.
+    # the quarter's answers; invitations, contacts (with the windows FCR needs),
+    # clients, visits and complaints are read when first used
     data = QuarterData(quarter=q, prev_quarter=previous_quarter(q), start=start, end=end,
-                       warehouse=path, responses=pd.DataFrame(), invitations=pd.DataFrame(),
-                       contacts=pd.DataFrame(), study=st, holdings=holdings)
-    window = pd.Timedelta(days=fcr_window_days)
-    contacts = data._table("contacts", since=start - window, upto=end + window)
+                       warehouse=path, responses=pd.DataFrame(), study=st,
+                       holdings=holdings, fcr_window_days=fcr_window_days)
     return dataclasses.replace(
-        data,
-        responses=_with_quarter(data._table("responses", since=start, upto=end),
-                                "submitted_at", end),
-        invitations=data._table("invitations", since=start, upto=end).reset_index(drop=True),
-        contacts=contacts.assign(quarter=schema.quarter_of(contacts["opened_at"])),
-    )
+        data, responses=_with_quarter(data._table("responses", since=start, upto=end),
+                                      "submitted_at", end))
