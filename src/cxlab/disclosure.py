@@ -111,17 +111,27 @@ class Subsets:
         self.population = population
         self.ids = np.asarray(ids)
         h = _hashed(self.ids)
-        self._order = np.argsort(_void(h), kind="stable")
-        self._sorted = h[self._order]
+        # the order of the keys' bytes (that of member_keys' sort): big-endian numbers
+        big = h.byteswap()
+        order = np.argsort(big[:, 0])
+        first = big[order, 0]
+        if len(first) > 1 and (first[1:] == first[:-1]).any():  # equal first halves
+            order = np.lexsort((big[:, 1], big[:, 0]))
+        self._order = order
+        self._sorted = _void(h[self._order])
+        # a repeated id: a subset's keys need their repeats dropped
+        self._repeats = bool(len(h) > 1 and (self._sorted[1:] == self._sorted[:-1]).any())
 
     def of(self, mask=None) -> Members:
         """The members of the ids ``mask`` selects (all of them when None)."""
-        m = (np.ones(len(self.ids), dtype=bool) if mask is None
-             else np.asarray(mask, dtype=bool))
-        k = self._sorted[m[self._order]]
-        distinct = np.ones(len(k), dtype=bool)
-        distinct[1:] = (k[1:] != k[:-1]).any(axis=1)
-        return Members(self.population, self.ids[m], keys=k[distinct])
+        if mask is None:
+            k, ids = self._sorted, self.ids
+        else:
+            m = np.asarray(mask, dtype=bool)
+            k, ids = self._sorted[m[self._order]], self.ids[m]
+        if self._repeats and len(k) > 1:
+            k = k[np.r_[True, k[1:] != k[:-1]]]
+        return Members(self.population, ids, keys=k.view(np.uint64).reshape(-1, 2))
 
 
 def _void(keys: np.ndarray) -> np.ndarray:
