@@ -1657,8 +1657,12 @@ def promotion(
         # class); other behaviours count events (reviews, mentions) and record none
         who = classed.index.astype(str).to_numpy()
         cls = classed["nps_class"].to_numpy(dtype=object, na_value=None)
-        referrer = ref["referrer"].astype(str).to_numpy()
         referred = ref["referred"].astype(str).to_numpy()
+        # each referral's referrer's class, by one hash lookup (object ids: pandas'
+        # Arrow-string isin converts every value to a Python scalar — minutes at 10⁶)
+        ref_cls = (pd.Series(cls, index=pd.Index(who, dtype=object))
+                   .reindex(pd.Index(ref["referrer"].astype(str).to_numpy(), dtype=object))
+                   .to_numpy(dtype=object))
         n_of, doers_of, count_of = {}, {}, {}
         for key in table.index:
             beh, c = key
@@ -1666,9 +1670,7 @@ def promotion(
             n_of[key] = disclosure.Members("clients", who[m])
             doers_of[key] = disclosure.Members("clients", who[m & (counts[beh].to_numpy() > 0)])
             if beh == "referral":
-                # pandas' hash-table isin: numpy's on strings sorts (minutes at 10⁵)
-                count_of[key] = disclosure.Members(
-                    "clients", referred[pd.Series(referrer).isin(who[m]).to_numpy()])
+                count_of[key] = disclosure.Members("clients", referred[ref_cls == c])
         _members.attach(table, "n", n_of)
         _members.attach(table, "doers", doers_of)
         _members.attach(table, "count", count_of)
