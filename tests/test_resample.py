@@ -1,12 +1,13 @@
 """Classes of equal clients and their bootstrap counts (cxlab._resample), against brute
-force: numpy's own unique rows, and the client draws counted one by one."""
+force: numpy's own unique rows, and the client draws counted one by one; and the
+permutation test's draws of a few answers out of very many (cxlab._intervals)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cxlab import _resample
+from cxlab import _intervals, _resample
 
 
 def test_same_rows_are_numpys_unique_rows():
@@ -48,3 +49,42 @@ def test_counts_per_class(k, n_clusters):
                                      minlength=k) for _ in range(300)])
         assert (out == want).all()
 
+
+
+def test_distinct_draws_are_uniform_sets_of_distinct_positions():
+    rng = np.random.default_rng(7)
+    N, small, k = 400, 20, 20_000  # small² = N: about 40 % of the rows drawn again
+    pick = _intervals._distinct_draws(rng, N, small, k)
+    s = np.sort(pick, axis=1)
+    assert pick.shape == (k, small) and (s[:, 1:] != s[:, :-1]).all()
+    assert pick.min() >= 0 and pick.max() < N
+    # every position equally likely: counts are binomial(k·small/N·…) around 1,000
+    freq = np.bincount(pick.ravel(), minlength=N)
+    expected = k * small / N
+    assert np.abs(freq - expected).max() < 5 * np.sqrt(expected)
+    # and pairs too (a set, not a position at a time): how often 0 and 1 come together
+    both = ((pick == 0).any(axis=1) & (pick == 1).any(axis=1)).mean()
+    want = small * (small - 1) / (N * (N - 1))
+    assert abs(both - want) < 5 * np.sqrt(want / k)
+
+
+@pytest.mark.parametrize("scores, small", [(True, 12), (True, 3_000), (False, 12)])
+def test_permutation_p_of_a_side_against_very_many_is_the_same_test(monkeypatch, scores,
+                                                                   small):
+    # a side of 0–10 scores (counts of each value drawn: multivariate hypergeometric) or
+    # of continuous values (its positions drawn), against 50,000 answers; the reference
+    # is the random order of all of them (the other path, forced). 10,000 permutations
+    # each: the two p-values differ by Monte-Carlo error only (sd ≤ 0.007; allowed 0.03)
+    rng = np.random.default_rng(3)
+    if scores:
+        yb = rng.integers(0, 11, size=50_000).astype(float)
+        ya = np.clip(rng.integers(0, 11, size=small) + (1 if small < 100 else 0.08),
+                     0, 10).round()
+    else:
+        yb = rng.normal(size=50_000)
+        ya = rng.normal(size=small) + 0.6
+    drawn = _intervals.permutation_p(ya, yb, seed=1)
+    monkeypatch.setattr(_intervals, "_MANY", 10 ** 12)
+    every = _intervals.permutation_p(ya, yb, seed=2)
+    assert 0.005 < every < 0.9, every  # a p-value where the comparison means something
+    assert drawn == pytest.approx(every, abs=0.03)

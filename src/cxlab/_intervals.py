@@ -134,10 +134,46 @@ def permutation_p(ya: np.ndarray, yb: np.ndarray, *, seed: int = 0,
                            dtype=float)
         return float(np.mean(stat(sums) >= obs - tol))
     rng = np.random.default_rng(seed)
-    hits, done, chunk = 0, 0, max(1, min(n_perm, 2_000_000 // N))
+    if N >= _MANY:
+        values, counts = np.unique(pool, return_counts=True)
+        if len(values) <= _VALUES:  # scores, yes/no: the smaller side's count of each value
+            drawn = rng.multivariate_hypergeometric(counts, small, size=n_perm)
+            hits = int((stat(drawn @ values) >= obs - tol).sum())
+            return (1 + hits) / (1 + n_perm)
+    few = N >= _MANY and small * small <= N  # a few answers against very many
+    hits, done = 0, 0
+    chunk = max(1, min(n_perm, 2_000_000 // (small if few else N)))
     while done < n_perm:
         k = min(chunk, n_perm - done)
-        pick = np.argpartition(rng.random((k, N)), small - 1, axis=1)[:, :small]
+        if few:
+            pick = _distinct_draws(rng, N, small, k)
+        else:
+            pick = np.argpartition(rng.random((k, N)), small - 1, axis=1)[:, :small]
         hits += int((stat(pool[pick].sum(axis=1)) >= obs - tol).sum())
         done += k
     return (1 + hits) / (1 + n_perm)
+
+
+#: From this many answers on, a permutation is not drawn as a random order of all N
+#: (which costs N per permutation: minutes for ten thousand permutations of a million).
+#: Answers of at most :data:`_VALUES` distinct values (scores, yes/no): the smaller
+#: side's count of each value, which for a uniformly random subset is multivariate
+#: hypergeometric — drawn directly, and its sum is the side's sum. Other answers, when the
+#: smaller side has at most √N: its positions (:func:`_distinct_draws`). Exact either
+#: way: the same permutation distribution, other draws than a random order.
+_MANY = 20_000
+_VALUES = 64
+
+
+def _distinct_draws(rng: np.random.Generator, N: int, small: int, k: int) -> np.ndarray:
+    """``k`` uniformly random sets of ``small`` distinct positions out of ``N`` (rows of a
+    ``k × small`` array): positions drawn with replacement, the rows with a repeat drawn
+    again — conditioning on no repeat leaves every set equally likely. With
+    ``small² ≤ N`` fewer than half the rows repeat."""
+    pick = rng.integers(0, N, size=(k, small))
+    while True:
+        s = np.sort(pick, axis=1)
+        bad = np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1))
+        if not len(bad):
+            return pick
+        pick[bad] = rng.integers(0, N, size=(len(bad), small))
