@@ -21,7 +21,10 @@ times, in one run:
   by ``cxlab`` next to its floor (decoding to UTF-8, DuckDB ``read_csv``, the checks as
   SQL, the insert), and the same rows as Parquet;
 * with ``--blas``, the penalty/reward bootstrap in two processes at once (two report
-  kernels), BLAS threads left to their default and one each.
+  kernels), BLAS threads left to their default and one each;
+* with ``--diverse ROWS`` (instead of the rest), penalty/reward and key drivers on varied
+  answers, where few clients share their answers (the copies above share them by
+  construction): how many classes the bootstraps find, and the time.
 
 Figures move 2–3× with the machine's load; compare the ratios within one run.
 """
@@ -168,6 +171,54 @@ def blas(warehouse: Path) -> None:
         print(f"  penalty/reward, two processes at once, {label}: {' s, '.join(times)} s")
 
 
+def diverse(n: int) -> None:
+    """Penalty/reward and key drivers on ``n`` answers of ``n // 2`` families whose
+    answers vary as a real survey's do (eight correlated 1–5 ratings, a 0–10 score, three
+    channels), not copies of the samples' families: how many classes of equal clients
+    the bootstraps find (:mod:`cxlab._resample`), which way a resample is drawn, and the
+    time."""
+    import numpy as np
+    import pandas as pd
+
+    from cxlab import _resample, asymmetry, drivers
+    from cxlab.study import parse_study
+
+    os.environ["CXLAB_PROGRESS"] = "0"
+    rng = np.random.default_rng(0)
+    fam = rng.integers(0, n // 2, size=n)
+    p = 8
+    z = 0.6 * rng.normal(size=(n // 2, 1))[fam] + 0.8 * rng.normal(size=(n, p))
+    ratings = np.clip(np.round(3.6 + 1.1 * z), 1, 5)
+    score = np.clip(np.round(7 + z @ np.linspace(0.9, 0.1, p) + rng.normal(size=n)), 0, 10)
+    cols = [f"f_{chr(97 + i)}" for i in range(p)]
+    df = pd.DataFrame(ratings, columns=cols).assign(
+        nps=score, client_id=pd.array([f"C{c}" for c in fam], dtype="string"),
+        channel=rng.choice(["phone", "web", "messenger"], size=n))
+    study = parse_study({"factors": {c[2:]: {"scale": "1-5"} for c in cols}})
+    seen = {}
+    real = _resample.client_classes
+
+    def spy(pid, clus, k):
+        out = real(pid, clus, k)
+        seen["pr"] = (len(out[1]), k)
+        return out
+
+    _resample.client_classes = spy
+    try:
+        t0 = time.perf_counter()
+        asymmetry.penalty_reward(df, study=study, seed=0)
+        t_pr = time.perf_counter() - t0
+    finally:
+        _resample.client_classes = real
+    t0 = time.perf_counter()
+    drivers.key_drivers(df, study=study, seed=0, n_boot=500)
+    t_kd = time.perf_counter() - t0
+    k, clients = seen["pr"]
+    how = "class totals drawn" if k * _resample.DIRECT <= clients else "every client drawn"
+    print(f"  {n:,} varied answers: penalty/reward {t_pr:.1f} s ({k:,} classes of equal "
+          f"clients of {clients:,}: {how}), key drivers (500 resamples) {t_kd:.1f} s")
+
+
 def _child(fn, *args):
     """Run ``fn(*args)`` in a fresh process; its seconds and its own peak memory (GiB)."""
     ctx = mp.get_context("spawn")
@@ -287,6 +338,9 @@ def main() -> None:
     ap.add_argument("--blas", action="store_true",
                     help="also time the penalty/reward bootstrap in two processes at once, "
                          "BLAS threads by default and one each")
+    ap.add_argument("--diverse", type=int, default=0, metavar="ROWS",
+                    help="only time penalty/reward and key drivers on ROWS varied answers "
+                         "(and count their classes of equal clients)")
     ap.add_argument("--no-aggregates", action="store_true",
                     help="skip the aggregates' timing (e.g. to render with an older cxlab "
                          "on PYTHONPATH, for a before/after ratio)")
@@ -295,6 +349,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(dir=os.environ.get("CXLAB_BENCH_TMP")) as tmp:
         tmp = Path(tmp)
+        if args.diverse:
+            diverse(args.diverse)
+            return
         if args.ingest:
             import sys
 
