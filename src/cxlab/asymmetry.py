@@ -721,8 +721,9 @@ def _bootstrap(X, Y, pid, clus, n_clusters, columns, codes, n_boot, seed):
     ``clus`` its client.
 
     A resample is a count per client (how often it was drawn); the normal equations of
-    the refit are the counts times each client's own cross-products ``X_c'[X_c Y_c]``,
-    so a resample costs one product of the counts, not a pass over the answers.
+    the refit are the counts times each client's own cross-products ``X_c'[X_c Y_c]``
+    (``X'X``'s upper triangle only), so a resample costs one product of the counts, not a
+    pass over the answers.
 
     Clients whose answers have the same patterns (a design of dummies has few distinct
     rows, so most clients share theirs with many others) have the same cross-products:
@@ -733,9 +734,11 @@ def _bootstrap(X, Y, pid, clus, n_clusters, columns, codes, n_boot, seed):
 
     rng = np.random.default_rng(seed)
     p = X.shape[1]
-    Z = np.hstack([X, Y])
-    q = Z.shape[1]
-    per_pattern = (X[:, :, None] * Z[:, None, :]).reshape(len(X), p * q)
+    # X'X is symmetric: its upper triangle, then X'Y
+    iu, ju = np.triu_indices(p)
+    tri = len(iu)
+    per_pattern = np.hstack([X[:, iu] * X[:, ju],
+                             (X[:, :, None] * Y[:, None, :]).reshape(len(X), 2 * p)])
     # answers in each estimated band and in its factor's middle
     checks = [(i, codes[c[0]] == (0 if c[1] == "low" else 2), codes[c[0]] == 1)
               for i, c in enumerate(columns)
@@ -755,8 +758,11 @@ def _bootstrap(X, Y, pid, clus, n_clusters, columns, codes, n_boot, seed):
         for start in range(0, n_boot, chunk):
             m = min(chunk, n_boot - start)
             K = _resample.counts(rng, cls, sizes, n_clusters, m)
-            GR = (K @ per_class).reshape(m, p, q)
-            G, rhs = GR[:, :, :p], GR[:, :, p:]
+            S = K @ per_class
+            G = np.empty((m, p, p))
+            G[:, iu, ju] = S[:, :tri]
+            G[:, ju, iu] = S[:, :tri]
+            rhs = S[:, tri:].reshape(m, p, 2)
             try:
                 coef = np.linalg.solve(G, rhs)
             except np.linalg.LinAlgError:  # a dummy without answers in some resample
