@@ -123,15 +123,22 @@ class Subsets:
         self._repeats = bool(len(h) > 1 and (self._sorted[1:] == self._sorted[:-1]).any())
 
     def of(self, mask=None) -> Members:
-        """The members of the ids ``mask`` selects (all of them when None)."""
+        """The members of the ids ``mask`` selects (all of them when None). Their keys
+        are made when the ledger asks (:meth:`Members.hashed`), from the mask kept as
+        bits: a table's members do not hold 16 bytes per id until then."""
+        n = len(self.ids)
         if mask is None:
-            k, ids = self._sorted, self.ids
-        else:
-            m = np.asarray(mask, dtype=bool)
-            k, ids = self._sorted[m[self._order]], self.ids[m]
+            return Members(self.population, self.ids, keyer=lambda: self._keys(None))
+        m = np.asarray(mask, dtype=bool)
+        bits = np.packbits(m)
+        return Members(self.population, self.ids[m], keyer=lambda: self._keys(
+            np.unpackbits(bits, count=n).astype(bool)))
+
+    def _keys(self, m) -> np.ndarray:
+        k = self._sorted if m is None else self._sorted[m[self._order]]
         if self._repeats and len(k) > 1:
             k = k[np.r_[True, k[1:] != k[:-1]]]
-        return Members(self.population, ids, keys=k.view(np.uint64).reshape(-1, 2))
+        return k.view(np.uint64).reshape(-1, 2)
 
 
 def _void(keys: np.ndarray) -> np.ndarray:
@@ -162,8 +169,12 @@ class Members:
     population: str
     ids: np.ndarray
     sizes: np.ndarray | None = None
-    #: :func:`member_keys` of ``ids`` when already known (:class:`Subsets`)
-    keys: np.ndarray | None = field(default=None, repr=False)
+    #: makes :func:`member_keys` of ``ids`` another way (:class:`Subsets`)
+    keyer: object = field(default=None, repr=False)
+
+    def hashed(self) -> np.ndarray:
+        """:func:`member_keys` of ``ids`` (what the ledger stores)."""
+        return self.keyer() if self.keyer is not None else member_keys(self.ids)
 
     def __len__(self) -> int:
         if self.sizes is None:
@@ -263,7 +274,7 @@ class Ledger:
         a million answers counted on ten pages is one 16-byte-per-member file, not ten
         lists of ids in JSON."""
         cid = self._next()
-        keys = members.keys if members.keys is not None else member_keys(members.ids)
+        keys = members.hashed()
         digest = _digest(keys)
         folder = self.path.parent / MEMBERS_DIR
         target = folder / f"{digest}.npy"
