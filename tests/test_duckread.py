@@ -345,3 +345,64 @@ def test_a_parquet_column_whose_text_would_differ_takes_the_pandas_road(tmp_path
         fast, slow = both_roads(path, monkeypatch, study=SAMPLE_STUDY)
         assert fast is None
         assert bool(slow[1].problems) == ("nps" in change)  # 9.5 and 12 are errors
+
+
+def test_rows_into_an_empty_table_are_logged_as_the_classifying_write_logs_them(
+        tmp_path, monkeypatch):
+    """A file's DuckDB-typed rows into a table with no row skip the classification
+    against stored rows (``warehouse._write_new``). The reference is the classifying
+    write (``_write_table``'s own path, forced here): the same table, the same change log
+    (``undo`` reads it), the same counts; and undo then empties the table either way."""
+    from cxlab import warehouse
+
+    monkeypatch.setenv("CXLAB_INGEST_ENGINE", "duckdb")
+    files = [SAMPLES / "responses.csv", SAMPLES / "visits.csv"]
+    results = {}
+    for how in ("direct", "classified"):
+        if how == "classified":
+            monkeypatch.setattr(warehouse, "_is_empty_table", lambda con, table: False)
+        results[how] = io.ingest(files, warehouse=tmp_path / f"{how}.duckdb",
+                                 study=SAMPLE_STUDY, exported_at="2026-10-05")
+    assert dict(results["direct"]) == dict(results["classified"])
+    assert results["direct"].duplicates == results["classified"].duplicates
+    con = duckdb.connect(str(tmp_path / "direct.duckdb"))
+    con.execute(f"ATTACH '{tmp_path / 'classified.duckdb'}' AS ref (READ_ONLY)")
+    for table in ("responses", "visits", warehouse.CHANGES, warehouse.SCHEMA_CHANGES):
+        order = "ORDER BY ALL" if table.startswith("_") else ""
+        a = con.execute(f"SELECT * FROM {table} {order}").fetch_df()
+        b = con.execute(f"SELECT * FROM ref.{table} {order}").fetch_df()
+        pd.testing.assert_frame_equal(a, b)
+    assert con.execute(f"SELECT count(*) FROM {warehouse.CHANGES} WHERE action = 'added'"
+                       ).fetchall()[0][0] == sum(results["direct"].values())
+    con.close()
+    monkeypatch.undo()
+    io.undo(results["direct"].batch, warehouse=tmp_path / "direct.duckdb")
+    con = duckdb.connect(str(tmp_path / "direct.duckdb"), read_only=True)
+    assert not any(warehouse._has_table(con, t) for t in ("responses", "visits"))
+    con.close()
+
+
+def test_a_file_changed_after_it_was_checked_is_not_written(tmp_path, monkeypatch):
+    """The warehouse inserts a DuckDB-typed file's rows from the file itself (no typed
+    copy is kept). A Parquet export rewritten between the check and the write would put
+    unchecked rows in the warehouse: the write refuses it, and nothing is stored."""
+    from cxlab import warehouse
+    from cxlab.errors import WarehouseError
+
+    monkeypatch.setenv("CXLAB_INGEST_ENGINE", "duckdb")
+    path = tmp_path / "responses.parquet"
+    frame = pd.read_csv(SAMPLES / "responses.csv", dtype=str)
+    frame.to_parquet(path)
+    write = warehouse._write_batch
+
+    def rewritten_first(*args, **kw):
+        bad = frame.copy()
+        bad.loc[0, "nps"] = "11"  # outside 0–10: the check would have refused it
+        bad.to_parquet(path)
+        return write(*args, **kw)
+
+    monkeypatch.setattr(warehouse, "_write_batch", rewritten_first)
+    wh = tmp_path / "w.duckdb"
+    with pytest.raises(WarehouseError, match="changed while it was being ingested"):
+        io.ingest([path], warehouse=wh, study=SAMPLE_STUDY)
+    assert not wh.exists()

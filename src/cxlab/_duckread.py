@@ -46,12 +46,16 @@ always; only a clean file is typed here, and the typed rows equal the pandas roa
 (``tests/test_duckread.py`` compares both roads on the test exports and on cell-level
 edge cases).
 
-What is kept of a file read this way (:class:`Staged`) is its typed rows, written as a
-Parquet file in a temporary directory: :mod:`cxlab.warehouse` reads them from there when
-it writes, so ten million rows go from the file to the warehouse without passing through
-pandas, and only one DuckDB holds them at a time (handing them over as Arrow batches from
-the DuckDB that checked them was 4 s faster at ten million rows and took 1 GB more).
-DuckDB's memory is limited (:data:`MEMORY_LIMIT`) and spills to the temporary directory.
+What is kept of a file read this way (:class:`Staged`) is the query that types its rows,
+not the rows: every step reads the cells from a Parquet file — the export itself, or for
+a CSV its cells as text, copied there once — and :mod:`cxlab.warehouse` inserts the typed
+rows straight from it. Ten million rows go from the file to the warehouse without passing
+through pandas and without a typed copy (materialising the cells and the typed rows in
+DuckDB tables, then a Parquet file of them, took 40 s of a Parquet ingest's 70 that the
+floor, one ``CREATE TABLE … AS SELECT * FROM read_parquet``, did in 12 s on the same
+machine). The query refuses to run once the file it reads changed (size or modification
+time). DuckDB's memory is limited (:data:`MEMORY_LIMIT`) and spills to the temporary
+directory.
 
 Which road: ``CXLAB_INGEST_ENGINE`` = ``auto`` (default: this road for CSV and Parquet
 files of at least :data:`AUTO_MIN_BYTES`), ``duckdb`` (every CSV and Parquet file; ``make
@@ -89,14 +93,16 @@ _INNER = r"[^\pC\x{00a0}\x{202f}\x{2007}]"
 #: First and last character: a letter, digit, punctuation or symbol (no kind of space).
 _EDGE = r"[\pL\pN\pP\pS]"
 _PLAIN_RE = f"{_EDGE}({_INNER}*{_EDGE})?"
+#: The same for ASCII text (as many bytes as characters): printable, no space at either end.
+_ASCII_RE = "[!-~]([ -~]*[!-~])?"
 
 def _plain(c: str) -> str:
     """SQL: the text in ``c`` is what :func:`cxlab.schema.normalize_id` and ``str.strip``
     make of it. Printable ASCII needs only no space at either end (no ASCII character
-    is invisible, and a space is the only printable one ``strip`` removes); other text
-    needs :data:`_PLAIN_RE` and NFC."""
-    return (f"CASE WHEN NOT regexp_matches({c}, '[^ -~]') THEN left({c}, 1) <> ' ' AND "
-            f"right({c}, 1) <> ' ' ELSE regexp_full_match({c}, {_lit(_PLAIN_RE)}) AND "
+    is invisible, and a space is the only printable one ``strip`` removes), one regular
+    expression (:data:`_ASCII_RE`); other text needs :data:`_PLAIN_RE` and NFC."""
+    return (f"CASE WHEN strlen({c}) = length({c}) THEN regexp_full_match({c}, "
+            f"{_lit(_ASCII_RE)}) ELSE regexp_full_match({c}, {_lit(_PLAIN_RE)}) AND "
             f"nfc_normalize({c}) = {c} END")
 
 
@@ -112,6 +118,12 @@ DATE_SHAPES = (
     (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M"),
     (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M:%S"),
 )
+
+#: Rows per row group of the cells' Parquet copy. Below DuckDB's own row group (122,880
+#: rows), so that the warehouse's insert writes the rows as it reads them: with the
+#: default (≈ 125,000), ten million rows took 7–11 s more, spent in the CHECKPOINT after
+#: the insert (benchmarks/README.md, "Scale").
+_ROW_GROUP = 100_000
 
 _TYPES = {"id": "VARCHAR", "text": "VARCHAR", "code": "VARCHAR", "int": "BIGINT",
           "bool": "BOOLEAN", "date": "TIMESTAMP", "datetime": "TIMESTAMP"}
@@ -138,27 +150,38 @@ def wanted(path: Path) -> bool:
 
 @dataclass
 class Staged:
-    """A file read on the DuckDB road: its typed rows in a Parquet file of their own, in
-    a temporary directory.
+    """A file read on the DuckDB road: the query that types its rows, checked.
 
-    ``columns`` are the table's columns in the order :func:`cxlab.schema.validate`
-    returns them, the rows in the file's order; ``file`` is the file's position in an
-    ingest batch (set by :func:`cxlab.warehouse.ingest`). :meth:`select` is the rows as a
-    query any DuckDB connection can run: the warehouse's reads them from there, after
-    the DuckDB that read and checked the file is gone (one DuckDB in memory at a time).
-    The directory goes with :meth:`close` (or with the object).
+    ``query`` is a ``SELECT`` of the typed rows, the columns named as :attr:`columns`
+    (in the order :func:`cxlab.schema.validate` returns them), the rows in the file's
+    order. It reads a Parquet file by its absolute path: the export itself, or for a CSV
+    the file's cells as text, copied once to Parquet in a temporary directory. So any
+    DuckDB connection can run it, and the warehouse's inserts the rows straight from
+    there, after the DuckDB that checked them is gone: no copy of the typed rows is
+    made (materialising them cost more than the read itself at ten million rows).
+    ``source`` is the file the query reads with its size and modification time when it
+    was checked: :meth:`select` refuses it once it changed. ``file`` is the file's
+    position in an ingest batch (set by :func:`cxlab.warehouse.ingest`). The temporary
+    directory goes with :meth:`close` (or with the object).
     """
 
-    path: Path  # the typed rows (Parquet)
+    query: str
     columns: list[str]
     rows: int
+    source: tuple[str, int, int] = ("", 0, 0)
     file: int = 0
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def select(self) -> str:
-        """``SELECT`` the typed rows, columns named as :attr:`columns`."""
-        cols = ", ".join(_q(c) for c in self.columns)
-        return f"SELECT {cols} FROM read_parquet({_lit(str(self.path))})"
+        """``SELECT`` the typed rows; :class:`cxlab.errors.ReadError` when the file it
+        reads changed since it was checked."""
+        from cxlab.errors import ReadError
+
+        name, size, mtime = self.source
+        if name and _stamp(Path(name)) != (size, mtime):
+            raise ReadError(f"{name}: the file changed while it was being ingested; "
+                            "nothing was written, run the ingest again")
+        return self.query
 
     def to_pandas(self) -> pd.DataFrame:
         """The rows as the pandas road returns them (string, Int64, datetime64[ns],
@@ -175,6 +198,15 @@ class Staged:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """(size, modification time in ns) of a file; (-1, -1) when it is gone."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
 
 
 class _Refused(Exception):
@@ -284,7 +316,7 @@ def prepare(path: Path, source: str, tname: str, spec: schema.Table, m, nps_scal
         return None
 
 
-def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
+def _prepare(path, source_name, tname, spec, m, nps_scale, encoding, sep, st, stage):
     import duckdb
 
     from cxlab.exports import (
@@ -346,44 +378,49 @@ def _prepare(path, source, tname, spec, m, nps_scale, encoding, sep, st, stage):
     tmp = tempfile.TemporaryDirectory(prefix="cxlab-read-")
     try:
         work = Path(tmp.name)
-        if parquet or enc == "utf-8":
-            text = path
-        else:
-            text = work / "utf8.csv"
-            _transcode(path, enc, text)
         con = _connect(work)
         try:
             cells = tuple(i for i, n in enumerate(names) if n in native)
-            con.execute(f"CREATE TEMP TABLE raw AS "
-                        f"{_cells(text, sep, skip, len(headers), cells)}")
+            if parquet:
+                source = path.resolve()
+                raw = _cells(source, None, 0, len(headers), cells)
+            else:
+                # the cells as text, once, in a Parquet file: every later step (the
+                # acceptors, the distinct values, the checks, the warehouse's insert)
+                # reads its columns from there instead of parsing the CSV again
+                text = path if enc == "utf-8" else work / "utf8.csv"
+                if text != path:
+                    _transcode(path, enc, text)
+                source = work / "cells.parquet"
+                con.execute(f"COPY ({_cells(text, sep, skip, len(headers))}) TO "
+                            f"{_lit(str(source))} (FORMAT parquet, ROW_GROUP_SIZE "
+                            f"{_ROW_GROUP})")
+                if text != path:
+                    text.unlink()  # the UTF-8 copy is read
+                raw = f"SELECT * FROM read_parquet({_lit(str(source))})"
+            stamp = _stamp(source)
+            con.execute(f"CREATE TEMP VIEW raw AS {raw}")
             rows = int(con.execute("SELECT count(*) FROM raw").fetchall()[0][0])
             if stage:
                 stage("validating")
             columns = present + factors
             exprs = _typing(con, names, spec, m, nps_scale, st, columns, native)
-            # typed once (a projection: the file's order, no join, no sort)
-            con.execute("CREATE TEMP TABLE typed AS SELECT "
-                        + ", ".join(f"{e} AS {_q(c)}" for e, c in zip(exprs, columns))
-                        + " FROM raw")
-            con.execute("DROP TABLE raw")
-            if text != path:
-                text.unlink()  # the UTF-8 copy is read
-            _check(con, spec, tname, columns, st)
-            counts = {}
-            if "nps" in columns and nps_scale is None:
-                counts = dict(con.execute("SELECT nps, count(*) FROM typed WHERE nps IS NOT "
-                                          "NULL GROUP BY nps").fetchall())
-            typed = work / "typed.parquet"
-            con.execute(f"COPY typed TO {_lit(str(typed))} (FORMAT parquet)")
+            query = ("SELECT " + ", ".join(f"{e} AS {_q(c)}" for e, c in zip(exprs, columns))
+                     + f" FROM ({raw})")
+            con.execute(f"CREATE TEMP VIEW typed AS {query}")
+            counts = _check(con, spec, tname, columns, st, nps_scale is None)
         except duckdb.Error as err:
             raise _Refused(f"DuckDB: {err}") from None
         finally:
             con.close()
+        if _stamp(source) != stamp:
+            raise _Refused("the file changed while it was read")
         warnings = _absent_headers(headers, m)
         if "nps" in columns and nps_scale is None:
             warnings += _nps_scale_warnings(counts)
-        report = FileReport(source, tname, rows, [], None, ignored, enc, sep, warnings, None)
-        return Staged(typed, columns, rows, _tmp=tmp), report
+        report = FileReport(source_name, tname, rows, [], None, ignored, enc, sep, warnings,
+                            None)
+        return Staged(query, columns, rows, (str(source), *stamp), _tmp=tmp), report
     except BaseException:
         tmp.cleanup()
         raise
@@ -569,9 +606,11 @@ def _typed_literal(v, kind: str) -> str:
     return f"CAST({_lit(str(v))} AS VARCHAR)"
 
 
-def _check(con, spec: schema.Table, tname: str, columns: list[str], st) -> None:
-    """The table's checks on ``typed`` (see :func:`cxlab.schema.validate`), in one scan:
-    refused when one fails, so the pandas road names it."""
+def _check(con, spec: schema.Table, tname: str, columns: list[str], st,
+           nps_counts: bool = False) -> dict:
+    """The table's checks on the view ``typed`` (see :func:`cxlab.schema.validate`), in
+    one scan: refused when one fails, so the pandas road names it. Returns the count of
+    each NPS score when ``nps_counts`` (for the scale warnings), else ``{}``."""
     conds = []
     first, last = st.plausible.window(st.timezone)
     for name in columns:
@@ -596,6 +635,10 @@ def _check(con, spec: schema.Table, tname: str, columns: list[str], st) -> None:
     found = con.execute(f"SELECT {', '.join(checks)} FROM typed").fetchall()[0]
     if any(found):
         raise _Refused("a check failed")
+    if not (nps_counts and "nps" in columns):
+        return {}
+    return dict(con.execute("SELECT nps, count(*) FROM typed WHERE nps IS NOT NULL "
+                            "GROUP BY nps").fetchall())
 
 
 __all__ = ["Staged", "engine", "prepare", "wanted", "DATE_SHAPES"]

@@ -871,6 +871,8 @@ def _write_table(con, batch: int, spec: schema.Table, frame: pd.DataFrame,
     """One table of a batch: classify each row against the stored one, then insert,
     update and log. Returns (rows not applied as stale, example conflict ids)."""
     tname, key, t = spec.name, _q(spec.key), _q(spec.name)
+    if isinstance(frame, Staged) and _is_empty_table(con, spec.name):
+        return _write_new(con, batch, spec, frame, counts)
     if isinstance(frame, Staged):  # typed by DuckDB from the file, never through pandas
         all_cols, in_files = list(frame.columns), [frame.file]
         con.execute(f"CREATE TEMP TABLE __staged AS SELECT *, {int(frame.file)} AS __file "
@@ -957,6 +959,31 @@ def _write_table(con, batch: int, spec: schema.Table, frame: pd.DataFrame,
     else:
         con.unregister("__staged")
     return int(n_stale), ids
+
+
+def _is_empty_table(con, table: str) -> bool:
+    """Whether ``table`` is missing or holds no row."""
+    if _existing_columns(con, table) is None:
+        return True
+    return not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_q(table)} LIMIT 1)"
+                           ).fetchall()[0][0]
+
+
+def _write_new(con, batch: int, spec: schema.Table, rows: Staged, counts) -> tuple[int, list]:
+    """A file's DuckDB-typed rows into a table with no row yet: each is new (its ids are
+    unique, checked when it was read), so :func:`_write_table`'s classification against
+    stored rows is skipped and the rows go from the file into the table in one insert,
+    then every stored id into the change log. The same rows, counts and log as
+    :func:`_write_table` (``tests/test_duckread.py`` compares them)."""
+    tname, key, t = spec.name, _q(spec.key), _q(spec.name)
+    _ensure_table(con, spec, rows.columns, batch)
+    select = ", ".join(f"{_cast(spec, c)} AS {_q(c)}" for c in rows.columns)
+    con.execute(f"INSERT INTO {t} BY NAME SELECT {select} FROM ({rows.select()}) s")
+    con.execute(f"INSERT INTO {CHANGES} SELECT ?, ?, {key}, 'added', d.exported_at FROM {t}, "
+                "__files d WHERE d.f = ?", [batch, tname, rows.file])
+    c = counts.setdefault((rows.file, tname), _FileCounts())
+    c.added += int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
+    return 0, []
 
 
 def _count(con, status: str) -> int:
