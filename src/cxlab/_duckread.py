@@ -408,7 +408,9 @@ def _prepare(path, source_name, tname, spec, m, nps_scale, encoding, sep, st, st
             query = ("SELECT " + ", ".join(f"{e} AS {_q(c)}" for e, c in zip(exprs, columns))
                      + f" FROM ({raw})")
             con.execute(f"CREATE TEMP VIEW typed AS {query}")
-            counts = _check(con, spec, tname, columns, st, nps_scale is None)
+            written = [n for n in columns if n not in m.constants and n not in native
+                       and spec.col(n).kind in ("id", "text")]
+            counts = _check(con, spec, tname, columns, st, nps_scale is None, written)
         except duckdb.Error as err:
             raise _Refused(f"DuckDB: {err}") from None
         finally:
@@ -465,8 +467,9 @@ def _typing(con, names, spec, m, nps_scale, st, columns, native=None) -> list[st
     """One SQL expression per column over the cells ``c<i>`` typing it (see the module
     docstring); :class:`_Refused` when a value is not for this road.
 
-    Two scans of ``raw``: one counts the values each acceptor refuses and the distinct
-    values of the other columns, one lists those distinct values.
+    Two scans of ``raw``: one counts the values each date acceptor refuses and the
+    distinct values of the other columns, one lists those distinct values (the id and
+    text columns' acceptors run in :func:`_check`'s scan).
     """
     from cxlab.exports import _cell
 
@@ -486,9 +489,7 @@ def _typing(con, names, spec, m, nps_scale, st, columns, native=None) -> list[st
         if name in native:
             exprs[name] = _native(c, col, native[name], checks, name)
             continue
-        if col.kind in ("id", "text"):
-            checks.append((f"count(*) FILTER (WHERE {c} IS NOT NULL AND NOT {_plain(c)})", 0,
-                           f"{name}: a value normalisation would change"))
+        if col.kind in ("id", "text"):  # taken as written: _check runs its acceptor
             exprs[name] = c
             continue
         shapes = DATE_SHAPES if col.kind in ("date", "datetime") else ()
@@ -607,11 +608,13 @@ def _typed_literal(v, kind: str) -> str:
 
 
 def _check(con, spec: schema.Table, tname: str, columns: list[str], st,
-           nps_counts: bool = False) -> dict:
+           nps_counts: bool = False, written: list[str] = ()) -> dict:
     """The table's checks on the view ``typed`` (see :func:`cxlab.schema.validate`), in
-    one scan: refused when one fails, so the pandas road names it. Returns the count of
-    each NPS score when ``nps_counts`` (for the scale warnings), else ``{}``."""
-    conds = []
+    one scan, with the acceptor of each id and text column taken as written
+    (``written``, :func:`_plain`): refused when one fails, so the pandas road names it.
+    Returns the count of each NPS score when ``nps_counts`` (for the scale warnings),
+    else ``{}``."""
+    conds = [f"{_q(n)} IS NOT NULL AND NOT {_plain(_q(n))}" for n in written]
     first, last = st.plausible.window(st.timezone)
     for name in columns:
         col = spec.col(name)
