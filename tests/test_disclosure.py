@@ -247,6 +247,46 @@ def test_subsets_keys_are_the_member_keys_of_the_subset():
         assert list(m.ids) == list(want) and m.population == "answers"
 
 
+def test_ids_kept_as_arrow_text_are_the_ids_the_object_arrays_held():
+    # members taken from an Arrow string column keep it as disclosure.Texts (the column's
+    # own buffers, subsets as Arrow arrays); the reference is the object array of str the
+    # members held before, column.astype(str).to_numpy(): the same ids in the same order
+    # for every way a subset is cut, and the same ledger keys
+    import pandas as pd
+
+    from cxlab import _members
+
+    rng = np.random.default_rng(6)
+    column = pd.Series([f"R{i}" for i in rng.integers(0, 3000, size=5000)], dtype="string")
+    frame = pd.DataFrame({"response_id": column, "g": rng.integers(0, 4, 5000)})
+    want = column.astype(str).to_numpy()
+    texts = disclosure.id_texts(column)
+    assert isinstance(texts, disclosure.Texts)
+    assert texts.arrow is column.array._pa_array  # no copy of the whole column
+    mask = rng.random(5000) < 0.3
+    pos = rng.permutation(5000)[:700]
+    for got, ref in ((texts, want), (texts[mask], want[mask]), (texts[pos], want[pos]),
+                     (texts[10:20], want[10:20]), (texts[:0], want[:0])):
+        assert isinstance(got, disclosure.Texts) and len(got) == len(ref)
+        assert list(got) == list(ref) and np.asarray(got).dtype == object
+        assert (disclosure.member_keys(got) == disclosure.member_keys(ref)).all()
+        assert (disclosure.Members("answers", got).hashed()
+                == disclosure.member_keys(ref)).all()
+    sub = disclosure.Subsets("answers", texts).of(mask)
+    assert list(sub.ids) == list(want[mask])
+    assert (sub.hashed() == disclosure.member_keys(want[mask])).all()
+    groups = disclosure.members_by(frame, "g", "response_id", "answers")
+    for key, m in groups.items():
+        ref = want if isinstance(key, tuple) else want[frame["g"].to_numpy() == key]
+        assert list(m.ids) == list(ref)
+    assert list(_members.ids_of(frame, "answers", mask)) == list(want[mask])
+    # a column with a missing id keeps the object array (its text is the old one)
+    gap = column.copy()
+    gap.iloc[3] = None
+    assert isinstance(disclosure.id_texts(gap), np.ndarray)
+    assert list(disclosure.id_texts(gap)[:5]) == list(gap.astype(str).to_numpy()[:5])
+
+
 def test_subsets_order_keys_as_member_keys_when_first_halves_tie(monkeypatch):
     # keys whose first 64 bits agree (never seen from real ids) are still ordered by
     # their bytes, as member_keys orders them

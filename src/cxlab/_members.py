@@ -90,10 +90,8 @@ def ids_of(frame: pd.DataFrame, population: str, mask=None) -> np.ndarray | None
     col = ID_COLUMN[population]
     if col not in frame.columns:
         return None
-    s = frame[col]
-    if mask is not None:
-        s = s[np.asarray(mask, dtype=bool)]
-    return s.astype(str).to_numpy()
+    ids = disclosure.id_texts(frame[col])  # the column's own buffers when it can
+    return ids if mask is None else ids[np.asarray(mask, dtype=bool)]
 
 
 def _normalised(frame: pd.DataFrame) -> pd.MultiIndex:
@@ -108,7 +106,8 @@ def on_index(index: pd.Index, keys: pd.DataFrame | None, ids: np.ndarray,
     ``keys`` holds one row per id, with the index's levels as columns in the same order
     (None: every id belongs to every row, e.g. a one-row table indexed ``"all"``).
     """
-    ids = np.asarray(ids).astype(str)
+    if not isinstance(ids, disclosure.Texts):  # ids as Arrow text stay so (compact)
+        ids = np.asarray(ids).astype(str)
     out = {(): Members(population, ids)}
     if keys is None or len(index) == 0:
         for key in index:

@@ -459,7 +459,7 @@ def _with_members(mo, data: QuarterData, column: str):
     def norm(key) -> tuple:
         return tuple(None if pd.isna(x) else str(x) for x in key)
 
-    recent = {norm(k): g["response_id"].astype(str).to_numpy()
+    recent = {norm(k): disclosure.id_texts(g["response_id"])
               for k, g in ids.groupby(["channel", "quarter"], dropna=False, sort=False)}
     old = {norm(k): g for k, g in blocks.groupby(["channel", "quarter"], dropna=False,
                                                    sort=False)}
