@@ -245,6 +245,10 @@ def test_subsets_keys_are_the_member_keys_of_the_subset():
         assert (m.hashed() == disclosure.member_keys(want)).all()
         assert m.hashed().shape == disclosure.member_keys(want).shape
         assert list(m.ids) == list(want) and m.population == "answers"
+        assert len(m) == len(want) and list(np.asarray(m.ids)) == list(want)
+        if mask is not None:  # the subset's ids are made when read, not held
+            assert isinstance(m.ids, disclosure.Picked) and m.ids.base is sets.ids
+            assert list(m.ids[1:4]) == list(want[1:4])
 
 
 def test_ids_kept_as_arrow_text_are_the_ids_the_object_arrays_held():
