@@ -342,9 +342,11 @@ class QuarterData:
         quarter holds too few low and high ratings of each factor to tell a must-be from
         a delighter (:func:`cxlab.asymmetry.penalty_reward`), a year does.
 
-        Read from the warehouse on demand (only those quarters; ``columns``: only those
-        columns and ``quarter``, e.g. the ids, channel, score and factors an analysis
-        uses — a year of a large survey's answers with their comments is gigabytes). In
+        Read from the warehouse at each call, not kept (only those quarters;
+        ``columns``: only those columns and ``quarter``, e.g. the ids, channel, score and
+        factors an analysis uses — a year of a large survey's answers with their comments
+        is gigabytes; kept, the window held 0.9 GiB of the quarterly report's kernel
+        after the one cell that reads it, at ten million answers). In
         a report kernel at most :data:`WINDOW` quarters: answers before the window are
         counted in blocks (:meth:`history`), and the disclosure audit must never see an
         answer both as a block and by its id.
@@ -365,13 +367,9 @@ class QuarterData:
             r = self.responses
             return r if columns is None else r[[c for c in r.columns
                                                  if c in columns or c == "quarter"]]
-        key = ("recent", quarters, None if columns is None else tuple(columns))
-        if key not in self._cache:
-            start = self.window_start(quarters)
-            r = _io().load("responses", self.warehouse, study=self.study,
-                           since=start, upto=self.end, columns=columns)
-            self._cache[key] = _with_quarter(r, "submitted_at", self.end)
-        return self._cache[key]
+        r = _io().load("responses", self.warehouse, study=self.study,
+                       since=self.window_start(quarters), upto=self.end, columns=columns)
+        return _with_quarter(r, "submitted_at", self.end)
 
     def history(self, column: str = "nps"):
         """Every quarter up to this one as aggregates computed in the warehouse: per
@@ -399,13 +397,11 @@ class QuarterData:
     def first_answers(self) -> pd.DataFrame:
         """Each client's earliest and latest 0–10 answer in each channel up to the
         quarter's end (:func:`cxlab.aggregates.first_scored_answers`): what
-        :func:`cxlab.cohorts.promotion` needs to class respondents, without every answer."""
-        if "first" not in self._cache:
-            from cxlab import aggregates
+        :func:`cxlab.cohorts.promotion` needs to class respondents, without every answer.
+        Read at each call, not kept (7.5 M rows at ten million answers)."""
+        from cxlab import aggregates
 
-            self._cache["first"] = aggregates.first_scored_answers(self.warehouse,
-                                                                   upto=self.end)
-        return self._cache["first"]
+        return aggregates.first_scored_answers(self.warehouse, upto=self.end)
 
     def recent_complaints(self, quarters: int = 4) -> pd.DataFrame:
         """Complaints received in the trailing ``quarters`` quarters ending with this one.
