@@ -84,8 +84,9 @@ def attach(table, column: str, members: dict):
                              else Cells(members))
 
 
-def ids_of(frame: pd.DataFrame, population: str, mask=None) -> np.ndarray | None:
-    """The ids of ``frame``'s rows (``mask``: only those) as strings, or None when the
+def ids_of(frame: pd.DataFrame, population: str, mask=None):
+    """The ids of ``frame``'s rows (``mask``: only those) as strings — an object array,
+    or :class:`cxlab.disclosure.Texts` for an Arrow string column — or None when the
     frame has no id column for ``population`` (nothing can be recorded)."""
     col = ID_COLUMN[population]
     if col not in frame.columns:
