@@ -284,6 +284,12 @@ def test_ids_kept_as_arrow_text_are_the_ids_the_object_arrays_held():
         ref = want if isinstance(key, tuple) else want[frame["g"].to_numpy() == key]
         assert list(m.ids) == list(ref)
     assert list(_members.ids_of(frame, "answers", mask)) == list(want[mask])
+    # a nullable boolean mask picks as a mask; anything else numpy refuses, Texts refuses
+    assert list(texts[pd.array(mask, dtype="boolean")]) == list(want[mask])
+    for bad in (np.array([True, None] * 2500, dtype=object), np.array([0.0, 1.0]),
+                mask[:-1]):
+        with pytest.raises(IndexError):
+            texts[bad]
     # a column with a missing id keeps the object array (its text is the old one)
     gap = column.copy()
     gap.iloc[3] = None

@@ -109,8 +109,15 @@ class Texts:
         if isinstance(key, slice):
             return Texts(self.arrow[key])
         key = np.asarray(key)
+        if key.dtype == object and all(isinstance(v, (bool, np.bool_)) for v in key):
+            key = key.astype(bool)  # a nullable boolean mask without missing values
         if key.dtype == bool:
+            if len(key) != len(self):
+                raise IndexError(f"a mask of {len(key)} for {len(self)} ids")
             return Texts(self.arrow.filter(key))
+        if key.dtype.kind not in "iu":  # as numpy refuses it: never taken as positions
+            raise IndexError("ids are picked by a boolean mask, positions or a slice; "
+                             f"got an array of {key.dtype}")
         return Texts(self.arrow.take(key.astype(np.int64, copy=False)))
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
