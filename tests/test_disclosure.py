@@ -249,6 +249,8 @@ def test_subsets_keys_are_the_member_keys_of_the_subset():
         if mask is not None:  # the subset's ids are made when read, not held
             assert isinstance(m.ids, disclosure.Picked) and m.ids.base is sets.ids
             assert list(m.ids[1:4]) == list(want[1:4])
+    with pytest.raises(IndexError):  # as indexing the ids with it would
+        sets.of(np.ones(4999, dtype=bool))
 
 
 def test_ids_kept_as_arrow_text_are_the_ids_the_object_arrays_held():

@@ -186,10 +186,11 @@ class Subsets:
         """The members of the ids ``mask`` selects (all of them when None). Their keys
         are made when the ledger asks (:meth:`Members.hashed`), from the mask kept as
         bits: a table's members do not hold 16 bytes per id until then."""
-        n = len(self.ids)
         if mask is None:
             return Members(self.population, self.ids, keyer=lambda: self._keys(None))
         picked = Picked(self.ids, mask)
+        if picked.size != len(self.ids):
+            raise IndexError(f"a mask of {picked.size} for {len(self.ids)} ids")
         return Members(self.population, picked, keyer=lambda: self._keys(picked.mask()))
 
     def _keys(self, m) -> np.ndarray:
