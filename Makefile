@@ -58,7 +58,7 @@ test: $(STAMP) $(SAMPLE_WAREHOUSE) browser
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks $(NBVAL)
 	CXLAB_INGEST_ENGINE=duckdb $(BIN)/python -m pytest -q $(INGEST_TESTS)
 
-$(SAMPLE_WAREHOUSE): $(STAMP) $(wildcard data/samples/*.csv) data/samples/study.yml
+$(SAMPLE_WAREHOUSE): $(STAMP) $(wildcard data/samples/*.csv data/samples/telegram/result.json) data/samples/study.yml
 	$(BIN)/cxlab ingest-samples --warehouse $@ --replace
 
 warehouse: $(SAMPLE_WAREHOUSE)

@@ -268,7 +268,7 @@ def test_ingest_on_the_duckdb_road_stores_what_the_pandas_road_stores(tmp_path, 
     assert dict(results["duckdb"]) == dict(results["pandas"])
     con = duckdb.connect(str(tmp_path / "duckdb.duckdb"))
     con.execute(f"ATTACH '{tmp_path / 'pandas.duckdb'}' AS ref (READ_ONLY)")
-    for table in schema.TABLES:
+    for table in [t for t in schema.TABLES if t in results["pandas"]]:  # the CSVs' tables
         a = con.execute(f"SELECT * FROM {table}").fetch_df()
         b = con.execute(f"SELECT * FROM ref.{table}").fetch_df()
         pd.testing.assert_frame_equal(a, b)

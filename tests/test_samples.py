@@ -58,10 +58,10 @@ def _welch_p(a: pd.Series, b: pd.Series) -> float:
 
 def test_same_seed_gives_byte_identical_committed_files(regenerated):
     out, _ = regenerated
-    for name in samples.TABLE_ORDER:
-        committed = (SAMPLES_DIR / f"{name}.csv").read_bytes()
-        assert (out / f"{name}.csv").read_bytes() == committed, (
-            f"{name}.csv differs from generate(seed={samples.DEFAULT_SEED}); run `make samples`")
+    for name in [f"{t}.csv" for t in samples.TABLE_ORDER] + [samples.TELEGRAM_PATH]:
+        committed = (SAMPLES_DIR / name).read_bytes()
+        assert (out / name).read_bytes() == committed, (
+            f"{name} differs from generate(seed={samples.DEFAULT_SEED}); run `make samples`")
 
 
 def test_cli_other_seed_gives_other_data(tmp_path):
@@ -501,3 +501,300 @@ def test_measured_truths_are_current(t):
     assert m["lapsed_gap"] == pytest.approx(TRUTHS["nps"]["lapsed_gap"], abs=3)
     assert m["camp_gap"] == pytest.approx(TRUTHS["nps"]["camp_gap"], abs=3)
     assert m["phone_vs_web_gap"] == pytest.approx(TRUTHS["nps"]["phone_vs_web_gap"], abs=3)
+
+
+# ------------------------------------------------------------------ what clients say
+#
+# Counted without any NLP library: a comment mentions the schedule (parking) when one of
+# its words starts with one of these stems, the forms the generator writes (a test below
+# checks that no other theme's sentence contains them, so a count of words is a count of
+# planted mentions).
+
+SCHEDULE_WORDS = re.compile(r"\b(?:расписани|перенес|перенос|врем|отмен|выходн)", re.IGNORECASE)
+PARKING_WORDS = re.compile(r"\b(?:парков|припарков|машин|стоянк)", re.IGNORECASE)
+COMMENTS = TRUTHS["comments"]
+SURGE = COMMENTS["schedule_surge_quarter"]
+
+
+def _binomial_ok(k: int, n: int, p: float, z: float = 3.5) -> bool:
+    """k of n within z binomial standard errors of p. The committed data are one draw:
+    3.5 standard errors leave a false alarm of ~5 in 10,000 per check (about 1 % over the
+    ~20 checks below), while a share planted wrong by a few points is still caught."""
+    return abs(k / n - p) <= z * math.sqrt(p * (1 - p) / n)
+
+
+@pytest.fixture(scope="module")
+def comments():
+    """The committed comments of 0–10 answers, raw, with category and quarter."""
+    r = pd.read_csv(SAMPLES_DIR / "responses.csv", dtype=str, keep_default_na=False)
+    r = r[(r["comment"] != "") & (r["nps"] != "")].copy()
+    n = r["nps"].astype(int)
+    r["cat"] = np.where(n >= 9, "promoter", np.where(n >= 7, "passive", "detractor"))
+    r["quarter"] = pd.PeriodIndex(pd.to_datetime(r["submitted_at"]), freq="Q").astype(str)
+    r["schedule"] = r["comment"].str.contains(SCHEDULE_WORDS)
+    r["parking"] = r["comment"].str.contains(PARKING_WORDS)
+    return r
+
+
+def test_comment_stems_are_the_generators_own_and_no_other_theme_uses_them():
+    assert SCHEDULE_WORDS.pattern.count("|") + 1 == len(COMMENTS["theme_stems"]["schedule"])
+    for stem in COMMENTS["theme_stems"]["schedule"]:
+        assert stem in SCHEDULE_WORDS.pattern
+    for stem in COMMENTS["theme_stems"]["parking"]:
+        assert stem in PARKING_WORDS.pattern
+    cases = next(iter(samples.CHILD_CASES.items()))
+    for theme, pols in samples.COMMENT_TEMPLATES.items():
+        for pol, templates in pols.items():
+            assert 4 <= len(templates) <= 9, (theme, pol)
+            for tpl in templates:
+                text = tpl.format(child=cases[0], child_gen=cases[1][0],
+                                  child_dat=cases[1][1], a="а", sya="ась")
+                assert bool(SCHEDULE_WORDS.search(text)) == (theme == "schedule"), text
+                assert bool(PARKING_WORDS.search(text)) == (theme == "parking"), text
+    # every boy's and girl's name has its case forms written out
+    assert set(samples.CHILD_CASES) == set(samples.CHILD_GIRLS) | set(samples.CHILD_BOYS)
+
+
+def test_schedule_surge_in_detractors_comments(comments):
+    det = comments[comments["cat"] == "detractor"]
+    before = det[det["quarter"] != SURGE]
+    surge = det[det["quarter"] == SURGE]
+    p_surge = COMMENTS["comment_schedule_detractors_" + SURGE]
+    p_before = COMMENTS["comment_schedule_detractors_before"]
+    assert len(surge) >= 50 and len(before) >= 300
+    assert _binomial_ok(surge["schedule"].sum(), len(surge), p_surge)
+    assert _binomial_ok(before["schedule"].sum(), len(before), p_before)
+    # each earlier quarter with enough comments is at the lower level, and below the surge
+    for q, g in before.groupby("quarter"):
+        if len(g) >= 30:
+            assert _binomial_ok(g["schedule"].sum(), len(g), p_before), q
+            assert g["schedule"].mean() < surge["schedule"].mean() - 0.15, q
+    table = [[surge["schedule"].sum(), (~surge["schedule"]).sum()],
+             [before["schedule"].sum(), (~before["schedule"]).sum()]]
+    assert stats.fisher_exact(table)[1] < 1e-6
+    # passives and promoters: the same level in every quarter, no surge
+    for cat in ("passive", "promoter"):
+        g = comments[comments["cat"] == cat]
+        assert _binomial_ok(g["schedule"].sum(), len(g), COMMENTS["comment_schedule_by_category"][cat])
+
+
+def test_parking_is_raised_by_category_in_every_quarter(comments):
+    planted = COMMENTS["comment_parking_by_category"]
+    assert COMMENTS["off_questionnaire_theme"] == "parking"
+    for cat, p in planted.items():
+        g = comments[comments["cat"] == cat]
+        assert _binomial_ok(g["parking"].sum(), len(g), p), cat
+        for q, gq in g.groupby("quarter"):
+            if len(gq) >= 30:
+                assert _binomial_ok(gq["parking"].sum(), len(gq), p), (cat, q)
+    share = comments.groupby("cat")["parking"].mean()
+    assert share["detractor"] > share["passive"] > share["promoter"]
+
+
+def test_comments_follow_the_ratings_and_the_category(comments):
+    # a detractor who rated value for money 1–2 complains about the price far more often
+    # than one who rated it 4–5; promoters thank, detractors do not
+    det = comments[comments["cat"] == "detractor"]
+    price = det["comment"].str.contains(r"\b(?:дорог|цен|стоимост|абонемент)", case=False)
+    low = det["f_price_value"].isin(["1", "2"])
+    high = det["f_price_value"].isin(["4", "5"])
+    assert price[low].mean() > price[high].mean() + 0.2
+    thanks = comments["comment"].str.contains(r"\b(?:спасибо|благодар)", case=False)
+    assert thanks[comments["cat"] == "promoter"].mean() > 0.3
+    assert thanks[comments["cat"] == "detractor"].mean() == 0
+    # some comments name the child in another case (redaction must find them)
+    cases = [g for g, _ in samples.CHILD_CASES.values()] + [d for _, d in samples.CHILD_CASES.values()]
+    inflected = re.compile(r"(?:для|к) (?:" + "|".join(sorted(set(cases))) + r")\b")
+    assert comments["comment"].str.contains(inflected).sum() >= 30
+
+
+def test_comment_code_leaves_every_other_value_alone(tmp_path, monkeypatch):
+    # the comments (and the Telegram export) draw from their own generator: another key
+    # for it changes what comments say, and nothing else of any table
+    monkeypatch.setattr(samples, "COMMENT_RNG_KEY", 99)
+    samples.generate(seed=samples.DEFAULT_SEED, out=tmp_path)
+    for name in samples.TABLE_ORDER:
+        if name != "responses":
+            assert (tmp_path / f"{name}.csv").read_bytes() == (SAMPLES_DIR / f"{name}.csv").read_bytes(), name
+    other = pd.read_csv(tmp_path / "responses.csv", dtype=str, keep_default_na=False)
+    ours = pd.read_csv(SAMPLES_DIR / "responses.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(other.drop(columns="comment"), ours.drop(columns="comment"))
+    assert ((other["comment"] == "") == (ours["comment"] == "")).all()
+    assert (other["comment"] != ours["comment"]).mean() > 0.3
+    assert (tmp_path / samples.TELEGRAM_PATH).read_bytes() != (
+        SAMPLES_DIR / samples.TELEGRAM_PATH).read_bytes()
+
+
+def test_study_themes_match_the_generators_words():
+    st = load_study(SAMPLE_STUDY)
+    for fid, f in st.factors.items():
+        assert tuple(f.themes) == COMMENTS["theme_lemmas"][fid], fid
+    assert set(st.themes) == {"praise"}
+    assert tuple(st.themes["praise"].lemmas) == COMMENTS["theme_lemmas"]["praise"]
+    # parking is left for the analysis to find: no theme of the study names it
+    every = {w for lemmas in st.theme_lemmas.values() for w in lemmas}
+    assert not every & set(COMMENTS["theme_lemmas"]["parking"])
+    assert st.quotes is True
+    assert dict(st.feedback.roles) == TRUTHS["telegram"]["roles"]
+    assert st.feedback.client_ref == TRUTHS["telegram"]["client_ref"]
+
+
+def test_templates_lemmatise_to_their_own_theme_only():
+    # the study's lemma lists (pymorphy3 normal forms) find each sentence's own theme and
+    # no other; skipped where pymorphy3 is not installed
+    pymorphy3 = pytest.importorskip("pymorphy3")
+    morph = pymorphy3.MorphAnalyzer()
+    lemmas = COMMENTS["theme_lemmas"]
+    for theme, pols in samples.COMMENT_TEMPLATES.items():
+        for templates in pols.values():
+            for tpl in templates:
+                text = tpl.format(child="Маша", child_gen="Маши", child_dat="Маше", a="а",
+                                  sya="ась")
+                got = {morph.parse(w)[0].normal_form.replace("ё", "е")
+                       for w in re.findall(r"\w+", text.lower())}
+                hit = {t for t, ws in lemmas.items() if got & set(ws)}
+                assert hit == (set() if theme == "general" else {theme}), text
+
+
+# ------------------------------------------------------------------ the feedback group
+
+@pytest.fixture(scope="module")
+def export():
+    import json
+
+    return json.loads((SAMPLES_DIR / samples.TELEGRAM_PATH).read_text(encoding="utf-8"))
+
+
+def _text(m) -> str:
+    t = m["text"]
+    return t if isinstance(t, str) else "".join(p if isinstance(p, str) else p["text"] for p in t)
+
+
+def test_telegram_export_has_the_desktop_format(export):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    assert export["name"] == "ОБРАТНАЯ СВЯЗЬ" and export["type"] == "private_supergroup"
+    assert isinstance(export["id"], int)
+    msgs = export["messages"]
+    assert 600 <= len(msgs) <= 900
+    ids = [m["id"] for m in msgs]
+    assert len(set(ids)) == len(ids) and ids == sorted(ids)
+    by_id = {m["id"]: m for m in msgs}
+    moscow = ZoneInfo("Europe/Moscow")
+    for m in msgs:
+        assert m["type"] in ("message", "service")
+        for key, unix in (("date", "date_unixtime"), ("edited", "edited_unixtime")):
+            if key in m:
+                local = datetime.fromtimestamp(int(m[unix]), moscow)
+                assert m[key] == local.strftime("%Y-%m-%dT%H:%M:%S"), m["id"]
+        assert "2024-10-01T00:00:00" <= m["date"] <= "2026-09-30T23:59:59"
+        if "reply_to_message_id" in m:
+            target = by_id[m["reply_to_message_id"]]  # exists
+            assert target["date_unixtime"] <= m["date_unixtime"] and target["id"] < m["id"]
+        if m["type"] == "service":
+            assert m["action"] in ("join_group_by_link", "pin_message", "invite_members")
+            assert m["actor"] and m["actor_id"].startswith("user") and "from" not in m
+            if m["action"] == "pin_message":
+                assert m["message_id"] in by_id
+            continue
+        assert m["from"] and re.fullmatch(r"user\d{10}", m["from_id"])
+        # text_entities spell out the text: the plain string, or the list's parts
+        ents = m["text_entities"]
+        assert "".join(e["text"] for e in ents) == _text(m)
+        if isinstance(m["text"], list):
+            assert len(ents) == len(m["text"])
+            for part, e in zip(m["text"], ents):
+                assert e == ({"type": "plain", "text": part} if isinstance(part, str) else part)
+                if not isinstance(part, str):
+                    assert part["type"] in ("bold", "mention", "phone", "link", "hashtag")
+        if "photo" in m:
+            d = m["date"]
+            stamp = f"{d[8:10]}-{d[5:7]}-{d[:4]}_{d[11:].replace(':', '-')}"
+            assert re.fullmatch(rf"photos/photo_\d+@{stamp}\.jpg", m["photo"])
+            assert m["width"] > 0 and m["height"] > 0
+        if m.get("media_type") == "sticker":
+            assert m["text"] == "" and m["sticker_emoji"]
+    kinds = {
+        "list texts": sum(isinstance(m.get("text"), list) for m in msgs),
+        "service": sum(m["type"] == "service" for m in msgs),
+        "replies": sum("reply_to_message_id" in m for m in msgs),
+        "photos": sum("photo" in m for m in msgs),
+        "captionless photos": sum("photo" in m and m["text"] == "" for m in msgs),
+        "stickers": sum(m.get("media_type") == "sticker" for m in msgs),
+        "edited": sum("edited" in m for m in msgs),
+    }
+    assert min(kinds.values()) >= 3, kinds
+    assert {m["action"] for m in msgs if m["type"] == "service"} == {
+        "join_group_by_link", "pin_message", "invite_members"}
+    staff = {m["from_id"]: m["from"] for m in msgs if m["type"] == "message"}
+    assert set(staff) == set(TRUTHS["telegram"]["roles"])
+
+
+def test_telegram_refers_to_real_clients_and_carries_personal_data(export):
+    clients = pd.read_csv(SAMPLES_DIR / "clients.csv", dtype=str, keep_default_na=False)
+    ids = set(clients["client_id"])
+    texts = [_text(m) for m in export["messages"] if m["type"] == "message"]
+    refs = [x for t in texts for x in re.findall(TRUTHS["telegram"]["client_ref"], t)]
+    assert len(refs) >= 200 and set(refs) <= ids
+    # the phone parts are the client's own phone, the child named in the same message
+    phones = dict(zip(clients["phone"], clients["client_id"]))
+    first = dict(zip(clients["client_id"], clients["child_name"].str.split(" ").str[0]))
+    n_phone = 0
+    for m in export["messages"]:
+        parts = m["text"] if isinstance(m["text"], list) else []
+        for p in parts:
+            if isinstance(p, dict) and p["type"] == "phone":
+                n_phone += 1
+                cid = re.search(TRUTHS["telegram"]["client_ref"], _text(m)).group(1)
+                assert phones[p["text"]] == cid
+                gen = samples.CHILD_CASES[first[cid]][0]
+                assert gen in _text(m)
+    assert n_phone >= 5
+    # answers of the head of improvements reply to what was relayed
+    head = next(k for k, v in TRUTHS["telegram"]["roles"].items() if v == "improvements")
+    answers = [m for m in export["messages"] if m.get("from_id") == head
+               and "reply_to_message_id" in m]
+    assert len(answers) >= 100
+    assert all(_text(m).startswith(("Принято", "Передали", "Видел")) for m in answers
+               if m["text"])
+
+
+def test_telegram_planted_themes(export):
+    tg = TRUTHS["telegram"]
+    relay = {k for k, v in tg["roles"].items() if v in tg["relaying_roles"]}
+    fb = [m for m in export["messages"] if m["type"] == "message" and m["from_id"] in relay
+          and "reply_to_message_id" not in m and _text(m)]
+    q = pd.PeriodIndex(pd.to_datetime([m["date"] for m in fb]), freq="Q").astype(str)
+    sched = np.array([bool(SCHEDULE_WORDS.search(_text(m))) for m in fb])
+    park = np.array([bool(PARKING_WORDS.search(_text(m))) for m in fb])
+    surge = np.asarray(q == SURGE)
+    assert surge.sum() >= 40 and (~surge).sum() >= 250
+    assert _binomial_ok(sched[surge].sum(), surge.sum(), tg["feedback_schedule_" + SURGE])
+    assert _binomial_ok(sched[~surge].sum(), (~surge).sum(), tg["feedback_schedule_before"])
+    assert _binomial_ok(park.sum(), len(park), tg["feedback_parking"])
+    assert sched[surge].mean() > sched[~surge].mean() + 0.15
+    assert samples.measure_telegram(export) == tg["measured"]
+
+
+def test_telegram_export_is_written_with_the_tables(regenerated, export):
+    out, _ = regenerated
+    raw = (out / samples.TELEGRAM_PATH).read_bytes()
+    assert raw == (SAMPLES_DIR / samples.TELEGRAM_PATH).read_bytes()
+    assert "ОБРАТНАЯ СВЯЗЬ".encode() in raw and b"\\u04" not in raw  # not ASCII-escaped
+    assert raw.startswith(b'{\n "name"')  # indent 1, as Telegram Desktop writes
+
+
+def test_readme_documents_what_clients_say():
+    text = (SAMPLES_DIR / "README.md").read_text(encoding="utf-8")
+    m = TRUTHS["measured"]
+    for v in (COMMENTS["comment_schedule_detractors_" + SURGE],
+              COMMENTS["comment_schedule_detractors_before"],
+              *COMMENTS["comment_parking_by_category"].values(),
+              m["comment_schedule_detractors_" + SURGE], m["comment_schedule_detractors_before"],
+              TRUTHS["telegram"]["feedback_schedule_" + SURGE],
+              TRUTHS["telegram"]["measured"]["schedule_" + SURGE]):
+        assert f"{v:.2f}" in text or f"{v:.3f}" in text, v
+    assert "[seed, 16]" in text and "`telegram/result.json`" in text
+    for from_id in TRUTHS["telegram"]["roles"]:
+        assert from_id in text

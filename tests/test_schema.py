@@ -76,6 +76,16 @@ def valid(table: str) -> pd.DataFrame:
             "satisfied_with_resolution": ["yes", "", "no"],
             "loyal_after": ["1", "", "0"],
         },
+        "feedback": {
+            "message_id": ["1987654321:2", "1987654321:3", "1987654321:4"],
+            "sent_at": ["2026-09-14T08:31:05Z", "14.09.2026 11:40", "2026-09-14 11:52:30"],
+            "author_id": ["a1b2c3d4e5f6a", "a0f9e8d7c6b5a", ""],
+            "author_role": ["staff", "", "manager"],
+            "text": ["клиент C00042 недоволен переносом", "Принял", "Перезвонил"],
+            "reply_to": ["", "1987654321:2", "1987654321:3"],
+            "client_id": ["C00042", "C00042", ""],
+            "source": ["telegram: ОБРАТНАЯ СВЯЗЬ"] * 3,
+        },
     }
     return pd.DataFrame(frames[table], dtype="string")
 

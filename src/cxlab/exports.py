@@ -13,6 +13,13 @@ Reading (:func:`read`, :func:`check`)
     (``007`` stays an id, ``01.02.2026`` is never read as 1 February by one tool and 2
     January by another); :func:`cxlab.schema.validate` does the typing.
 
+    A ``.json`` file is a Telegram Desktop chat export (``result.json`` of a feedback
+    group), recognised by its content and read as table ``feedback`` without being told
+    (:mod:`cxlab._telegram`); other JSON is refused, naming what the file holds. Its rows
+    are messages: row ``n`` is the n-th item of ``messages`` and each problem names the
+    message id too; service messages and messages without text are skipped and counted
+    in :attr:`FileReport.warnings`.
+
     Row numbers in messages are **data rows**: the first row under the header is row 1.
     In a CSV whose header is the first line, ``line = row + 1`` (unless a quoted field
     spans lines); in a spreadsheet the sheet row is ``row + 1`` too. Blank rows keep their
@@ -55,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab import paths as _paths
-from cxlab import _duckread, progress, schema
+from cxlab import _duckread, _telegram, progress, schema
 from cxlab._decoding import _check_encoding, _detect_encoding
 from cxlab.errors import (
     Problem,
@@ -68,7 +75,9 @@ __all__ = ["SCALES", "SUPPORTED", "ExportMapping", "FileReport", "read", "check"
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-SUPPORTED = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES
+#: Telegram Desktop chat exports (result.json), read as table ``feedback``
+JSON_SUFFIXES = _telegram.SUFFIXES
+SUPPORTED = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
 
 #: NPS-style scales an export may use, each mapped explicitly to 0–10.
 #: ``1-11`` is 0–10 shifted by one (x − 1). ``1-5`` is (x − 1) × 2.5 rounded half up,
@@ -137,6 +146,10 @@ class _Raw:
     separator: str | None = None
     sheet: str | None = None  # the sheet read (spreadsheets)
     formulas: list = field(default_factory=list)  # (cell, formula) without a stored value
+    warnings: list = field(default_factory=list)  # what the reader skipped (Telegram)
+    problems: list = field(default_factory=list)  # cells the reader could not make
+    message_ids: dict = field(default_factory=dict)  # row number → message id (Telegram)
+    sent_from: dict = field(default_factory=dict)  # row number → its time's field (Telegram)
 
 
 def _source_path(path: str | os.PathLike) -> Path:
@@ -424,7 +437,18 @@ def _read_parquet(path: Path) -> _Raw:
     return _Raw(df, pd.Series(np.arange(1, len(df) + 1), dtype="int64"))
 
 
-def _read_raw(path: Path, sheet=None, encoding=None, sep=None) -> _Raw:
+def _read_telegram(path: Path, study) -> _Raw:
+    """A Telegram Desktop chat export as the rows of table ``feedback``
+    (:mod:`cxlab._telegram`); row numbers are positions in its ``messages``."""
+    from cxlab.study import load_study
+
+    data = _telegram.load(path, ", ".join(CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES))
+    got = _telegram.feedback_rows(data, load_study(study))
+    return _Raw(got.frame, got.row_numbers, warnings=got.warnings(), problems=got.problems,
+                message_ids=got.message_ids, sent_from=got.sent_from)
+
+
+def _read_raw(path: Path, sheet=None, encoding=None, sep=None, study=None) -> _Raw:
     if not path.exists():
         raise ReadError(f"{path}: no such file")
     if path.is_dir():
@@ -446,6 +470,8 @@ def _read_raw(path: Path, sheet=None, encoding=None, sep=None) -> _Raw:
             raise ReadError(f"{path}: {err}") from None
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
+    if suffix in JSON_SUFFIXES:
+        return _read_telegram(path, study)
     if suffix == ".xls":
         raise ReadError(f"{path}: old Excel format (.xls); save it as .xlsx or .csv")
     raise ReadError(f"{path}: unknown file type {suffix or '(no extension)'!r}; expected "
@@ -1026,10 +1052,18 @@ def _missing_hint(p: Problem, spec: schema.Table) -> Problem:
 
 
 def _table_of(source: str, p: Path, table: str | None, m: ExportMapping) -> str:
-    """The table a file holds: ``table=``, else the mapping's ``table``, else its name."""
+    """The table a file holds: ``table=``, else the mapping's ``table``, else its name;
+    a JSON file is a Telegram chat export, which holds ``feedback``."""
     if table is not None and m.table is not None and table != m.table:
         raise ReadError(f"{source}: the table is given as {table!r} but the mapping "
                         f"{m.source} says {m.table!r}; expected one table")
+    if p.suffix.lower() in JSON_SUFFIXES:
+        told = table or m.table
+        if told is not None and told != "feedback":
+            raise ReadError(f"{source}: a .json file is read as a Telegram chat export, "
+                            f"whose messages are table 'feedback'; got table {told!r}; "
+                            "expected no table (or 'feedback')")
+        return "feedback"
     tname = table or m.table or schema.table_for_file(p.name)
     if tname is None:
         raise ReadError(f"{source}: cannot tell which table the file holds; name it after a "
@@ -1097,7 +1131,7 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
             return done
     if stage:
         stage("reading")
-    raw = _read_raw(p, sheet=sheet, encoding=encoding, sep=sep)
+    raw = _read_raw(p, sheet=sheet, encoding=encoding, sep=sep, study=st)
     if stage:
         stage("validating")
     df = raw.frame
@@ -1109,16 +1143,19 @@ def _prepare(path, table, mapping, scale, sheet, encoding=None, sep=None, study=
     generate = m.ids.get(key) == "generate" or (tname == "responses" and key not in names
                                                 and key not in m.constants)
     problems += _mapping_problems(names, spec, m, generate)
-    warnings = _absent_headers(headers, m)
+    warnings = _absent_headers(headers, m) + raw.warnings
 
     def report(problems):
+        if raw.message_ids:  # a Telegram export: each problem names its message too
+            problems = [_telegram.message_place(q, raw.message_ids, raw.sent_from)
+                        for q in problems]
         return FileReport(source, tname, len(df), problems, None, ignored, raw.encoding,
                           raw.separator, warnings, key if generate else None)
 
     if problems:  # duplicated / badly mapped columns: the rows would be misread
         return None, report(problems)
     formula_problems = _formula_problems(raw, names, ignored)
-    problems += formula_problems
+    problems += formula_problems + raw.problems
     _recode(df, m.values)
     for column, value in m.constants.items():
         df[column] = _cell(value)
@@ -1181,7 +1218,8 @@ def read(
     sep: str | None = None,
     study=None,
 ) -> pd.DataFrame:
-    """Read one export (CSV/TSV/TXT, XLSX, Parquet) into a typed, validated table.
+    """Read one export (CSV/TSV/TXT, XLSX, Parquet, a Telegram chat export's JSON) into a
+    typed, validated table.
 
     Parameters
     ----------
@@ -1191,7 +1229,8 @@ def read(
     table : str, optional
         One of :data:`cxlab.schema.TABLES`; by default the mapping's ``table``, else
         taken from the file name when it is one of ours (``responses.csv``,
-        ``responses_2026-10.xlsx``).
+        ``responses_2026-10.xlsx``); a Telegram chat export (``.json``) is ``feedback``
+        (:mod:`cxlab._telegram`: the study's ``feedback`` settings apply).
     mapping : dict, path or ExportMapping, optional
         How the export maps onto the table (:func:`read_mapping`): ``{export header:
         our column}``, e.g. ``{"Оценка": "nps"}``, or the full form with ``columns``,
@@ -1289,5 +1328,7 @@ def check(
             told = read_mapping(mapping).table
         except ReadError:
             told = None
-        tname = table or told or schema.table_for_file(Path(path).name)
+        name = Path(path).name
+        tname = table or told or ("feedback" if Path(name).suffix.lower() in JSON_SUFFIXES
+                                  else schema.table_for_file(name))
         return FileReport(str(path), tname, 0, [], str(err))

@@ -277,6 +277,37 @@ class QuarterData:
         return self._table("complaints", upto=self.end).reset_index(drop=True)
 
     @cached_property
+    def feedback(self) -> pd.DataFrame:
+        """Messages of the feedback channels (the Telegram feedback group) up to the
+        quarter's end."""
+        return self._table("feedback", upto=self.end).reset_index(drop=True)
+
+    def client_names(self) -> frozenset:
+        """The words of the clients' names (the clients table's personal ``…name``
+        columns: parents', children's), lower-cased, read in the warehouse: what
+        :func:`cxlab.text.quotes` takes out of a quote besides the names its dictionary and
+        NER find. Not kept: a kernel holds the words only while it redacts."""
+        from cxlab import schema
+
+        if "clients" not in self.holdings.rows:
+            return frozenset()
+        spec = schema.resolve_table("clients", self.study)
+        stored = set(self._stored("clients"))
+        cols = [c for c in spec.personal_columns if c.endswith("name") and c in stored]
+        if not cols:
+            return frozenset()
+        io = _io()
+        con = io.connect(self.warehouse)
+        try:
+            union = " UNION ".join(
+                f"SELECT DISTINCT unnest(regexp_split_to_array(lower({io._q(c)}), '[^[:alpha:]ёЁ-]+')) AS w "
+                f"FROM clients WHERE {io._q(c)} IS NOT NULL" for c in cols)
+            words = con.execute(f"SELECT DISTINCT w FROM ({union}) WHERE length(w) > 1").fetchall()
+        finally:
+            con.close()
+        return frozenset(w for (w,) in words)
+
+    @cached_property
     def responses_all(self) -> pd.DataFrame:
         """Every response up to the quarter's end, with a ``quarter`` column — loaded
         from the warehouse when first used (its size grows with the history: the report

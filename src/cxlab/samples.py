@@ -1,10 +1,12 @@
 """Synthetic sample data for «ДетиЛюбят» (kids' creative workshops) with planted truths.
 
 :func:`generate` builds six tables (clients, visits, responses, invitations, contacts,
-complaints) from one seed and writes them as CSV to ``data/samples/``; :func:`load` reads
-a committed table back, typed by :func:`cxlab.schema.validate`; :data:`TRUTHS` holds the
-truths planted in the data, so that tests and notebooks can check that the analysis finds
-them. ``data/samples/README.md`` is the data dictionary and lists the same numbers.
+complaints) from one seed and writes them as CSV to ``data/samples/``, with the staff
+feedback group's Telegram Desktop export as ``telegram/result.json``
+(:func:`telegram_export`); :func:`load` reads a committed table back, typed by
+:func:`cxlab.schema.validate`; :data:`TRUTHS` holds the truths planted in the data, so
+that tests and notebooks can check that the analysis finds them.
+``data/samples/README.md`` is the data dictionary and lists the same numbers.
 
 How the data is made (one pass, in this order):
 
@@ -29,19 +31,42 @@ How the data is made (one pass, in this order):
    the time.
 6. **referrals**: a client whose first 0–10 answer is a promoter / passive / detractor
    brings a new family with probability 0.30 / 0.10 / 0.03 (``clients.referred_by``).
+7. **what clients say**: each comment (55 % of answers have one) is one to three
+   sentences from :data:`COMMENT_TEMPLATES` (complaints and praise per loyalty factor,
+   praise, general, and parking, a theme the questionnaire does not ask about). The
+   planted themes come first: the **schedule** with probability
+   :data:`COMMENT_SCHEDULE` by NPS category (detractor 0.12, passive 0.10, promoter
+   0.03) but **0.45 for detractors in 2026Q3** (:data:`COMMENT_SCHEDULE_SURGE`), leaning
+   to low ``f_schedule`` ratings (:data:`SCHEDULE_TILT`, rescaled in every category ×
+   quarter so that the mean stays the planted probability), and **parking** with
+   :data:`COMMENT_PARKING` (0.18 / 0.10 / 0.01, every quarter); then the family's own
+   ratings: a detractor complains about factors rated 1–2, a promoter praises those
+   rated 5 and thanks, a passive mixes both. The feedback group's export
+   (:func:`telegram_export`) relays such sentences from parents, with the same surge
+   (schedule 0.12, 0.40 in 2026Q3) and parking (0.15), client references
+   (``клиент C00123``), children's names and parents' phones. ``TRUTHS["comments"]`` and
+   ``TRUTHS["telegram"]`` list the probabilities and the words that identify each theme
+   (:data:`THEME_LEMMAS` as lemmas, :data:`THEME_STEMS` as written, :func:`mentions`).
 
-Only :class:`numpy.random.Generator` (``default_rng(seed)``) draws random numbers, in a
-fixed order, so the same seed gives byte-identical files.
+Only :class:`numpy.random.Generator` draws random numbers, in a fixed order, so the same
+seed gives byte-identical files. Steps 1–6 draw from ``default_rng(seed)``; what the
+comments say and the Telegram export draw from a generator of their own,
+``default_rng([seed, COMMENT_RNG_KEY])`` (``[seed, 16]``), comments first, so that
+planting themes in text changed no other value of any table (the main stream still draws
+whether there is a comment, and the uniform that once picked a fixed sentence).
 
 Size: over 800 lines on purpose: the seeded generator of the whole sample business
-(clients, visits, answers, complaints, contacts, invitations) with the truths it plants;
-the tests recover those truths, so they are kept together.
+(clients, visits, answers, complaints, contacts, invitations, what clients say and the
+feedback group) with the truths it plants; the tests recover those truths, so they are
+kept together.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -516,7 +541,43 @@ TRUTHS["measured"] = {
         "f_cleanliness": 0.055
     },
     "shapley_r2": 0.546,
-    "rating_corr_attention_feedback": 0.795
+    "rating_corr_attention_feedback": 0.795,
+    "comment_n_by_category": {"detractor": 505, "passive": 921, "promoter": 1815},
+    "comment_detractors_n_by_quarter": {
+        "2024Q4": 7,
+        "2025Q1": 47,
+        "2025Q2": 52,
+        "2025Q3": 92,
+        "2025Q4": 74,
+        "2026Q1": 83,
+        "2026Q2": 80,
+        "2026Q3": 70
+    },
+    "comment_schedule_detractors_by_quarter": {
+        "2024Q4": 0.0,
+        "2025Q1": 0.085,
+        "2025Q2": 0.135,
+        "2025Q3": 0.196,
+        "2025Q4": 0.095,
+        "2026Q1": 0.133,
+        "2026Q2": 0.087,
+        "2026Q3": 0.486
+    },
+    "comment_schedule_detractors_before": 0.124,
+    "comment_schedule_detractors_2026Q3": 0.486,
+    "comment_schedule_by_category_before": {"detractor": 0.124, "passive": 0.089,
+                                            "promoter": 0.035},
+    "comment_parking_by_category": {"detractor": 0.186, "passive": 0.1, "promoter": 0.01},
+    "comment_parking_by_quarter_detractors": {
+        "2024Q4": 0.571,
+        "2025Q1": 0.149,
+        "2025Q2": 0.135,
+        "2025Q3": 0.141,
+        "2025Q4": 0.203,
+        "2026Q1": 0.157,
+        "2026Q2": 0.212,
+        "2026Q3": 0.257
+    }
 }
 
 # ----------------------------------------------------------------- the business
@@ -574,37 +635,6 @@ CHILD_BOYS = ("Миша", "Саша", "Ваня", "Лёва", "Тимофей", 
               "Федя", "Гоша", "Марк", "Егор", "Платон", "Никита")
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
-COMMENTS_PROMOTER = (
-    "{child} в восторге, каждую неделю ждёт занятия!",
-    "Прекрасный преподаватель, очень внимательный к детям.",
-    "Спасибо! Ребёнку очень нравится.",
-    "Отличная атмосфера, всё продумано.",
-    "{child} с гордостью показывает дома свою первую чашку.",
-    "Уже посоветовали вас друзьям.",
-    "Очень довольны, будем ходить дальше.",
-    "Преподаватель всегда рассказывает, что получилось у ребёнка.",
-    "Чисто, уютно, дети заняты делом.",
-    "Лучшее, что мы нашли для {child} в этом году.",
-)
-COMMENTS_PASSIVE = (
-    "В целом хорошо, но дороговато.",
-    "Хотелось бы больше занятий в выходные.",
-    "Нормально, но расписание неудобное.",
-    "Ребёнку нравится, но запись через сайт сложная.",
-    "Всё хорошо, только группа большая.",
-    "Неплохо, посмотрим, как пойдёт дальше.",
-    "Было бы здорово получать фото работ.",
-)
-COMMENTS_DETRACTOR = (
-    "Преподаватель не обращал внимания на ребёнка.",
-    "{child} расстроил{sya} после занятия и больше не хочет ходить.",
-    "Слишком дорого за такое качество.",
-    "Занятие перенесли в последний момент, никто не предупредил.",
-    "Не дозвониться до администратора.",
-    "Грязно в мастерской, инструменты разбросаны.",
-    "Не понравилась организация, дети были предоставлены сами себе.",
-    "В лагере был беспорядок с расписанием и питанием.",
-)
 CONTACT_TOPICS = ("Запись на занятие", "Оплата", "Перенос занятия", "Вопрос о лагере",
                   "Вопрос о походе", "Расписание", "Абонементы и сертификаты",
                   "Возврат средств", "Отмена занятия")
@@ -634,6 +664,361 @@ COMPLAINT_TEXT = {
 }
 COMPLAINT_CHANNEL_SHARES = {"phone": 0.28, "in_person": 0.14, "messenger": 0.24,
                             "email": 0.16, "review_site": 0.08, "web": 0.10}
+
+
+# ----------------------------------------------------------------- what clients say
+#
+# Comments (responses.comment) and the staff feedback group's Telegram export carry
+# planted themes. Every random number for them comes from a generator of their own,
+# ``default_rng([seed, COMMENT_RNG_KEY])`` (comments first, then the export), so that the
+# main stream, and with it every other value of every table, is the same as before the
+# themes were planted.
+
+#: Second word of the seed of the comments' and the Telegram export's generator.
+COMMENT_RNG_KEY = 16
+
+#: The child's first name in the genitive and dative ("для Маши", "к Маше"), for templates
+#: that need a case form; written out, not inflected by rule.
+CHILD_CASES = {
+    "Маша": ("Маши", "Маше"), "Соня": ("Сони", "Соне"), "Алиса": ("Алисы", "Алисе"),
+    "Варя": ("Вари", "Варе"), "Полина": ("Полины", "Полине"), "Ева": ("Евы", "Еве"),
+    "Вика": ("Вики", "Вике"), "Аня": ("Ани", "Ане"), "Даша": ("Даши", "Даше"),
+    "Катя": ("Кати", "Кате"), "Лиза": ("Лизы", "Лизе"), "Милана": ("Миланы", "Милане"),
+    "Вера": ("Веры", "Вере"), "Ульяна": ("Ульяны", "Ульяне"), "Таисия": ("Таисии", "Таисии"),
+    "Миша": ("Миши", "Мише"), "Саша": ("Саши", "Саше"), "Ваня": ("Вани", "Ване"),
+    "Лёва": ("Лёвы", "Лёве"), "Тимофей": ("Тимофея", "Тимофею"),
+    "Матвей": ("Матвея", "Матвею"), "Артём": ("Артёма", "Артёму"), "Даня": ("Дани", "Дане"),
+    "Костя": ("Кости", "Косте"), "Федя": ("Феди", "Феде"), "Гоша": ("Гоши", "Гоше"),
+    "Марк": ("Марка", "Марку"), "Егор": ("Егора", "Егору"), "Платон": ("Платона", "Платону"),
+    "Никита": ("Никиты", "Никите"),
+}
+
+#: Comment sentences: theme → polarity → templates. ``neg`` complains, ``pos`` praises (for
+#: schedule also a wish), parking's ``mild`` is a promoter's aside, general's ``mid`` is
+#: lukewarm. Fields: ``{child}`` (first name), ``{child_gen}``, ``{child_dat}``
+#: (:data:`CHILD_CASES`), ``{a}`` / ``{sya}`` (feminine endings). Each template uses words
+#: of its own theme (:data:`THEME_LEMMAS`, after lemmatisation) and of no other; praise and
+#: general use none of the factors' words, general none at all.
+COMMENT_TEMPLATES = {
+    "teacher_attention": {
+        "neg": (
+            "Преподаватель не обращал внимания на ребёнка.",
+            "{child} весь урок сидел{a} без внимания, педагог занимался другими детьми.",
+            "Педагогу не хватает внимания к каждому ребёнку, нашего никто не замечал.",
+            "Невнимательный преподаватель, на вопросы детей не отвечал.",
+            "Хотелось бы больше внимания к {child_dat}, а не к группе в целом.",
+        ),
+        "pos": (
+            "Прекрасный преподаватель, очень внимательный к детям.",
+            "Педагог внимательно следит за каждым ребёнком.",
+            "Очень внимательная преподавательница, находит подход к каждому.",
+            "Видно, что к детям относятся с вниманием.",
+            "Преподаватель уделяет {child_dat} много внимания.",
+        ),
+    },
+    "child_enjoyment": {
+        "neg": (
+            "{child} расстроил{sya} после занятия и больше не хочет ходить.",
+            "Ребёнку не понравилось, было скучно.",
+            "Не понравилось: дети весь урок скучали.",
+            "{child} говорит, что на занятиях неинтересно.",
+            "Скучные задания, ребёнок зевал всё занятие.",
+        ),
+        "pos": (
+            "{child} в восторге, каждую неделю ждёт занятия!",
+            "Ребёнку очень нравится, бежит на занятия с радостью.",
+            "{child} с гордостью показывает дома свою первую чашку.",
+            "Ребёнку интересно, каждый раз что-то новое.",
+            "Ребёнок в восторге, ходит с удовольствием.",
+            "Весело и интересно, {child} ждёт каждого занятия.",
+        ),
+    },
+    "teacher_feedback": {
+        "neg": (
+            "Преподаватель ничего не рассказывает о том, как дела у ребёнка.",
+            "Не рассказали, чему научился ребёнок за месяц.",
+            "Педагог ничего не объясняет родителям.",
+            "Хотелось бы знать об успехах ребёнка, а нам ничего не говорят.",
+            "После занятия никто не объяснил, что получилось, а что нет.",
+            "Было бы здорово получать фото работ.",
+        ),
+        "pos": (
+            "Преподаватель всегда рассказывает, что получилось у ребёнка.",
+            "Педагог подробно рассказывает об успехах, виден прогресс.",
+            "Присылают фото работ, и всегда понятно, что дети делали.",
+            "После каждого занятия педагог объясняет, что получилось.",
+        ),
+    },
+    "safety": {
+        "neg": (
+            "{child} поранил{a} палец, никто не сообщил родителям.",
+            "Дети работают с острыми инструментами без присмотра.",
+            "Опасно: детей оставили одних в мастерской.",
+            "Вопросы к безопасности: на прогулке отстал ребёнок, и никто не заметил.",
+            "Страшно отпускать ребёнка, за детьми плохо присматривают.",
+        ),
+        "pos": (
+            "За безопасность спокойны, за детьми всегда присматривают.",
+            "Чувствуем, что ребёнок в безопасности.",
+            "Острые инструменты детям дают только под присмотром.",
+            "Спокойно оставляем ребёнка, педагоги следят за безопасностью.",
+        ),
+    },
+    "price_value": {
+        "neg": (
+            "Слишком дорого за такое качество.",
+            "Дороговато для двух часов в неделю.",
+            "Цены выросли, а занятия те же.",
+            "Абонемент дорого стоит, как в частной школе.",
+            "Дорогие материалы приходится докупать отдельно.",
+            "За такую стоимость ждали большего.",
+        ),
+        "pos": (
+            "Цена полностью оправдана.",
+            "Недорого для такого уровня.",
+            "Абонемент выгодный, берём уже второй.",
+            "Стоимость адекватная, материалы включены.",
+        ),
+    },
+    "schedule": {
+        "neg": (
+            "Занятие перенесли в последний момент, никто не предупредил.",
+            "Опять перенос занятия, уже третий раз за месяц.",
+            "Расписание постоянно меняют, занятие перенесли уже дважды.",
+            "Неудобное время занятий, после школы не успеваем.",
+            "Переносят занятия без предупреждения, а мы уже в пути.",
+            "Отменили занятие за час до начала, об изменениях расписания узнаём последними.",
+            "Не удобно по времени: в выходные мест в группах нет.",
+            "В лагере была неразбериха с расписанием и питанием.",
+        ),
+        "pos": (
+            "Удобное расписание, успеваем после школы.",
+            "Хорошо, что есть занятия в выходные.",
+            "Время занятий нам подходит идеально.",
+            "Хотелось бы больше занятий в выходные.",
+            "Было бы удобнее, если бы перенос занятия можно было сделать онлайн.",
+        ),
+    },
+    "booking_ease": {
+        "neg": (
+            "Не дозвониться до администратора.",
+            "Запись через сайт сложная, половина кнопок не работает.",
+            "Записаться на занятие — целый квест, заявку потеряли.",
+            "Обещали перезвонить по записи и пропали.",
+            "Неудобно записываться: только по телефону и только днём.",
+        ),
+        "pos": (
+            "Записались за пять минут, всё просто.",
+            "Удобная запись через сайт.",
+            "Администратор быстро ответил и записал нас.",
+            "Легко записаться, напоминают о занятии заранее.",
+        ),
+    },
+    "cleanliness": {
+        "neg": (
+            "Грязно в мастерской, инструменты разбросаны.",
+            "В раздевалке грязно и пыльно, давно не убирали.",
+            "Туалет грязный, везде грязь.",
+            "Беспорядок в мастерской, фартуки грязные.",
+            "После прошлой группы не убрано, дети садятся за грязные столы.",
+        ),
+        "pos": (
+            "Чисто, уютно, дети заняты делом.",
+            "В мастерской всегда чистота и порядок.",
+            "Чистые фартуки, всё аккуратно.",
+            "Приятно, что везде чисто.",
+        ),
+    },
+    "parking": {
+        "neg": (
+            "Негде припарковаться у студии, приходится кружить по району.",
+            "Парковка у мастерской вечно занята, опаздываем.",
+            "Рядом нет парковки, с машиной очень неудобно.",
+            "Оставить машину негде, ближайшая стоянка далеко.",
+            "Сделайте хоть пару мест для парковки родителей.",
+            "Пока ищем, где припарковаться, {child} опаздывает.",
+            "Машину эвакуировали, пока {child} был{a} на занятии.",
+        ),
+        "mild": (
+            "Единственный минус — парковка.",
+            "Только с парковкой бывает сложно.",
+            "Жаль, что у студии негде припарковаться.",
+            "Если бы ещё стоянку для машин рядом!",
+        ),
+    },
+    "praise": {
+        "pos": (
+            "Спасибо! Всё отлично.",
+            "Очень довольны, будем ходить дальше.",
+            "Уже посоветовали вас друзьям.",
+            "Спасибо большое всей команде!",
+            "Благодарим за вашу работу!",
+            "Рекомендуем всем знакомым.",
+            "Спасибо, лучшее, что мы нашли для {child_gen} в этом году.",
+            "Довольны всем, {child_dat} у вас хорошо.",
+        ),
+    },
+    "general": {
+        "neg": (
+            "Ожидали большего.",
+            "Больше не придём.",
+            "Разочарованы.",
+            "Организация хромает, дети были предоставлены сами себе.",
+            "Качество занятий упало.",
+        ),
+        "mid": (
+            "В целом нас всё устраивает.",
+            "Неплохо, посмотрим, как пойдёт дальше.",
+            "Нормально, есть что улучшить.",
+            "Всё хорошо, только группа большая.",
+            "Хорошо, но есть над чем работать.",
+        ),
+    },
+}
+
+#: The words that identify each theme in the generator's own sentences, as lemmas
+#: (pymorphy3 normal forms, lower case, ё as е): what ``study.yml`` lists under each
+#: factor's ``themes`` (praise under ``themes``; parking nowhere: the analysis must find
+#: it). No template of one theme uses another theme's lemma.
+THEME_LEMMAS = {
+    "teacher_attention": ("внимание", "внимательный", "внимательно", "невнимательный",
+                          "подход"),
+    "child_enjoyment": ("нравиться", "понравиться", "скучно", "скучный", "скучать",
+                        "интересно", "неинтересный", "восторг", "радость", "удовольствие",
+                        "гордость", "весело", "расстроиться"),
+    "teacher_feedback": ("рассказать", "рассказывать", "объяснить", "объяснять", "успех",
+                         "прогресс", "фото"),
+    "safety": ("безопасность", "опасно", "присмотр", "присматривать", "поранить",
+               "страшно"),
+    "price_value": ("цена", "дорого", "дорогой", "дороговатый", "недорого", "стоимость",
+                    "абонемент"),
+    "schedule": ("расписание", "перенос", "перенести", "переносить", "время", "отменить",
+                 "отмена", "выходной"),
+    "booking_ease": ("запись", "записаться", "записываться", "записать", "дозвониться",
+                     "перезвонить", "заявка", "сайт"),
+    "cleanliness": ("чисто", "чистый", "чистота", "грязно", "грязный", "грязь", "убирать",
+                    "убрать", "пыльно", "беспорядок"),
+    "parking": ("парковка", "припарковаться", "машина", "стоянка"),
+    "praise": ("спасибо", "благодарить", "благодарность", "довольный", "посоветовать",
+               "рекомендовать"),
+}
+
+#: The planted themes' word forms as the generator writes them (lower case), for counting
+#: mentions without any NLP: a text mentions the theme when one of its words starts so.
+THEME_STEMS = {
+    "schedule": ("расписани", "перенес", "перенос", "врем", "отмен", "выходн"),
+    "parking": ("парков", "припарков", "машин", "стоянк"),
+}
+
+#: P(a comment mentions the schedule) by NPS category, in every quarter but the surge.
+COMMENT_SCHEDULE = {"detractor": 0.12, "passive": 0.10, "promoter": 0.03}
+#: Detractors' P(schedule) in the surge quarter (transfers and cancellations pile up).
+COMMENT_SCHEDULE_SURGE = {"2026Q3": 0.45}
+#: P(a comment raises parking, the theme the questionnaire does not ask about), every quarter.
+COMMENT_PARKING = {"detractor": 0.18, "passive": 0.10, "promoter": 0.01}
+#: Who mentions the schedule within a category and quarter leans to low f_schedule
+#: ratings: weight by rating (empty = 1), rescaled in each cell so that the cell's mean
+#: probability is the planted one.
+SCHEDULE_TILT = {1: 2.0, 2: 1.8, 3: 1.2, 4: 0.8, 5: 0.5}
+
+#: The staff feedback group («ОБРАТНАЯ СВЯЗЬ») exported by Telegram Desktop.
+TELEGRAM_CHAT = {"name": "ОБРАТНАЯ СВЯЗЬ", "type": "private_supergroup", "id": 2183746590}
+TELEGRAM_PATH = "telegram/result.json"
+#: Staff: from_id, display name (never stored by the ingest), role code, username.
+TELEGRAM_STAFF = {
+    "system": ("user5123406781", "Ольга Кравцова", "client_department", "@olga_kravtsova"),
+    "communicator": ("user6234517892", "Дарья Мельникова", "client_department",
+                     "@dasha_melnikova"),
+    "admin": ("user5012345678", "Анна Администратор", "administrator", "@anna_admin_dl"),
+    "head": ("user1987654320", "Игорь Сафонов", "improvements", "@igor_safonov"),
+}
+TELEGRAM_RELAYERS = {"system": 0.35, "communicator": 0.40, "admin": 0.25}
+#: Relayed feedback messages per day (Poisson), and in the surge quarter.
+TELEGRAM_FEEDBACK_PER_DAY = {"default": 0.6, "2026Q3": 0.85}
+#: P(a relayed feedback message is about the schedule / parking), as for the comments.
+TELEGRAM_SCHEDULE = {"default": 0.12, "2026Q3": 0.40}
+TELEGRAM_PARKING = 0.15
+TELEGRAM_HASHTAGS = {
+    "teacher_attention": "#педагоги", "child_enjoyment": "#занятия",
+    "teacher_feedback": "#педагоги", "safety": "#безопасность", "price_value": "#цены",
+    "schedule": "#расписание", "booking_ease": "#запись", "cleanliness": "#чистота",
+    "parking": "#парковка", "praise": "#благодарность",
+}
+#: Where the head of improvements passes a theme on.
+TELEGRAM_DEPARTMENTS = {
+    "teacher_attention": "в педагогический отдел", "child_enjoyment": "в педагогический отдел",
+    "teacher_feedback": "в педагогический отдел",
+    "safety": "администраторам и в педагогический отдел",
+    "price_value": "в бухгалтерию и маркетинг", "schedule": "администраторам",
+    "booking_ease": "в клиентский отдел", "cleanliness": "в хозяйственную службу",
+    "parking": "в хозяйственную службу", "praise": "педагогам",
+    "general": "в педагогический отдел",
+}
+
+
+#: What clients say (comments): the planted themes; ``measured`` values (in
+#: ``TRUTHS["measured"]``, keys ``comment_…``) are of the committed responses.csv.
+TRUTHS["comments"] = {
+    "rng": f"numpy.random.default_rng([seed, {COMMENT_RNG_KEY}])",
+    "comment_share": 0.55,  # of answers (drawn from the main stream, as ever)
+    # the share of detractors' comments that mention the schedule: 0.45 in 2026Q3 against
+    # 0.12 in every earlier quarter (a surge of transfers and cancellations, seen in what
+    # detractors say; the f_schedule ratings are those of every other quarter)
+    "comment_schedule_detractors_2026Q3": COMMENT_SCHEDULE_SURGE["2026Q3"],
+    "comment_schedule_detractors_before": COMMENT_SCHEDULE["detractor"],
+    "schedule_surge_quarter": "2026Q3",
+    "comment_schedule_by_category": dict(COMMENT_SCHEDULE),  # every quarter but the surge
+    # parking: raised in every quarter, asked about nowhere (no factor, not in study.yml)
+    "comment_parking_by_category": dict(COMMENT_PARKING),
+    "off_questionnaire_theme": "parking",
+    "schedule_tilt_by_rating": dict(SCHEDULE_TILT),
+    "theme_lemmas": dict(THEME_LEMMAS),
+    "theme_stems": dict(THEME_STEMS),
+    # lemmas (negation joined as «не_…») that separate detractors' comments from
+    # promoters' by a weighted log-odds ratio, among the content words
+    "distinguishing": {
+        "detractor": ("парковка", "машина", "припарковаться", "дорого", "дороговатый",
+                      "перенести", "время", "расписание", "неудобно", "грязный",
+                      "не_понравиться", "не_рассказывать"),
+        "promoter": ("спасибо", "довольный", "благодарить", "рекомендовать", "посоветовать",
+                     "восторг", "внимательный", "безопасность"),
+    },
+    "n_templates": {t: {p: len(v) for p, v in pols.items()}
+                    for t, pols in COMMENT_TEMPLATES.items()},
+}
+
+#: The staff feedback group's export (``telegram/result.json``): the same themes,
+#: relayed by staff. ``relayed feedback`` = a message by a relaying role
+#: (client_department, administrator), not a reply, with text (:func:`relayed_feedback`).
+TRUTHS["telegram"] = {
+    "path": TELEGRAM_PATH,
+    "chat": dict(TELEGRAM_CHAT),
+    "roles": {v[0]: v[2] for v in TELEGRAM_STAFF.values()},
+    "relaying_roles": ("client_department", "administrator"),
+    "feedback_per_day": dict(TELEGRAM_FEEDBACK_PER_DAY),  # Poisson; Sundays × 0.3
+    "feedback_schedule_2026Q3": TELEGRAM_SCHEDULE["2026Q3"],
+    "feedback_schedule_before": TELEGRAM_SCHEDULE["default"],
+    "feedback_parking": TELEGRAM_PARKING,  # every quarter
+    "client_ref": r"клиент\s+(C\d{5})",
+    "client_ref_share": 0.7,  # of relayed messages but map reviews (which name nobody)
+    "head_reply_share": 0.45,
+    "timezone": "Europe/Moscow",  # date = date_unixtime + 3 h
+    # measure_telegram() of the committed export
+    "measured": {
+        "n_messages": 710,
+        "n_service": 9,
+        "n_relayed_feedback": 400,
+        "relayed_n_by_quarter": {"2024Q4": 53, "2025Q1": 52, "2025Q2": 46, "2025Q3": 53,
+                                 "2025Q4": 40, "2026Q1": 42, "2026Q2": 59, "2026Q3": 55},
+        "schedule_by_quarter": {"2024Q4": 0.189, "2025Q1": 0.192, "2025Q2": 0.174,
+                                "2025Q3": 0.151, "2025Q4": 0.05, "2026Q1": 0.119,
+                                "2026Q2": 0.102, "2026Q3": 0.382},
+        "schedule_before": 0.142,
+        "schedule_2026Q3": 0.382,
+        "parking": 0.172,
+        "with_client_ref": 260,
+    },
+}
 
 
 # ----------------------------------------------------------------- helpers
@@ -989,7 +1374,7 @@ def _survey_events(rng, cl, v, days_idx):
     return df.sort_values(["day", "ci", "survey"], kind="stable").reset_index(drop=True)
 
 
-def _responses(rng, cl, inv, days_idx, camp_idx, complaints):
+def _responses(rng, cl, inv, days_idx, camp_idx, complaints, crng):
     n_inv = len(inv)
     end_s = (_days(END) + 1) * 86400 - 1
     chans = list(SURVEY_CHANNEL_SHARES)
@@ -1066,21 +1451,12 @@ def _responses(rng, cl, inv, days_idx, camp_idx, complaints):
             na |= hc & (rng.random(m) < NA_SHARE_TEACHER_FEEDBACK_HIKE_CAMP)
         ratings["f_" + f] = pd.array(np.where(na, 0, rt), dtype="Int64")
         ratings["f_" + f][na] = pd.NA
-    # comments
+    # comments: whether there is one, and a uniform the fixed pools once picked from, are
+    # still drawn from the main stream (so that everything after them stays as it was);
+    # what a comment says is drawn from the comments' own generator
     has_comment = rng.random(m) < 0.55
-    pick = rng.random(m)
-    comments = []
-    for k in range(m):
-        if not has_comment[k]:
-            comments.append("")
-            continue
-        pool = (COMMENTS_PROMOTER if nps[k] >= 9 else COMMENTS_PASSIVE if nps[k] >= 7
-                else COMMENTS_DETRACTOR)
-        txt = pool[int(pick[k] * len(pool))]
-        ci = int(r.at[k, "ci"])
-        girl = bool(cl["girl"][ci])
-        comments.append(txt.format(child=cl["child_first"][ci], a="а" if girl else "",
-                                   sya="ась" if girl else "ся"))
+    rng.random(m)  # the former pick among fixed sentences: drawn, no longer used
+    comments = _comments(crng, cl, r["ci"].to_numpy(), nps, ratings, quarter, has_comment)
     out = pd.DataFrame({
         "ci": r["ci"].to_numpy(),
         "submitted": r["submitted"].to_numpy(),
@@ -1127,7 +1503,421 @@ def _referrals(rng, cl, resp):
     return referred_by
 
 
-def _build(seed: int) -> dict[str, pd.DataFrame]:
+# ----------------------------------------------------------------- comments and feedback
+
+#: The factors a comment can raise from the family's own ratings (the schedule is drawn
+#: apart, with its planted probability).
+_RATED_THEMES = tuple(f for f in FACTORS if f != "schedule")
+
+
+def _category(nps) -> np.ndarray:
+    """NPS category of 0–10 answers: promoter 9–10, passive 7–8, detractor 0–6."""
+    nps = np.asarray(nps)
+    return np.where(nps >= 9, "promoter", np.where(nps >= 7, "passive", "detractor"))
+
+
+def _tilted(target: float, w: np.ndarray) -> np.ndarray:
+    """Probabilities proportional to ``w`` whose mean is ``target``, none above 1 (a capped
+    one's excess goes to the others in proportion to ``w``)."""
+    p = target * w / w.mean()
+    while (p > 1).any():
+        over = p > 1
+        p[~over] += (p[over] - 1).sum() * w[~over] / w[~over].sum()
+        p[over] = 1.0
+    return p
+
+
+def _fill(template: str, child: str, girl: bool) -> str:
+    gen, dat = CHILD_CASES.get(child, (child, child))
+    return template.format(child=child, child_gen=gen, child_dat=dat, a="а" if girl else "",
+                           sya="ась" if girl else "ся")
+
+
+def _sentence(crng, theme: str, polarity: str) -> str:
+    pool = COMMENT_TEMPLATES[theme][polarity]
+    return pool[int(crng.integers(len(pool)))]
+
+
+def _lowest(crng, ratings: dict, only_below: float = 6.0) -> str | None:
+    """A rated theme drawn with weight (6 − rating)² (empty counts as 3): the lower a
+    family rated it, the likelier it is what they write about."""
+    w = np.array([(6 - (3.0 if np.isnan(x) else x)) ** 2 if (np.isnan(x) or x < only_below)
+                  else 0.0 for x in (ratings[f] for f in _RATED_THEMES)])
+    if w.sum() == 0:
+        return None
+    return _RATED_THEMES[int(crng.choice(len(w), p=w / w.sum()))]
+
+
+def _comment_plan(crng, cat: str, ratings: dict, schedule_rating: float,
+                  schedule: bool, parking: bool) -> tuple[list, list]:
+    """(praise, complaints): lists of (theme, polarity) for one comment.
+
+    The planted themes come first and decide alone whether schedule and parking are
+    mentioned; the other factors follow the family's ratings of them: a detractor writes
+    about what they rated 1–2 (else what they rated lowest), a promoter praises what they
+    rated 5 and thanks, a passive mixes a little of both.
+    """
+    pos: list = []
+    neg: list = []
+    low_s = not np.isnan(schedule_rating) and schedule_rating <= 3
+    if schedule:
+        if cat == "detractor" or (cat == "passive" and low_s) or (cat == "promoter"
+                                                                  and schedule_rating <= 3):
+            neg.append(("schedule", "neg"))
+        else:
+            pos.append(("schedule", "pos"))
+    if parking:
+        neg.append(("parking", "mild" if cat == "promoter" else "neg"))
+    low = [f for f in _RATED_THEMES if ratings[f] <= 2]
+    high = [f for f in _RATED_THEMES if ratings[f] == 5]
+    if cat == "detractor":
+        for f in low:
+            if crng.random() < 0.6 and len(neg) < 3:
+                neg.append((f, "neg"))
+        if not neg:
+            f = _lowest(crng, ratings) if crng.random() < 0.8 else None
+            neg.append((f, "neg") if f else ("general", "neg"))
+    elif cat == "passive":
+        if crng.random() < 0.45:
+            if high and crng.random() < 0.6:
+                pos.insert(0, (high[int(crng.integers(len(high)))], "pos"))
+            else:
+                pos.insert(0, ("general", "mid"))
+        for f in low:
+            if crng.random() < 0.4 and len(neg) < 2:
+                neg.append((f, "neg"))
+        if not pos and not neg:
+            f = _lowest(crng, ratings, only_below=4) if crng.random() < 0.6 else None
+            if f:
+                neg.append((f, "neg"))
+            else:
+                pos.append(("general", "mid"))
+    else:
+        for f in high:
+            if crng.random() < 0.3 and len(pos) < 2:
+                pos.append((f, "pos"))
+        if crng.random() < 0.55 or not pos:
+            pos.insert(int(crng.integers(len(pos) + 1)), ("praise", "pos"))
+        if low and crng.random() < 0.15:
+            neg.append((low[int(crng.integers(len(low)))], "neg"))
+    if len(neg) > 1:
+        neg = [neg[i] for i in crng.permutation(len(neg))]
+    return pos, neg
+
+
+def _join(crng, cat: str, pos: list, neg: list) -> str:
+    """Sentences praise first; a passive's praise and complaint are sometimes one sentence
+    ("В целом нас всё устраивает, но …")."""
+    if (cat == "passive" and pos and neg and pos[-1].endswith(".") and "," not in pos[-1]
+            and not neg[0].startswith("{") and crng.random() < 0.5):
+        first = neg[0][0].lower() + neg[0][1:]
+        return " ".join(pos[:-1] + [pos[-1][:-1] + ", но " + first] + neg[1:])
+    return " ".join(pos + neg)
+
+
+def _comments(crng, cl, ci_arr, nps, ratings, quarter, has_comment) -> list[str]:
+    """The comment of each response ("" where there is none), from ``crng`` alone."""
+    m = len(nps)
+    cat = _category(nps)
+    q = np.asarray(quarter)
+    sched = ratings["f_schedule"].to_numpy(dtype=float, na_value=np.nan)
+    w = np.array([1.0 if np.isnan(x) else SCHEDULE_TILT[int(x)] for x in sched])
+    p_sched = np.zeros(m)
+    for c in ("detractor", "passive", "promoter"):
+        for quarter_ in QUARTERS:
+            cell = has_comment & (cat == c) & (q == quarter_)
+            if cell.any():
+                target = (COMMENT_SCHEDULE_SURGE.get(quarter_, COMMENT_SCHEDULE[c])
+                          if c == "detractor" else COMMENT_SCHEDULE[c])
+                p_sched[cell] = _tilted(target, w[cell])
+    u = crng.random((m, 2))
+    schedule = u[:, 0] < p_sched
+    parking = u[:, 1] < np.array([COMMENT_PARKING[c] for c in cat])
+    rated = {f: ratings["f_" + f].to_numpy(dtype=float, na_value=np.nan) for f in _RATED_THEMES}
+    out = []
+    for k in range(m):
+        if not has_comment[k]:
+            out.append("")
+            continue
+        pos, neg = _comment_plan(crng, cat[k], {f: rated[f][k] for f in _RATED_THEMES},
+                                 sched[k], bool(schedule[k]), bool(parking[k]))
+        pos = [_sentence(crng, *x) for x in pos]
+        neg = [_sentence(crng, *x) for x in neg]
+        ci = int(ci_arr[k])
+        text = _join(crng, cat[k], pos, neg)
+        out.append(_fill(text, cl["child_first"][ci], bool(cl["girl"][ci])))
+    return out
+
+
+def mentions(texts, theme: str) -> np.ndarray:
+    """Whether each text mentions a planted theme (``schedule`` or ``parking``) in the
+    generator's own words: a word (lower case) starting with one of :data:`THEME_STEMS`."""
+    pat = re.compile(r"\b(?:" + "|".join(THEME_STEMS[theme]) + r")", re.IGNORECASE)
+    return np.array([bool(isinstance(t, str) and pat.search(t)) for t in texts], dtype=bool)
+
+
+# The feedback group: what staff write besides relayed feedback (no theme words in any).
+_TG_RULES = ("Правила группы",
+             (": сюда пишем любую обратную связь от родителей — из звонков, мессенджеров, "
+              "разговоров на ресепшене и после занятий. Указываем номер клиента из CRM и "
+              "тему хештегом. Имена и телефоны — только если без них никак."))
+_TG_ANNOUNCE = (
+    "Коллеги, итоги месяца разберём на планёрке в пятницу.",
+    "Отчёт за месяц готов, лежит в общей папке.",
+    "Новые задачи по итогам месяца — в трекере, проверьте свои.",
+    "Коллеги, на этой неделе планёрка в четверг.",
+    "Напоминаю: номер клиента из CRM в каждом сообщении, иначе не найдём семью.",
+    "По прошлому месяцу закрыли почти всё, остальное в работе.",
+)
+_TG_REPLY = (
+    "Принято, передали {dept}.",
+    "Принято, передали {dept}, ответ семье до пятницы.",
+    "Передали {dept}, возьмём на контроль.",
+    "Принято. Передали {dept}, вернусь с ответом.",
+    "Видел, передали {dept}.",
+)
+_TG_FOLLOW = ("Маме сообщили, вопрос закрыт.", "Передала семье, ждут.", "Отлично, поняла!",
+              "Семье ответили.", "Понял, держу в курсе.", "Хорошо, так и скажу.")
+_TG_WRAP = (
+    "{Parent} {child_gen}{ref} после первого занятия: «{text}»",
+    "{Parent} {child_gen}{ref} на ресепшене: «{text}»",
+    "{Called} {parent} {child_gen}{ref}: «{text}»",
+    "Родитель{ref} написал в мессенджер: «{text}»",
+    "Из разговора с {parent_ins} {child_gen}{ref}: «{text}»",
+    "{Parent} {child_gen}{ref} после лагеря: «{text}»",
+    "{Parent} {child_gen}{ref} после похода: «{text}»",
+)
+_TG_STICKERS = ("👍", "👍", "🙏", "❤️", "👌", "🔥")
+
+
+def _local(ts: int) -> str:
+    """Unix seconds → Moscow local time (UTC+3, no daylight saving) as Telegram writes it."""
+    return str(np.datetime64(int(ts) + 3 * 3600, "s"))
+
+
+def _working(ts: int, crng) -> int:
+    """``ts``, or the next morning (9–11 Moscow time) when it falls after 22:00 or before 8:00."""
+    local = ts + 3 * 3600
+    hour = (local % 86400) // 3600
+    if 8 <= hour < 22:
+        return ts
+    day = local // 86400 + (hour >= 22)
+    return day * 86400 + int(crng.integers(9 * 3600, 11 * 3600)) - 3 * 3600
+
+
+def _tg_entities(parts) -> tuple[object, list]:
+    """(``text``, ``text_entities``) as Telegram writes them: a plain string when the text
+    has no entities, else a list of strings and entity objects."""
+    merged: list = []
+    for p in parts:
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        elif p != "":
+            merged.append(p)
+    if all(isinstance(p, str) for p in merged):
+        text = "".join(merged)
+        return text, ([{"type": "plain", "text": text}] if text else [])
+    return merged, [{"type": "plain", "text": p} if isinstance(p, str) else dict(p)
+                    for p in merged]
+
+
+def _telegram(crng, cl, v) -> dict:
+    """The feedback group's Telegram Desktop export (``result.json``), from ``crng``."""
+    start, end = _days(START), _days(END)
+    end_ts = (end + 1) * 86400 - 1 - 3 * 3600  # 2026-09-30 23:59:59 Moscow
+    vday = v["day"].to_numpy(np.int64)
+    vci = v["ci"].to_numpy(np.int64)
+    admin_joins = _days("2025-02-03")
+    msgs: list[dict] = []
+
+    def at(day: int, lo_h: float, hi_h: float) -> int:
+        return day * 86400 + int(crng.integers(int(lo_h * 3600), int(hi_h * 3600))) - 3 * 3600
+
+    def add(ts: int, who: str | None, **kw) -> dict | None:
+        if ts > end_ts:
+            return None
+        msg = dict(ts=int(ts), who=who, seq=len(msgs), **kw)
+        msgs.append(msg)
+        return msg
+
+    # the group is set up: members invited, the rules pinned; the administrator joins later
+    t0 = _days("2024-10-01") * 86400 + 10 * 3600 - 3 * 3600
+    add(t0, "head", service="invite_members",
+        members=[TELEGRAM_STAFF["system"][1], TELEGRAM_STAFF["communicator"][1]])
+    rules = add(t0 + 240, "head", parts=[{"type": "bold", "text": _TG_RULES[0]}, _TG_RULES[1]])
+    add(t0 + 300, "head", service="pin_message", pinned=rules)
+    add(admin_joins * 86400 + 9 * 3600 + 1260 - 3 * 3600, "admin", service="join_group_by_link")
+    add(_days("2025-06-02") * 86400 + 11 * 3600 - 3 * 3600, "head", service="invite_members",
+        members=["Марина Соколова"])
+    # the head's monthly notes, a few pinned
+    for mo in np.arange(np.datetime64("2024-11", "M"), np.datetime64("2026-10", "M")):
+        day = int(mo.astype("datetime64[D]").astype(np.int64)) + int(crng.integers(0, 4))
+        note = add(at(day, 10, 12), "head",
+                   parts=[_TG_ANNOUNCE[int(crng.integers(len(_TG_ANNOUNCE)))]])
+        if note is not None and crng.random() < 0.2:
+            add(note["ts"] + int(crng.integers(30, 600)), "head", service="pin_message",
+                pinned=note)
+    # relayed feedback, the head's answers, the relayers' follow-ups
+    relayers = list(TELEGRAM_RELAYERS)
+    rel_w = np.array(list(TELEGRAM_RELAYERS.values()))
+    rated_w = np.array([0.10, 0.10, 0.08, 0.07, 0.18, 0.14, 0.10])  # _RATED_THEMES
+    for day in range(start, end + 1):
+        q = _quarter_of_day(day)
+        sunday = (day + 3) % 7 == 6
+        lam = TELEGRAM_FEEDBACK_PER_DAY.get(q, TELEGRAM_FEEDBACK_PER_DAY["default"])
+        n = int(crng.poisson(lam * (0.3 if sunday else 1.0)))
+        for _ in range(n):
+            w = rel_w * np.array([1.0, 1.0, float(day >= admin_joins)])
+            who = relayers[int(crng.choice(len(w), p=w / w.sum()))]
+            ts = at(day, 9, 21)
+            # the planted themes, then the rest
+            themes = []
+            if crng.random() < TELEGRAM_SCHEDULE.get(q, TELEGRAM_SCHEDULE["default"]):
+                themes.append(("schedule", "neg"))
+            if crng.random() < TELEGRAM_PARKING:
+                themes.append(("parking", "neg"))
+            if not themes:
+                if crng.random() < 0.35:
+                    f = (_RATED_THEMES[int(crng.integers(len(_RATED_THEMES)))]
+                         if crng.random() < 0.5 else "praise")
+                    themes.append((f, "pos"))
+                elif crng.random() < 0.9:
+                    f = _RATED_THEMES[int(crng.choice(len(rated_w), p=rated_w / rated_w.sum()))]
+                    themes.append((f, "neg"))
+                else:
+                    themes.append(("general", "neg"))
+            # the family it is about: one with a visit in the 60 days before
+            lo, hi = np.searchsorted(vday, [day - 60, day + 1])
+            pool = np.unique(vci[lo:hi])
+            ci = int(crng.choice(pool)) if len(pool) else int(crng.integers(len(cl["ids"])))
+            child, girl = cl["child_first"][ci], bool(cl["girl"][ci])
+            gen = CHILD_CASES.get(child, (child, child))[0]
+            cid = str(cl["ids"][ci])
+            said = _fill(" ".join(_sentence(crng, *t) for t in themes), child, girl)
+            with_ref = crng.random() < 0.7
+            ref = f" (клиент {cid})" if with_ref else ""
+            father = crng.random() < 0.2
+            style = crng.random()
+            phone = cl["phone"][ci]
+            if style < 0.10 and phone and with_ref:
+                said_by = "Папа" if father else "Мама"
+                left = "оставил" if father else "оставила"
+                parts = [f"{said_by} {gen} (клиент {cid}) {left} телефон для ответа ",
+                         {"type": "phone", "text": phone}, f". Говорит: «{said}»"]
+            elif style < 0.15:
+                parts = ["Новый отзыв на картах ",
+                         {"type": "link", "text": "https://maps.example.org/org/detilyubyat/"
+                                                  f"reviews/{int(crng.integers(10000, 99999))}"},
+                         f": «{said}»"]
+            else:
+                wrap = _TG_WRAP[int(crng.integers(len(_TG_WRAP)))]
+                body = wrap.format(Parent="Папа" if father else "Мама",
+                                   Called="Звонил" if father else "Звонила",
+                                   parent="папа" if father else "мама",
+                                   parent_ins="папой" if father else "мамой",
+                                   child_gen=gen, ref=ref, text=said)
+                parts = [body]
+                if style < 0.35:
+                    parts = [{"type": "bold", "text": "Отзыв родителя"}, "\n" + body]
+                elif style < 0.42:
+                    parts = [{"type": "mention", "text": TELEGRAM_STAFF["head"][3]},
+                             ", " + body[0].lower() + body[1:]]
+            if crng.random() < 0.4:
+                for t, _ in themes:
+                    if t in TELEGRAM_HASHTAGS:
+                        parts += [" ", {"type": "hashtag", "text": TELEGRAM_HASHTAGS[t]}]
+            photo = crng.random() < 0.06
+            edited = (ts + int(crng.integers(60, 1200))) if crng.random() < 0.05 else None
+            fb = add(ts, who, parts=parts, photo=photo, edited=edited, feedback=themes)
+            if fb is None:
+                continue
+            if crng.random() < 0.03:  # a photo without caption, right after
+                add(ts + int(crng.integers(20, 300)), who, parts=[], photo=True, reply=fb)
+            if crng.random() < 0.05:  # a colleague's sticker
+                mates = [r for r in relayers if r != who and (r != "admin" or day >= admin_joins)]
+                add(ts + int(crng.integers(60, 3600)), mates[int(crng.integers(len(mates)))],
+                    parts=[], sticker=_TG_STICKERS[int(crng.integers(len(_TG_STICKERS)))],
+                    reply=fb)
+            if crng.random() < 0.45:
+                dept = TELEGRAM_DEPARTMENTS[themes[0][0]]
+                txt = _TG_REPLY[int(crng.integers(len(_TG_REPLY)))].format(dept=dept)
+                ans = add(_working(ts + int(crng.lognormal(math.log(90 * 60), 1.0)) + 30,
+                                   crng), "head", parts=[txt], reply=fb)
+                if ans is not None and crng.random() < 0.25:
+                    later = ans["ts"] + int(crng.lognormal(math.log(30 * 60), 1.0)) + 10
+                    if crng.random() < 0.3:
+                        add(later, who, reply=ans, parts=[], sticker="👍")
+                    else:
+                        add(later, who, reply=ans,
+                            parts=[_TG_FOLLOW[int(crng.integers(len(_TG_FOLLOW)))]])
+    msgs.sort(key=lambda x: (x["ts"], x["seq"]))
+    for i, msg in enumerate(msgs):
+        msg["id"] = i + 1
+    out = []
+    n_photo = n_sticker = 0
+    for msg in msgs:
+        who = TELEGRAM_STAFF[msg["who"]]
+        date = _local(msg["ts"])
+        row: dict = {"id": msg["id"], "type": "service" if "service" in msg else "message",
+                     "date": date, "date_unixtime": str(msg["ts"])}
+        if "service" in msg:
+            row.update({"actor": who[1], "actor_id": who[0], "action": msg["service"]})
+            if msg["service"] == "invite_members":
+                row["members"] = msg["members"]
+            elif msg["service"] == "pin_message":
+                row["message_id"] = msg["pinned"]["id"]
+            else:
+                row["inviter"] = "Group"
+            row.update({"text": "", "text_entities": []})
+            out.append(row)
+            continue
+        if msg.get("edited"):
+            row.update({"edited": _local(msg["edited"]), "edited_unixtime": str(msg["edited"])})
+        row.update({"from": who[1], "from_id": who[0]})
+        if msg.get("reply"):
+            row["reply_to_message_id"] = msg["reply"]["id"]
+        if msg.get("photo"):
+            n_photo += 1
+            stamp = (date[8:10] + "-" + date[5:7] + "-" + date[:4] + "_"
+                     + date[11:].replace(":", "-"))
+            wide = (msg["id"] % 3) != 0
+            row.update({"photo": f"photos/photo_{n_photo}@{stamp}.jpg",
+                        "photo_file_size": 60000 + (msg["id"] * 7919) % 180000,
+                        "width": 1280 if wide else 960, "height": 960 if wide else 1280})
+        if msg.get("sticker"):
+            n_sticker += 1
+            name = "sticker.webp" if n_sticker == 1 else f"sticker ({n_sticker}).webp"
+            row.update({"file": f"stickers/{name}", "file_size": 20000 + (msg["id"] * 613) % 30000,
+                        "thumbnail": f"stickers/{name}_thumb.jpg",
+                        "thumbnail_file_size": 4000 + (msg["id"] * 97) % 3000,
+                        "media_type": "sticker", "sticker_emoji": msg["sticker"],
+                        "width": 512, "height": 512})
+        text, entities = _tg_entities(msg.get("parts", []))
+        row.update({"text": text, "text_entities": entities})
+        out.append(row)
+    return {"name": TELEGRAM_CHAT["name"], "type": TELEGRAM_CHAT["type"],
+            "id": TELEGRAM_CHAT["id"], "messages": out}
+
+
+def telegram_text(message: dict) -> str:
+    """A message's text as one string (a list text's parts joined)."""
+    t = message.get("text", "")
+    return t if isinstance(t, str) else "".join(p if isinstance(p, str) else p["text"]
+                                                 for p in t)
+
+
+def relayed_feedback(export: dict) -> list[dict]:
+    """The messages of the export that relay feedback: by a relaying role (not the head of
+    improvements), not a reply, with text. These are what :data:`TRUTHS` ``["telegram"]``
+    plants themes in."""
+    relay_ids = {TELEGRAM_STAFF[k][0] for k in TELEGRAM_RELAYERS}
+    return [m for m in export["messages"] if m["type"] == "message"
+            and m.get("from_id") in relay_ids and "reply_to_message_id" not in m
+            and telegram_text(m)]
+
+
+def _build(seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The six tables (raw, as written) and the feedback group's Telegram export."""
     rng = np.random.default_rng(seed)
     cl = _clients(rng)
     v = _visits(rng, cl)
@@ -1135,7 +1925,8 @@ def _build(seed: int) -> dict[str, pd.DataFrame]:
     comp = _complaints(rng, cl, days_idx, camp_idx)
     cont = _contacts(rng, cl, days_idx)
     events = _survey_events(rng, cl, v, days_idx)
-    inv, resp, _flags = _responses(rng, cl, events, days_idx, camp_idx, comp)
+    crng = np.random.default_rng([seed, COMMENT_RNG_KEY])
+    inv, resp, _flags = _responses(rng, cl, events, days_idx, camp_idx, comp, crng)
     ref = _referrals(rng, cl, resp)
     ids = cl["ids"]
 
@@ -1212,8 +2003,9 @@ def _build(seed: int) -> dict[str, pd.DataFrame]:
         "loyal_after": [b(x) for x in comp["loyal"]],
         "description": comp["description"].to_numpy(),
     })
-    return {"clients": clients, "visits": visits, "responses": responses,
-            "invitations": invitations, "contacts": contacts, "complaints": complaints}
+    tables = {"clients": clients, "visits": visits, "responses": responses,
+              "invitations": invitations, "contacts": contacts, "complaints": complaints}
+    return tables, _telegram(crng, cl, v)
 
 
 # ----------------------------------------------------------------- public API
@@ -1239,7 +2031,7 @@ def generate(seed: int = DEFAULT_SEED, out: str | Path | None = SAMPLES_DIR,
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed: got {seed!r}; expected a non-negative whole number")
-    raw = _build(int(seed))
+    raw, export = _build(int(seed))
     if progress:
         progress("generated")
     typed = {}
@@ -1255,7 +2047,31 @@ def generate(seed: int = DEFAULT_SEED, out: str | Path | None = SAMPLES_DIR,
                              lineterminator="\n")
             if progress:
                 progress(f"wrote {name}.csv")
+        write_telegram(export, out / TELEGRAM_PATH)
     return typed
+
+
+def write_telegram(export: dict, path: str | Path) -> None:
+    """Write a Telegram export as Telegram Desktop does: UTF-8, not ASCII-escaped, indent 1."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(export, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def telegram_export(seed: int = DEFAULT_SEED) -> dict:
+    """The staff feedback group «ОБРАТНАЯ СВЯЗЬ» as Telegram Desktop exports it
+    (``result.json``'s content), for the sample business of ``seed``.
+
+    Its messages relay parents' feedback (often naming the client, ``клиент C00123``, and
+    sometimes the child and a parent's phone), with the head of improvements' answers,
+    stickers, photos and service messages; dates are Moscow time (``date``) and UTC
+    seconds (``date_unixtime``). It draws from the comments' generator
+    (``default_rng([seed, COMMENT_RNG_KEY])``) after the comments, so it is built with
+    the tables (a few seconds); :func:`generate` writes it as ``telegram/result.json``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError(f"seed: got {seed!r}; expected a non-negative whole number")
+    return _build(int(seed))[1]
 
 
 def load(table: str, directory: str | Path | None = None) -> pd.DataFrame:
@@ -1368,4 +2184,61 @@ def measure(tables: dict[str, pd.DataFrame]) -> dict:
         "shapley_shares": {f: round(float(x), 3) for f, x in zip(fc, phi / phi.sum())},
         "shapley_r2": round(float(phi.sum()), 3),
         "rating_corr_attention_feedback": round(float(corr[0, 2]), 3),
+        **_measure_comments(r),
+    }
+
+
+def _measure_comments(r: pd.DataFrame) -> dict:
+    """Shares of 0–10 answers' comments that mention the planted themes
+    (:func:`mentions`), by NPS category and quarter."""
+    cm = r.dropna(subset=["nps", "comment"])
+    cm = cm[cm["comment"] != ""]
+    cat = pd.Series(_category(cm["nps"].astype(int).to_numpy()), index=cm.index)
+    q = schema.quarter_of(cm["submitted_at"])
+    sched = pd.Series(mentions(cm["comment"], "schedule"), index=cm.index)
+    park = pd.Series(mentions(cm["comment"], "parking"), index=cm.index)
+    surge = next(iter(COMMENT_SCHEDULE_SURGE))
+    det, before = cat == "detractor", q != surge
+
+    def share(x) -> float:
+        return round(float(x.mean()), 3)
+
+    return {
+        "comment_n_by_category": {c: int(n) for c, n in cat.value_counts().sort_index().items()},
+        "comment_detractors_n_by_quarter": {k: int(n) for k, n in q[det].value_counts()
+                                            .sort_index().items()},
+        "comment_schedule_detractors_by_quarter": {k: share(x) for k, x in
+                                                   sched[det].groupby(q[det])},
+        "comment_schedule_detractors_before": share(sched[det & before]),
+        "comment_schedule_detractors_" + surge: share(sched[det & ~before]),
+        "comment_schedule_by_category_before": {c: share(x) for c, x in
+                                                sched[before].groupby(cat[before])},
+        "comment_parking_by_category": {c: share(x) for c, x in park.groupby(cat)},
+        "comment_parking_by_quarter_detractors": {k: share(x) for k, x in
+                                                  park[det].groupby(q[det])},
+    }
+
+
+def measure_telegram(export: dict) -> dict:
+    """The planted themes as they come out in a feedback group export: per quarter, the
+    relayed feedback messages (:func:`relayed_feedback`) and the shares that mention the
+    schedule and parking (:func:`mentions`)."""
+    fb = relayed_feedback(export)
+    text = [telegram_text(m) for m in fb]
+    q = schema.quarter_of(pd.Series([m["date"] for m in fb], dtype=object))
+    sched = pd.Series(mentions(text, "schedule"))
+    park = pd.Series(mentions(text, "parking"))
+    surge = next(iter(COMMENT_SCHEDULE_SURGE))
+    before = q != surge
+    msgs = export["messages"]
+    return {
+        "n_messages": len(msgs),
+        "n_service": sum(m["type"] == "service" for m in msgs),
+        "n_relayed_feedback": len(fb),
+        "relayed_n_by_quarter": {k: int(n) for k, n in q.value_counts().sort_index().items()},
+        "schedule_by_quarter": {k: round(float(x.mean()), 3) for k, x in sched.groupby(q)},
+        "schedule_before": round(float(sched[before].mean()), 3),
+        "schedule_" + surge: round(float(sched[~before].mean()), 3),
+        "parking": round(float(park.mean()), 3),
+        "with_client_ref": sum(bool(re.search(r"клиент\s+C\d{5}", t)) for t in text),
     }

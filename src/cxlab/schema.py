@@ -241,6 +241,28 @@ TABLES: dict[str, Table] = {
                         ("received_at", "deadline_at")),
             doc="complaint or incident",
         ),
+        Table(
+            "feedback", "message_id", "sent_at",
+            (
+                Col("message_id", "id",
+                    doc="'<chat id>:<message id>' (a Telegram export): two chats never collide"),
+                Col("sent_at", "datetime"),
+                Col("author_id", "id", required=False, nullable=True,
+                    doc="the author's pseudonym (cxlab._telegram.author_id), never a name"),
+                Col("author_role", "text", required=False, nullable=True,
+                    doc="the author's role from the study (feedback → roles), e.g. staff"),
+                Col("text", "text", personal=True,
+                    doc="the message as written: may identify a client"),
+                Col("reply_to", "id", required=False, nullable=True,
+                    doc="message_id of the message this one answers"),
+                Col("client_id", "id", required=False, nullable=True,
+                    doc="the client the message is about (feedback → client_ref), "
+                        "inherited along replies"),
+                Col("source", "text", required=False, nullable=True,
+                    doc="where it was posted, e.g. 'telegram: <chat name>'"),
+            ),
+            doc="message from a feedback channel (a Telegram group of staff feedback)",
+        ),
     ]
 }
 

@@ -30,6 +30,7 @@ class Needs:
     factors : how many of the study's loyalty factors must have answers in ``responses``
     segments : how many of the study's segment columns must have values in ``responses``
     client_ids : do responses need client ids (cohorts, follow-ups)?
+    themes : does the study need theme lemmas (its factors' or its own ``themes:``)?
     """
 
     tables: tuple[str, ...] = ("responses",)
@@ -37,6 +38,7 @@ class Needs:
     factors: int = 0
     segments: int = 0
     client_ids: bool = False
+    themes: bool = False
 
 
 #: The report's sections in the order the quarter's index lists them.
@@ -48,6 +50,7 @@ SECTIONS: dict[str, Needs] = {
     "cohorts": Needs(tables=("responses", "clients", "visits"), columns={"responses": ("nps",)},
                      client_ids=True),
     "complaints": Needs(tables=("responses", "complaints")),
+    "voice": Needs(columns={"responses": ("comment",)}, themes=True),
 }
 
 
@@ -140,4 +143,7 @@ def missing(section: str, holdings: Holdings, study) -> list[Lack]:
         have = [s for s in study.segments if holdings.has_column("responses", s)]
         if len(have) < needs.segments:
             lacks.append(Lack("no_segments", {}))
+    if needs.themes and not any(f.themes for f in study.factors.values()) \
+            and not getattr(study, "themes", None):
+        lacks.append(Lack("no_themes", {}))
     return lacks

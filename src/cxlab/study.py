@@ -47,6 +47,31 @@ segment), of the period being reported — or declared targets, category → sha
 (positive numbers; shares, when all below 1, add up to 1 ± 0.01; codes from the column's
 code list when the study lists them). ``trim`` is a number above 1.
 
+Feedback, quotes and themes
+---------------------------
+``feedback`` (optional) says how messages of a feedback channel (a Telegram group,
+:mod:`cxlab._telegram`) become rows of the ``feedback`` table::
+
+    feedback:
+      roles: {user111111111: staff, user222222222: manager}   # Telegram from_id → role
+      client_ref: 'клиент\\s+(C\\d{5})'    # one capture group: the client id in a text
+      pseudonym_key: a-private-phrase     # optional; default the study's name
+
+An author not under ``roles`` gets no role. ``client_ref`` is a regular expression with
+exactly one capture group; a message that does not mention a client inherits the client
+of the message it replies to. Authors are stored as pseudonyms (an HMAC of their
+Telegram id keyed by ``pseudonym_key``), never by name; a key kept private stops anyone
+who knows a Telegram id from recomputing its pseudonym.
+
+``quotes`` (yes/no, default no): whether the stakeholder report may show example quotes
+(always redacted).
+
+``themes`` (optional): themes clients raise that the questionnaire does not ask about,
+beside the factors' own ``themes`` lemmas (:attr:`Study.theme_lemmas` gives both)::
+
+    themes:
+      parking: {ru: Парковка, en: Parking, lemmas: [парковка, припарковаться]}
+
 Size: over 800 lines on purpose: the study file's whole shape — every key's dataclass
 and its validation, which reports every problem of a file at once — is one contract that
 a team edits as one file.
@@ -65,8 +90,8 @@ from pathlib import Path
 from cxlab.errors import Problem, ReadError, ValidationError
 
 __all__ = ["Scale", "Code", "CodeList", "Factor", "Hypothesis", "Target", "Calendar",
-           "Plausible", "Weighting", "CohortRule", "Study", "load_study", "parse_study", "default_study",
-           "LANGS", "TARGET_METRICS"]
+           "Plausible", "Weighting", "CohortRule", "Feedback", "Theme", "Study", "load_study",
+           "parse_study", "default_study", "LANGS", "TARGET_METRICS"]
 
 LANGS = ("en", "ru")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -312,8 +337,46 @@ class CohortRule:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """How a feedback channel's messages become rows (``feedback:`` in the study).
+
+    ``roles`` maps a Telegram ``from_id`` (``user123456789``) to a role code; ``client_ref``
+    is a regular expression whose one capture group is a client id in a message's text;
+    ``pseudonym_key`` keys the authors' pseudonyms (None: the study's name).
+    """
+
+    roles: Mapping[str, str] = field(default_factory=dict)
+    client_ref: str | None = None
+    pseudonym_key: str | None = None
+
+    @property
+    def client_pattern(self) -> re.Pattern | None:
+        """``client_ref`` compiled (None when the study sets none)."""
+        return None if self.client_ref is None else re.compile(self.client_ref)
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme the questionnaire does not ask about: its labels and lemmas."""
+
+    id: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    lemmas: tuple[str, ...] = ()
+
+    def label(self, lang: str = "en") -> str:
+        return self.labels.get(lang) or self.labels.get("en") or self.id.replace("_", " ")
+
+
+@dataclass(frozen=True)
 class Study:
-    """One team's data description. Build it with :func:`load_study`."""
+    """One team's data description. Build it with :func:`load_study`.
+
+    Besides the code lists, factors, calendar and targets: ``feedback`` (:class:`Feedback`:
+    roles of a feedback group's authors, the pattern of a client id in a message, the key
+    of the authors' pseudonyms), ``quotes`` (whether the stakeholder report may show
+    redacted example quotes; default False) and ``themes`` (:class:`Theme`: themes the
+    questionnaire does not ask about; :attr:`theme_lemmas` adds the factors' own).
+    """
 
     name: str = "study"
     language: str = "en"
@@ -338,6 +401,9 @@ class Study:
     source: str = "<study>"
     plausible: Plausible = field(default_factory=Plausible)
     weighting: Weighting | None = None
+    feedback: Feedback = field(default_factory=Feedback)
+    quotes: bool = False
+    themes: Mapping[str, Theme] = field(default_factory=dict)
 
     # -- code lists
     def codelist(self, name: str) -> CodeList | None:
@@ -378,6 +444,15 @@ class Study:
 
     def factor_labels(self, lang: str = "en") -> dict[str, str]:
         return {f.column: f.label(lang) for f in self.factors.values()}
+
+    # -- themes
+    @property
+    def theme_lemmas(self) -> dict[str, tuple[str, ...]]:
+        """Theme id → its lemmas: each factor that lists ``themes`` (under the factor's
+        id), then the study's own ``themes``."""
+        out = {fid: tuple(f.themes) for fid, f in self.factors.items() if f.themes}
+        out.update({tid: tuple(t.lemmas) for tid, t in self.themes.items()})
+        return out
 
     def scale_of(self, column: str) -> Scale | None:
         if column == "csat":
@@ -731,7 +806,104 @@ def _targets(value, problems, known_columns) -> tuple[Target, ...]:
 _TOP_KEYS = {"name", "language", "timezone", "min_n", "disclosure", "channels", "surveys",
              "segments",
              "codes", "hypotheses", "factors", "csat", "calendar", "cohorts", "targets",
-             "plausible", "weighting"}
+             "plausible", "weighting", "feedback", "quotes", "themes"}
+
+#: A Telegram author id as an export writes it (``from_id``): a user, or a channel or
+#: chat posting as itself.
+TELEGRAM_ID = re.compile(r"^(user|channel|chat)\d+$")
+
+
+def _feedback(value, problems) -> Feedback:
+    if value is None:
+        return Feedback()
+    where = "feedback"
+    if not isinstance(value, Mapping):
+        problems.append(Problem(where, "structure", value, None,
+                                "{roles: {user123456789: staff}, client_ref: '…(C\\d+)…', "
+                                "pseudonym_key: …}"))
+        return Feedback()
+    allowed = {"roles", "client_ref", "pseudonym_key"}
+    for k in set(value) - allowed:
+        problems.append(Problem(f"{where} → {k}", "key", k, None, ", ".join(sorted(allowed))))
+    roles: dict[str, str] = {}
+    raw = value.get("roles") or {}
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(f"{where} → roles", "structure", raw, None,
+                                "a mapping Telegram from_id → role, e.g. {user123456789: staff}"))
+        raw = {}
+    for who, role in raw.items():
+        w = f"{where} → roles → {who}"
+        if not isinstance(who, str) or not TELEGRAM_ID.match(who.strip()):
+            problems.append(Problem(w, "id", who, None, "a Telegram from_id as the export "
+                                    "writes it, e.g. user123456789"))
+            continue
+        if not isinstance(role, str) or not CODE_PATTERN.match(role.strip()):
+            problems.append(Problem(w, "code", role, None,
+                                    "a role code of letters, digits, _ . - (e.g. staff)"))
+            continue
+        roles[who.strip()] = role.strip()
+    client_ref = value.get("client_ref")
+    if client_ref is not None:
+        w = f"{where} → client_ref"
+        if not isinstance(client_ref, str) or not client_ref.strip():
+            problems.append(Problem(w, "type", client_ref, None,
+                                    "a regular expression (text), e.g. 'клиент\\s+(C\\d{5})'"))
+            client_ref = None
+        else:
+            try:
+                groups = re.compile(client_ref).groups
+            except re.error as err:
+                problems.append(Problem(w, "regex", client_ref, None,
+                                        f"a regular expression that compiles ({err})"))
+                client_ref = None
+            else:
+                if groups != 1:
+                    problems.append(Problem(w, "regex", client_ref, None,
+                                            "exactly one capture group (…) around the client "
+                                            f"id; found {groups} (write (?:…) for a group that "
+                                            "captures nothing)"))
+                    client_ref = None
+    key = value.get("pseudonym_key")
+    if key is not None and (not isinstance(key, str) or not key.strip()):
+        problems.append(Problem(f"{where} → pseudonym_key", "type", key, None,
+                                "a non-empty text"))
+        key = None
+    return Feedback(roles, client_ref, key)
+
+
+def _themes(value, problems, factors: Mapping[str, Factor]) -> dict[str, Theme]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(Problem("themes", "structure", value, None,
+                                "a mapping id → {ru: …, en: …, lemmas: […]}"))
+        return {}
+    out: dict[str, Theme] = {}
+    for tid, spec in value.items():
+        where = f"themes → {tid}"
+        if not isinstance(tid, str) or not ID_PATTERN.match(tid):
+            problems.append(Problem(where, "id", tid, None, "a snake_case id"))
+            continue
+        if tid in factors:
+            problems.append(Problem(where, "id", tid, None,
+                                    "an id no factor has (a factor's own lemmas go under "
+                                    f"factors → {tid} → themes)"))
+            continue
+        if not isinstance(spec, Mapping):
+            problems.append(Problem(where, "structure", spec, None,
+                                    "{ru: label, en: label, lemmas: [word, …]}"))
+            continue
+        for k in set(spec) - {*LANGS, "lemmas"}:
+            problems.append(Problem(f"{where} → {k}", "key", k, None, "ru, en, lemmas"))
+        labs, _ = _labels({k: v for k, v in spec.items() if k in LANGS}, where, problems)
+        lemmas = spec.get("lemmas")
+        if not isinstance(lemmas, list) or not lemmas or not all(
+                isinstance(x, str) and x.strip() for x in lemmas):
+            problems.append(Problem(f"{where} → lemmas", "structure", lemmas, None,
+                                    "a non-empty list of words (lemmas)"))
+            continue
+        out[tid] = Theme(tid, labs, tuple(x.strip() for x in lemmas))
+    return out
 
 
 def parse_study(data, source: str = "<study>") -> Study:
@@ -894,6 +1066,13 @@ def parse_study(data, source: str = "<study>") -> Study:
     targets = _targets(data.get("targets"), problems, filters)
     plausible = _plausible(data.get("plausible"), problems)
     weighting = _weighting(data.get("weighting"), problems, channels, surveys, segments)
+    feedback = _feedback(data.get("feedback"), problems)
+    quotes = data.get("quotes", False)
+    if not isinstance(quotes, bool):
+        problems.append(Problem("quotes", "type", quotes, None,
+                                "yes/no (true/false): may the report show redacted quotes"))
+        quotes = False
+    themes = _themes(data.get("themes"), problems, factors)
 
     if problems:
         raise ValidationError(source, "study", [replace(p, place="key") for p in problems])
@@ -903,7 +1082,8 @@ def parse_study(data, source: str = "<study>") -> Study:
                  hypotheses=hypotheses, factors=factors, csat_scale=csat_scale,
                  calendar=calendar, lapsed_after_days=lapsed, recent_days=recent,
                  cohort_by=cohort_by, cohorts=rules, targets=targets, source=source,
-                 plausible=plausible, weighting=weighting)
+                 plausible=plausible, weighting=weighting, feedback=feedback, quotes=quotes,
+                 themes=themes)
 
 
 @lru_cache(maxsize=16)

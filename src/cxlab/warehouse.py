@@ -1264,7 +1264,8 @@ def build_sample_warehouse(warehouse: str | os.PathLike | None = None,
                            replace: bool = False,
                            progress: Callable[[str], None] | None = None,
                            *, study=None) -> IngestResult:
-    """Ingest the sample data (``data/samples/*.csv``) into the sample warehouse.
+    """Ingest the sample data (``data/samples/*.csv`` and the feedback group's Telegram
+    export ``data/samples/telegram/result.json``) into the sample warehouse.
 
     The default is :data:`cxlab.paths.SAMPLE_WAREHOUSE` (``data/samples.duckdb``), never
     the real warehouse: synthetic rows go elsewhere only when ``warehouse`` says so.
@@ -1277,6 +1278,9 @@ def build_sample_warehouse(warehouse: str | os.PathLike | None = None,
     study = _paths.SAMPLE_STUDY if study is None else study
     files = sorted(p for p in _paths.SAMPLES_DIR.glob("*.csv")
                    if schema.table_for_file(p.name) is not None)
+    telegram = _paths.SAMPLES_DIR / "telegram" / "result.json"  # the feedback group's export
+    if files and telegram.exists():
+        files.append(telegram)
     if not files:
         raise ReadError(f"no sample CSVs in {_paths.SAMPLES_DIR}; generate them with "
                         "`cxlab samples` (or `make samples`)")

@@ -14,6 +14,8 @@ module                           job
 :mod:`cxlab.report.tables`       an analysis result as a stakeholder table:
                                  :func:`readable` (one presenter per kind) and the
                                  ``*_view`` shortcuts
+:mod:`cxlab.report.voice`        what clients say for stakeholders: themes, words,
+                                 candidates, redacted quotes (:func:`themes_view`)
 :mod:`cxlab.report.formats`      how numbers and codes read: :func:`fmt_num`,
                                  :func:`estimate_text`, :func:`p_text`, :func:`count_text`,
                                  :func:`code_label`, :func:`col_label`
@@ -120,6 +122,14 @@ from cxlab.report.tables import (
                            trend_view,
                            weighted_view,
 )
+from cxlab.report.voice import (
+                           candidates_view,
+                           quotable,
+                           quotes_view,
+                           terms_view,
+                           theme_counts_view,
+                           themes_view,
+)
 from cxlab.suppression import (
                            COUNT_COLUMNS,
                            hidden_label,
@@ -142,6 +152,9 @@ __all__ = [
     "headline_view", "drivers_view", "cohort_view", "promotion_view", "complaints_view",
     "counts_change_view", "crosstab_view", "breakdown_view", "analyst_view", "design_view",
     "weighted_view",
+    # what clients say
+    "themes_view", "terms_view", "candidates_view", "theme_counts_view", "quotes_view",
+    "quotable",
     # formats and labels
     "fmt_num", "estimate_text", "change_text", "p_text", "count_text", "yes_no",
     "code_label", "col_label", "MINUS", "CODE_LEVELS",
