@@ -433,7 +433,17 @@ def _personal_values() -> dict[str, set[str]]:
     clients = samples.load("clients")
     values = {col: set(clients[col].dropna().astype(str))
               for col in ("client_id", "parent_name", "phone", "email", "child_name")}
-    values["comment"] = set(samples.load("responses")["comment"].dropna().astype(str))
+    # comments reach a page only as redacted quotes: the comments that name a client
+    # (their words include a client's or child's name word) must never appear whole
+    names = {w.lower() for col in ("parent_name", "child_name")
+             for v in clients[col].dropna().astype(str) for w in v.split() if len(w) > 1}
+    def words(c):  # a comment's words, and nominatives of a name's cases (Маше → Маша)
+        ws = {w.lower() for w in re.findall(r"[А-Яа-яЁё]+", c)}
+        return ws | {w[:-1] + "а" for w in ws if len(w) > 3} | {w[:-2] + "а" for w in ws if len(w) > 4}
+
+    values["comment"] = {c for c in samples.load("responses")["comment"].dropna().astype(str)
+                         if words(c) & names}
+    assert len(values["comment"]) > 100
     values["description"] = set(samples.load("complaints")["description"].dropna().astype(str))
     # a phone written without separators is still a phone
     values["phone_digits"] = {re.sub(r"\D", "", p) for p in values["phone"]}

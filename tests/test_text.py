@@ -240,3 +240,32 @@ def test_quotes_are_redacted_and_carry_only_text(sample_comments):
         for q in text.quotes(now, book, theme, k=5, lang="ru"):
             assert isinstance(q, str)
             assert not any(w.strip(".,!?«»") in names for w in q.split()), q
+
+
+def test_the_feedback_groups_planted_schedule_surge_is_recovered():
+    """The sample Telegram export plants relayed feedback about the schedule at 0.40 in
+    2026Q3 against 0.12 before (``TRUTHS["telegram"]``): read through the ingest's reader
+    and tagged, the quarter's schedule messages are significantly more frequent than the
+    quarter before's (Fisher's exact test, scipy)."""
+    from scipy.stats import fisher_exact
+
+    from cxlab import io, samples
+    from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
+    from cxlab.study import load_study
+
+    st = load_study(SAMPLE_STUDY)
+    f = io.read(SAMPLES_DIR / "telegram" / "result.json", study=st)
+    import json
+
+    export = json.loads((SAMPLES_DIR / "telegram" / "result.json").read_text(encoding="utf-8"))
+    authors = {m["from"] for m in export["messages"] if m.get("from")}
+    stored = " ".join(str(v) for v in f.to_numpy().ravel())
+    assert authors and not any(a in stored for a in authors)  # never a display name
+    c = text.theme_counts(f, text.themes_of(st), "2026Q3", time="sent_at", column="text")
+    k, n = c.at["schedule", "count"], c.attrs["total"]
+    k0, n0 = c.at["schedule", "count_previous"], c.attrs["total_previous"]
+    assert fisher_exact([[k, n - k], [k0, n0 - k0]], alternative="greater")[1] < 0.01
+    # relayed messages are about half the quarter's (the rest are replies): the share of
+    # all messages is about half the planted share of relayed ones
+    planted = samples.TRUTHS["telegram"]["feedback_schedule_2026Q3"]
+    assert k / n == pytest.approx(planted / 2, abs=0.1)

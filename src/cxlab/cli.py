@@ -215,7 +215,8 @@ def samples_cmd(
                             help="Directory for the six CSVs (relative = from the project root)."),
     seed: int = typer.Option(20241001, "--seed", help="Random seed; same seed, same files."),
 ):
-    """Generate the synthetic sample tables (clients … complaints) as CSV."""
+    """Generate the synthetic sample tables (clients … complaints) as CSV, and the feedback
+    group's Telegram export (telegram/result.json)."""
     from cxlab import paths, progress, samples
     from cxlab.errors import FileError
 
@@ -235,7 +236,7 @@ def samples_cmd(
                 raise FileError.from_os(err, f"write the sample data to {target}") from None
         for name, df in tables.items():
             console.print(f"  {name + '.csv':<17} {len(df):>7,} rows")
-        typer.echo(f"wrote {len(tables)} tables (seed {seed}) to {target}")
+        typer.echo(f"wrote {len(tables)} tables and the feedback group's Telegram export (seed {seed}) to {target}")
     except CxlabError as err:
         fail(err)
 
@@ -646,7 +647,7 @@ def _check_one(path: str, table, mapping, scale, sheet, study, encoding=None, se
 
 @command("validate")
 def validate_cmd(
-    files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
+    files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet; a Telegram chat export (result.json)."),
     table: str = typer.Option(None, "--table", "-t", help=TABLE_HELP),
     mapping: str = typer.Option(None, "--map", "-m", help=MAP_HELP),
     scale: str = typer.Option(None, "--scale", "-s", help=SCALE_HELP),
@@ -739,7 +740,7 @@ def _ingest_summary(result, warehouse: str) -> None:
 
 @command("ingest")
 def ingest_cmd(
-    files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet."),
+    files: list[str] = typer.Argument(..., help="Export files: CSV/TSV/TXT, XLSX, Parquet; a Telegram chat export (result.json)."),
     table: str = typer.Option(None, "--table", "-t", help=TABLE_HELP),
     warehouse: str = typer.Option(None, "--warehouse", "-w",
                                   help="DuckDB file (default data/warehouse.duckdb or "
