@@ -557,10 +557,17 @@ def person_names(text: str) -> list[str]:
 
 def may_be_name(lemma: str) -> bool:
     """Whether a lemma (lower case, as :func:`lemmas` gives it) may be a person's name:
-    some dictionary reading of it is a first name, surname or patronymic. Words shown
-    alone in a report (distinguishing words, candidates) are checked with it."""
+    its likeliest reading is a name, or some dictionary reading is a first name or a
+    patronymic ("вера", "роман"). A common noun that is also a rarer surname ("машина",
+    "лиса") is not taken for one. Words shown alone in a report (distinguishing words,
+    candidates) are checked with it."""
     word = bare(lemma)
-    return bool(word) and _dictionary_name(word)
+    if not word:
+        return False
+    if _analyse(word)[2]:
+        return True
+    return any(p.is_known and {"Name", "Patr"} & p.tag.grammemes
+               and "Init" not in p.tag.grammemes for p in _morph().parse(word))
 
 
 def is_noun(lemma: str) -> bool:

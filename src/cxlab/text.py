@@ -376,10 +376,19 @@ def detractors_vs_promoters(comments: pd.DataFrame, quarter: str | None = None, 
                             background: pd.DataFrame | None = None, top: int | None = 15,
                             min_count: int = 3) -> pd.DataFrame:
     """:func:`distinguishing_terms` of detractors' comments (side ``a``) against
-    promoters' (side ``b``) in ``quarter`` (all of ``comments`` when None), with all the
-    comments of ``background`` (default ``comments``) as the prior."""
+    promoters' (side ``b``) in ``quarter`` (all of ``comments`` when None), with the
+    comments of ``background`` as the prior: by default those of ``quarter`` and the
+    quarter before (all of ``comments`` when ``quarter`` is None), so every page that
+    shows the quarter's words shows the same figures whatever else it has read."""
+    from cxlab.quarter import previous_quarter
+
     c = comments if quarter is None else comments[comments["quarter"] == quarter]
-    bg = background if background is not None else comments
+    if background is not None:
+        bg = background
+    elif quarter is None:
+        bg = comments
+    else:
+        bg = comments[comments["quarter"].isin([quarter, previous_quarter(quarter)])]
     cat = c["category"].astype("string")
     return distinguishing_terms(c.loc[(cat == "detractor").fillna(False).to_numpy(bool), "lemmas"],
                                 c.loc[(cat == "promoter").fillna(False).to_numpy(bool), "lemmas"],
@@ -388,15 +397,17 @@ def detractors_vs_promoters(comments: pd.DataFrame, quarter: str | None = None, 
 
 def candidates(comments: pd.DataFrame, book: ThemeBook, quarter: str | None = None, *,
                background: pd.DataFrame | None = None, z: float = 1.96,
-               min_comments: int = 5, top: int = 10) -> pd.DataFrame:
+               min_comments: int = 5, top: int = 10, column: str = "comment") -> pd.DataFrame:
     """What detractors raise that the questionnaire does not ask about.
 
     Two kinds: the study's own themes that are not factors, when detractors mention them
     more than promoters (z ≥ ``z`` on the two shares); and nouns (topics: парковка,
     машина) that no theme lists and that separate detractors from promoters
     (:func:`detractors_vs_promoters`, z ≥ ``z``), used in at least ``min_comments``
-    detractors' comments. A quarter has few detractors' comments: give a year of them
-    (``quarter=None`` takes every comment given) for the power to see a steady theme. Returns index ``candidate``;
+    detractors' comments, and standing on their own: a noun that in most of its
+    sentences comes with a theme's word is that theme's talk, not a new topic. A quarter
+    has few detractors' comments: give a year of them (``quarter=None`` takes every
+    comment given) for the power to see a steady theme. Returns index ``candidate``;
     columns ``kind`` (``theme`` / ``word``), ``detractor_comments``, ``share_detractors``,
     ``share_promoters``, ``z``.
     """
@@ -427,6 +438,8 @@ def candidates(comments: pd.DataFrame, book: ThemeBook, quarter: str | None = No
         k_d, k_p = int(has[det].sum()), int(has[pro].sum())
         if k_d < min_comments or word in rows:
             continue
+        if _told_with_themes(c.loc[det & has, column], word, book) >= 0.5:
+            continue  # part of a theme's talk ("объясняет родителям"), not a new topic
         rows[word] = {"kind": "word", "detractor_comments": k_d,
                       "share_detractors": k_d / max(int(det.sum()), 1),
                       "share_promoters": k_p / max(int(pro.sum()), 1), "z": float(r["z"])}
@@ -442,6 +455,22 @@ def candidates(comments: pd.DataFrame, book: ThemeBook, quarter: str | None = No
         cells[()] = disclosure.Members("answers", ids[det])
         _members.attach(out, "detractor_comments", cells)
     return out
+
+
+def _told_with_themes(texts: pd.Series, word: str, book: ThemeBook) -> float:
+    """The share of the sentences of ``texts`` that use ``word`` and also use a theme's
+    word: a noun that mostly shares its sentence with a theme ("педагог ничего не
+    объясняет *родителям*") is that theme's talk; a new topic stands on its own ("рядом
+    нет *парковки*")."""
+    every = frozenset().union(*book.lemmas.values()) if book.lemmas else frozenset()
+    used = told = 0
+    for t in texts.astype(str):
+        for sentence in _russian.sentences(t):
+            lem = {_russian.bare(w) for w in _russian.lemmas(sentence)}
+            if word in lem:
+                used += 1
+                told += bool(lem & every)
+    return told / used if used else 0.0
 
 
 def _two_share_z(k_a: int, n_a: int, k_b: int, n_b: int):
