@@ -282,7 +282,9 @@ def test_retailer_report_from_its_own_study(retail):
                         progress=False)
     names = [s.name for s in res.sections]
     assert names == ["quarterly_report", "nps_overview", "drivers", "segments", "complaints"]
-    assert [t for t, _ in res.left_out] == ["Client cohorts"]
+    assert [t for t, _ in res.left_out] == ["Client cohorts", "What clients say"]
+    why = dict(res.left_out)["What clients say"]  # the retailer's export has no comments
+    assert "comment" in why and "theme" in why, why
     cmp = _page(out, "2026Q3", "complaints.html").read_text(encoding="utf-8")
     assert "Hotline" in cmp and "P1 (stops a store)" in cmp  # the study's labels
     qr = _page(out, "2026Q3", "quarterly_report.html").read_text(encoding="utf-8")

@@ -270,3 +270,22 @@ def test_the_feedback_groups_planted_schedule_surge_is_recovered():
     # all messages is about half the planted share of relayed ones
     planted = samples.TRUTHS["telegram"]["feedback_schedule_2026Q3"]
     assert k / n == pytest.approx(planted / 2, abs=0.1)
+
+
+def test_the_clients_own_names_are_read_for_redaction(sample_warehouse):
+    """QuarterData.client_names: every word of the parents' and children's names (the
+    sample clients table, read by csv here), Cyrillic and ё included, lower case."""
+    import csv
+
+    from cxlab import report
+    from cxlab.paths import SAMPLE_STUDY, SAMPLES_DIR
+
+    data = report.load_quarter("2026Q3", sample_warehouse, SAMPLE_STUDY)
+    got = data.client_names()
+    with open(SAMPLES_DIR / "clients.csv", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["joined_on"] < "2026-10-01"]
+    want = {w.lower() for r in rows for col in ("parent_name", "child_name")
+            for w in r[col].split() if len(w) > 1}
+    assert want and want <= got
+    assert "лёва" in got
+    assert not any("@" in w or w.isdigit() for w in got)  # names only: no e-mail, no phone

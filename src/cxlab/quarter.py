@@ -300,7 +300,7 @@ class QuarterData:
         con = io.connect(self.warehouse)
         try:
             union = " UNION ".join(
-                f"SELECT DISTINCT unnest(regexp_split_to_array(lower({io._q(c)}), '[^[:alpha:]ёЁ-]+')) AS w "
+                f"SELECT DISTINCT unnest(regexp_split_to_array(lower({io._q(c)}), '[^\\p{{L}}]+')) AS w "
                 f"FROM clients WHERE {io._q(c)} IS NOT NULL" for c in cols)
             words = con.execute(f"SELECT DISTINCT w FROM ({union}) WHERE length(w) > 1").fetchall()
         finally:
