@@ -113,7 +113,7 @@ def main() -> None:
     t_ner = _best(ner_only, args.repeat) / len(quotes)
     rows.append(("redact, per quote", 1, t_red, "natasha NER alone", t_ner))
 
-    print(f"\n| step | items | cxlab | floor | floor time | ratio |\n|---|---|---|---|---|---|")
+    print("\n| step | items | cxlab | floor | floor time | ratio |\n|---|---|---|---|---|---|")
     for name, n, t, fname, f in rows:
         print(f"| {name} | {n:,} | {t * 1000:.1f} ms | {fname} | {f * 1000:.1f} ms | {t / f:.2f} |")
 
