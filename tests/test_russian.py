@@ -102,8 +102,9 @@ def test_bare_and_phrases():
         "расписание неудобный", "неудобный дорого"]
     assert phrases(["одно"]) == []
     assert phrases([]) == []
+    # "нормально" and "расписание" are apart in the text (a comma, "но"): no phrase
     assert phrases(lemmas("Нормально, но расписание неудобное.")) == [
-        "нормально расписание", "расписание неудобный"]
+        "расписание неудобный"]
 
 
 def test_sentences():
@@ -297,3 +298,19 @@ def test_placeholders_and_language():
     assert redact("Маша довольна", lang="en") == "[name] довольна"
     with pytest.raises(ParameterError, match="de"):
         redact("Маша довольна", lang="de")
+
+
+def test_phrases_are_words_the_text_puts_together():
+    """A phrase is two lemmas that follow each other in the text: not across a comma,
+    nor across a left-out word (a name, a stop word, a number). Expected phrases read off
+    the sentences by hand."""
+    from cxlab._russian import lemmas, phrases
+
+    assert phrases(lemmas("Спасибо, лучшее, что мы нашли для Маши в этом году.")) == []
+    assert phrases(lemmas("Занятие перенесли в последний момент, никто не предупредил.")) \
+        == ["занятие перенести", "последний момент"]
+    assert phrases(lemmas("Рядом нет удобной парковки")) == \
+        ["рядом нет_удобный", "нет_удобный нет_парковка"]
+    # a plain list of lemmas (no text behind it) pairs every neighbour, as before
+    assert phrases(["расписание", "неудобный", "дорого"]) == \
+        ["расписание неудобный", "неудобный дорого"]

@@ -155,6 +155,19 @@ _NEGATORS = frozenset({"не", "ни"})
 _CLAUSE_END = frozenset(".,;:!?…()[]—–-")
 
 
+class Lemmas(list):
+    """A text's lemmas (a list), knowing which of them follow each other in the text:
+    ``joined[i]`` is True when lemma ``i`` comes right after lemma ``i − 1``, with no
+    punctuation and no left-out word between them (a negation glued on is no gap), so
+    :func:`phrases` never makes a phrase of words the text did not put together."""
+
+    __slots__ = ("joined",)
+
+    def __init__(self, items=(), joined=None):
+        super().__init__(items)
+        self.joined = tuple(joined) if joined is not None else None
+
+
 def lemmas(text: str, *, negation: bool = True) -> list[str]:
     """The content lemmas of ``text``, in order, negation glued on.
 
@@ -194,8 +207,10 @@ def lemmas(text: str, *, negation: bool = True) -> list[str]:
     ['негде', 'припарковаться', 'нет_парковка']
     """
     if not isinstance(text, str):
-        return []
+        return Lemmas((), ())
     out: list[str] = []
+    joined: list[bool] = []  # does each lemma follow the one before in the text?
+    adjacent = False  # the last token kept a lemma (nothing left out since)
     pending: str | None = None  # "не" or "нет", waiting for the word it negates
     net_used = False  # the pending "нет" has reached a word after it
     net_noun: int | None = None  # the noun just before a "нет", index in out
@@ -210,6 +225,7 @@ def lemmas(text: str, *, negation: bool = True) -> list[str]:
     for i, raw in enumerate(tokens):
         word = _yo(raw.lower())
         if not _WORD.fullmatch(word):
+            adjacent = False  # punctuation or a number: no phrase across it
             if any(ch in _CLAUSE_END for ch in raw):
                 close_net()
                 pending, clause_start = None, len(out)
@@ -232,6 +248,7 @@ def lemmas(text: str, *, negation: bool = True) -> list[str]:
         # table of distinguishing words: names go too.
         if ((pos in DROP_POS and lemma not in KEEP_LEMMAS) or lemma in STOP_LEMMAS
                 or person):
+            adjacent = False
             continue
         if pending == "не":
             lemma, pending = "не_" + lemma, None
@@ -240,9 +257,11 @@ def lemmas(text: str, *, negation: bool = True) -> list[str]:
             lemma, net_used = "нет_" + lemma, True
             if pos == "NOUN":
                 pending = None
+        joined.append(adjacent and bool(out))
         out.append(lemma)
+        adjacent = True
     close_net()
-    return out
+    return Lemmas(out, joined)
 
 
 def _plain_noun(lemma: str) -> bool:
@@ -261,15 +280,23 @@ def bare(lemma: str) -> str:
 
 
 def phrases(lemma_list: list[str]) -> list[str]:
-    """The two-word phrases of consecutive lemmas, space-joined.
+    """The two-word phrases of consecutive lemmas, space-joined. Lemmas from
+    :func:`lemmas` make a phrase only when they follow each other in the text (no
+    punctuation, no left-out word between): "Спасибо, лучшее, что мы нашли" gives no
+    "спасибо хороший" nor "хороший найти".
 
     Examples
     --------
     >>> phrases(["расписание", "неудобный", "дорого"])
     ['расписание неудобный', 'неудобный дорого']
+    >>> phrases(lemmas("Занятие перенесли, спасибо"))
+    ['занятие перенести']
     """
-    lemma_list = list(lemma_list)
-    return [f"{a} {b}" for a, b in itertools.pairwise(lemma_list)]
+    joined = getattr(lemma_list, "joined", None)
+    pairs = itertools.pairwise(list(lemma_list))
+    if joined is None:
+        return [f"{a} {b}" for a, b in pairs]
+    return [f"{a} {b}" for (a, b), j in zip(pairs, joined[1:]) if j]
 
 
 # ------------------------------------------------------------------------------ redaction
